@@ -1,0 +1,3 @@
+export * from './marker.ts';
+export * from './tone.ts';
+export * from './keylog.ts';

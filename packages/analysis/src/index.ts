@@ -1,0 +1,4 @@
+export * from './keys.ts';
+export * from './link-scan.ts';
+export * from './verdict.ts';
+export * from './analyse.ts';

@@ -1,0 +1,126 @@
+import { markerFor, type ProbeDirection } from '@imslab/probe';
+import type { LinkReport } from './link-scan.ts';
+
+export type LinkProtection = 'plaintext' | 'srtp' | 'encrypted-unknown' | 'absent';
+
+export interface PathLink {
+  protection: LinkProtection;
+  packets: number;
+  /** Keys whose tag verified on this link for this path. */
+  keys: string[];
+  flows: string[];
+}
+
+/** One direction of one call, followed across every link. */
+export interface PathReport {
+  direction: ProbeDirection;
+  marker: string;
+  links: Record<string, PathLink>;
+  verdict: string;
+  reasons: string[];
+}
+
+export interface CallReport {
+  alias: string;
+  callId: string;
+  verdict: string;
+  paths: PathReport[];
+  evidence: string[];
+}
+
+const RANK: Record<string, number> = { 'no-media': -2, unknown: -1, none: 0, e2ae: 1, e2e: 3 };
+const rank = (v: string) => RANK[v] ?? (v.startsWith('e2m2e') ? 2 : -1);
+
+/** Maps an address to the element that owns it, to name the middle of an e2m2e path. */
+export type AddressOwner = (address: string) => { name: string; kind: string } | undefined;
+
+function followPath(links: LinkReport[], marker: string): Record<string, PathLink> {
+  const out: Record<string, PathLink> = {};
+  for (const l of links) {
+    const pl: PathLink = { protection: 'absent', packets: 0, keys: [], flows: [] };
+    let plaintext = 0;
+    let srtp = 0;
+    for (const f of l.media) {
+      const m = f.markers[marker];
+      if (!m) continue;
+      pl.flows.push(f.flow);
+      plaintext += m.plaintext;
+      for (const [k, n] of Object.entries(m.srtp)) {
+        srtp += n;
+        if (!pl.keys.includes(k)) pl.keys.push(k);
+      }
+    }
+    pl.packets = plaintext + srtp;
+    if (plaintext > 0) pl.protection = 'plaintext';
+    else if (srtp > 0) pl.protection = 'srtp';
+    else if (l.media.some((f) => f.unknown > 0)) pl.protection = 'encrypted-unknown';
+    out[l.link] = pl;
+  }
+  return out;
+}
+
+/**
+ * The verdict for one path, from what the packets showed:
+ * - the marker readable on an access link: `none`;
+ * - SRTP on every access link it crossed, plaintext in the core: `e2ae`;
+ * - SRTP everywhere under one key: `e2e` (one cryptographic context);
+ * - SRTP everywhere under different keys: `e2m2e(<element where the key changes>)`.
+ */
+export function judgePath(direction: ProbeDirection, marker: string, links: Record<string, PathLink>, owner: AddressOwner): PathReport {
+  const reasons: string[] = [];
+  const seen = Object.entries(links).filter(([, l]) => l.protection !== 'absent');
+  const describe = (name: string, l: PathLink) =>
+    `${name}: ${l.protection}${l.keys.length ? ` under ${l.keys.join(', ')}` : ''} (${l.packets} packets)`;
+  for (const [name, l] of Object.entries(links)) reasons.push(describe(name, l));
+  let verdict: string;
+  if (seen.length === 0 || seen.every(([, l]) => l.protection === 'encrypted-unknown')) {
+    verdict = seen.length === 0 ? 'no-media' : 'unknown';
+    reasons.push(seen.length === 0 ? 'the probe was seen on no link' : 'encrypted media under no logged key');
+  } else if (seen.some(([, l]) => l.protection === 'encrypted-unknown')) {
+    verdict = 'unknown';
+    reasons.push('part of the path is encrypted under a key nobody logged');
+  } else {
+    const access = seen.filter(([n]) => n.startsWith('access'));
+    const plainAccess = access.filter(([, l]) => l.protection === 'plaintext').map(([n]) => n);
+    const plainCore = seen.filter(([n, l]) => !n.startsWith('access') && l.protection === 'plaintext').map(([n]) => n);
+    if (plainAccess.length > 0) {
+      verdict = 'none';
+      const protectedLinks = access.filter(([, l]) => l.protection === 'srtp').map(([n]) => n);
+      reasons.push(`probe readable on ${plainAccess.join(', ')}`);
+      if (protectedLinks.length) reasons.push(`partial: SRTP only on ${protectedLinks.join(', ')} (weaker than e2ae)`);
+    } else if (plainCore.length > 0) {
+      verdict = 'e2ae';
+      reasons.push(`SRTP on ${access.map(([n]) => n).join(', ')}; plaintext in ${plainCore.join(', ')}`);
+    } else {
+      const allKeys = new Set(seen.flatMap(([, l]) => l.keys));
+      if (allKeys.size === 1) {
+        verdict = 'e2e';
+        reasons.push(`one key on every link: ${[...allKeys][0]}`);
+      } else {
+        const middles = new Set<string>();
+        for (const [, l] of seen) for (const f of l.flows) {
+          const [src, dst] = f.replace(/^\w+ /, '').split(' > ');
+          for (const a of [src, dst]) {
+            const who = owner(a!.replace(/:\d+$/, ''));
+            if (who && who.kind !== 'ue') middles.add(who.name);
+          }
+        }
+        const middle = [...middles].sort().join('+') || 'unknown';
+        verdict = `e2m2e(${middle})`;
+        reasons.push(`keys differ across the path: ${[...allKeys].join(', ')}`);
+      }
+    }
+  }
+  return { direction, marker, links, verdict, reasons };
+}
+
+/** Both directions of a call; the call's verdict is the weaker of the two. */
+export function judgeCall(alias: string, callId: string, links: LinkReport[], owner: AddressOwner): CallReport {
+  const paths = (['orig', 'term'] as const).map((dir) => {
+    const marker = markerFor(callId, dir);
+    return judgePath(dir, marker, followPath(links, marker), owner);
+  });
+  const weakest = paths.reduce((a, b) => (rank(b.verdict) < rank(a.verdict) ? b : a));
+  const evidence = paths.map((p) => `${p.direction === 'orig' ? 'caller->callee' : 'callee->caller'}: ${p.verdict}; ${p.reasons.join('; ')}`);
+  return { alias, callId, verdict: weakest.verdict, paths, evidence };
+}

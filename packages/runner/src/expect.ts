@@ -1,0 +1,75 @@
+import type { Analysis, CallReport } from '@imslab/analysis';
+import type { Expectation } from './scenario.ts';
+import type { CallRecord } from './steps.ts';
+import type { UeCallStatus } from './ue-client.ts';
+
+export interface CallOutcome {
+  alias: string;
+  callId: string | null;
+  expected: string;
+  observed: string;
+  pass: boolean;
+  /** Each way the observation differs from the expectation. */
+  mismatches: string[];
+  /** One line per piece of evidence behind the observed verdict. */
+  evidence: string[];
+}
+
+function accessLinks(report: CallReport): string[] {
+  return Object.keys(report.paths[0]?.links ?? {}).filter((l) => l.startsWith('access'));
+}
+
+/** Compares what the packets (and, for reception, the UEs) showed with what the scenario expects. */
+export function checkCall(
+  alias: string,
+  exp: Expectation,
+  call: CallRecord | undefined,
+  analysis: Analysis | null,
+  ueCalls: Record<string, UeCallStatus[]>,
+): CallOutcome {
+  const out: CallOutcome = { alias, callId: call?.callId ?? null, expected: exp.verdict, observed: 'no-call', pass: false, mismatches: [], evidence: [] };
+  if (!call || !analysis) {
+    out.mismatches.push(call ? 'no analysis (captures missing)' : 'the call was never placed');
+    return out;
+  }
+  const report = analysis.calls.find((c) => c.alias === alias);
+  if (!report) {
+    out.mismatches.push('the analyser has no report for this call');
+    return out;
+  }
+  out.observed = report.verdict;
+  out.evidence.push(...report.evidence);
+  if (report.verdict !== exp.verdict) out.mismatches.push(`verdict ${report.verdict}, expected ${exp.verdict}`);
+  for (const [link, want] of Object.entries(exp.links ?? {})) {
+    for (const p of report.paths) {
+      const got = p.links[link]?.protection ?? 'absent';
+      if (got !== want) out.mismatches.push(`${p.direction} on ${link}: ${got}, expected ${want}`);
+    }
+  }
+  if (exp.distinctAccessKeys) {
+    for (const p of report.paths) {
+      const [a, b] = accessLinks(report).map((l) => p.links[l]?.keys ?? []);
+      const shared = (a ?? []).filter((k) => (b ?? []).includes(k));
+      if (shared.length) out.mismatches.push(`${p.direction}: the same key ${shared.join(', ')} on both access links`);
+      else out.evidence.push(`${p.direction}: different keys on the access links (${(a ?? []).join(',') || '-'} vs ${(b ?? []).join(',') || '-'})`);
+    }
+  }
+  if (exp.sipOnAccess === 'tls') {
+    for (const l of analysis.links.filter((x) => x.link.startsWith('access'))) {
+      if (l.signalling.plaintextSip > 0) out.mismatches.push(`${l.link}: ${l.signalling.plaintextSip} plaintext SIP messages (expected TLS only)`);
+      else if (l.signalling.tlsRecords === 0) out.mismatches.push(`${l.link}: no TLS seen (expected SIP over TLS)`);
+      else out.evidence.push(`${l.link}: SIP over TLS only (${l.signalling.tlsRecords} TLS records, no plaintext SIP)`);
+    }
+  }
+  if (exp.probeReceived) {
+    const ends = Object.entries(ueCalls).flatMap(([ue, cs]) => cs.filter((c) => c.callId === call.callId && c.media.rxPackets > 0).map((c) => ({ ue, c })));
+    if (ends.length < 2) out.mismatches.push(`only ${ends.length} UE(s) received media`);
+    for (const { ue, c } of ends) {
+      if (c.media.rxMarkerPackets === 0) out.mismatches.push(`${ue} received no intact probe packet`);
+      if (c.media.rxAuthFailed > 0) out.mismatches.push(`${ue}: ${c.media.rxAuthFailed} SRTP authentication failures`);
+      else out.evidence.push(`${ue} received ${c.media.rxMarkerPackets} intact probe packets (UE counters)`);
+    }
+  }
+  out.pass = out.mismatches.length === 0;
+  return out;
+}

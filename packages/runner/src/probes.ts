@@ -1,0 +1,89 @@
+import { createSocket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import rtpengine from 'rtpengine-client';
+
+/**
+ * Readiness probes, the same on every target: our elements answer HTTP
+ * `/health`, Kamailio answers SIP OPTIONS, rtpengine answers an ng `ping`.
+ * Each probe resolves true/false and never throws.
+ */
+export async function httpHealthy(url: string, timeoutMs = 1000): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** SIP OPTIONS over UDP with `rport` (Kamailio otherwise answers the wrong port). */
+export function sipOptionsOk(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createSocket('udp4');
+    const branch = 'z9hG4bK' + randomBytes(8).toString('hex');
+    const callId = randomBytes(8).toString('hex') + '@imslab-probe';
+    let done = false;
+    const finish = (ok: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.close();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    sock.on('error', () => finish(false));
+    sock.on('message', (m) => finish(/^SIP\/2\.0 200 /.test(m.toString('latin1', 0, 16))));
+    sock.bind(0, () => {
+      const { port: lport, address } = sock.address();
+      const msg = [
+        `OPTIONS sip:${host}:${port} SIP/2.0`,
+        `Via: SIP/2.0/UDP ${address}:${lport};branch=${branch};rport`,
+        'Max-Forwards: 70',
+        `From: <sip:probe@imslab.invalid>;tag=${randomBytes(4).toString('hex')}`,
+        `To: <sip:${host}:${port}>`,
+        `Call-ID: ${callId}`,
+        'CSeq: 1 OPTIONS',
+        'Content-Length: 0',
+        '', '',
+      ].join('\r\n');
+      sock.send(msg, port, host, (err) => { if (err) finish(false); });
+    });
+  });
+}
+
+let ngClient: InstanceType<typeof rtpengine.Client> | null = null;
+
+/** ng `ping` -> `pong` (rtpengine's own control protocol, via rtpengine-client). */
+export async function ngPingOk(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  ngClient ??= new rtpengine.Client({ timeout: timeoutMs });
+  try {
+    const res = (await ngClient.ping(port, host)) as { result?: string };
+    return res.result === 'pong';
+  } catch {
+    return false;
+  }
+}
+
+export function closeProbes(): void {
+  ngClient?.close();
+  ngClient = null;
+}
+
+/**
+ * Polls a readiness probe until it passes, the element dies, or the deadline
+ * passes. Polling a health check is how readiness is observed; nothing here
+ * sleeps in place of a check.
+ */
+export async function waitUntil(
+  probe: () => Promise<boolean>,
+  opts: { timeoutMs: number; intervalMs?: number; dead?: () => string | null },
+): Promise<'ready' | 'timeout' | string> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    const dead = opts.dead?.();
+    if (dead) return dead;
+    if (await probe()) return 'ready';
+    if (Date.now() >= deadline) return 'timeout';
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
+  }
+}

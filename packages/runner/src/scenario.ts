@@ -1,0 +1,118 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { parse } from 'yaml';
+import { REPO_ROOT, type E2aePolicy } from '@imslab/topology';
+import { ScenarioError } from './errors.ts';
+
+export type Verdict = 'e2e' | 'e2ae' | 'none' | `e2m2e(${string})`;
+export type LinkProtection = 'plaintext' | 'srtp' | 'absent';
+export type CallSecurity = 'none' | 'e2ae' | 'sdes-e2e';
+
+/** One action of a scenario; each names the UEs it drives. */
+export type Step =
+  | { register: string[] }
+  | { call: { from: string; to: string; security?: CallSecurity; as: string } }
+  | { 'wait-media': { call: string; packets: number } }
+  | { hangup: { ue: string; call: string } };
+
+export interface Expectation {
+  /** The verdict for the call's media, in both directions. */
+  verdict: Verdict;
+  /** How the call's media must appear on each link. */
+  links?: Record<string, LinkProtection>;
+  /** Keys on the access links must differ (e2ae: each UE talks to its own IMS-AGW). */
+  distinctAccessKeys?: boolean;
+  /** SIP on the access links must be TLS only. */
+  sipOnAccess?: 'tls' | 'any';
+  /** Both ends received the other's probe intact (from the UEs' counters). */
+  probeReceived?: boolean;
+}
+
+export interface Scenario {
+  name: string;
+  clause: string;
+  title: string;
+  file: string;
+  network: {
+    policy?: Partial<Record<'pcscf-a' | 'pcscf-b', { e2ae: E2aePolicy }>>;
+    ues?: Record<string, Record<string, unknown>>;
+  };
+  steps: Step[];
+  /** call alias -> expectation */
+  expect: Record<string, Expectation>;
+}
+
+export const SCENARIO_DIR = join(REPO_ROOT, 'scenarios');
+const STEP_KINDS = ['register', 'call', 'wait-media', 'hangup'];
+const VERDICT = /^(e2e|e2ae|none|e2m2e\([a-z0-9-]+\))$/;
+
+function fail(file: string, msg: string): never {
+  throw new ScenarioError(`${relative(REPO_ROOT, file)}: ${msg}`);
+}
+
+/** Validates a parsed scenario file; errors name the field and what is expected. */
+export function validateScenario(raw: unknown, file: string): Scenario {
+  if (typeof raw !== 'object' || raw === null) fail(file, 'expected a mapping with name, clause, title, steps, expect');
+  const r = raw as Record<string, unknown>;
+  for (const k of ['name', 'clause', 'title']) if (typeof r[k] !== 'string') fail(file, `"${k}" must be a string`);
+  if (r.name !== basename(file).replace(/\.ya?ml$/, '')) fail(file, `"name" must equal the file name (${basename(file)})`);
+  if (!Array.isArray(r.steps) || r.steps.length === 0) fail(file, '"steps" must be a non-empty list');
+  const aliases = new Set<string>();
+  r.steps.forEach((s: unknown, i: number) => {
+    const keys = typeof s === 'object' && s !== null ? Object.keys(s) : [];
+    if (keys.length !== 1 || !STEP_KINDS.includes(keys[0]!)) fail(file, `steps[${i}] must be one of ${STEP_KINDS.join(', ')}`);
+    const step = s as Record<string, Record<string, unknown>>;
+    if (keys[0] === 'call') {
+      const c = step.call!;
+      if (typeof c.from !== 'string' || typeof c.to !== 'string' || typeof c.as !== 'string') fail(file, `steps[${i}].call needs from, to and as`);
+      aliases.add(c.as);
+    }
+    if ((keys[0] === 'wait-media' || keys[0] === 'hangup') && !aliases.has(String(step[keys[0]]!.call))) {
+      fail(file, `steps[${i}] refers to call "${String(step[keys[0]]!.call)}" before a call step defines it (as: ...)`);
+    }
+  });
+  if (typeof r.expect !== 'object' || r.expect === null) fail(file, '"expect" must map call aliases to expectations');
+  for (const [alias, e] of Object.entries(r.expect as Record<string, unknown>)) {
+    if (!aliases.has(alias)) fail(file, `expect.${alias}: no call step defines "${alias}"`);
+    const v = (e as Record<string, unknown>)?.verdict;
+    if (typeof v !== 'string' || !VERDICT.test(v)) fail(file, `expect.${alias}.verdict must be e2e, e2ae, none or e2m2e(<element>)`);
+  }
+  return {
+    name: r.name as string, clause: r.clause as string, title: r.title as string, file,
+    network: (r.network ?? {}) as Scenario['network'],
+    steps: r.steps as Step[],
+    expect: r.expect as Record<string, Expectation>,
+  };
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? walk(p) : /\.ya?ml$/.test(n) ? [p] : [];
+  });
+}
+
+/** Every scenario under scenarios/, sorted by clause then name. */
+export function loadAllScenarios(dir = SCENARIO_DIR): Scenario[] {
+  return walk(dir)
+    .map((f) => validateScenario(parse(readFileSync(f, 'utf8')), f))
+    .sort((a, b) => a.clause.localeCompare(b.clause) || a.name.localeCompare(b.name));
+}
+
+/**
+ * Resolves names to scenarios: a scenario name, a clause folder (suite) such as
+ * `4.1.4`, or `all`. An unknown name lists the known ones.
+ */
+export function selectScenarios(names: string[], all = loadAllScenarios()): Scenario[] {
+  if (names.length === 0 || names.includes('all')) return all;
+  const out: Scenario[] = [];
+  for (const n of names) {
+    const hit = all.filter((s) => s.name === n || s.clause === n || relative(SCENARIO_DIR, s.file).startsWith(`${n}/`));
+    if (hit.length === 0) {
+      const suites = [...new Set(all.map((s) => s.clause))].join(', ');
+      throw new ScenarioError(`unknown scenario or suite "${n}"; scenarios: ${all.map((s) => s.name).join(', ')}; suites: ${suites}, all`);
+    }
+    for (const s of hit) if (!out.includes(s)) out.push(s);
+  }
+  return out;
+}

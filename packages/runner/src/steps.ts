@@ -1,0 +1,106 @@
+import { uesOf, type NetworkPlan } from '@imslab/topology';
+import { StepError } from './errors.ts';
+import type { Scenario, Step } from './scenario.ts';
+import { UeClient, type UeCallStatus } from './ue-client.ts';
+
+export interface CallRecord {
+  alias: string;
+  callId: string;
+  from: string;
+  /** The device that answered, once known. */
+  answeredBy?: string;
+}
+
+export interface StepContext {
+  ues: Map<string, UeClient>;
+  calls: Map<string, CallRecord>;
+  progress: (line: string) => void;
+}
+
+const MEDIA_TIMEOUT_MS = 20_000;
+const POLL_MS = 100;
+
+export function makeContext(plan: NetworkPlan, controlUrl: (n: string) => string, progress: (l: string) => void): StepContext {
+  const ues = new Map(uesOf(plan).map((u) => [u.name, new UeClient(u.name, controlUrl(u.name))]));
+  return { ues, calls: new Map(), progress };
+}
+
+function ue(ctx: StepContext, name: string): UeClient {
+  const u = ctx.ues.get(name);
+  if (!u) throw new StepError(`no UE "${name}"; UEs: ${[...ctx.ues.keys()].join(', ')}`);
+  return u;
+}
+
+function call(ctx: StepContext, alias: string): CallRecord {
+  const c = ctx.calls.get(alias);
+  if (!c) throw new StepError(`no call "${alias}"`);
+  return c;
+}
+
+async function findCall(u: UeClient, callId: string): Promise<UeCallStatus | undefined> {
+  return (await u.calls()).find((c) => c.callId === callId);
+}
+
+/** Waits until both ends of a call received at least `packets` probe packets of the other end. */
+async function waitMedia(ctx: StepContext, alias: string, packets: number): Promise<void> {
+  const c = call(ctx, alias);
+  const caller = ue(ctx, c.from);
+  const deadline = Date.now() + MEDIA_TIMEOUT_MS;
+  let last = '';
+  while (Date.now() < deadline) {
+    const mine = await findCall(caller, c.callId);
+    if (mine && (mine.state === 'failed' || mine.state === 'terminated')) {
+      throw new StepError(`call ${alias} ${mine.state} at ${c.from}: ${mine.failure?.reason ?? 'no reason given'}`);
+    }
+    let callee: { name: string; status: UeCallStatus } | undefined;
+    for (const [name, u] of ctx.ues) {
+      if (name === c.from) continue;
+      const s = await findCall(u, c.callId);
+      if (s?.state === 'confirmed') callee = { name, status: s };
+    }
+    if (callee) c.answeredBy = callee.name;
+    const a = mine?.media.rxMarkerPackets ?? 0;
+    const b = callee?.status.media.rxMarkerPackets ?? 0;
+    last = `${c.from} received ${a}, ${callee?.name ?? 'callee'} received ${b}`;
+    if (a >= packets && b >= packets) return;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  throw new StepError(`call ${alias}: media did not arrive within ${MEDIA_TIMEOUT_MS} ms (${last})`);
+}
+
+export async function runStep(ctx: StepContext, step: Step): Promise<void> {
+  if ('register' in step) {
+    await Promise.all(step.register.map(async (n) => {
+      const r = await ue(ctx, n).register();
+      ctx.progress(`  ${n} registered${r.securityServer ? ` (Security-Server: ${r.securityServer})` : ''}`);
+    }));
+  } else if ('call' in step) {
+    const { from, to, security = 'none', as } = step.call;
+    const r = await ue(ctx, from).call(to, security);
+    ctx.calls.set(as, { alias: as, callId: r.callId, from });
+    ctx.progress(`  ${from} calls ${to} (${security}): ${r.callId}`);
+  } else if ('wait-media' in step) {
+    await waitMedia(ctx, step['wait-media'].call, step['wait-media'].packets);
+    ctx.progress(`  media flowing both ways on ${step['wait-media'].call}`);
+  } else if ('hangup' in step) {
+    await ue(ctx, step.hangup.ue).hangup(call(ctx, step.hangup.call).callId);
+    ctx.progress(`  ${step.hangup.ue} hung up ${step.hangup.call}`);
+  }
+}
+
+export async function runSteps(ctx: StepContext, scenario: Scenario): Promise<void> {
+  for (const step of scenario.steps) await runStep(ctx, step);
+}
+
+/** Every UE's view of every call, kept as evidence next to the captures. */
+export async function snapshotCalls(ctx: StepContext): Promise<Record<string, UeCallStatus[]>> {
+  const out: Record<string, UeCallStatus[]> = {};
+  for (const [name, u] of ctx.ues) {
+    try {
+      out[name] = await u.calls();
+    } catch {
+      out[name] = [];
+    }
+  }
+  return out;
+}

@@ -1,0 +1,152 @@
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CONTROL_PORT, NG_PORT, SIP_PORT, REPO_ROOT, ensurePki, renderElement,
+  type ElementPlan, type NetworkPlan, type ElementPaths,
+} from '@imslab/topology';
+import { ElementError } from '../errors.ts';
+import { requirePrograms, requireRoot } from '../prerequisites.ts';
+import { requireFreePorts } from '../ports.ts';
+import { httpHealthy, ngPingOk, sipOptionsOk, waitUntil } from '../probes.ts';
+import { Supervisor, type Supervised } from '../supervisor.ts';
+import { TcpdumpCapture } from '../tcpdump.ts';
+import { clearState, writeState } from '../state.ts';
+import type { CaptureSet, Target, UpOptions } from './target.ts';
+
+/** Start stages: each waits for the previous one to be healthy. */
+const STAGES: ReadonlyArray<ReadonlyArray<ElementPlan['kind']>> = [['ims-agw'], ['scscf', 'pcscf'], ['ue']];
+const READY_TIMEOUT_MS = 20_000;
+
+export const PKI_DIR = join(REPO_ROOT, '.imslab', 'pki');
+
+/** Which elements need a TLS certificate, for which addresses (every target's, so one PKI serves both). */
+export function pkiEntities(plan: NetworkPlan): Array<{ name: string; ips: string[] }> {
+  return plan.elements
+    .filter((e) => e.kind === 'pcscf' || e.kind === 'ue')
+    .map((e) => ({ name: e.name, ips: Object.values(e.addresses) as string[] }));
+}
+
+/** Readiness probe per element kind, from the runner's side. */
+export function probeFor(e: ElementPlan, controlUrl: (n: string) => string): () => Promise<boolean> {
+  switch (e.kind) {
+    case 'ue': return () => httpHealthy(`${controlUrl(e.name)}/health`);
+    case 'pcscf': return () => sipOptionsOk(e.coreAddress, SIP_PORT);
+    case 'scscf': return () => sipOptionsOk(e.address, SIP_PORT);
+    case 'ims-agw': return () => ngPingOk(e.coreAddress, NG_PORT);
+  }
+}
+
+/**
+ * The local target: every element a child process bound to its own loopback
+ * address; captures with tcpdump on `lo`, one per link, filtered by the
+ * link's /24.
+ */
+export class LocalTarget implements Target {
+  readonly name = 'local' as const;
+  private supervisor: Supervisor | null = null;
+  private procs = new Map<string, Supervised>();
+  private plan: NetworkPlan | null = null;
+  private dir = '';
+  private captures: TcpdumpCapture[] = [];
+  private stateId = `local-${process.pid}`;
+
+  async checkPrerequisites(): Promise<void> {
+    requireRoot('the local target');
+    requirePrograms(['kamailio', 'rtpengine', 'tcpdump']);
+  }
+
+  controlUrl(element: string): string {
+    const e = this.plan?.elements.find((x) => x.name === element);
+    if (!e || e.kind !== 'ue') throw new ElementError(element, 'not a UE of the running network');
+    return `http://${e.address}:${CONTROL_PORT}`;
+  }
+
+  async up(plan: NetworkPlan, opts: UpOptions): Promise<void> {
+    await this.checkPrerequisites();
+    await requireFreePorts(plan.elements);
+    this.plan = plan;
+    this.dir = opts.dir;
+    mkdirSync(this.dir, { recursive: true });
+    const pki = ensurePki(PKI_DIR, pkiEntities(plan));
+    this.supervisor = new Supervisor();
+    const keysDir = join(this.dir, 'keys');
+    mkdirSync(keysDir, { recursive: true });
+    for (const stage of STAGES) {
+      const elements = plan.elements.filter((e) => stage.includes(e.kind));
+      for (const e of elements) this.startElement(e, pki.dir, keysDir, opts);
+      this.saveState();
+      await Promise.all(elements.map((e) => this.waitHealthy(e)));
+      opts.progress?.(`  healthy: ${elements.map((e) => e.name).join(', ')}`);
+    }
+  }
+
+  private startElement(e: ElementPlan, pkiDir: string, keysDir: string, opts: UpOptions): void {
+    const configDir = join(this.dir, 'config', e.name);
+    mkdirSync(configDir, { recursive: true });
+    const paths: ElementPaths = {
+      configDir, pkiDir, runDir: e.kind === 'ue' ? keysDir : join(this.dir, 'logs'),
+      nodeCommand: [process.execPath, '--import', 'tsx'],
+      serviceEntry: (s) => join(REPO_ROOT, 'services', s, 'src', 'main.ts'),
+    };
+    mkdirSync(join(this.dir, 'logs'), { recursive: true });
+    const r = renderElement(e, paths, opts.ueExtra);
+    for (const [file, content] of Object.entries(r.files)) writeFileSync(join(configDir, file), content);
+    const log = join(this.dir, 'logs', `${e.name}.log`);
+    this.procs.set(e.name, this.supervisor!.start(e.name, r.command, log, process.env, REPO_ROOT));
+  }
+
+  private async waitHealthy(e: ElementPlan): Promise<void> {
+    const p = this.procs.get(e.name)!;
+    const outcome = await waitUntil(probeFor(e, (n) => this.controlUrl(n)), {
+      timeoutMs: READY_TIMEOUT_MS,
+      dead: () => (p.hasExited() ? 'exited' : null),
+    });
+    if (outcome === 'ready') return;
+    throw new ElementError(e.name, outcome === 'timeout' ? `not healthy after ${READY_TIMEOUT_MS} ms` : 'exited during start-up', p.logFile);
+  }
+
+  private saveState(): void {
+    const pgids = [...this.procs.values()].map((p) => p.child.pid).filter((x): x is number => x !== undefined);
+    writeState(this.stateId, { target: 'local', runDir: this.dir, pgids });
+  }
+
+  async startCaptures(dir: string): Promise<void> {
+    if (!this.plan) throw new Error('startCaptures before up');
+    mkdirSync(dir, { recursive: true });
+    this.captures = this.plan.links.map((l) => new TcpdumpCapture(
+      l.name, join(dir, `${l.name}.pcap`),
+      // Only packets with both ends on the link: that is what crosses it.
+      ['tcpdump', '-i', 'lo', '-n', '-s', '0', '-U', '-w', join(dir, `${l.name}.pcap`), `src net ${l.subnet} and dst net ${l.subnet}`],
+      join(dir, `capture-${l.name}.log`),
+    ));
+    await Promise.all(this.captures.map((c) => c.start()));
+  }
+
+  async stopCaptures(): Promise<CaptureSet> {
+    await Promise.all(this.captures.map((c) => c.stop()));
+    const files = Object.fromEntries(this.captures.map((c) => [c.link, c.file]));
+    this.captures = [];
+    return { files };
+  }
+
+  async collect(dir: string): Promise<void> {
+    // Logs and key logs are written in place under the network's directory.
+    if (dir === this.dir) return;
+    for (const sub of ['logs', 'keys']) {
+      const from = join(this.dir, sub);
+      if (!existsSync(from)) continue;
+      mkdirSync(join(dir, sub), { recursive: true });
+      for (const f of readdirSync(from)) copyFileSync(join(from, f), join(dir, sub, f));
+    }
+  }
+
+  async down(): Promise<void> {
+    await Promise.all(this.captures.map((c) => c.stop()));
+    this.captures = [];
+    await this.supervisor?.stopAll();
+    this.supervisor?.dispose();
+    this.supervisor = null;
+    this.procs.clear();
+    clearState(this.stateId);
+  }
+}

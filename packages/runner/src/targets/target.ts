@@ -1,0 +1,38 @@
+import type { NetworkPlan, TargetName } from '@imslab/topology';
+
+/** What a scenario may change in the network it runs on. */
+export interface UpOptions {
+  /** Host directory for this network's element configs, logs and key logs. */
+  dir: string;
+  /** Extra UE configuration per UE name (e.g. e2aeCapable). */
+  ueExtra?: Record<string, Record<string, unknown>>;
+  /** Progress lines for a terminal. */
+  progress?: (line: string) => void;
+}
+
+export interface CaptureSet {
+  /** link name -> capture file on the host */
+  files: Record<string, string>;
+}
+
+/**
+ * One way of running the network. Both targets run the same plan; the runner
+ * drives scenarios through the elements' control APIs and never cares which
+ * target it is on beyond this interface.
+ */
+export interface Target {
+  readonly name: TargetName;
+  /** Fails with a one-line PrerequisiteError naming what to install or start. */
+  checkPrerequisites(): Promise<void>;
+  /** Starts every element of the plan and returns once all are healthy. */
+  up(plan: NetworkPlan, opts: UpOptions): Promise<void>;
+  /** Starts one capture per link; resolves once every capture is really listening. */
+  startCaptures(dir: string): Promise<void>;
+  stopCaptures(): Promise<CaptureSet>;
+  /** Base URL of an element's HTTP control API, as reachable from the runner. */
+  controlUrl(element: string): string;
+  /** Copies element logs, key logs and stores into `dir`. */
+  collect(dir: string): Promise<void>;
+  /** Stops everything this target started. Safe to call twice and after a failure. */
+  down(): Promise<void>;
+}

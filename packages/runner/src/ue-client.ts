@@ -1,0 +1,65 @@
+import { StepError } from './errors.ts';
+
+/** What a UE reports about one call (services/ue control API, GET /calls). */
+export interface UeCallStatus {
+  callId: string;
+  direction: 'out' | 'in';
+  state: 'calling' | 'ringing' | 'early' | 'confirmed' | 'terminated' | 'failed';
+  localIdentity: string;
+  remoteIdentity: string;
+  remoteAssertedIdentity: string | null;
+  failure?: { status?: number; reason: string };
+  securityRequested?: string;
+  sdpProfile?: string;
+  suite?: string | null;
+  e2ae?: string | null;
+  securityWarning?: string;
+  media: {
+    txPackets: number; rxPackets: number; rxMarkerPackets: number; rxMarkersSeen: string[];
+    rxAuthFailed: number; rxReplayed: number; rxMalformed: number;
+  };
+}
+
+/** A thin client of one UE's HTTP/JSON control API. */
+export class UeClient {
+  constructor(readonly name: string, readonly baseUrl: string) {}
+
+  private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (e) {
+      throw new StepError(`${this.name}: ${method} ${path} failed: ${(e as Error).message}`);
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      throw new StepError(`${this.name}: ${method} ${path} answered ${res.status} with non-JSON: ${text.slice(0, 120)}`);
+    }
+    if (!res.ok) {
+      const err = (json as { error?: string }).error ?? text;
+      throw new StepError(`${this.name}: ${method} ${path} -> ${res.status}: ${err}`);
+    }
+    return json as T;
+  }
+
+  register(): Promise<{ registered: boolean; securityServer: string | null }> {
+    return this.request('POST', '/register', {}, 15_000);
+  }
+  call(to: string, security: string): Promise<{ callId: string }> {
+    return this.request('POST', '/call', { to, security });
+  }
+  hangup(callId: string): Promise<unknown> {
+    return this.request('POST', '/hangup', { callId });
+  }
+  async calls(): Promise<UeCallStatus[]> {
+    return (await this.request<{ calls: UeCallStatus[] }>('GET', '/calls')).calls;
+  }
+}

@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TopologyError } from './errors.ts';
+import {
+  CONTROL_PORT, NG_PORT, SIP_PORT, SIP_TLS_PORT, UE_MEDIA_PORTS,
+  type AgwPlan, type ElementPlan, type PcscfPlan, type ScscfPlan, type UePlan,
+} from './topology.ts';
+
+/** Repository root, found from this file (packages/topology/src). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * Where an element finds its files, as seen by the element: host paths on the
+ * local target, mount points inside the container on the docker target.
+ */
+export interface ElementPaths {
+  /** Directory holding this element's generated configuration files. */
+  configDir: string;
+  pkiDir: string;
+  /** Directory where the element writes key logs and stores. */
+  runDir: string;
+  /** How to start a TypeScript service: argv prefix before the entry's path. */
+  nodeCommand: string[];
+  /** Path of a service entry (`ue`) as the element sees it. */
+  serviceEntry(service: string): string;
+}
+
+export interface RenderedElement {
+  /** File name (inside configDir) -> content. */
+  files: Record<string, string>;
+  /** argv to start the element in the foreground. */
+  command: string[];
+}
+
+/** Fills `{{NAME}}` placeholders; a placeholder without a value is an error, never left in a config. */
+export function fillTemplate(template: string, values: Record<string, string>, what: string): string {
+  return template.replace(/\{\{([A-Z0-9_]+)\}\}/g, (_, key: string) => {
+    const v = values[key];
+    if (v === undefined) throw new TopologyError(`template placeholder {{${key}}} has no value`, what);
+    return v;
+  });
+}
+
+function template(service: string, file: string): string {
+  return readFileSync(join(REPO_ROOT, 'services', service, file), 'utf8');
+}
+
+/**
+ * rtpengine 10.5 offers a dozen SDES suites unless told not to; e2ae toward a
+ * UE uses the mandatory AES_CM_128_HMAC_SHA1_80 only (there is no SDES-only- in 10.5).
+ */
+const SDES_ONLY_80 = [
+  'AES_CM_128_HMAC_SHA1_32', 'AES_192_CM_HMAC_SHA1_80', 'AES_192_CM_HMAC_SHA1_32', 'AES_256_CM_HMAC_SHA1_80',
+  'AES_256_CM_HMAC_SHA1_32', 'AEAD_AES_256_GCM', 'AEAD_AES_128_GCM', 'F8_128_HMAC_SHA1_80', 'F8_128_HMAC_SHA1_32',
+  'NULL_HMAC_SHA1_80', 'NULL_HMAC_SHA1_32',
+].map((s) => `SDES-no-${s}`).join(' ');
+
+function renderPcscf(e: PcscfPlan, p: ElementPaths): RenderedElement {
+  const cfg = fillTemplate(template('pcscf', 'kamailio.cfg'), {
+    NAME: e.name, ACCESS_NET: e.access, ACCESS_IP: e.accessAddress, CORE_IP: e.coreAddress,
+    SCSCF_IP: e.scscfAddress, AGW: e.agw, AGW_NG_IP: e.agwNgAddress, NG_PORT: String(NG_PORT),
+    TLS_CFG: join(p.configDir, 'tls.cfg'), E2AE_POLICY: e.e2ae, SDES_ONLY_80, RELAY_FLAGS: '',
+  }, `${e.name} kamailio.cfg`);
+  const tls = fillTemplate(template('pcscf', 'tls.cfg'), {
+    KEY_FILE: join(p.pkiDir, `${e.name}.key`), CERT_FILE: join(p.pkiDir, `${e.name}.pem`), CA_FILE: join(p.pkiDir, 'ca.pem'),
+  }, `${e.name} tls.cfg`);
+  return { files: { 'kamailio.cfg': cfg, 'tls.cfg': tls }, command: kamailioCommand(e.name, p) };
+}
+
+function kamailioString(s: string): string {
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function renderScscf(e: ScscfPlan, p: ElementPaths): RenderedElement {
+  const credentials = e.subscribers
+    .map((s) => `\t$sht(cred=>${s.user}) = ${kamailioString(s.password)};`)
+    .join('\n');
+  const cfg = fillTemplate(template('scscf', 'kamailio.cfg'), {
+    NAME: e.name, IP: e.address, DOMAIN: e.domain, CREDENTIALS: credentials,
+  }, `${e.name} kamailio.cfg`);
+  return { files: { 'kamailio.cfg': cfg }, command: kamailioCommand(e.name, p) };
+}
+
+function kamailioCommand(name: string, p: ElementPaths): string[] {
+  // -DD: stay in the foreground with children; -E: log to stderr (the runner keeps it).
+  return ['kamailio', '-DD', '-E', '-f', join(p.configDir, 'kamailio.cfg'), '-P', join(p.runDir, `${name}.pid`), '-m', '64', '-M', '8'];
+}
+
+export function agwCommand(e: AgwPlan): string[] {
+  return [
+    'rtpengine', '--config-file=none', '--table=-1', '--foreground', '--log-stderr', '--log-level=6',
+    `--interface=access/${e.accessAddress}`, `--interface=core/${e.coreAddress}`,
+    `--listen-ng=${e.coreAddress}:${NG_PORT}`, `--port-min=${e.portMin}`, `--port-max=${e.portMax}`,
+    '--timeout=60', '--delete-delay=0',
+  ];
+}
+
+/** The UE's JSON configuration (services/ue validates it). */
+export function ueConfig(e: UePlan, p: ElementPaths, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const s = e.subscriber;
+  return {
+    name: e.name, user: s.user, impu: `sip:${s.user}@${e.domain}`, impi: `${s.user}@${e.domain}`,
+    password: s.password, realm: e.domain, displayName: s.displayName,
+    address: e.address, sipPort: SIP_PORT, sipTlsPort: SIP_TLS_PORT, controlPort: CONTROL_PORT,
+    transport: 'tls',
+    pcscf: { host: e.pcscfAddress, udpPort: SIP_PORT, tcpPort: SIP_PORT, tlsPort: SIP_TLS_PORT },
+    tls: { caFile: join(p.pkiDir, 'ca.pem'), certFile: join(p.pkiDir, `${e.name}.pem`), keyFile: join(p.pkiDir, `${e.name}.key`) },
+    media: { ...UE_MEDIA_PORTS },
+    e2aeCapable: false, defaultSecurity: 'none',
+    autoAnswer: e.device.autoAnswer, answerDelayMs: 0,
+    runDir: p.runDir,
+    ...extra,
+  };
+}
+
+function renderUe(e: UePlan, p: ElementPaths, extra: Record<string, unknown>): RenderedElement {
+  const file = 'ue.json';
+  return {
+    files: { [file]: JSON.stringify(ueConfig(e, p, extra), null, 2) + '\n' },
+    command: [...p.nodeCommand, p.serviceEntry('ue'), '--config', join(p.configDir, file)],
+  };
+}
+
+/** Renders one element's configuration files and start command. */
+export function renderElement(e: ElementPlan, p: ElementPaths, ueExtra: Record<string, Record<string, unknown>> = {}): RenderedElement {
+  switch (e.kind) {
+    case 'pcscf': return renderPcscf(e, p);
+    case 'scscf': return renderScscf(e, p);
+    case 'ims-agw': return { files: {}, command: agwCommand(e) };
+    case 'ue': return renderUe(e, p, ueExtra[e.name] ?? {});
+  }
+}

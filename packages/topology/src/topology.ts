@@ -1,0 +1,155 @@
+import type { AccessNetwork, Device, E2aePolicy, Subscriber, SubscriberFile } from './subscribers.ts';
+import { TopologyError } from './errors.ts';
+
+/** Where the network runs: processes on loopback addresses, or containers on Docker networks. */
+export type TargetName = 'local' | 'docker';
+export const TARGETS: readonly TargetName[] = ['local', 'docker'];
+
+export const NETWORKS = ['access-a', 'core', 'access-b'] as const;
+export type NetworkName = (typeof NETWORKS)[number];
+
+/**
+ * The first three octets of each network per target. Local: 127.0.0.0/8 all
+ * routes to `lo` on Linux, so each network is a /24 of it. Docker: inside
+ * 198.18.0.0/15 (RFC 2544 benchmarking range), outside Docker's automatic
+ * address pools, so the project's subnets never collide with a default bridge.
+ */
+export const NETWORK_PREFIX: Record<TargetName, Record<NetworkName, string>> = {
+  local: { 'access-a': '127.0.1', core: '127.0.2', 'access-b': '127.0.3' },
+  docker: { 'access-a': '198.18.1', core: '198.18.2', 'access-b': '198.18.3' },
+};
+
+export const SIP_PORT = 5060;
+export const SIP_TLS_PORT = 5061;
+export const CONTROL_PORT = 8000;
+/** Kamailio's HTTP JSON-RPC listener (xhttp + jsonrpcs), used for status and policy. */
+export const KAMAILIO_RPC_PORT = 8080;
+export const NG_PORT = 2223;
+export const UE_MEDIA_PORTS = { portMin: 40000, portMax: 40098 } as const;
+
+interface Base {
+  name: string;
+  /** Address per attached network; the runner captures each network as one link. */
+  addresses: Partial<Record<NetworkName, string>>;
+}
+
+export interface UePlan extends Base {
+  kind: 'ue';
+  address: string;
+  subscriber: Subscriber;
+  device: Device;
+  domain: string;
+  pcscf: string;
+  pcscfAddress: string;
+}
+
+export interface PcscfPlan extends Base {
+  kind: 'pcscf';
+  access: AccessNetwork;
+  accessAddress: string;
+  coreAddress: string;
+  agw: string;
+  agwNgAddress: string;
+  scscfAddress: string;
+  domain: string;
+  e2ae: E2aePolicy;
+}
+
+export interface ScscfPlan extends Base {
+  kind: 'scscf';
+  address: string;
+  domain: string;
+  subscribers: Subscriber[];
+}
+
+export interface AgwPlan extends Base {
+  kind: 'ims-agw';
+  accessAddress: string;
+  coreAddress: string;
+  portMin: number;
+  portMax: number;
+}
+
+export type ElementPlan = UePlan | PcscfPlan | ScscfPlan | AgwPlan;
+export type ElementKind = ElementPlan['kind'];
+
+export interface LinkPlan {
+  /** Link name, also the capture file name: access-a, core, access-b. */
+  name: NetworkName;
+  prefix: string;
+  subnet: string;
+}
+
+export interface NetworkPlan {
+  target: TargetName;
+  domain: string;
+  links: LinkPlan[];
+  /** In start order: media gateways, then CSCFs, then UEs. */
+  elements: ElementPlan[];
+}
+
+/** Per-scenario changes to the subscriber file's defaults (policy, per-UE settings). */
+export interface PlanOverrides {
+  policy?: Partial<Record<'pcscf-a' | 'pcscf-b', { e2ae: E2aePolicy }>>;
+}
+
+const SIDE: Record<AccessNetwork, { pcscf: 'pcscf-a' | 'pcscf-b'; agw: string; pcscfCore: number; agwCore: number; portMin: number }> = {
+  'access-a': { pcscf: 'pcscf-a', agw: 'ims-agw-a', pcscfCore: 10, agwCore: 11, portMin: 30000 },
+  'access-b': { pcscf: 'pcscf-b', agw: 'ims-agw-b', pcscfCore: 30, agwCore: 31, portMin: 32000 },
+};
+const SCSCF_HOST = 20;
+const PCSCF_ACCESS_HOST = 10;
+const AGW_ACCESS_HOST = 11;
+
+/** Builds the whole network from the subscriber file for one target. */
+export function planNetwork(subs: SubscriberFile, target: TargetName, overrides: PlanOverrides = {}): NetworkPlan {
+  const prefix = NETWORK_PREFIX[target];
+  if (!prefix) throw new TopologyError(`unknown target; use one of ${TARGETS.join(', ')}`, String(target));
+  const at = (net: NetworkName, host: number) => `${prefix[net]}.${host}`;
+  const scscfAddress = at('core', SCSCF_HOST);
+  const elements: ElementPlan[] = [];
+  const sides: AccessNetwork[] = ['access-a', 'access-b'];
+  for (const access of sides) {
+    const s = SIDE[access];
+    elements.push({
+      kind: 'ims-agw', name: s.agw,
+      addresses: { [access]: at(access, AGW_ACCESS_HOST), core: at('core', s.agwCore) },
+      accessAddress: at(access, AGW_ACCESS_HOST), coreAddress: at('core', s.agwCore),
+      portMin: s.portMin, portMax: s.portMin + 999,
+    });
+  }
+  elements.push({ kind: 'scscf', name: 'scscf', addresses: { core: scscfAddress }, address: scscfAddress, domain: subs.domain, subscribers: subs.subscribers });
+  for (const access of sides) {
+    const s = SIDE[access];
+    elements.push({
+      kind: 'pcscf', name: s.pcscf, access,
+      addresses: { [access]: at(access, PCSCF_ACCESS_HOST), core: at('core', s.pcscfCore) },
+      accessAddress: at(access, PCSCF_ACCESS_HOST), coreAddress: at('core', s.pcscfCore),
+      agw: s.agw, agwNgAddress: at('core', s.agwCore), scscfAddress, domain: subs.domain,
+      e2ae: overrides.policy?.[s.pcscf]?.e2ae ?? subs.policy[s.pcscf].e2ae,
+    });
+  }
+  for (const sub of subs.subscribers) {
+    for (const device of sub.devices) {
+      const address = at(sub.network, device.host);
+      elements.push({
+        kind: 'ue', name: device.name, addresses: { [sub.network]: address }, address,
+        subscriber: sub, device, domain: subs.domain,
+        pcscf: SIDE[sub.network].pcscf, pcscfAddress: at(sub.network, PCSCF_ACCESS_HOST),
+      });
+    }
+  }
+  const links = NETWORKS.map((name) => ({ name, prefix: prefix[name], subnet: `${prefix[name]}.0/24` }));
+  return { target, domain: subs.domain, links, elements };
+}
+
+/** Looks an element up by name; the error lists the names that exist. */
+export function elementByName(plan: NetworkPlan, name: string): ElementPlan {
+  const e = plan.elements.find((x) => x.name === name);
+  if (!e) throw new TopologyError(`no such element; known: ${plan.elements.map((x) => x.name).join(', ')}`, name);
+  return e;
+}
+
+export function uesOf(plan: NetworkPlan): UePlan[] {
+  return plan.elements.filter((e): e is UePlan => e.kind === 'ue');
+}

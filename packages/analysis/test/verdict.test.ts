@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { LINKTYPE } from '@imslab/capture';
+import { analyse } from '../src/index.ts';
+import { ALICE, AGW_A_ACCESS, AGW_A_CORE, AGW_B_ACCESS, AGW_B_CORE, BOB, SynthRun, owner, type Hop } from './synth.ts';
+
+const CALL = 'call-under-test@imslab';
+
+/** The three hops alice -> bob crosses, with a key (or null) per link. */
+function forward(keys: [string | null, string | null, string | null]): Hop[] {
+  return [
+    { link: 'access-a', src: ALICE, dst: AGW_A_ACCESS, key: keys[0] },
+    { link: 'core', src: AGW_A_CORE, dst: AGW_B_CORE, key: keys[1] },
+    { link: 'access-b', src: AGW_B_ACCESS, dst: BOB, key: keys[2] },
+  ];
+}
+function backward(keys: [string | null, string | null, string | null]): Hop[] {
+  return [
+    { link: 'access-b', src: BOB, dst: AGW_B_ACCESS, key: keys[2] },
+    { link: 'core', src: AGW_B_CORE, dst: AGW_A_CORE, key: keys[1] },
+    { link: 'access-a', src: AGW_A_ACCESS, dst: ALICE, key: keys[0] },
+  ];
+}
+
+async function judge(run: SynthRun) {
+  const { captures, keyLogs } = await run.finish();
+  // The call under test is always CALL; a run made for another call shows none of its media.
+  const a = await analyse({ captures, keyLogs, calls: [{ alias: 'c1', callId: CALL }], owner });
+  expect(a.problems).toEqual([]);
+  return a.calls[0]!;
+}
+
+describe('verdicts from captures', () => {
+  it('plaintext on every link: none, marker found on each', async () => {
+    const run = new SynthRun(CALL);
+    run.media('orig', forward([null, null, null]));
+    run.media('term', backward([null, null, null]));
+    const c = await judge(run);
+    expect(c.verdict).toBe('none');
+    for (const p of c.paths) for (const l of ['access-a', 'core', 'access-b']) expect(p.links[l]!.protection).toBe('plaintext');
+  });
+
+  it('SRTP on both access links under different keys, plaintext core: e2ae', async () => {
+    const run = new SynthRun(CALL, LINKTYPE.LINUX_SLL);
+    run.key('alice', { owner: 'alice', dir: 'tx' });
+    run.key('agw-a', { owner: 'alice', dir: 'rx' });
+    run.key('bob', { owner: 'bob-1', dir: 'tx' });
+    run.key('agw-b', { owner: 'bob-1', dir: 'rx' });
+    run.media('orig', forward(['alice', null, 'agw-b']));
+    run.media('term', backward(['agw-a', null, 'bob']));
+    const c = await judge(run);
+    expect(c.verdict).toBe('e2ae');
+    const orig = c.paths.find((p) => p.direction === 'orig')!;
+    expect(orig.links['access-a']!.keys).toEqual(['alice/tx/call-und']);
+    expect(orig.links['access-b']!.keys).toEqual(['bob-1/rx/call-und']);
+    expect(orig.links.core!.protection).toBe('plaintext');
+  });
+
+  it('SRTP under one key on every link: e2e', async () => {
+    const run = new SynthRun(CALL, LINKTYPE.LINUX_SLL2);
+    run.key('k1', { owner: 'alice', dir: 'tx' });
+    run.key('k2', { owner: 'bob-1', dir: 'tx' });
+    run.media('orig', forward(['k1', 'k1', 'k1']));
+    run.media('term', backward(['k2', 'k2', 'k2']));
+    const c = await judge(run);
+    expect(c.verdict).toBe('e2e');
+  });
+
+  it('an element that decrypts and re-encrypts under its own keys: e2m2e naming it, never e2e', async () => {
+    const run = new SynthRun(CALL);
+    run.key('k1', { owner: 'alice', dir: 'tx' });
+    run.key('mid', { owner: 'ims-agw-a', dir: 'tx' });
+    run.key('k2', { owner: 'bob-1', dir: 'tx' });
+    run.key('mid2', { owner: 'ims-agw-a', dir: 'rx' });
+    run.media('orig', forward(['k1', 'mid', 'mid']));
+    run.media('term', backward(['mid2', 'k2', 'k2']));
+    const c = await judge(run);
+    expect(c.verdict).toMatch(/^e2m2e\(/);
+    expect(c.verdict).toContain('ims-agw-a');
+  });
+
+  it('the marker leaking in the core between SRTP access links: e2ae, never e2e', async () => {
+    const run = new SynthRun(CALL, LINKTYPE.NULL);
+    run.key('k1', { owner: 'alice', dir: 'tx' });
+    run.key('k2', { owner: 'bob-1', dir: 'tx' });
+    run.media('orig', forward(['k1', null, 'k1']));
+    run.media('term', backward(['k2', null, 'k2']));
+    const c = await judge(run);
+    expect(c.verdict).toBe('e2ae');
+  });
+
+  it('SRTP under a key nobody logged: unknown, never e2e', async () => {
+    const run = new SynthRun(CALL);
+    run.key('secret');
+    run.media('orig', forward(['secret', 'secret', 'secret']));
+    run.media('term', backward(['secret', 'secret', 'secret']));
+    const c = await judge(run);
+    expect(c.verdict).toBe('unknown');
+  });
+
+  it('protection on one access link only: none, reported as partial', async () => {
+    const run = new SynthRun(CALL);
+    run.key('alice', { owner: 'alice', dir: 'tx' });
+    run.key('agw-a', { owner: 'alice', dir: 'rx' });
+    run.media('orig', forward(['alice', null, null]));
+    run.media('term', backward(['agw-a', null, null]));
+    const c = await judge(run);
+    expect(c.verdict).toBe('none');
+    expect(c.evidence.join(' ')).toMatch(/partial: SRTP only on access-a/);
+  });
+
+  it('only another call's media on the links: no-media for this call', async () => {
+    const run = new SynthRun('some-other-call@imslab');
+    run.media('orig', forward([null, null, null]));
+    const c = await judge(run);
+    expect(c.verdict).toBe('no-media');
+  });
+});

@@ -108,7 +108,7 @@ describe('verdicts from captures', () => {
     expect(c.evidence.join(' ')).toMatch(/partial: SRTP only on access-a/);
   });
 
-  it('only another call's media on the links: no-media for this call', async () => {
+  it('only another call media on the links: no-media for this call', async () => {
     const run = new SynthRun('some-other-call@imslab');
     run.media('orig', forward([null, null, null]));
     const c = await judge(run);

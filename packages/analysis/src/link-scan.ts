@@ -21,6 +21,14 @@ export interface MediaFlowReport {
   unknown: number;
   /** Markers found, plaintext or after decryption with the verifying key: marker -> packets. */
   markers: Record<string, { plaintext: number; srtp: Record<string, number> }>;
+  /**
+   * Packets without a marker or a verifying key whose payload bytes, over the
+   * whole flow, are far from uniform: audio sent in the clear (real speech, a
+   * codec's silence) rather than ciphertext. See `isAudioLike`.
+   */
+  plaintextUnmarked: number;
+  /** Shannon entropy (bits per octet) of the unknown packets' payloads; ciphertext is close to 8. */
+  unknownEntropy: number | null;
   rtcp: number;
   firstUs: number;
   lastUs: number;
@@ -55,6 +63,24 @@ interface FlowState {
   scans: number;
   /** Rollover counter estimate per SSRC (RFC 3711 sec. 3.3.1): [roc, lastSeq]. */
   roc: Map<number, [number, number]>;
+  /** Byte histogram of the payloads of packets that are neither marked nor verifiable. */
+  histogram: Uint32Array | null;
+}
+
+/** Below this many octets the entropy estimate is too noisy to call a flow audio. */
+const MIN_ENTROPY_SAMPLE = 4000;
+/**
+ * Ciphertext (AES-CM, GCM) is uniform: about 7.95+ bits per octet over a few
+ * thousand octets. G.711 speech, tones and silence stay well below 7.5.
+ */
+const CIPHERTEXT_ENTROPY = 7.5;
+
+export function entropyBits(h: Uint32Array): { bits: number; total: number } {
+  let total = 0;
+  for (const n of h) total += n;
+  let bits = 0;
+  for (const n of h) if (n > 0) bits -= (n / total) * Math.log2(n / total);
+  return { bits, total };
 }
 
 function rocFor(state: FlowState, ssrc: number, seq: number): number {
@@ -112,8 +138,8 @@ export async function scanLink(link: string, file: string, keys: LoggedKey[]): P
       let st = flows.get(flowName);
       if (!st) {
         st = {
-          report: { flow: flowName, src: `${d.src}:${d.srcPort}`, dst: `${d.dst}:${d.dstPort}`, ssrcs: [], packets: 0, plaintext: 0, srtp: {}, unknown: 0, markers: {}, rtcp: 0, firstUs: p.timestampUs, lastUs: p.timestampUs },
-          key: null, scans: 0, roc: new Map(),
+          report: { flow: flowName, src: `${d.src}:${d.srcPort}`, dst: `${d.dst}:${d.dstPort}`, ssrcs: [], packets: 0, plaintext: 0, srtp: {}, unknown: 0, markers: {}, plaintextUnmarked: 0, unknownEntropy: null, rtcp: 0, firstUs: p.timestampUs, lastUs: p.timestampUs },
+          key: null, scans: 0, roc: new Map(), histogram: null,
         };
         flows.set(flowName, st);
       }
@@ -146,6 +172,8 @@ export async function scanLink(link: string, file: string, keys: LoggedKey[]): P
       }
       if (!clear || !st.key) {
         r.unknown++;
+        const h = (st.histogram ??= new Uint32Array(256));
+        for (let i = rtp.headerLength; i < d.payload.length; i++) h[d.payload[i]!]!++;
         continue;
       }
       r.srtp[st.key.id] = (r.srtp[st.key.id] ?? 0) + 1;
@@ -154,6 +182,15 @@ export async function scanLink(link: string, file: string, keys: LoggedKey[]): P
     }
   } catch (e) {
     report.error = (e as Error).message;
+  }
+  for (const f of flows.values()) {
+    if (!f.histogram) continue;
+    const { bits, total } = entropyBits(f.histogram);
+    f.report.unknownEntropy = Math.round(bits * 1000) / 1000;
+    if (total >= MIN_ENTROPY_SAMPLE && bits < CIPHERTEXT_ENTROPY) {
+      f.report.plaintextUnmarked = f.report.unknown;
+      f.report.unknown = 0;
+    }
   }
   report.media = [...flows.values()].map((f) => f.report);
   return report;

@@ -53,7 +53,12 @@ function followPath(links: LinkReport[], marker: string): Record<string, PathLin
     pl.packets = plaintext + srtp;
     if (plaintext > 0) pl.protection = 'plaintext';
     else if (srtp > 0) pl.protection = 'srtp';
-    else if (l.media.some((f) => f.unknown > 0)) pl.protection = 'encrypted-unknown';
+    else if (l.media.some((f) => f.plaintextUnmarked > 0)) {
+      // Audio in the clear that carries no marker cannot be tied to a call; it
+      // is counted against every call on the link: never a false "protected".
+      pl.protection = 'plaintext';
+      pl.flows.push(...l.media.filter((f) => f.plaintextUnmarked > 0).map((f) => `${f.flow} (unmarked audio)`));
+    } else if (l.media.some((f) => f.unknown > 0)) pl.protection = 'encrypted-unknown';
     out[l.link] = pl;
   }
   return out;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LINKTYPE } from '@imslab/capture';
+import { linearToUlaw } from '@imslab/probe';
 import { analyse } from '../src/index.ts';
 import { ALICE, AGW_A_ACCESS, AGW_A_CORE, AGW_B_ACCESS, AGW_B_CORE, BOB, SynthRun, owner, type Hop } from './synth.ts';
 
@@ -113,5 +114,44 @@ describe('verdicts from captures', () => {
     run.media('orig', forward([null, null, null]));
     const c = await judge(run);
     expect(c.verdict).toBe('no-media');
+  });
+});
+
+describe('plaintext without the probe marker', () => {
+  /** A voice-like G.711 signal: a few harmonics with a slow envelope, mu-law coded. */
+  const speech = (i: number) => {
+    const out = Buffer.alloc(160);
+    for (let n = 0; n < 160; n++) {
+      const t = (i * 160 + n) / 8000;
+      const env = 0.5 + 0.5 * Math.sin(2 * Math.PI * 3 * t);
+      const s = env * (3000 * Math.sin(2 * Math.PI * 220 * t) + 1500 * Math.sin(2 * Math.PI * 660 * t) + 700 * Math.sin(2 * Math.PI * 1250 * t));
+      out[n] = linearToUlaw(s);
+    }
+    return out;
+  };
+
+  it('real speech in the clear on an access link is recognised as plaintext, so the verdict is none', async () => {
+    const run = new SynthRun(CALL);
+    run.key('k1', { owner: 'alice', dir: 'tx' });
+    // Direction orig: SRTP end to end; direction term: bob's speech leaves in the clear on access-b.
+    run.media('orig', forward(['k1', 'k1', 'k1']), 60);
+    run.media('term', backward(['k1', 'k1', 'k1']).map((h) => (h.link === 'access-b' ? { ...h, key: null, payload: speech } : h)), 60);
+    const { captures, keyLogs } = await run.finish();
+    const a = await analyse({ captures, keyLogs, calls: [{ alias: 'c1', callId: CALL }], owner });
+    const flow = a.links.find((l) => l.link === 'access-b')!.media.find((f) => f.src === BOB)!;
+    expect(flow.plaintextUnmarked).toBe(60);
+    expect(flow.unknownEntropy!).toBeLessThan(7.5);
+    expect(a.calls[0]!.verdict).toBe('none');
+  });
+
+  it('ciphertext under an unknown key is not mistaken for audio', async () => {
+    const run = new SynthRun(CALL);
+    run.key('secret');
+    run.media('orig', forward(['secret', 'secret', 'secret']), 60);
+    const { captures, keyLogs } = await run.finish();
+    const a = await analyse({ captures, keyLogs, calls: [{ alias: 'c1', callId: CALL }], owner });
+    const flow = a.links[0]!.media[0]!;
+    expect(flow.plaintextUnmarked).toBe(0);
+    expect(flow.unknownEntropy!).toBeGreaterThan(7.9);
   });
 });

@@ -1,0 +1,71 @@
+/**
+ * `npm run bench`: the project's speed figures, each measured in this run.
+ * - local target: up -> every element healthy; one e2ae scenario's wall time
+ * - docker target (images built): up -> every element healthy
+ * - SRTP protect+unprotect vs libsrtp2 (ratio), capture analysis vs tshark (ratio)
+ * Sections whose prerequisites are missing print why and are skipped.
+ */
+import { join } from 'node:path';
+import { loadSubscribers, planNetwork, REPO_ROOT } from '@imslab/topology';
+import { LocalTarget } from '../packages/runner/src/targets/local.ts';
+import { makeTarget } from '../packages/runner/src/targets/index.ts';
+import { newRunDir, runScenarios } from '../packages/runner/src/run.ts';
+import { selectScenarios } from '../packages/runner/src/scenario.ts';
+import { closeProbes } from '../packages/runner/src/probes.ts';
+import type { Target } from '../packages/runner/src/targets/target.ts';
+
+const subs = loadSubscribers(join(REPO_ROOT, 'config', 'subscribers.yaml'));
+const only = process.argv.slice(2);
+const want = (s: string) => only.length === 0 || only.includes(s);
+
+async function timeUp(target: Target, label: string, runs: number): Promise<void> {
+  const plan = planNetwork(subs, target.name);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const dir = join(newRunDir(), `bench-up-${i}`);
+    const t0 = performance.now();
+    try {
+      await target.up(plan, { dir });
+      times.push(performance.now() - t0);
+    } finally {
+      await target.down();
+    }
+  }
+  times.sort((a, b) => a - b);
+  console.log(`${label}: up -> all healthy, median of ${runs}: ${(times[Math.floor(runs / 2)]! / 1000).toFixed(2)} s (min ${(times[0]! / 1000).toFixed(2)} s)`);
+}
+
+async function main(): Promise<void> {
+  if (want('local')) {
+    await timeUp(new LocalTarget(), 'local target', 3);
+    const t0 = performance.now();
+    const { results } = await runScenarios(new LocalTarget(), selectScenarios(['access-edge-protection']), { progress: () => {} });
+    console.log(`local target: access-edge-protection wall time ${((performance.now() - t0) / 1000).toFixed(2)} s (${results[0]?.pass ? 'pass' : 'FAIL'})`);
+  }
+  if (want('docker')) {
+    try {
+      const docker = await makeTarget('docker');
+      await docker.checkPrerequisites();
+      await timeUp(docker, 'docker target (images built)', 3);
+    } catch (e) {
+      console.log(`docker target: skipped (${(e as Error).message})`);
+    }
+  }
+  if (want('srtp')) {
+    const { runSrtpBench } = await import('../packages/srtp/bench/srtp-bench.ts');
+    const r = await runSrtpBench();
+    console.log(`srtp: ours ${Math.round(r.ours)} pairs/s, libsrtp2 ${Math.round(r.libsrtp)} pairs/s, ratio ${r.ratio.toFixed(2)}x`);
+  }
+  if (want('capture')) {
+    const { runCaptureBench } = await import('../packages/capture/bench/capture-bench.ts');
+    const r = await runCaptureBench();
+    console.log(`capture: ours ${Math.round(r.oursPps)} packets/s, tshark ${Math.round(r.tsharkPps)} packets/s, ratio ${r.ratio.toFixed(1)}x, peak RSS ${r.peakRssMb.toFixed(0)} MB`);
+  }
+  closeProbes();
+}
+
+main().catch((e: Error) => {
+  closeProbes();
+  console.error(`bench: ${e.message}`);
+  process.exitCode = 1;
+});

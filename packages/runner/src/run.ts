@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { analyse, type Analysis } from '@imslab/analysis';
 import { mergeCaptures } from '@imslab/capture';
 import { loadSubscribers, planNetwork, REPO_ROOT, type NetworkPlan, type SubscriberFile } from '@imslab/topology';
+import { queryAgws, type AgwStreamReport } from './agw-evidence.ts';
 import { checkCall, type CallOutcome } from './expect.ts';
 import type { Scenario } from './scenario.ts';
 import { makeContext, runSteps, snapshotCalls } from './steps.ts';
@@ -51,12 +52,16 @@ export async function runScenario(target: Target, scenario: Scenario, runDir: st
   let ueCalls: Record<string, UeCallStatus[]> = {};
   let captures: Record<string, string> = {};
   const ctxRef: { ctx?: ReturnType<typeof makeContext> } = {};
+  const agwReports: Record<string, AgwStreamReport[]> = {};
   try {
     progress(`${scenario.name}: starting the network (${target.name})`);
     await target.up(plan, { dir, ueExtra: scenario.network.ues, progress });
     await target.startCaptures(dir);
     progress(`${scenario.name}: capturing ${plan.links.map((l) => l.name).join(', ')}`);
     ctxRef.ctx = makeContext(plan, (n) => target.controlUrl(n), progress);
+    ctxRef.ctx.onMediaFlowing = async (c) => {
+      agwReports[c.alias] = await queryAgws(plan, c.callId);
+    };
     await runSteps(ctxRef.ctx, scenario);
   } catch (e) {
     error = (e as Error).message;
@@ -72,6 +77,7 @@ export async function runScenario(target: Target, scenario: Scenario, runDir: st
     await target.down();
   }
   writeFileSync(join(dir, 'ue-calls.json'), JSON.stringify(ueCalls, null, 2));
+  writeFileSync(join(dir, 'agw-streams.json'), JSON.stringify(agwReports, null, 2));
   const calls = [...(ctxRef.ctx?.calls.values() ?? [])];
   let analysis: Analysis | null = null;
   if (Object.keys(captures).length > 0) {

@@ -15,6 +15,8 @@ export interface StepContext {
   ues: Map<string, UeClient>;
   calls: Map<string, CallRecord>;
   progress: (line: string) => void;
+  /** Called once media flows both ways on a call, while it is up: evidence gathering. */
+  onMediaFlowing?: (call: CallRecord) => Promise<void>;
 }
 
 const MEDIA_TIMEOUT_MS = 20_000;
@@ -82,6 +84,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
   } else if ('wait-media' in step) {
     await waitMedia(ctx, step['wait-media'].call, step['wait-media'].packets);
     ctx.progress(`  media flowing both ways on ${step['wait-media'].call}`);
+    await ctx.onMediaFlowing?.(call(ctx, step['wait-media'].call));
   } else if ('hangup' in step) {
     await ue(ctx, step.hangup.ue).hangup(call(ctx, step.hangup.call).callId);
     ctx.progress(`  ${step.hangup.ue} hung up ${step.hangup.call}`);

@@ -58,6 +58,17 @@ export class Supervisor {
     return s;
   }
 
+  /** Takes over a child started elsewhere (a capture), so signals and stopAll reach it too. */
+  adopt(name: string, child: ChildProcess, logFile: string): Supervised {
+    let done = child.exitCode !== null || child.signalCode !== null;
+    const exited = done
+      ? Promise.resolve<number | string>(child.exitCode ?? child.signalCode ?? 'unknown')
+      : new Promise<number | string>((resolve) => child.once('exit', (code, signal) => { done = true; resolve(code ?? signal ?? 'unknown'); }));
+    const s: Supervised = { name, child, logFile, exited, hasExited: () => done };
+    this.procs.push(s);
+    return s;
+  }
+
   /** Stops every process (reverse start order): SIGTERM, then SIGKILL after `graceMs`. */
   async stopAll(graceMs = 3000): Promise<void> {
     const procs = this.procs.splice(0).reverse();

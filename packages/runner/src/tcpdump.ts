@@ -8,6 +8,11 @@ import { ElementError } from './errors.ts';
  */
 export class TcpdumpCapture {
   private child: ChildProcess | null = null;
+
+  /** The tcpdump process, once started (for the supervisor). */
+  get process(): ChildProcess | null {
+    return this.child;
+  }
   private exited: Promise<void> = Promise.resolve();
 
   constructor(

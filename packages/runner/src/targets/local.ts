@@ -119,7 +119,11 @@ export class LocalTarget implements Target {
       ['tcpdump', '-i', 'lo', '-n', '-s', '0', '-U', '-w', join(dir, `${l.name}.pcap`), `src net ${l.subnet} and dst net ${l.subnet}`],
       join(dir, `capture-${l.name}.log`),
     ));
-    await Promise.all(this.captures.map((c) => c.start()));
+    const started = Promise.all(this.captures.map((c) => c.start()));
+    // Ctrl-C during a capture must stop tcpdump as well as the elements.
+    for (const c of this.captures) if (c.process) this.procs.set(`capture-${c.link}`, this.supervisor!.adopt(`capture-${c.link}`, c.process, c.file));
+    this.saveState();
+    await started;
   }
 
   async stopCaptures(): Promise<CaptureSet> {

@@ -1,5 +1,6 @@
 import { loadKeyRing } from './keys.ts';
 import { scanLink, type LinkReport } from './link-scan.ts';
+import { readSipInsideTls, sdesKeysIn, type TlsSignallingReport } from './tls-signalling.ts';
 import { judgeCall, type AddressOwner, type CallReport } from './verdict.ts';
 
 export interface AnalysisInput {
@@ -10,6 +11,17 @@ export interface AnalysisInput {
   /** The calls to judge: scenario alias and SIP Call-ID. */
   calls: Array<{ alias: string; callId: string }>;
   owner: AddressOwner;
+  /** TLS key logs (SSLKEYLOGFILE format) to read the SIP inside TLS with tshark. */
+  tlsKeyLogs?: string[];
+}
+
+/** Where an SRTP master key travelled in signalling, and so who could read it. */
+export interface KeyExposure {
+  key: string;
+  /** Links where the key crossed in plaintext SIP: anyone on the link could read it. */
+  plaintextOn: string[];
+  /** Links where it crossed inside TLS, and the TLS endpoints (the SIP hops that read it). */
+  insideTlsOn: Array<{ link: string; between: string[] }>;
 }
 
 export interface Analysis {
@@ -17,6 +29,9 @@ export interface Analysis {
   calls: CallReport[];
   keys: Array<{ id: string; owner: string; dir: string; suite: string; callId: string }>;
   problems: string[];
+  /** SIP read inside TLS per link (tshark with the key logs). */
+  tls: Record<string, TlsSignallingReport>;
+  keyExposure: KeyExposure[];
 }
 
 /** Reads every link's capture once and judges every call from what it found. */
@@ -25,10 +40,29 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
   const links: LinkReport[] = [];
   for (const [link, file] of Object.entries(input.captures)) links.push(await scanLink(link, file, ring.keys));
   const problems = [...ring.errors, ...links.filter((l) => l.error).map((l) => `${l.link}: ${l.error}`)];
+  const tls: Record<string, TlsSignallingReport> = {};
+  for (const l of links) {
+    if (l.signalling.tlsRecords === 0 || !input.tlsKeyLogs?.length) continue;
+    tls[l.link] = await readSipInsideTls(l.file, input.tlsKeyLogs);
+    if (tls[l.link]!.error) problems.push(`${l.link}: SIP inside TLS not readable: ${tls[l.link]!.error}`);
+  }
+  const name = (a: string) => input.owner(a)?.name ?? a;
+  const keyExposure: KeyExposure[] = ring.keys.map((k) => ({
+    key: k.id,
+    plaintextOn: links.filter((l) => l.signalling.exposedSdesKeys.includes(k.entry.keySalt)).map((l) => l.link),
+    insideTlsOn: Object.entries(tls).flatMap(([link, r]) => {
+      const carrying = r.messages.filter((m) => sdesKeysIn([m]).includes(k.entry.keySalt));
+      if (carrying.length === 0) return [];
+      const ends = new Set(carrying.flatMap((m) => [name(m.src), name(m.dst)]));
+      return [{ link, between: [...ends].sort() }];
+    }),
+  }));
   return {
     links,
     calls: input.calls.map((c) => judgeCall(c.alias, c.callId, links, input.owner)),
     keys: ring.keys.map((k) => ({ id: k.id, owner: k.entry.owner, dir: k.entry.dir, suite: k.entry.suite, callId: k.entry.callId })),
     problems,
+    tls,
+    keyExposure,
   };
 }

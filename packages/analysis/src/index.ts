@@ -2,3 +2,4 @@ export * from './keys.ts';
 export * from './link-scan.ts';
 export * from './verdict.ts';
 export * from './analyse.ts';
+export * from './tls-signalling.ts';

@@ -84,7 +84,8 @@ export async function runScenario(target: Target, scenario: Scenario, runDir: st
     progress(`${scenario.name}: analysing captures`);
     const keyDir = join(dir, 'keys');
     const keyLogs = safeList(keyDir).filter((f) => f.endsWith('.srtp-keys.jsonl')).map((f) => join(keyDir, f));
-    analysis = await analyse({ captures, keyLogs, calls: calls.map((c) => ({ alias: c.alias, callId: c.callId })), owner: addressOwner(plan) });
+    const tlsKeyLogs = safeList(keyDir).filter((f) => f.endsWith('.tls-keys.log')).map((f) => join(keyDir, f));
+    analysis = await analyse({ captures, keyLogs, tlsKeyLogs, calls: calls.map((c) => ({ alias: c.alias, callId: c.callId })), owner: addressOwner(plan) });
     await mergeCaptures(Object.entries(captures).map(([name, path]) => ({ name, path })), join(dir, 'all-links.pcapng'));
     writeFileSync(join(dir, 'analysis.json'), JSON.stringify(analysis, null, 2));
   }

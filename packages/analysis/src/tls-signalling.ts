@@ -1,0 +1,70 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** One SIP message that crossed a link inside TLS, read with the endpoints' TLS key logs. */
+export interface TlsSipMessage {
+  src: string;
+  dst: string;
+  /** Method of a request, or the status code of a response. */
+  what: string;
+  callId: string;
+  mediaProtocols: string[];
+  /** `a=` media attribute values, e.g. `crypto:1 AES_CM_128_HMAC_SHA1_80 inline:...`, `3ge2ae:requested`. */
+  mediaAttributes: string[];
+}
+
+export interface TlsSignallingReport {
+  /** SIP messages tshark could read inside TLS with the logged secrets. */
+  messages: TlsSipMessage[];
+  /** Why nothing could be read, when that is the case. */
+  error?: string;
+}
+
+/**
+ * Opens the SIP inside TLS on one link with tshark and the elements' TLS key
+ * logs (SSLKEYLOGFILE format): an independent TLS implementation reads what
+ * the SIP hops could read. Never throws: a missing tshark or key log is
+ * reported in `error`.
+ */
+export async function readSipInsideTls(capture: string, keyLogs: string[]): Promise<TlsSignallingReport> {
+  if (keyLogs.length === 0) return { messages: [], error: 'no TLS key log' };
+  const dir = mkdtempSync(join(tmpdir(), 'imslab-tls-'));
+  try {
+    const keylog = join(dir, 'keys.log');
+    writeFileSync(keylog, keyLogs.map((f) => readFileSync(f, 'utf8')).join('\n'));
+    const fields = ['ip.src', 'ip.dst', 'sip.Method', 'sip.Status-Code', 'sip.Call-ID', 'sdp.media.proto', 'sdp.media_attr'];
+    const { stdout } = await run('tshark', [
+      '-r', capture, '-n', '-o', `tls.keylog_file:${keylog}`, '-d', 'tcp.port==5061,tls',
+      '-Y', 'sip && tls', '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=\u001f',
+      ...fields.flatMap((f) => ['-e', f]),
+    ], { maxBuffer: 64 * 1024 * 1024 });
+    const messages = stdout.split('\n').filter((l) => l.trim()).map((line): TlsSipMessage => {
+      const [src = '', dst = '', method = '', status = '', callId = '', protos = '', attrs = ''] = line.split('\t');
+      const list = (s: string) => (s ? s.split('\u001f') : []);
+      return { src, dst, what: method || status, callId, mediaProtocols: list(protos), mediaAttributes: list(attrs) };
+    });
+    return { messages };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return { messages: [], error: err.code === 'ENOENT' ? 'tshark not installed (apt-get install tshark)' : err.message.split('\n')[0]! };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const INLINE = /^crypto:\d+ \S+ inline:([A-Za-z0-9+/=]+)/;
+
+/** SDES keys (base64 key||salt) carried in the messages. */
+export function sdesKeysIn(messages: TlsSipMessage[]): string[] {
+  const out = new Set<string>();
+  for (const m of messages) for (const a of m.mediaAttributes) {
+    const hit = INLINE.exec(a);
+    if (hit) out.add(hit[1]!);
+  }
+  return [...out];
+}

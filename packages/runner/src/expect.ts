@@ -61,6 +61,14 @@ export function checkCall(
       else out.evidence.push(`${l.link}: SIP over TLS only (${l.signalling.tlsRecords} TLS records, no plaintext SIP)`);
     }
   }
+  const callKeys = new Set(analysis.keys.filter((k) => k.callId === call.callId).map((k) => k.id));
+  for (const x of analysis.keyExposure.filter((e) => callKeys.has(e.key))) {
+    const where = [
+      ...x.plaintextOn.map((l) => `${l} in plaintext SIP (anyone on the link)`),
+      ...x.insideTlsOn.map((t) => `${t.link} inside TLS (${t.between.join(' <-> ')})`),
+    ];
+    out.evidence.push(`key ${x.key} travelled: ${where.join('; ') || 'not seen in signalling'}`);
+  }
   if (exp.probeReceived) {
     const ends = Object.entries(ueCalls).flatMap(([ue, cs]) => cs.filter((c) => c.callId === call.callId && c.media.rxPackets > 0).map((c) => ({ ue, c })));
     if (ends.length < 2) out.mismatches.push(`only ${ends.length} UE(s) received media`);

@@ -10,11 +10,15 @@ import { requireFreePorts } from '../ports.ts';
 import { httpHealthy, ngPingOk, sipOptionsOk, waitUntil } from '../probes.ts';
 import { Supervisor, type Supervised } from '../supervisor.ts';
 import { TcpdumpCapture } from '../tcpdump.ts';
+import { ensureServiceBundle } from '../bundle.ts';
 import { clearState, writeState } from '../state.ts';
 import type { CaptureSet, Target, UpOptions } from './target.ts';
 
 /** Start stages: each waits for the previous one to be healthy. */
-const STAGES: ReadonlyArray<ReadonlyArray<ElementPlan['kind']>> = [['ims-agw'], ['scscf', 'pcscf'], ['ue']];
+// Kamailio probes its rtpengine at start-up (and disables it for a while if
+// absent), so the IMS-AGWs come first; UEs do not register until told to,
+// so they start alongside the CSCFs.
+const STAGES: ReadonlyArray<ReadonlyArray<ElementPlan['kind']>> = [['ims-agw'], ['scscf', 'pcscf', 'ue']];
 const READY_TIMEOUT_MS = 20_000;
 
 export const PKI_DIR = join(REPO_ROOT, '.imslab', 'pki');
@@ -49,6 +53,7 @@ export class LocalTarget implements Target {
   private dir = '';
   private captures: TcpdumpCapture[] = [];
   private stateId = `local-${process.pid}`;
+  private ueBundle = '';
 
   async checkPrerequisites(): Promise<void> {
     requireRoot('the local target');
@@ -68,6 +73,7 @@ export class LocalTarget implements Target {
     this.dir = opts.dir;
     mkdirSync(this.dir, { recursive: true });
     const pki = ensurePki(PKI_DIR, pkiEntities(plan));
+    this.ueBundle = await ensureServiceBundle('ue');
     this.supervisor = new Supervisor();
     const keysDir = join(this.dir, 'keys');
     mkdirSync(keysDir, { recursive: true });
@@ -85,8 +91,8 @@ export class LocalTarget implements Target {
     mkdirSync(configDir, { recursive: true });
     const paths: ElementPaths = {
       configDir, pkiDir, runDir: e.kind === 'ue' ? keysDir : join(this.dir, 'logs'),
-      nodeCommand: [process.execPath, '--import', 'tsx'],
-      serviceEntry: (s) => join(REPO_ROOT, 'services', s, 'src', 'main.ts'),
+      nodeCommand: [process.execPath, '--enable-source-maps'],
+      serviceEntry: () => this.ueBundle,
     };
     mkdirSync(join(this.dir, 'logs'), { recursive: true });
     const r = renderElement(e, paths, opts.ueExtra);
@@ -116,7 +122,9 @@ export class LocalTarget implements Target {
     this.captures = this.plan.links.map((l) => new TcpdumpCapture(
       l.name, join(dir, `${l.name}.pcap`),
       // Only packets with both ends on the link: that is what crosses it.
-      ['tcpdump', '-i', 'lo', '-n', '-s', '0', '-U', '-w', join(dir, `${l.name}.pcap`), `src net ${l.subnet} and dst net ${l.subnet}`],
+      // --immediate-mode: with TPACKET_V3 a short capture can otherwise sit in a
+      // partly filled ring block and be lost when tcpdump is interrupted.
+      ['tcpdump', '-i', 'lo', '-n', '-s', '0', '--immediate-mode', '-U', '-w', join(dir, `${l.name}.pcap`), `src net ${l.subnet} and dst net ${l.subnet}`],
       join(dir, `capture-${l.name}.log`),
     ));
     const started = Promise.all(this.captures.map((c) => c.start()));

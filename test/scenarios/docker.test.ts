@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { runScenarios } from '../../packages/runner/src/run.ts';
+import { selectScenarios } from '../../packages/runner/src/scenario.ts';
+import { makeTarget } from '../../packages/runner/src/targets/index.ts';
+
+/**
+ * The e2ae scenario on the docker target: the same plan and runner as the
+ * local target, one container per element on three Docker networks, captures
+ * on the networks' bridges. scripts/test.sh starts the engine and builds the
+ * base image (offline) and the images first.
+ */
+describe('scenarios on the docker target', () => {
+  it('4.1.4 access-edge-protection', async () => {
+    const target = await makeTarget('docker');
+    const { results } = await runScenarios(target, selectScenarios(['access-edge-protection']), { progress: () => {} });
+    const r = results[0]!;
+    const detail = JSON.stringify({ error: r.error, calls: r.calls.map((c) => ({ observed: c.observed, mismatches: c.mismatches })) }, null, 1);
+    expect(r.error, detail).toBeNull();
+    for (const c of r.calls) {
+      expect(c.observed, detail).toBe('e2ae');
+      expect(c.mismatches, detail).toEqual([]);
+    }
+  });
+});

@@ -34,6 +34,19 @@ export interface Analysis {
   keyExposure: KeyExposure[];
 }
 
+/** Which of the keys that protected the call's media travelled where someone in the middle could read them. */
+function exposureConditions(call: CallReport, exposure: KeyExposure[]): string[] {
+  const used = new Set(call.paths.flatMap((p) => Object.values(p.links).flatMap((l) => l.keys)));
+  const out: string[] = [];
+  for (const x of exposure.filter((e) => used.has(e.key))) {
+    for (const l of x.plaintextOn) out.push(`key ${x.key} was readable in plaintext SIP on ${l}: anyone on that link can decrypt`);
+    for (const t of x.insideTlsOn) {
+      out.push(`key ${x.key} crossed ${t.link} inside TLS: readable by ${t.between.join(', ')}`);
+    }
+  }
+  return out;
+}
+
 /** Reads every link's capture once and judges every call from what it found. */
 export async function analyse(input: AnalysisInput): Promise<Analysis> {
   const ring = loadKeyRing(input.keyLogs);
@@ -57,9 +70,11 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
       return [{ link, between: [...ends].sort() }];
     }),
   }));
+  const calls = input.calls.map((c) => judgeCall(c.alias, c.callId, links, input.owner));
+  for (const call of calls) call.conditions = exposureConditions(call, keyExposure);
   return {
     links,
-    calls: input.calls.map((c) => judgeCall(c.alias, c.callId, links, input.owner)),
+    calls,
     keys: ring.keys.map((k) => ({ id: k.id, owner: k.entry.owner, dir: k.entry.dir, suite: k.entry.suite, callId: k.entry.callId })),
     problems,
     tls,

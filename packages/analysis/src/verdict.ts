@@ -26,6 +26,12 @@ export interface CallReport {
   verdict: string;
   paths: PathReport[];
   evidence: string[];
+  /**
+   * What the verdict depends on beyond the packets: for SDES-keyed media, the
+   * links and SIP hops that could read the keys. An e2e verdict with
+   * conditions is end-to-end only if those are trusted.
+   */
+  conditions: string[];
 }
 
 const RANK: Record<string, number> = { 'no-media': -2, unknown: -1, none: 0, e2ae: 1, e2e: 3 };
@@ -127,5 +133,5 @@ export function judgeCall(alias: string, callId: string, links: LinkReport[], ow
   });
   const weakest = paths.reduce((a, b) => (rank(b.verdict) < rank(a.verdict) ? b : a));
   const evidence = paths.map((p) => `${p.direction === 'orig' ? 'caller->callee' : 'callee->caller'}: ${p.verdict}; ${p.reasons.join('; ')}`);
-  return { alias, callId, verdict: weakest.verdict, paths, evidence };
+  return { alias, callId, verdict: weakest.verdict, paths, evidence, conditions: [] };
 }

@@ -13,6 +13,8 @@ export interface CallOutcome {
   mismatches: string[];
   /** One line per piece of evidence behind the observed verdict. */
   evidence: string[];
+  /** What the verdict depends on (who could read the keys). */
+  conditions: string[];
 }
 
 function accessLinks(report: CallReport): string[] {
@@ -27,7 +29,7 @@ export function checkCall(
   analysis: Analysis | null,
   ueCalls: Record<string, UeCallStatus[]>,
 ): CallOutcome {
-  const out: CallOutcome = { alias, callId: call?.callId ?? null, expected: exp.verdict, observed: 'no-call', pass: false, mismatches: [], evidence: [] };
+  const out: CallOutcome = { alias, callId: call?.callId ?? null, expected: exp.verdict, observed: 'no-call', pass: false, mismatches: [], evidence: [], conditions: [] };
   if (!call || !analysis) {
     out.mismatches.push(call ? 'no analysis (captures missing)' : 'the call was never placed');
     return out;
@@ -40,6 +42,11 @@ export function checkCall(
   out.observed = report.verdict;
   out.evidence.push(...report.evidence);
   if (report.verdict !== exp.verdict) out.mismatches.push(`verdict ${report.verdict}, expected ${exp.verdict}`);
+  out.conditions = report.conditions;
+  if (exp.keysExposed !== undefined) {
+    const exposed = report.conditions.length > 0;
+    if (exposed !== exp.keysExposed) out.mismatches.push(exposed ? `keys were exposed (${report.conditions[0]}), expected none` : 'no key exposure found, expected the SDES keys to be reported as readable by the SIP hops');
+  }
   for (const [link, want] of Object.entries(exp.links ?? {})) {
     for (const p of report.paths) {
       const got = p.links[link]?.protection ?? 'absent';

@@ -13,7 +13,7 @@ export function verdictTable(results: ScenarioResult[]): string {
     }
     for (const c of r.calls) {
       if (r.error && c.observed === 'no-call') continue;
-      const summary = c.pass ? (c.evidence[0] ?? '') : c.mismatches.join('; ');
+      const summary = c.pass ? [c.conditions.length ? `conditional: ${c.conditions.length} key exposure(s), e.g. ${c.conditions[0]}` : '', c.evidence[0] ?? ''].filter(Boolean).join('; ') : c.mismatches.join('; ');
       rows.push([`${r.scenario}${r.calls.length > 1 ? `/${c.alias}` : ''}`, c.expected, c.observed, c.pass && !r.error ? 'pass' : 'FAIL', summary]);
     }
   }

@@ -24,6 +24,8 @@ export interface Expectation {
   distinctAccessKeys?: boolean;
   /** SIP on the access links must be TLS only. */
   sipOnAccess?: 'tls' | 'any';
+  /** Whether the keys must be reported as readable by someone in the middle (SDES: the SIP hops). */
+  keysExposed?: boolean;
   /** Both ends received the other's probe intact (from the UEs' counters). */
   probeReceived?: boolean;
 }

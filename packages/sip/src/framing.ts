@@ -1,0 +1,82 @@
+import { FramingError } from './errors.ts';
+
+/** One item cut from a stream. */
+export type FramedItem =
+  | { kind: 'message'; data: Buffer }
+  /** A keep-alive: `ping` for a double CRLF (RFC 5626 sec. 3.5.1, answer with one CRLF), else a lone CRLF pong. */
+  | { kind: 'keepalive'; ping: boolean }
+  /** The stream is unusable; close the connection. */
+  | { kind: 'error'; error: FramingError };
+
+/** Limits of the framer. */
+export interface FramerOptions {
+  /** Largest header section accepted before the empty line (default 64 KiB). */
+  maxHeaderBytes?: number;
+  /** Largest Content-Length accepted (default 1 MiB). */
+  maxBodyBytes?: number;
+}
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const CL_RE = /^(?:content-length|l)[ \t]*:[ \t]*(\d+)[ \t]*$/im;
+
+/**
+ * Splits a TCP/TLS byte stream into SIP messages by Content-Length
+ * (RFC 3261 sec. 18.3: "In the case of stream-oriented transports such as TCP,
+ * the Content-Length header field indicates the size of the body"). CRLFs
+ * between messages are keep-alives (sec. 7.5, RFC 5626). A missing
+ * Content-Length counts as zero; absurd sizes poison the framer.
+ */
+export class StreamFramer {
+  private buf: Buffer = Buffer.alloc(0);
+  private failed = false;
+  private readonly maxHeader: number;
+  private readonly maxBody: number;
+
+  constructor(options: FramerOptions = {}) {
+    this.maxHeader = options.maxHeaderBytes ?? 64 * 1024;
+    this.maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  }
+
+  /** Feeds bytes; returns every complete item. After an error item, returns nothing more. */
+  push(chunk: Buffer): FramedItem[] {
+    if (this.failed) return [];
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    const out: FramedItem[] = [];
+    for (;;) {
+      let i = 0;
+      while (i + 1 < this.buf.length && this.buf[i] === 0x0d && this.buf[i + 1] === 0x0a) i += 2;
+      if (i > 0) {
+        out.push({ kind: 'keepalive', ping: i >= 4 });
+        this.buf = this.buf.subarray(i);
+      }
+      if (this.buf.length === 0) break;
+      const end = this.buf.indexOf(CRLFCRLF);
+      if (end < 0) {
+        if (this.buf.length > this.maxHeader) return this.fail(out, `no end of headers within ${this.maxHeader} bytes`);
+        break;
+      }
+      if (end > this.maxHeader) return this.fail(out, `header section of ${end} bytes exceeds ${this.maxHeader}`);
+      const head = this.buf.toString('latin1', 0, end);
+      const m = CL_RE.exec(head);
+      const len = m ? Number(m[1]) : 0;
+      if (!Number.isSafeInteger(len) || len > this.maxBody) return this.fail(out, `Content-Length ${m?.[1]} exceeds ${this.maxBody}`);
+      const total = end + 4 + len;
+      if (this.buf.length < total) break;
+      out.push({ kind: 'message', data: Buffer.from(this.buf.subarray(0, total)) });
+      this.buf = this.buf.subarray(total);
+    }
+    return out;
+  }
+
+  /** Bytes buffered but not yet framed. */
+  get pending(): number {
+    return this.buf.length;
+  }
+
+  private fail(out: FramedItem[], why: string): FramedItem[] {
+    this.failed = true;
+    this.buf = Buffer.alloc(0);
+    out.push({ kind: 'error', error: new FramingError(why) });
+    return out;
+  }
+}

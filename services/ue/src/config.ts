@@ -1,0 +1,134 @@
+import { isIP } from 'node:net';
+import { ConfigError } from './errors.ts';
+
+/** Transport toward the P-CSCF. */
+export type TransportName = 'udp' | 'tcp' | 'tls';
+/** Media security of a call: none, SDES end-to-access-edge (3GPP TS 33.328), or SDES end-to-end. */
+export type SecurityMode = 'none' | 'e2ae' | 'sdes-e2e';
+
+export const SECURITY_MODES: readonly SecurityMode[] = ['none', 'e2ae', 'sdes-e2e'];
+
+/** The UE's configuration, as written by the runner (validated). */
+export interface UeConfig {
+  name: string;
+  user: string;
+  impu: string;
+  impi: string;
+  password: string;
+  realm: string;
+  displayName?: string | undefined;
+  address: string;
+  sipPort: number;
+  sipTlsPort?: number | undefined;
+  controlPort: number;
+  transport: TransportName;
+  pcscf: { host: string; udpPort: number; tcpPort: number; tlsPort: number };
+  tls?: { caFile: string; certFile: string; keyFile: string; serverName?: string | undefined } | undefined;
+  media: { portMin: number; portMax: number };
+  e2aeCapable: boolean;
+  defaultSecurity: SecurityMode;
+  autoAnswer: boolean;
+  answerDelayMs: number;
+  /** REGISTER once at start-up (default false: the runner calls POST /register). */
+  autoRegister: boolean;
+  runDir: string;
+}
+
+type Obj = Record<string, unknown>;
+
+function obj(v: unknown, field: string): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(field, 'must be an object');
+  return v as Obj;
+}
+function str(o: Obj, key: string, prefix = ''): string {
+  const v = o[key];
+  if (typeof v !== 'string' || v.trim() === '') throw new ConfigError(prefix + key, v === undefined ? 'is missing (a non-empty string)' : 'must be a non-empty string');
+  return v;
+}
+function optStr(o: Obj, key: string, prefix = ''): string | undefined {
+  return o[key] === undefined ? undefined : str(o, key, prefix);
+}
+function port(o: Obj, key: string, prefix = ''): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) throw new ConfigError(prefix + key, v === undefined ? 'is missing (a port number 1-65535)' : `must be a port number 1-65535, got ${JSON.stringify(v)}`);
+  return v;
+}
+function bool(o: Obj, key: string, dflt: boolean): boolean {
+  const v = o[key];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new ConfigError(key, `must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+function ipv4(o: Obj, key: string, prefix = ''): string {
+  const v = str(o, key, prefix);
+  if (isIP(v) !== 4) throw new ConfigError(prefix + key, `must be an IPv4 address, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/**
+ * Validates the runner's JSON config. Throws ConfigError naming the first bad
+ * field. Unknown fields are ignored so the runner can add its own.
+ */
+export function parseConfig(raw: unknown): UeConfig {
+  const o = obj(raw, '(root)');
+  const name = str(o, 'name');
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new ConfigError('name', 'may contain only letters, digits, ".", "_" and "-" (it names files)');
+  const user = str(o, 'user');
+  const impu = str(o, 'impu');
+  const m = /^sips?:([^@;]+)@([^;>?]+)/.exec(impu);
+  if (!m) throw new ConfigError('impu', `must be a SIP URI like sip:alice@ims.test, got ${JSON.stringify(impu)}`);
+  const domain = m[2]!;
+  const transport = o['transport'] ?? 'udp';
+  if (transport !== 'udp' && transport !== 'tcp' && transport !== 'tls') throw new ConfigError('transport', `must be "udp", "tcp" or "tls", got ${JSON.stringify(transport)}`);
+  const p = obj(o['pcscf'], 'pcscf');
+  const pcscf = {
+    host: ipv4(p, 'host', 'pcscf.'),
+    udpPort: p['udpPort'] === undefined ? 5060 : port(p, 'udpPort', 'pcscf.'),
+    tcpPort: p['tcpPort'] === undefined ? 5060 : port(p, 'tcpPort', 'pcscf.'),
+    tlsPort: p['tlsPort'] === undefined ? 5061 : port(p, 'tlsPort', 'pcscf.'),
+  };
+  let tls: UeConfig['tls'];
+  if (o['tls'] !== undefined) {
+    const t = obj(o['tls'], 'tls');
+    tls = { caFile: str(t, 'caFile', 'tls.'), certFile: str(t, 'certFile', 'tls.'), keyFile: str(t, 'keyFile', 'tls.'), serverName: optStr(t, 'serverName', 'tls.') };
+  }
+  if (transport === 'tls' && !tls) throw new ConfigError('tls', 'is required when transport is "tls" (caFile, certFile, keyFile)');
+  const sipTlsPort = o['sipTlsPort'] === undefined ? undefined : port(o, 'sipTlsPort');
+  if (transport === 'tls' && sipTlsPort === undefined) throw new ConfigError('sipTlsPort', 'is required when transport is "tls"');
+  const media = obj(o['media'], 'media');
+  const portMin = port(media, 'portMin', 'media.');
+  const portMax = port(media, 'portMax', 'media.');
+  if (portMax < portMin + 1) throw new ConfigError('media.portMax', `must be at least media.portMin + 1 (${portMin + 1}), got ${portMax}`);
+  const defaultSecurity = o['defaultSecurity'] ?? 'none';
+  if (!SECURITY_MODES.includes(defaultSecurity as SecurityMode)) throw new ConfigError('defaultSecurity', `must be one of ${SECURITY_MODES.map((s) => `"${s}"`).join(', ')}, got ${JSON.stringify(defaultSecurity)}`);
+  const answerDelayMs = o['answerDelayMs'] ?? 0;
+  if (typeof answerDelayMs !== 'number' || !Number.isFinite(answerDelayMs) || answerDelayMs < 0) throw new ConfigError('answerDelayMs', `must be a number >= 0, got ${JSON.stringify(answerDelayMs)}`);
+  return {
+    name,
+    user,
+    impu,
+    impi: optStr(o, 'impi') ?? `${m[1]}@${domain}`,
+    password: typeof o['password'] === 'string' ? o['password'] : '',
+    realm: optStr(o, 'realm') ?? domain,
+    displayName: optStr(o, 'displayName'),
+    address: ipv4(o, 'address'),
+    sipPort: port(o, 'sipPort'),
+    sipTlsPort,
+    controlPort: port(o, 'controlPort'),
+    transport,
+    pcscf,
+    tls,
+    media: { portMin, portMax },
+    e2aeCapable: bool(o, 'e2aeCapable', false),
+    defaultSecurity: defaultSecurity as SecurityMode,
+    autoAnswer: bool(o, 'autoAnswer', true),
+    answerDelayMs,
+    autoRegister: bool(o, 'autoRegister', false),
+    runDir: str(o, 'runDir'),
+  };
+}
+
+/** The IMPU's domain (the REGISTER Request-URI host). */
+export function impuDomain(cfg: Pick<UeConfig, 'impu'>): string {
+  return /^sips?:[^@]+@([^;>?:]+)/.exec(cfg.impu)?.[1] ?? 'invalid';
+}

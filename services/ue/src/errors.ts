@@ -1,0 +1,61 @@
+/**
+ * Named errors of the UE. Protocol outcomes (a 486, a failed REGISTER) are
+ * values in call/registration status; these errors are for misuse and for
+ * conditions that stop the process.
+ */
+
+/** Base class of the UE's errors. */
+export class UeError extends Error {
+  override name = 'UeError';
+}
+
+/** The config file is unusable; the message names the field. */
+export class ConfigError extends UeError {
+  override name = 'ConfigError';
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`field '${field}': ${problem}`);
+  }
+}
+
+/** A socket could not be bound because the address/port is taken. */
+export class PortInUseError extends UeError {
+  override name = 'PortInUseError';
+  constructor(
+    readonly ueName: string,
+    readonly endpoint: string,
+  ) {
+    super(`ue ${ueName}: ${endpoint} is in use (another imslab run? run 'imslab down')`);
+  }
+}
+
+/** A control API request that must be answered with a 4xx/5xx JSON error. */
+export class HttpError extends UeError {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** A call operation that is not possible in the call's current state. */
+export class CallStateError extends UeError {
+  override name = 'CallStateError';
+  constructor(
+    readonly from: string,
+    readonly to: string,
+    readonly callId: string,
+  ) {
+    super(`call ${callId}: illegal state transition from ${from} to ${to}`);
+  }
+}
+
+/** No free even RTP port in the configured media range. */
+export class MediaPortsExhaustedError extends UeError {
+  override name = 'MediaPortsExhaustedError';
+}

@@ -1,0 +1,199 @@
+import {
+  contextOptionsFromCrypto, formatCryptoAttribute, generateKeySalt, isSrtpProfileName, parseCryptoAttribute,
+  type CryptoAttribute, type SrtpContextOptions, type SrtpProfileName,
+} from '@imslab/srtp';
+import type { SecurityMode } from './config.ts';
+
+/**
+ * Media security negotiation, kept apart from SIP and RTP so that later key
+ * management (MIKEY-TICKET, re-INVITE upgrades) plugs in here.
+ *
+ * Today: SDES (RFC 4568) with or without the 3GPP end-to-access-edge marker
+ * `a=3ge2ae` (TS 24.229 / TS 33.328: the UE requests, the P-CSCF's IMS-ALG
+ * reports `applied` when it terminates SRTP at the access edge).
+ */
+
+/** The SDP transport profile of the audio stream. */
+export type SdpProfile = 'RTP/AVP' | 'RTP/SAVP';
+/** Values of the `a=3ge2ae` attribute. */
+export type E2aeMark = 'requested' | 'applied';
+/** Our reading of e2ae for a call. */
+export type E2aeStatus = 'requested' | 'applied' | 'not-applied' | null;
+
+/** The security-relevant lines of one audio m= section. */
+export interface MediaSecurityLines {
+  /** Transport profile, e.g. RTP/AVP or RTP/SAVP. */
+  profile: string;
+  /** Values of `a=crypto:` lines (after the colon). */
+  crypto: string[];
+  /** Other attribute values, e.g. `3ge2ae:requested`. */
+  attributes: string[];
+}
+
+/** Keying material for one direction; enough to build an SrtpContext. */
+export interface SrtpKey {
+  suite: SrtpProfileName;
+  attribute: CryptoAttribute;
+  /** Master key || salt, base64, as in the SDP (for the key log). */
+  keySaltBase64: string;
+}
+
+/** Result of a finished offer/answer. */
+export interface SecurityOutcome {
+  sdpProfile: SdpProfile;
+  suite: string | null;
+  /** Key we protect with (ours), null for RTP. */
+  tx: SrtpKey | null;
+  /** Key we verify with (the peer's), null for RTP. */
+  rx: SrtpKey | null;
+  /** The `a=3ge2ae` value in the peer's SDP. */
+  peerE2ae: E2aeMark | null;
+  e2ae: E2aeStatus;
+  /** Set when the call is kept but not protected as requested. */
+  warning?: string | undefined;
+}
+
+/** Our offer, kept until the answer arrives. */
+export interface PendingOffer {
+  mode: SecurityMode;
+  lines: MediaSecurityLines;
+  keys: Map<number, SrtpKey>;
+}
+
+/** The suite we offer (RFC 4568 sec. 6.2.1 mandatory-to-implement). */
+export const OFFERED_SUITE: SrtpProfileName = 'AES_CM_128_HMAC_SHA1_80';
+export const E2AE_NOT_CONFIRMED = 'e2ae requested but the P-CSCF did not confirm sdes-srtp;mediasec at registration';
+
+function newKey(suite: SrtpProfileName, tag: number): SrtpKey {
+  const keySalt = generateKeySalt(suite);
+  return { suite, attribute: { tag, suite, keyParams: [{ method: 'inline', keySalt }], sessionParams: [] }, keySaltBase64: keySalt.toString('base64') };
+}
+
+/** SrtpContext options for a key. */
+export function contextOptions(key: SrtpKey): SrtpContextOptions {
+  return contextOptionsFromCrypto(key.attribute);
+}
+
+/** The `a=3ge2ae` value among attributes, or null. */
+export function e2aeMarkOf(lines: MediaSecurityLines): E2aeMark | null {
+  for (const a of lines.attributes) {
+    const m = /^3ge2ae:\s*(\S+)/i.exec(a);
+    if (m) {
+      const v = m[1]!.toLowerCase();
+      if (v === 'requested' || v === 'applied') return v;
+    }
+  }
+  return null;
+}
+
+/**
+ * Our offer for a security mode. `e2ae` needs the P-CSCF's confirmation of
+ * `sdes-srtp;mediasec` at registration; without it the call fails with
+ * E2AE_NOT_CONFIRMED (a value, not a throw).
+ */
+export function createOffer(mode: SecurityMode, ctx: { e2aeConfirmed: boolean }): { ok: true; offer: PendingOffer } | { ok: false; reason: string } {
+  if (mode === 'none') return { ok: true, offer: { mode, lines: { profile: 'RTP/AVP', crypto: [], attributes: [] }, keys: new Map() } };
+  if (mode === 'e2ae' && !ctx.e2aeConfirmed) return { ok: false, reason: E2AE_NOT_CONFIRMED };
+  const key = newKey(OFFERED_SUITE, 1);
+  return {
+    ok: true,
+    offer: {
+      mode,
+      lines: { profile: 'RTP/SAVP', crypto: [formatCryptoAttribute(key.attribute)], attributes: mode === 'e2ae' ? ['3ge2ae:requested'] : [] },
+      keys: new Map([[1, key]]),
+    },
+  };
+}
+
+function e2aeReading(mode: SecurityMode, peer: E2aeMark | null): { e2ae: E2aeStatus; warning?: string } {
+  if (mode === 'e2ae') {
+    return peer === 'applied' ? { e2ae: 'applied' } : { e2ae: 'not-applied', warning: `e2ae requested but not applied (peer SDP has ${peer ? `a=3ge2ae:${peer}` : 'no a=3ge2ae'})` };
+  }
+  return { e2ae: peer };
+}
+
+/**
+ * Completes our offer with the peer's answer (RFC 4568 sec. 7.1.3: the answer
+ * selects one of our crypto lines by tag and carries the answerer's key).
+ * An RTP/AVP answer to an SRTP offer keeps the call unprotected with a warning;
+ * an SRTP answer without a usable crypto line is a failure.
+ */
+export function completeOffer(offer: PendingOffer, answer: MediaSecurityLines): { ok: true; outcome: SecurityOutcome } | { ok: false; reason: string } {
+  const peerE2ae = e2aeMarkOf(answer);
+  const reading = e2aeReading(offer.mode, peerE2ae);
+  if (answer.profile !== 'RTP/SAVP') {
+    const warning = offer.lines.profile === 'RTP/SAVP' ? `offered RTP/SAVP but the answer is ${answer.profile}: media is not protected` : undefined;
+    return { ok: true, outcome: { sdpProfile: 'RTP/AVP', suite: null, tx: null, rx: null, peerE2ae, e2ae: reading.e2ae, warning: joinWarnings(reading.warning, warning) } };
+  }
+  if (offer.lines.profile !== 'RTP/SAVP') return { ok: false, reason: 'offered RTP/AVP but the answer is RTP/SAVP' };
+  for (const value of answer.crypto) {
+    let attr: CryptoAttribute;
+    try {
+      attr = parseCryptoAttribute(value);
+    } catch {
+      continue;
+    }
+    const ours = offer.keys.get(attr.tag);
+    if (!ours || ours.suite !== attr.suite || !isSrtpProfileName(attr.suite)) continue;
+    const rx = toKey(attr);
+    if (!rx) continue;
+    return { ok: true, outcome: { sdpProfile: 'RTP/SAVP', suite: attr.suite, tx: ours, rx, peerE2ae, e2ae: reading.e2ae, warning: reading.warning } };
+  }
+  return { ok: false, reason: `the RTP/SAVP answer has no a=crypto line matching our offer (tag 1 ${OFFERED_SUITE})` };
+}
+
+function toKey(attr: CryptoAttribute): SrtpKey | null {
+  if (!isSrtpProfileName(attr.suite) || attr.keyParams.length === 0) return null;
+  try {
+    contextOptionsFromCrypto(attr);
+  } catch {
+    return null;
+  }
+  return { suite: attr.suite, attribute: attr, keySaltBase64: attr.keyParams[0]!.keySalt.toString('base64') };
+}
+
+function joinWarnings(...w: Array<string | undefined>): string | undefined {
+  const s = w.filter(Boolean).join('; ');
+  return s || undefined;
+}
+
+/**
+ * Answers the peer's offer (RFC 4568 sec. 7.1.2): for RTP/SAVP pick the first
+ * a=crypto line whose suite we support, answer with the same tag and suite and
+ * a fresh key of ours; RTP/AVP is answered with RTP/AVP. `mode` is our own
+ * policy: wanting security and getting RTP/AVP keeps the call with a warning.
+ * Fails with 488 when an SRTP offer has no usable crypto line.
+ */
+export function answerOffer(
+  offer: MediaSecurityLines,
+  mode: SecurityMode,
+): { ok: true; lines: MediaSecurityLines; outcome: SecurityOutcome } | { ok: false; status: 488; reason: string } {
+  const peerE2ae = e2aeMarkOf(offer);
+  const reading = e2aeReading(mode, peerE2ae);
+  if (offer.profile === 'RTP/AVP') {
+    const warning = mode !== 'none' ? `wanted ${mode} but the offer is RTP/AVP: media is not protected` : undefined;
+    return {
+      ok: true,
+      lines: { profile: 'RTP/AVP', crypto: [], attributes: [] },
+      outcome: { sdpProfile: 'RTP/AVP', suite: null, tx: null, rx: null, peerE2ae, e2ae: reading.e2ae, warning: joinWarnings(reading.warning, warning) },
+    };
+  }
+  if (offer.profile !== 'RTP/SAVP') return { ok: false, status: 488, reason: `unsupported media profile ${offer.profile}` };
+  for (const value of offer.crypto) {
+    let attr: CryptoAttribute;
+    try {
+      attr = parseCryptoAttribute(value);
+    } catch {
+      continue;
+    }
+    const rx = toKey(attr);
+    if (!rx) continue;
+    const tx = newKey(rx.suite, attr.tag);
+    return {
+      ok: true,
+      lines: { profile: 'RTP/SAVP', crypto: [formatCryptoAttribute(tx.attribute)], attributes: [] },
+      outcome: { sdpProfile: 'RTP/SAVP', suite: rx.suite, tx, rx, peerE2ae, e2ae: reading.e2ae, warning: reading.warning },
+    };
+  }
+  return { ok: false, status: 488, reason: offer.crypto.length ? 'no supported a=crypto suite in the RTP/SAVP offer' : 'RTP/SAVP offer without a=crypto (no key management we support)' };
+}

@@ -1,0 +1,198 @@
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:dgram';
+import { findMarker, PCMU_PAYLOAD_TYPE, probePayload, SAMPLES_PER_PACKET } from '@imslab/probe';
+import { SrtpContext } from '@imslab/srtp';
+import { contextOptions, type SrtpKey } from './media-security.ts';
+import type { PortAllocator } from './port-allocator.ts';
+import { buildRtp, buildSenderReport, parseRtp } from './rtp-packet.ts';
+
+/** Packet interval of the probe stream (a=ptime:20). */
+export const PACKET_INTERVAL_MS = 20;
+/** RTCP sender report interval. */
+export const RTCP_INTERVAL_MS = 5000;
+const MAX_MARKERS_KEPT = 32;
+/** Packets sent back-to-back at most when the event loop was late, before re-anchoring the schedule. */
+const MAX_CATCH_UP = 5;
+
+/** What to send, where, and with which keys; may change on re-INVITE. */
+export interface MediaPlan {
+  remote: { address: string; port: number };
+  txMarker: string;
+  expectedRxMarker: string;
+  /** Our key (SRTP) or null (RTP). */
+  tx: SrtpKey | null;
+  /** The peer's key (SRTP) or null (RTP). */
+  rx: SrtpKey | null;
+}
+
+/** Counters exposed in CallStatus.media. */
+export interface MediaCounters {
+  txPackets: number;
+  rxPackets: number;
+  rxMarkerPackets: number;
+  rxMarkersSeen: string[];
+  rxAuthFailed: number;
+  rxReplayed: number;
+  rxMalformed: number;
+  rxFrom: string | null;
+}
+
+/**
+ * One call's media: an RTP socket on an even port of the media range, a
+ * 20 ms probe sender on a drift-free schedule (due times computed from the
+ * start, not accumulated setInterval delays), a receiver that unprotects,
+ * counts and checks markers, and latches onto whatever source sends to it.
+ */
+export class MediaSession {
+  readonly ssrc = randomBytes(4).readUInt32BE(0);
+  private seq = randomBytes(2).readUInt16BE(0);
+  private readonly ts0 = randomBytes(4).readUInt32BE(0);
+  private plan: MediaPlan | undefined;
+  private txCtx: SrtpContext | undefined;
+  private rxCtx: SrtpContext | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private rtcpTimer: ReturnType<typeof setInterval> | undefined;
+  private startAt = 0;
+  private packetIndex = 0;
+  private closed = false;
+  private txOctets = 0;
+  private firstRxSsrc: number | undefined;
+  private readonly markers = new Set<string>();
+  readonly counters: MediaCounters = { txPackets: 0, rxPackets: 0, rxMarkerPackets: 0, rxMarkersSeen: [], rxAuthFailed: 0, rxReplayed: 0, rxMalformed: 0, rxFrom: null };
+  /** Called once with the SSRC of the first valid incoming packet (the key log records it). */
+  onFirstRxSsrc: ((ssrc: number) => void) | undefined;
+
+  private constructor(
+    readonly address: string,
+    readonly localPort: number,
+    private readonly rtp: Socket,
+    private readonly rtcp: Socket | null,
+    private readonly allocator: PortAllocator,
+  ) {
+    rtp.on('message', (msg, rinfo) => this.receive(msg, `${rinfo.address}:${rinfo.port}`));
+    rtp.on('error', () => undefined);
+    rtcp?.on('message', () => undefined);
+    rtcp?.on('error', () => undefined);
+  }
+
+  /** Binds a socket pair from the allocator. */
+  static async open(address: string, allocator: PortAllocator): Promise<MediaSession> {
+    const { port, rtp, rtcp } = await allocator.allocate();
+    return new MediaSession(address, port, rtp, rtcp, allocator);
+  }
+
+  get local(): string {
+    return `${this.address}:${this.localPort}`;
+  }
+
+  get remote(): string | null {
+    return this.plan ? `${this.plan.remote.address}:${this.plan.remote.port}` : null;
+  }
+
+  /** Sets or replaces the plan (new contexts only when a key changed). */
+  configure(plan: MediaPlan): void {
+    if (plan.tx?.keySaltBase64 !== this.plan?.tx?.keySaltBase64) this.txCtx = plan.tx ? new SrtpContext(contextOptions(plan.tx)) : undefined;
+    if (plan.rx?.keySaltBase64 !== this.plan?.rx?.keySaltBase64) {
+      this.rxCtx = plan.rx ? new SrtpContext(contextOptions(plan.rx)) : undefined;
+      this.firstRxSsrc = undefined;
+    }
+    this.plan = plan;
+  }
+
+  /** Starts the 20 ms sender and the 5 s RTCP reports (idempotent). */
+  start(): void {
+    if (this.timer !== undefined || this.closed) return;
+    this.startAt = performance.now();
+    this.packetIndex = 0;
+    this.tick();
+    this.rtcpTimer = setInterval(() => this.sendReport(), RTCP_INTERVAL_MS);
+  }
+
+  /** Stops sending and closes the sockets; counters stay readable. */
+  stop(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.rtcpTimer !== undefined) clearInterval(this.rtcpTimer);
+    this.timer = undefined;
+    try {
+      this.rtp.close();
+      this.rtcp?.close();
+    } catch {
+      // already closed
+    }
+    this.allocator.release(this.localPort);
+  }
+
+  private tick = (): void => {
+    if (this.closed) return;
+    const now = performance.now();
+    let sent = 0;
+    while (this.startAt + this.packetIndex * PACKET_INTERVAL_MS <= now && sent < MAX_CATCH_UP) {
+      this.sendOne();
+      sent++;
+    }
+    const due = this.startAt + this.packetIndex * PACKET_INTERVAL_MS;
+    if (due <= now) {
+      // Far behind (a stalled event loop): re-anchor instead of bursting.
+      this.startAt = now - this.packetIndex * PACKET_INTERVAL_MS + PACKET_INTERVAL_MS;
+    }
+    this.timer = setTimeout(this.tick, Math.max(0, this.startAt + this.packetIndex * PACKET_INTERVAL_MS - performance.now()));
+  };
+
+  private sendOne(): void {
+    const plan = this.plan;
+    const index = this.packetIndex++;
+    if (!plan) return;
+    const payload = probePayload(plan.txMarker, index);
+    let packet = buildRtp({ payloadType: PCMU_PAYLOAD_TYPE, marker: index === 0, sequence: this.seq, timestamp: this.ts0 + index * SAMPLES_PER_PACKET, ssrc: this.ssrc }, payload);
+    this.seq = (this.seq + 1) & 0xffff;
+    if (this.txCtx) packet = this.txCtx.protectRtp(packet);
+    this.counters.txPackets++;
+    this.txOctets += payload.length;
+    this.rtp.send(packet, plan.remote.port, plan.remote.address, () => undefined);
+  }
+
+  private sendReport(): void {
+    const plan = this.plan;
+    if (!plan || this.closed || !this.rtcp) return;
+    let sr = buildSenderReport(this.ssrc, this.ts0 + this.packetIndex * SAMPLES_PER_PACKET, this.counters.txPackets, this.txOctets);
+    if (this.txCtx) sr = this.txCtx.protectRtcp(sr);
+    this.rtcp.send(sr, plan.remote.port + 1, plan.remote.address, () => undefined);
+  }
+
+  private receive(msg: Buffer, from: string): void {
+    if (!this.plan || this.closed) return;
+    // RTCP multiplexed on the RTP port (RFC 5761 sec. 4): not counted as media.
+    if (msg.length >= 2 && msg[1]! >= 200 && msg[1]! <= 204) return;
+    let packet = msg;
+    if (this.rxCtx) {
+      const r = this.rxCtx.unprotectRtp(msg);
+      if (!r.ok) {
+        if (r.reason === 'auth-failed') this.counters.rxAuthFailed++;
+        else if (r.reason === 'replayed' || r.reason === 'too-old') this.counters.rxReplayed++;
+        else this.counters.rxMalformed++;
+        return;
+      }
+      packet = r.packet;
+    }
+    const rtp = parseRtp(packet);
+    if (!rtp) {
+      this.counters.rxMalformed++;
+      return;
+    }
+    this.counters.rxPackets++;
+    this.counters.rxFrom = from;
+    if (this.firstRxSsrc === undefined) {
+      this.firstRxSsrc = rtp.ssrc;
+      this.onFirstRxSsrc?.(rtp.ssrc);
+    }
+    const marker = findMarker(rtp.payload);
+    if (marker === null) return;
+    if (marker === this.plan.expectedRxMarker) this.counters.rxMarkerPackets++;
+    if (!this.markers.has(marker) && this.markers.size < MAX_MARKERS_KEPT) {
+      this.markers.add(marker);
+      this.counters.rxMarkersSeen = [...this.markers];
+    }
+  }
+}

@@ -1,0 +1,193 @@
+import {
+  createAckFor2xx, createCancel, createInDialogRequest, createRequest, createUacDialog, dialogId, dialogIdOfResponse, newCallId, newTag,
+  type ClientTransaction, type SipRequest, type SipResponse,
+} from '@imslab/sip';
+import { ALLOWED_METHODS, Call, type CallContext } from './call.ts';
+import type { SecurityMode } from './config.ts';
+import { completeOffer, createOffer, type PendingOffer } from './media-security.ts';
+import { MediaSession } from './media-session.ts';
+import { parseRemoteSdp } from './sdp.ts';
+
+/**
+ * A call we place (UAC, RFC 3261 sec. 13.2): INVITE with an SDP offer via the
+ * P-CSCF, provisional responses, ACK for the 2xx through the dialog route
+ * set, BYE for extra 2xx from other forks, CANCEL on hangup before answer.
+ */
+export class OutgoingCall extends Call {
+  private invite: SipRequest | undefined;
+  private inviteTxn: ClientTransaction | undefined;
+  private offer: PendingOffer | undefined;
+  private gotProvisional = false;
+  private hangupRequested = false;
+  private cancelling: Promise<void> | undefined;
+  private earlySdp: string | undefined;
+  private ack: SipRequest | undefined;
+  /** ACKs sent to other forks' 2xx, by dialog id (re-sent when their 2xx is retransmitted). */
+  private readonly forks = new Map<string, SipRequest>();
+  private readonly waitingHangups: Array<() => void> = [];
+
+  constructor(ctx: CallContext, readonly target: string, security: SecurityMode) {
+    super(ctx, newCallId(ctx.cfg.address), 'out', security, ctx.cfg.impu, target);
+  }
+
+  /** Builds the offer, opens media, sends the INVITE. Never throws: failures end the call. */
+  async start(): Promise<void> {
+    const { cfg, stack, registration } = this.ctx;
+    const o = createOffer(this.securityRequested, { e2aeConfirmed: registration.e2aeConfirmed });
+    if (!o.ok) return this.fail(o.reason);
+    this.offer = o.offer;
+    try {
+      this.media = await MediaSession.open(cfg.address, this.ctx.ports);
+    } catch (e) {
+      return this.fail((e as Error).message);
+    }
+    if (this.ended || this.hangupRequested) {
+      this.media.stop();
+      return this.terminate();
+    }
+    const identity = cfg.displayName ? `"${cfg.displayName.replace(/"/g, '')}" <${cfg.impu}>` : `<${cfg.impu}>`;
+    this.invite = createRequest({
+      method: 'INVITE',
+      uri: this.target,
+      via: stack.via(),
+      from: `${identity};tag=${newTag()}`,
+      to: `<${this.target}>`,
+      callId: this.callId,
+      cseq: 1,
+      // TS 24.229 sec. 5.1.2A.1.1: the P-CSCF as preloaded route, then the Service-Route learned at registration.
+      routes: [stack.outboundRoute(), ...registration.serviceRoute],
+      contact: stack.contact(),
+      headers: [['P-Preferred-Identity', `<${cfg.impu}>`], ['Allow', ALLOWED_METHODS], ['User-Agent', 'imslab-ue']],
+      body: this.localSdp(o.offer.lines),
+    });
+    this.inviteTxn = stack.sendRequest(this.invite, {
+      onResponse: (r) => this.onResponse(r),
+      onTimeout: () => this.fail('408 Request Timeout (no final response to INVITE)', 408),
+      onTransportError: (e) => this.fail(`503 transport error: ${e.message}`, 503),
+    });
+  }
+
+  private onResponse(res: SipResponse): void {
+    if (res.status < 200) {
+      this.gotProvisional = true;
+      if (this.hangupRequested) {
+        void this.cancel();
+        return;
+      }
+      if (this.ended || this.state === 'confirmed') return;
+      if (res.body.length) this.earlySdp = res.body.toString('utf8');
+      if (res.status === 180) this.setState('ringing');
+      else if (res.status === 183) this.setState('early');
+      return;
+    }
+    if (res.status < 300) {
+      this.on2xx(res);
+      return;
+    }
+    if (this.hangupRequested) this.terminate();
+    else this.fail(`${res.status} ${res.reason}`, res.status);
+    this.releaseHangups();
+  }
+
+  /**
+   * A 2xx, first or retransmitted, from this or another fork (sec. 13.2.2.4):
+   * "The UAC core MUST generate an ACK request for each 2xx received from the
+   * transaction layer"; "If the dialog identifier in the 2xx response matches
+   * the dialog identifier of an existing dialog, the dialog MUST be
+   * transitioned to the 'confirmed' state" otherwise "a new dialog MUST be
+   * constructed" and, as we want one session, terminated with BYE after the ACK.
+   */
+  on2xx(res: SipResponse): void {
+    const { stack } = this.ctx;
+    const invite = this.invite;
+    if (!invite) return;
+    const id = dialogIdOfResponse(res);
+    if (this.dialog && id === dialogId(this.dialog)) {
+      if (this.ack) stack.sendStateless(this.ack);
+      return;
+    }
+    // A 2xx after we gave up (Timer B, CANCEL race) or from another fork: ACK it, then BYE it.
+    if (this.dialog || this.ended) {
+      const known = this.forks.get(id);
+      if (known) return stack.sendStateless(known);
+      try {
+        const d = createUacDialog(invite, res);
+        const ack = createAckFor2xx(d, 1, { via: stack.via() });
+        this.forks.set(id, ack);
+        stack.sendStateless(ack);
+        this.ctx.log.info(`call ${this.callId}: unwanted 2xx (to-tag ${d.remoteTag}, another fork or after the call ended): ACK and BYE it`);
+        stack.sendRequest(createInDialogRequest(d, 'BYE', { via: stack.via() }), { onResponse: () => undefined });
+      } catch (e) {
+        this.ctx.log.warn(`call ${this.callId}: cannot handle the extra 2xx: ${(e as Error).message}`);
+      }
+      return;
+    }
+    try {
+      this.dialog = createUacDialog(invite, res);
+    } catch (e) {
+      return this.fail(`2xx unusable: ${(e as Error).message}`, res.status);
+    }
+    this.ack = createAckFor2xx(this.dialog, 1, { via: stack.via() });
+    stack.sendStateless(this.ack);
+    this.remoteAsserted = Call.assertedIdentity(res);
+    this.answeredAt = new Date();
+    if (this.hangupRequested) {
+      // CANCEL lost the race against the 2xx (sec. 9.1): end the session with BYE.
+      void this.sendBye().then(() => this.terminate());
+      this.releaseHangups();
+      return;
+    }
+    const body = res.body.length ? res.body.toString('utf8') : this.earlySdp;
+    const parsed = body ? parseRemoteSdp(body) : ({ ok: false, reason: 'the 2xx carries no SDP answer' } as const);
+    const done = parsed.ok ? completeOffer(this.offer!, parsed.sdp.security) : parsed;
+    if (!parsed.ok || !done.ok) {
+      const reason = `${!done.ok ? done.reason : 'bad answer'}`;
+      void this.sendBye();
+      return this.fail(`unusable SDP answer: ${reason}`);
+    }
+    this.applyOutcome(done.outcome, parsed.sdp);
+    this.setState('confirmed');
+    // Caller side: media starts once the ACK is sent.
+    this.media!.start();
+  }
+
+  /** CANCEL before the answer, BYE after; resolves when that transaction completes. */
+  async hangup(): Promise<void> {
+    if (this.ended) return;
+    if (this.state === 'confirmed') {
+      await this.sendBye();
+      this.terminate();
+      return;
+    }
+    this.hangupRequested = true;
+    if (!this.inviteTxn) return this.terminate();
+    // sec. 9.1: "If no provisional response has been received, the CANCEL request MUST NOT be sent;
+    // rather, the client MUST wait for the arrival of a provisional response before sending the request."
+    if (this.gotProvisional) return this.cancel();
+    return Promise.race([new Promise<void>((resolve) => this.waitingHangups.push(resolve)), this.whenEnded()]);
+  }
+
+  private cancel(): Promise<void> {
+    if (this.cancelling) return this.cancelling;
+    const { stack } = this.ctx;
+    const cancel = createCancel(this.invite!);
+    this.cancelling = new Promise<void>((resolve) => {
+      stack.sendRequest(cancel, {
+        onResponse: (r) => r.status >= 200 && resolve(),
+        onTimeout: () => resolve(),
+        onTransportError: () => resolve(),
+      });
+    }).then(() => {
+      // sec. 9.1: if no final response to the INVITE arrives within 64*T1 of the CANCEL, give up on it.
+      const t = setTimeout(() => this.terminate(), 64 * stack.layer.timers.T1);
+      t.unref();
+      void this.whenEnded().then(() => clearTimeout(t));
+      this.releaseHangups();
+    });
+    return this.cancelling;
+  }
+
+  private releaseHangups(): void {
+    for (const r of this.waitingHangups.splice(0)) r();
+  }
+}

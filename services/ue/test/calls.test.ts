@@ -1,0 +1,174 @@
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseKeyLog } from '@imslab/probe';
+import { parseMessage } from '@imslab/sip';
+import { Ue, type CallStatus, type SecurityMode, type TransportName } from '../src/index.ts';
+import { makeCert, quietLogger, status, tempDir, ueConfig, waitFor } from './helpers.ts';
+
+const A = '127.0.5.1';
+const B = '127.0.5.2';
+const RELAY = '127.0.5.3';
+
+let running: Ue[] = [];
+afterEach(async () => {
+  await Promise.all(running.map((u) => u.shutdown()));
+  running = [];
+});
+
+async function pair(transport: TransportName, o: { alicePcscf?: string; bobPcscf?: string; runDir?: string } = {}) {
+  const runDir = o.runDir ?? tempDir();
+  const tls = transport === 'tls' ? makeCert(runDir, [A, B]) : undefined;
+  const extra = { transport, runDir, ...(tls ? { tls } : {}) };
+  const alice = await Ue.start(ueConfig('alice', A, o.alicePcscf ?? B, extra), { logger: quietLogger('alice') });
+  running.push(alice);
+  const bob = await Ue.start(ueConfig('bob', B, o.bobPcscf ?? A, extra), { logger: quietLogger('bob') });
+  running.push(bob);
+  return { alice, bob, runDir };
+}
+
+async function callAndCheck(alice: Ue, bob: Ue, security: SecurityMode): Promise<{ a: CallStatus; b: CallStatus }> {
+  const call = alice.calls.placeCall('sip:bob@ims.test', security);
+  const id = call.callId;
+  await waitFor('both sides confirmed', () => status(alice, id)?.state === 'confirmed' && status(bob, id)?.state === 'confirmed');
+  await waitFor('marker packets both ways', () => (status(alice, id)!.media.rxMarkerPackets > 10 && status(bob, id)!.media.rxMarkerPackets > 10));
+  await call.hangup();
+  await waitFor('both terminated', () => status(alice, id)?.state === 'terminated' && status(bob, id)?.state === 'terminated');
+  return { a: status(alice, id)!, b: status(bob, id)! };
+}
+
+describe('UE to UE, directly addressed', () => {
+  for (const transport of ['udp', 'tcp', 'tls'] as const) {
+    for (const security of ['none', 'sdes-e2e'] as const) {
+      it(`calls over ${transport} with ${security}: both sides receive the peer's markers`, async () => {
+        const { alice, bob, runDir } = await pair(transport);
+        const { a, b } = await callAndCheck(alice, bob, security);
+        expect(a.direction).toBe('out');
+        expect(b.direction).toBe('in');
+        expect(a.markers.tx).toBe(b.markers.expectedRx);
+        expect(b.markers.tx).toBe(a.markers.expectedRx);
+        expect(a.media.rxMarkersSeen).toEqual([a.markers.expectedRx]);
+        expect(b.remoteIdentity).toBe('sip:alice@ims.test');
+        expect(a.remoteIdentity).toBe('sip:bob@ims.test');
+        expect(a.media.rxAuthFailed + b.media.rxAuthFailed).toBe(0);
+        if (security === 'none') {
+          expect([a.sdpProfile, b.sdpProfile, a.suite]).toEqual(['RTP/AVP', 'RTP/AVP', null]);
+        } else {
+          expect([a.sdpProfile, b.sdpProfile]).toEqual(['RTP/SAVP', 'RTP/SAVP']);
+          expect(a.suite).toBe('AES_CM_128_HMAC_SHA1_80');
+          for (const who of ['alice', 'bob']) {
+            const log = parseKeyLog(readFileSync(join(runDir, `${who}.srtp-keys.jsonl`), 'utf8'));
+            expect(log.errors).toEqual([]);
+            expect(log.entries.some((e) => e.dir === 'tx' && typeof e.ssrc === 'number')).toBe(true);
+            expect(log.entries.some((e) => e.dir === 'rx' && e.ssrc === undefined)).toBe(true);
+            expect(log.entries.some((e) => e.dir === 'rx' && typeof e.ssrc === 'number')).toBe(true);
+          }
+          // Alice's tx key is Bob's rx key.
+          const aLog = parseKeyLog(readFileSync(join(runDir, 'alice.srtp-keys.jsonl'), 'utf8')).entries;
+          const bLog = parseKeyLog(readFileSync(join(runDir, 'bob.srtp-keys.jsonl'), 'utf8')).entries;
+          expect(bLog.find((e) => e.dir === 'rx')!.keySalt).toBe(aLog.find((e) => e.dir === 'tx')!.keySalt);
+        }
+        if (transport === 'tls') {
+          const keys = readFileSync(join(runDir, 'alice.tls-keys.log'), 'utf8');
+          expect(keys).toMatch(/^(CLIENT_HANDSHAKE_TRAFFIC_SECRET|CLIENT_RANDOM) [0-9a-f]+ [0-9a-f]+$/m);
+          expect(readFileSync(join(runDir, 'bob.tls-keys.log'), 'utf8').length).toBeGreaterThan(0);
+        }
+      });
+    }
+  }
+
+  it('e2ae requested without confirmation fails the call with the documented reason', async () => {
+    const { alice } = await pair('udp');
+    const call = alice.calls.placeCall('sip:bob@ims.test', 'e2ae');
+    await waitFor('failed', () => status(alice, call.callId)?.state === 'failed');
+    expect(status(alice, call.callId)!.failure?.reason).toBe('e2ae requested but the P-CSCF did not confirm sdes-srtp;mediasec at registration');
+  });
+
+  it('e2ae confirmed but not applied by the network: call kept, warning reported', async () => {
+    const { alice, bob } = await pair('udp');
+    alice.registration.securityServer = 'sdes-srtp;mediasec';
+    const call = alice.calls.placeCall('sip:bob@ims.test', 'e2ae');
+    await waitFor('markers', () => (status(alice, call.callId)?.media.rxMarkerPackets ?? 0) > 5);
+    const a = status(alice, call.callId)!;
+    expect(a.e2ae).toBe('not-applied');
+    expect(a.securityWarning).toMatch(/not applied/);
+    expect(status(bob, call.callId)!.peerE2ae).toBe('requested');
+    await call.hangup();
+  });
+
+  it('CANCEL before answer: 487, both ended', async () => {
+    const { alice, bob } = await pair('udp');
+    bob.cfg.autoAnswer = false;
+    const call = alice.calls.placeCall('sip:bob@ims.test', 'none');
+    await waitFor('ringing', () => status(alice, call.callId)?.state === 'ringing');
+    await call.hangup();
+    await waitFor('ended', () => status(alice, call.callId)?.state === 'terminated' && status(bob, call.callId)?.state === 'terminated');
+    expect(status(bob, call.callId)!.failure?.status).toBe(487);
+  });
+
+  it('a malformed datagram does not crash the UE; a bad request gets 400; OPTIONS still answered', async () => {
+    const { bob } = await pair('udp');
+    const sock = createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const replies: string[] = [];
+    sock.on('message', (m) => replies.push(m.toString()));
+    const send = (s: string | Buffer) => new Promise<void>((r) => sock.send(s, 5060, B, () => r()));
+    await send(Buffer.from([0xff, 0x00, 0x13, 0x37]));
+    await send('INVITE sip:bob@ims.test SIP/2.0\r\nVia: garbage\r\n\r\n');
+    const bad = ['OPTIONS sip:bob@ims.test SIP/2.0', 'Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKbad;rport', 'Max-Forwards: 70', 'To: <sip:bob@ims.test>', 'From: <sip:t@x>;tag=1', 'Call-ID: bad1', 'CSeq: 1 INVITE', '', ''].join('\r\n');
+    await send(bad);
+    await waitFor('400', () => replies.find((r) => r.startsWith('SIP/2.0 400')));
+    const opts = bad.replace('CSeq: 1 INVITE', 'CSeq: 1 OPTIONS').replace('z9hG4bKbad', 'z9hG4bKgood').replace('bad1', 'good1');
+    await send(opts);
+    const ok = await waitFor('200 to OPTIONS', () => replies.find((r) => r.startsWith('SIP/2.0 200')));
+    const parsed = parseMessage(ok);
+    expect(parsed.ok && parsed.message.headers.get('Allow')).toContain('INVITE');
+    sock.close();
+  });
+
+  it('a lost first INVITE on UDP is retransmitted and the call completes', async () => {
+    // Tiny relay standing in for the P-CSCF: forwards between the UEs and drops the first INVITE.
+    const relay = createSocket('udp4');
+    await new Promise<void>((r) => relay.bind(5060, RELAY, () => r()));
+    let dropped = 0;
+    relay.on('message', (m, rinfo) => {
+      if (dropped === 0 && m.toString().startsWith('INVITE ')) {
+        dropped++;
+        return;
+      }
+      relay.send(m, 5060, rinfo.address === A ? B : A);
+    });
+    try {
+      const { alice, bob } = await pair('udp', { alicePcscf: RELAY, bobPcscf: RELAY });
+      const { a } = await callAndCheck(alice, bob, 'none');
+      expect(dropped).toBe(1);
+      expect(a.state).toBe('terminated');
+    } finally {
+      relay.close();
+    }
+  });
+
+  it('drives a call through the HTTP control API', async () => {
+    const { alice, bob } = await pair('tcp');
+    const base = `http://${A}:8000`;
+    const health = await (await fetch(`${base}/health`)).json();
+    expect(health).toEqual({ ok: true, name: 'alice', registered: false, e2aeConfirmed: false });
+    const bad = await fetch(`${base}/call`, { method: 'POST', body: JSON.stringify({ to: 'bob' }) });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toMatch(/"to"/);
+    const r = await fetch(`${base}/call`, { method: 'POST', body: JSON.stringify({ to: 'sip:bob@ims.test', security: 'sdes-e2e' }) });
+    const { callId } = (await r.json()) as { callId: string };
+    await waitFor('confirmed', () => status(bob, callId)?.state === 'confirmed');
+    const one = (await (await fetch(`${base}/calls/${encodeURIComponent(callId)}`)).json()) as CallStatus;
+    expect(one.callId).toBe(callId);
+    const missing = await fetch(`${base}/calls/nope`);
+    expect(missing.status).toBe(404);
+    expect((await missing.json()).error).toContain(callId);
+    const h = await fetch(`${base}/hangup`, { method: 'POST', body: JSON.stringify({ callId }) });
+    expect(await h.json()).toEqual({ callId, state: 'terminated' });
+    const list = (await (await fetch(`${base}/calls`)).json()) as { calls: CallStatus[] };
+    expect(list.calls.map((c) => c.state)).toEqual(['terminated']);
+    void alice;
+  });
+});

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import sdpTransform from 'sdp-transform';
+import { answerOffer, buildSdp, completeOffer, createOffer, E2AE_NOT_CONFIRMED, parseRemoteSdp, type MediaSecurityLines } from '../src/index.ts';
+
+function roundTrip(lines: MediaSecurityLines, port = 40000): MediaSecurityLines {
+  const sdp = buildSdp({ address: '127.0.1.100', port, sessionId: 1, sessionVersion: 0, security: lines });
+  const r = parseRemoteSdp(sdp);
+  if (!r.ok) throw new Error(r.reason);
+  return r.sdp.security;
+}
+
+describe('SDP offer/answer and media security', () => {
+  it('an e2ae offer is RTP/SAVP with one AES_CM_128_HMAC_SHA1_80 crypto line and a=3ge2ae:requested at media level', () => {
+    const o = createOffer('e2ae', { e2aeConfirmed: true });
+    if (!o.ok) throw new Error(o.reason);
+    const sdp = buildSdp({ address: '127.0.1.100', port: 40000, sessionId: 1, sessionVersion: 0, security: o.offer.lines });
+    expect(sdp).toContain('c=IN IP4 127.0.1.100');
+    expect(sdp).toContain('m=audio 40000 RTP/SAVP 0');
+    expect(sdp).toContain('a=rtpmap:0 PCMU/8000');
+    expect(sdp).toContain('a=ptime:20');
+    expect(sdp).toContain('a=sendrecv');
+    expect(sdp).toMatch(/a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:[A-Za-z0-9+/]{40}\r\n/);
+    const media = sdpTransform.parse(sdp).media[0]!;
+    expect(media.invalid).toEqual([{ value: '3ge2ae:requested' }]);
+    expect(sdp.indexOf('a=3ge2ae')).toBeGreaterThan(sdp.indexOf('m=audio'));
+  });
+
+  it('e2ae without confirmation is refused with the documented reason; sdes-e2e has no 3ge2ae; none is RTP/AVP', () => {
+    expect(createOffer('e2ae', { e2aeConfirmed: false })).toEqual({ ok: false, reason: E2AE_NOT_CONFIRMED });
+    const s = createOffer('sdes-e2e', { e2aeConfirmed: false });
+    expect(s.ok && s.offer.lines.attributes).toEqual([]);
+    expect(s.ok && s.offer.lines.profile).toBe('RTP/SAVP');
+    const n = createOffer('none', { e2aeConfirmed: false });
+    expect(n.ok && n.offer.lines).toEqual({ profile: 'RTP/AVP', crypto: [], attributes: [] });
+  });
+
+  it('the answerer picks the first supported suite, keeps its tag, uses a fresh key', () => {
+    const offer: MediaSecurityLines = {
+      profile: 'RTP/SAVP',
+      crypto: [
+        '1 F8_128_HMAC_SHA1_80 inline:MTIzNDU2Nzg5QUJDREUwMTIzNDU2Nzg5QUJjZGVm',
+        '2 AES_256_CM_HMAC_SHA1_80 inline:' + Buffer.alloc(46, 7).toString('base64'),
+        '3 AES_CM_128_HMAC_SHA1_80 inline:' + Buffer.alloc(30, 9).toString('base64'),
+      ],
+      attributes: ['3ge2ae:applied'],
+    };
+    const a = answerOffer(roundTrip(offer), 'none');
+    if (!a.ok) throw new Error(a.reason);
+    expect(a.lines.profile).toBe('RTP/SAVP');
+    expect(a.lines.crypto).toHaveLength(1);
+    expect(a.lines.crypto[0]).toMatch(/^2 AES_256_CM_HMAC_SHA1_80 inline:/);
+    expect(a.outcome.suite).toBe('AES_256_CM_HMAC_SHA1_80');
+    expect(a.outcome.rx!.keySaltBase64).toBe(Buffer.alloc(46, 7).toString('base64'));
+    expect(a.outcome.tx!.keySaltBase64).not.toBe(a.outcome.rx!.keySaltBase64);
+    expect(a.outcome.peerE2ae).toBe('applied');
+  });
+
+  it('answers RTP/AVP with RTP/AVP (warning when we wanted security) and rejects unusable SRTP offers with 488', () => {
+    const avp = answerOffer({ profile: 'RTP/AVP', crypto: [], attributes: [] }, 'sdes-e2e');
+    expect(avp.ok && avp.lines.profile).toBe('RTP/AVP');
+    expect(avp.ok && avp.outcome.warning).toMatch(/not protected/);
+    const none = answerOffer({ profile: 'RTP/SAVP', crypto: ['1 F8_128_HMAC_SHA1_80 inline:MTIzNDU2Nzg5QUJDREUwMTIzNDU2Nzg5QUJjZGVm'], attributes: [] }, 'none');
+    expect(none).toMatchObject({ ok: false, status: 488 });
+    expect(answerOffer({ profile: 'RTP/SAVP', crypto: [], attributes: [] }, 'none')).toMatchObject({ ok: false, status: 488 });
+  });
+
+  it('the offerer reads e2ae from the answer: applied, or not-applied with a warning', () => {
+    const o = createOffer('e2ae', { e2aeConfirmed: true });
+    if (!o.ok) throw new Error(o.reason);
+    const offered = roundTrip(o.offer.lines);
+    const ans = answerOffer(offered, 'none');
+    if (!ans.ok) throw new Error(ans.reason);
+    const plain = completeOffer(o.offer, roundTrip(ans.lines));
+    expect(plain.ok && plain.outcome.e2ae).toBe('not-applied');
+    expect(plain.ok && plain.outcome.warning).toMatch(/e2ae requested but not applied/);
+    const applied = completeOffer(o.offer, { ...ans.lines, attributes: ['3ge2ae:applied'] });
+    expect(applied.ok && applied.outcome.e2ae).toBe('applied');
+    expect(applied.ok && applied.outcome.warning).toBeUndefined();
+    expect(applied.ok && applied.outcome.tx!.keySaltBase64).toBe(o.offer.keys.get(1)!.keySaltBase64);
+    const wrongTag = completeOffer(o.offer, { ...ans.lines, crypto: [ans.lines.crypto[0]!.replace(/^1 /, '5 ')] });
+    expect(wrongTag.ok).toBe(false);
+    const avp = completeOffer(o.offer, { profile: 'RTP/AVP', crypto: [], attributes: [] });
+    expect(avp.ok && avp.outcome.warning).toMatch(/not protected/);
+  });
+
+  it('rejects SDP without PCMU or without audio', () => {
+    expect(parseRemoteSdp('v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8\r\n')).toMatchObject({ ok: false });
+    expect(parseRemoteSdp('v=0\r\n')).toMatchObject({ ok: false });
+  });
+});

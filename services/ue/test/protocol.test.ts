@@ -1,0 +1,166 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  buildDigestAuthorization, computeDigestResponse, createRequest, createResponse, cseqOf, parseAuthParams, tagOf, toOf, topViaOf,
+  type SipRequest,
+} from '@imslab/sip';
+import { Ue } from '../src/index.ts';
+import { FakePeer, isRequest, isResponse } from './fake-peer.ts';
+import { quietLogger, status, ueConfig, waitFor } from './helpers.ts';
+
+const UE = '127.0.5.21';
+const PEER = '127.0.5.22';
+
+let cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+async function setup(o: Record<string, unknown> = {}) {
+  const peer = await FakePeer.start(PEER);
+  cleanup.push(() => peer.close());
+  const ue = await Ue.start(ueConfig('alice', UE, PEER, { controlPort: 8001, e2aeCapable: true, ...o }), { logger: quietLogger('alice') });
+  cleanup.push(() => ue.shutdown());
+  return { peer, ue };
+}
+
+const answerSdp = (port: number) => `v=0\r\no=- 1 1 IN IP4 ${PEER}\r\ns=-\r\nc=IN IP4 ${PEER}\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n`;
+
+describe('registration against a scripted P-CSCF/registrar', () => {
+  it('answers the 401 with digest on a new branch and CSeq+1, stores Service-Route and Security-Server, routes INVITEs through them', async () => {
+    const { peer, ue } = await setup();
+    const outcome = ue.registration.register();
+    const first = (await waitFor('REGISTER', () => peer.all(isRequest('REGISTER'))[0])) as SipRequest;
+    expect(first.uri).toBe('sip:ims.test');
+    expect(first.headers.get('Security-Client')).toBe('sdes-srtp;mediasec');
+    expect(first.headers.get('Supported')).toBe('path');
+    expect(first.headers.get('Contact')).toBe(`<sip:alice@${UE}:5060;transport=udp>;expires=600`);
+    expect(first.headers.get('Authorization')).toContain('username="alice@ims.test"');
+    await peer.send(createResponse(first, 401, { headers: [['WWW-Authenticate', 'Digest realm="ims.test", nonce="n0nce", qop="auth", algorithm=MD5']] }), UE);
+    const second = (await waitFor('second REGISTER', () => peer.all(isRequest('REGISTER'))[1])) as SipRequest;
+    expect(topViaOf(second).params.get('branch')).not.toBe(topViaOf(first).params.get('branch'));
+    expect(cseqOf(second).seq).toBe(cseqOf(first).seq + 1);
+    expect(second.headers.get('Call-ID')).toBe(first.headers.get('Call-ID'));
+    const auth = parseAuthParams(second.headers.get('Authorization')!.replace(/^Digest\s+/, ''))!;
+    expect(auth.get('username')).toBe('alice@ims.test');
+    expect(auth.get('response')).toBe(
+      computeDigestResponse({ username: 'alice@ims.test', realm: 'ims.test', password: 'secret', nonce: 'n0nce', method: 'REGISTER', uri: 'sip:ims.test', qop: 'auth', nc: auth.get('nc'), cnonce: auth.get('cnonce') }),
+    );
+    void buildDigestAuthorization;
+    await peer.send(
+      createResponse(second, 200, {
+        headers: [
+          ['Contact', `<sip:alice@${UE}:5060;transport=udp>;expires=600`],
+          ['Service-Route', '<sip:orig@scscf.ims.test:6060;lr>'],
+          ['Security-Server', 'sdes-srtp;mediasec'],
+        ],
+      }),
+      UE,
+    );
+    const o = await outcome;
+    expect(o).toMatchObject({ ok: true, status: 200, serviceRoute: ['<sip:orig@scscf.ims.test:6060;lr>'], securityServer: 'sdes-srtp;mediasec' });
+    expect(ue.registration.e2aeConfirmed).toBe(true);
+
+    const call = ue.calls.placeCall('sip:bob@ims.test', 'e2ae');
+    const invite = (await waitFor('INVITE', () => peer.all(isRequest('INVITE'))[0])) as SipRequest;
+    expect(invite.headers.getAll('Route')).toEqual([`<sip:${PEER}:5060;transport=udp;lr>`, '<sip:orig@scscf.ims.test:6060;lr>']);
+    expect(invite.headers.get('P-Preferred-Identity')).toBe('<sip:alice@ims.test>');
+    const body = invite.body.toString();
+    expect(body).toMatch(/m=audio \d+ RTP\/SAVP 0/);
+    expect(body).toMatch(/a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:/);
+    expect(body).toContain('a=3ge2ae:requested');
+    expect(status(ue, call.callId)!.e2ae).toBe('requested');
+    await peer.send(createResponse(invite, 486, { toTag: 'x' }), UE);
+    await waitFor('failed', () => status(ue, call.callId)?.state === 'failed');
+    expect(status(ue, call.callId)!.failure).toEqual({ status: 486, reason: '486 Busy Here' });
+    await waitFor('ACK for 486', () => peer.all(isRequest('ACK')).length === 1);
+  });
+
+  it('reports a final 403 as a failed outcome', async () => {
+    const { peer, ue } = await setup();
+    const outcome = ue.registration.register();
+    const first = (await waitFor('REGISTER', () => peer.all(isRequest('REGISTER'))[0])) as SipRequest;
+    await peer.send(createResponse(first, 403), UE);
+    expect(await outcome).toEqual({ ok: false, status: 403, reason: '403 Forbidden' });
+    expect(ue.registration.registered).toBe(false);
+  });
+});
+
+describe('INVITE client against a forking peer (sec. 13.2.2.4)', () => {
+  it('ACKs both 2xx, BYEs the second fork, re-ACKs a retransmitted 2xx, reports P-Asserted-Identity', async () => {
+    const { peer, ue } = await setup();
+    const call = ue.calls.placeCall('sip:bob@ims.test', 'none');
+    const invite = (await waitFor('INVITE', () => peer.all(isRequest('INVITE'))[0])) as SipRequest;
+    await peer.send(createResponse(invite, 180, { toTag: 'fork1', headers: [['Contact', `<sip:bob@${PEER}:5060>`]] }), UE);
+    const ok1 = createResponse(invite, 200, {
+      toTag: 'fork1',
+      headers: [['Contact', `<sip:bob@${PEER}:5060>`], ['P-Asserted-Identity', '"Bob" <sip:bob.real@ims.test>'], ['Record-Route', `<sip:${PEER}:5060;lr>`]],
+      body: answerSdp(41000),
+    });
+    await peer.send(ok1, UE);
+    await waitFor('confirmed', () => status(ue, call.callId)?.state === 'confirmed');
+    const s = status(ue, call.callId)!;
+    expect(s.remoteAssertedIdentity).toBe('sip:bob.real@ims.test');
+    expect(s.remoteIdentity).toBe('sip:bob.real@ims.test');
+    expect(s.remoteClaimedIdentity).toBe('sip:bob@ims.test');
+    const ok2 = createResponse(invite, 200, { toTag: 'fork2', headers: [['Contact', `<sip:bob2@${PEER}:5060>`]], body: answerSdp(41002) });
+    await peer.send(ok2, UE);
+    const byes = await waitFor('BYE to fork 2', () => peer.all(isRequest('BYE')).length === 1 && peer.all(isRequest('BYE')));
+    expect(tagOf(toOf(byes[0]!))).toBe('fork2');
+    expect((byes[0] as SipRequest).uri).toBe(`sip:bob2@${PEER}:5060`);
+    const acks = peer.all(isRequest('ACK')) as SipRequest[];
+    expect(acks.map((a) => tagOf(toOf(a))).sort()).toEqual(['fork1', 'fork2']);
+    const ack1 = acks.find((a) => tagOf(toOf(a)) === 'fork1')!;
+    expect(ack1.headers.get('CSeq')).toBe('1 ACK');
+    expect(ack1.headers.getAll('Route')).toEqual([`<sip:${PEER}:5060;lr>`]);
+    await peer.send(ok1, UE);
+    await waitFor('re-ACK', () => peer.all(isRequest('ACK')).length === 3);
+    expect(status(ue, call.callId)!.state).toBe('confirmed');
+    const bye2 = byes[0] as SipRequest;
+    await peer.send(createResponse(bye2, 200), UE);
+  });
+});
+
+describe('INVITE server 2xx reliability (sec. 13.3.1.4)', () => {
+  it('retransmits the 200 with T1 doubling until the ACK arrives, then stops', async () => {
+    const { peer, ue } = await setup();
+    const invite = createRequest({
+      method: 'INVITE', uri: `sip:alice@${UE}:5060`, via: { transport: 'UDP', host: PEER, port: 5060, rport: true },
+      from: '<sip:bob@ims.test>;tag=caller', to: '<sip:alice@ims.test>', callId: 'retx-1', cseq: 7,
+      contact: `<sip:bob@${PEER}:5060>`, body: answerSdp(41004), headers: [['P-Asserted-Identity', '<sip:bob@ims.test>']],
+    });
+    await peer.send(invite, UE);
+    await waitFor('three 200s', () => peer.all(isResponse(200, 'INVITE')).length >= 3, 5000);
+    const t = status(ue, 'retx-1')!;
+    expect(t.state).toBe('confirmed');
+    expect(t.remoteAssertedIdentity).toBe('sip:bob@ims.test');
+    const ok = peer.all(isResponse(200, 'INVITE'))[0]!;
+    const ack = createRequest({
+      method: 'ACK', uri: `sip:alice@${UE}:5060`, via: { transport: 'UDP', host: PEER, port: 5060 },
+      from: '<sip:bob@ims.test>;tag=caller', to: ok.headers.get('To')!, callId: 'retx-1', cseq: 7,
+    });
+    await peer.send(ack, UE);
+    await new Promise((r) => setTimeout(r, 100));
+    const n = peer.all(isResponse(200, 'INVITE')).length;
+    await new Promise((r) => setTimeout(r, 2200));
+    expect(peer.all(isResponse(200, 'INVITE')).length).toBe(n);
+    expect(peer.all(isResponse(100, 'INVITE')).length).toBe(1);
+    expect(peer.all(isResponse(180, 'INVITE')).length).toBe(1);
+  });
+
+  it('answers unknown methods 501, known unsupported ones 405, BYE without dialog 481', async () => {
+    const { peer } = await setup();
+    const req = (method: string, callId: string) => createRequest({
+      method, uri: `sip:alice@${UE}:5060`, via: { transport: 'UDP', host: PEER, port: 5060, rport: true },
+      from: '<sip:bob@ims.test>;tag=x', to: '<sip:alice@ims.test>', callId, cseq: 1,
+    });
+    await peer.send(req('FOO', 'm1'), UE);
+    await peer.send(req('MESSAGE', 'm2'), UE);
+    const bye = req('BYE', 'm3');
+    bye.headers.set('To', '<sip:alice@ims.test>;tag=nope');
+    await peer.send(bye, UE);
+    await waitFor('501', () => peer.all(isResponse(501)).length === 1);
+    await waitFor('405', () => peer.all(isResponse(405)).length === 1);
+    await waitFor('481', () => peer.all(isResponse(481)).length === 1);
+  });
+});

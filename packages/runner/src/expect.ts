@@ -76,6 +76,23 @@ export function checkCall(
     ];
     out.evidence.push(`key ${x.key} travelled: ${where.join('; ') || 'not seen in signalling'}`);
   }
+  const answered = Object.entries(ueCalls).flatMap(([ue, cs]) => cs.filter((c) => c.callId === call.callId && c.direction === 'in' && c.answeredAt).map(() => ue));
+  if (exp.answeredBy !== undefined) {
+    if (answered.length === 1 && answered[0] === exp.answeredBy) out.evidence.push(`answered by ${exp.answeredBy} (UE reports)`);
+    else out.mismatches.push(`answered by ${answered.join(', ') || 'nobody'}, expected ${exp.answeredBy}`);
+  }
+  if (exp.displayed) {
+    const callerView = ueCalls[call.from]?.find((c) => c.callId === call.callId);
+    const calleeView = answered[0] ? ueCalls[answered[0]]?.find((c) => c.callId === call.callId) : undefined;
+    const check = (who: string, view: UeCallStatus | undefined, want: string | undefined) => {
+      if (want === undefined) return;
+      const got = view?.remoteIdentity ?? '(no call)';
+      if (!got.includes(want)) out.mismatches.push(`${who} displays ${got}, expected ${want}`);
+      else out.evidence.push(`${who} displays ${got} (asserted: ${view?.remoteAssertedIdentity ?? 'none'})`);
+    };
+    check(call.from, callerView, exp.displayed.atCaller);
+    check(answered[0] ?? 'callee', calleeView, exp.displayed.atCallee);
+  }
   if (exp.probeReceived) {
     const ends = Object.entries(ueCalls).flatMap(([ue, cs]) => cs.filter((c) => c.callId === call.callId && c.media.rxPackets > 0).map((c) => ({ ue, c })));
     if (ends.length < 2) out.mismatches.push(`only ${ends.length} UE(s) received media`);

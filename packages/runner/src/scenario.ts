@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parse } from 'yaml';
-import { REPO_ROOT, type E2aePolicy } from '@imslab/topology';
+import { REPO_ROOT, validateForwarding, type E2aePolicy, type Forwarding } from '@imslab/topology';
 import { ScenarioError } from './errors.ts';
 
 export type Verdict = 'e2e' | 'e2ae' | 'none' | `e2m2e(${string})`;
@@ -26,6 +26,10 @@ export interface Expectation {
   sipOnAccess?: 'tls' | 'any';
   /** Whether the keys must be reported as readable by someone in the middle (SDES: the SIP hops). */
   keysExposed?: boolean;
+  /** The device that must have answered the call (forking, forwarding). */
+  answeredBy?: string;
+  /** The identity each end displays for its peer (P-Asserted-Identity): caller's view, callee's view. */
+  displayed?: { atCaller?: string; atCallee?: string };
   /** Both ends received the other's probe intact (from the UEs' counters). */
   probeReceived?: boolean;
 }
@@ -37,6 +41,7 @@ export interface Scenario {
   file: string;
   network: {
     policy?: Partial<Record<'pcscf-a' | 'pcscf-b', { e2ae: E2aePolicy }>>;
+    forwarding?: Record<string, Forwarding>;
     ues?: Record<string, Record<string, unknown>>;
   };
   steps: Step[];
@@ -79,9 +84,17 @@ export function validateScenario(raw: unknown, file: string): Scenario {
     const v = (e as Record<string, unknown>)?.verdict;
     if (typeof v !== 'string' || !VERDICT.test(v)) fail(file, `expect.${alias}.verdict must be e2e, e2ae, none or e2m2e(<element>)`);
   }
+  const network = (r.network ?? {}) as Scenario['network'];
+  for (const [user, f] of Object.entries(network.forwarding ?? {})) {
+    try {
+      validateForwarding(f, `network.forwarding.${user}`);
+    } catch (e) {
+      fail(file, (e as Error).message);
+    }
+  }
   return {
     name: r.name as string, clause: r.clause as string, title: r.title as string, file,
-    network: (r.network ?? {}) as Scenario['network'],
+    network,
     steps: r.steps as Step[],
     expect: r.expect as Record<string, Expectation>,
   };

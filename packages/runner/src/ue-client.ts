@@ -9,6 +9,7 @@ export interface UeCallStatus {
   remoteIdentity: string;
   remoteAssertedIdentity: string | null;
   failure?: { status?: number; reason: string };
+  answeredAt?: string;
   securityRequested?: string;
   sdpProfile?: string;
   suite?: string | null;

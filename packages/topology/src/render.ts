@@ -79,8 +79,16 @@ function renderScscf(e: ScscfPlan, p: ElementPaths): RenderedElement {
   const credentials = e.subscribers
     .map((s) => `\t$sht(cred=>${s.user}) = ${kamailioString(s.password)};`)
     .join('\n');
+  const forwarding = e.subscribers.flatMap((s) => {
+    const f = s.forwarding;
+    const lines: string[] = [];
+    if (f.unconditional) lines.push(`\t$sht(cfu=>${s.user}) = ${kamailioString(f.unconditional)};`);
+    if (f.noAnswer) lines.push(`\t$sht(cfnr=>${s.user}) = ${kamailioString(f.noAnswer.to)};`, `\t$sht(cfnrms=>${s.user}) = ${Math.round(f.noAnswer.seconds * 1000)};`);
+    if (f.busy) lines.push(`\t$sht(cfb=>${s.user}) = ${kamailioString(f.busy)};`);
+    return lines;
+  }).join('\n');
   const cfg = fillTemplate(template('scscf', 'kamailio.cfg'), {
-    NAME: e.name, IP: e.address, DOMAIN: e.domain, CREDENTIALS: credentials,
+    NAME: e.name, IP: e.address, DOMAIN: e.domain, CREDENTIALS: credentials, FORWARDING: forwarding || '\t# none',
   }, `${e.name} kamailio.cfg`);
   return { files: { 'kamailio.cfg': cfg }, command: kamailioCommand(e.name, p) };
 }

@@ -13,12 +13,23 @@ export interface Device {
   autoAnswer: boolean;
 }
 
+/** Call forwarding at the S-CSCF (TR 33.828 4.1.1 forwarding, 4.1.2 deferred delivery). */
+export interface Forwarding {
+  /** Target URI for every call. */
+  unconditional?: string;
+  /** Target URI when no device answers within `seconds`. */
+  noAnswer?: { to: string; seconds: number };
+  /** Target URI when the user is busy (486/600). */
+  busy?: string;
+}
+
 export interface Subscriber {
   user: string;
   displayName: string;
   password: string;
   network: AccessNetwork;
   devices: Device[];
+  forwarding: Forwarding;
 }
 
 export interface SubscriberFile {
@@ -38,6 +49,26 @@ function str(v: unknown, where: string, pattern?: RegExp): string {
   if (typeof v !== 'string' || v.length === 0) fail(where, 'expected a non-empty string');
   if (pattern && !pattern.test(v)) fail(where, `"${v}" does not match ${pattern}`);
   return v;
+}
+
+const SIP_URI = /^sips?:[^\s"<>]+$/;
+
+/** Validates forwarding rules; every target must be a SIP URI. */
+export function validateForwarding(raw: unknown, where: string): Forwarding {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== 'object') fail(where, 'expected a mapping with unconditional, noAnswer, busy');
+  const r = raw as Record<string, unknown>;
+  const out: Forwarding = {};
+  for (const k of Object.keys(r)) if (!['unconditional', 'noAnswer', 'busy'].includes(k)) fail(`${where}.${k}`, 'unknown rule; use unconditional, noAnswer or busy');
+  if (r.unconditional !== undefined) out.unconditional = str(r.unconditional, `${where}.unconditional`, SIP_URI);
+  if (r.busy !== undefined) out.busy = str(r.busy, `${where}.busy`, SIP_URI);
+  if (r.noAnswer !== undefined) {
+    const n = (r.noAnswer ?? {}) as Record<string, unknown>;
+    const seconds = n.seconds;
+    if (typeof seconds !== 'number' || seconds < 1 || seconds > 120) fail(`${where}.noAnswer.seconds`, 'expected a number of seconds 1..120');
+    out.noAnswer = { to: str(n.to, `${where}.noAnswer.to`, SIP_URI), seconds };
+  }
+  return out;
 }
 
 /** Validates a parsed subscriber file; every error names the field and what is expected. */
@@ -70,6 +101,7 @@ export function validateSubscribers(raw: unknown, source = 'subscribers'): Subsc
     });
     return {
       user,
+      forwarding: validateForwarding(o.forwarding, `${at}.forwarding`),
       displayName: typeof o.displayName === 'string' ? o.displayName : user,
       password: str(o.password, `${at}.password`),
       network: network as AccessNetwork,

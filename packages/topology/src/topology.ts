@@ -1,4 +1,4 @@
-import type { AccessNetwork, Device, E2aePolicy, Subscriber, SubscriberFile } from './subscribers.ts';
+import type { AccessNetwork, Device, E2aePolicy, Forwarding, Subscriber, SubscriberFile } from './subscribers.ts';
 import { TopologyError } from './errors.ts';
 
 /** Where the network runs: processes on loopback addresses, or containers on Docker networks. */
@@ -91,6 +91,8 @@ export interface NetworkPlan {
 /** Per-scenario changes to the subscriber file's defaults (policy, per-UE settings). */
 export interface PlanOverrides {
   policy?: Partial<Record<'pcscf-a' | 'pcscf-b', { e2ae: E2aePolicy }>>;
+  /** Forwarding rules per user, replacing the subscriber file's. */
+  forwarding?: Record<string, Forwarding>;
 }
 
 const SIDE: Record<AccessNetwork, { pcscf: 'pcscf-a' | 'pcscf-b'; agw: string; pcscfCore: number; agwCore: number; portMin: number }> = {
@@ -107,6 +109,12 @@ export function planNetwork(subs: SubscriberFile, target: TargetName, overrides:
   if (!prefix) throw new TopologyError(`unknown target; use one of ${TARGETS.join(', ')}`, String(target));
   const at = (net: NetworkName, host: number) => `${prefix[net]}.${host}`;
   const scscfAddress = at('core', SCSCF_HOST);
+  for (const user of Object.keys(overrides.forwarding ?? {})) {
+    if (!subs.subscribers.some((s) => s.user === user)) {
+      throw new TopologyError(`forwarding for unknown user; users: ${subs.subscribers.map((s) => s.user).join(', ')}`, user);
+    }
+  }
+  const subscribers = subs.subscribers.map((s) => ({ ...s, forwarding: overrides.forwarding?.[s.user] ?? s.forwarding }));
   const elements: ElementPlan[] = [];
   const sides: AccessNetwork[] = ['access-a', 'access-b'];
   for (const access of sides) {
@@ -118,7 +126,7 @@ export function planNetwork(subs: SubscriberFile, target: TargetName, overrides:
       portMin: s.portMin, portMax: s.portMin + 999,
     });
   }
-  elements.push({ kind: 'scscf', name: 'scscf', addresses: { core: scscfAddress }, address: scscfAddress, domain: subs.domain, subscribers: subs.subscribers });
+  elements.push({ kind: 'scscf', name: 'scscf', addresses: { core: scscfAddress }, address: scscfAddress, domain: subs.domain, subscribers });
   for (const access of sides) {
     const s = SIDE[access];
     elements.push({
@@ -129,7 +137,7 @@ export function planNetwork(subs: SubscriberFile, target: TargetName, overrides:
       e2ae: overrides.policy?.[s.pcscf]?.e2ae ?? subs.policy[s.pcscf].e2ae,
     });
   }
-  for (const sub of subs.subscribers) {
+  for (const sub of subscribers) {
     for (const device of sub.devices) {
       const address = at(sub.network, device.host);
       elements.push({

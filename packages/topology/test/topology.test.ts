@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  REPO_ROOT, TopologyError, fillTemplate, loadSubscribers, planNetwork, renderElement, validateSubscribers, elementByName,
+  REPO_ROOT, TopologyError, fillTemplate, loadSubscribers, planNetwork, renderElement, validateSubscribers, validateForwarding, elementByName,
   type PcscfPlan,
 } from '../src/index.ts';
 
@@ -85,5 +85,21 @@ describe('configuration rendering', () => {
       const out = execFileSync('kamailio', ['-c', '-f', join(configDir, 'kamailio.cfg')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       expect(out + '').toBeDefined();
     }
+  });
+});
+
+describe('forwarding rules', () => {
+  it('validate targets and timers, and render into the S-CSCF', () => {
+    const plan = planNetwork(subs, 'local', { forwarding: { bob: { noAnswer: { to: 'sip:carol@ims.test', seconds: 4 }, busy: 'sip:carol@ims.test' } } });
+    const scscf = elementByName(plan, 'scscf');
+    const cfg = renderElement(scscf, { configDir: '/x', pkiDir: '/p', runDir: '/r', nodeCommand: ['node'], serviceEntry: (s) => s }).files['kamailio.cfg']!;
+    expect(cfg).toContain('$sht(cfnr=>bob) = "sip:carol@ims.test";');
+    expect(cfg).toContain('$sht(cfnrms=>bob) = 4000;');
+    expect(cfg).toContain('$sht(cfb=>bob) = "sip:carol@ims.test";');
+    expect(cfg).not.toContain('$sht(cfu=>');
+    expect(() => planNetwork(subs, 'local', { forwarding: { dave: {} } })).toThrow(/forwarding for unknown user; users: alice, bob, carol/);
+    expect(() => validateForwarding({ noAnswer: { to: 'carol', seconds: 4 } }, 'f')).toThrow(/f.noAnswer.to/);
+    expect(() => validateForwarding({ noAnswer: { to: 'sip:carol@x', seconds: 0 } }, 'f')).toThrow(/seconds 1..120/);
+    expect(() => validateForwarding({ sometimes: 'sip:x@y' }, 'f')).toThrow(/unknown rule/);
   });
 });

@@ -1,0 +1,78 @@
+#!/bin/sh
+# Entrypoint of the imslab scscf image.
+#
+#   docker-entrypoint.sh ARGV...   runs ARGV (the runner passes the command that
+#                                  packages/topology rendered for this element)
+#   docker-entrypoint.sh           runs the command in /etc/imslab/argv, one
+#                                  argument per line (docker compose)
+#   docker-entrypoint.sh health    readiness probe of the running element, for a
+#                                  compose healthcheck: SIP OPTIONS to its own UDP listener
+#
+# Configuration is mounted at /etc/imslab (read-only), the PKI at
+# /etc/imslab/pki, and /var/lib/imslab is the element's run directory (key
+# logs, pid files), a host directory.
+set -eu
+KIND=scscf
+
+# One UDP request, one answer matching a pattern within 2 s (perl-base is in
+# every Debian image, minbase included).
+udp_probe() { # host port message regex
+  perl -MIO::Socket::INET -e '
+    my ($host, $port, $msg, $expect) = @ARGV;
+    my $s = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port, Proto => "udp") or exit 1;
+    my $me = $s->sockhost . ":" . $s->sockport;
+    $msg =~ s/\@LOCAL\@/$me/g;
+    $msg =~ s/\@RAND\@/int(rand(1e9))/ge;
+    $s->send($msg) or exit 1;
+    my $rin = ""; vec($rin, fileno($s), 1) = 1;
+    select(my $rout = $rin, undef, undef, 2) or exit 1;
+    defined $s->recv(my $buf, 65535) or exit 1;
+    exit($buf =~ /$expect/ ? 0 : 1);
+  ' "$@"
+}
+
+health() {
+  case "$KIND" in
+    pcscf|scscf)
+      # SIP OPTIONS to the first UDP listener, with rport (Kamailio answers the source port).
+      hp=$(sed -n 's/^listen=udp:\([0-9.]*\):\([0-9]*\).*/\1 \2/p' /etc/imslab/kamailio.cfg | head -n 1)
+      [ -n "$hp" ] || exit 1
+      set -- $hp
+      crlf=$(printf '\r\n')
+      msg="OPTIONS sip:$1:$2 SIP/2.0${crlf}Via: SIP/2.0/UDP @LOCAL@;branch=z9hG4bK@RAND@;rport${crlf}Max-Forwards: 70${crlf}From: <sip:health@imslab.invalid>;tag=@RAND@${crlf}To: <sip:$1:$2>${crlf}Call-ID: @RAND@@imslab-health${crlf}CSeq: 1 OPTIONS${crlf}Content-Length: 0${crlf}${crlf}"
+      udp_probe "$1" "$2" "$msg" '^SIP/2\.0 200 '
+      ;;
+    ims-agw)
+      # ng "ping" -> "pong" on the address given by --listen-ng.
+      ng=$(for f in /proc/[0-9]*/cmdline; do tr '\0' '\n' <"$f" 2>/dev/null; done | sed -n 's/^--listen-ng=//p' | head -n 1)
+      [ -n "$ng" ] || exit 1
+      udp_probe "${ng%:*}" "${ng##*:}" '@RAND@ d7:command4:pinge' 'd6:result4:ponge'
+      ;;
+    ue)
+      # HTTP /health on the control port named in the UE's configuration.
+      exec node -e '
+        const c = JSON.parse(require("fs").readFileSync("/etc/imslab/ue.json", "utf8"));
+        fetch(`http://${c.address}:${c.controlPort}/health`, { signal: AbortSignal.timeout(2000) })
+          .then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1));'
+      ;;
+  esac
+}
+
+if [ "${1:-}" = health ]; then
+  health
+  exit $?
+fi
+
+mkdir -p /var/lib/imslab
+case "$KIND" in pcscf|scscf) mkdir -p /run/kamailio ;; esac
+
+if [ "$#" -eq 0 ]; then
+  if [ ! -f /etc/imslab/argv ]; then
+    echo "$KIND: no command given and no /etc/imslab/argv: render the configuration first (imslab up --target docker, see docs/docker.md)" >&2
+    exit 64
+  fi
+  while IFS= read -r arg || [ -n "$arg" ]; do
+    set -- "$@" "$arg"
+  done </etc/imslab/argv
+fi
+exec "$@"

@@ -1,0 +1,20 @@
+/**
+ * @imslab/capture: read and write pcap/pcapng, decode frames down to
+ * UDP/TCP, recognise SIP/TLS/MSRP/RTP/RTCP payloads and track flows.
+ */
+export * from './errors.ts';
+export * from './linktypes.ts';
+export type { CapturedPacket } from './packet.ts';
+export { readCapture, readCaptureBuffer, CaptureFileReader, READ_CHUNK_BYTES } from './read-capture.ts';
+export type { CaptureContainer } from './capture-parser.ts';
+export { decodeFrame, TCP_FLAGS, type DecodedPacket } from './decode-frame.ts';
+export { parseRtpHeader, looksLikeRtcp, rtcpSenderSsrc, type RtpHeader } from './rtp.ts';
+export { looksLikeTls, looksLikeDtls, looksLikeSip, looksLikeMsrp } from './signatures.ts';
+export { FlowTable, flowKeyString, type FlowKind, type FlowKey, type FlowStats, type RtpStreamStats } from './flow-table.ts';
+export { RtpSequenceState } from './rtp-sequence.ts';
+export { SipStreamReassembler } from './sip-stream.ts';
+export { PcapngWriter, type PcapngWriterOptions } from './pcapng-writer.ts';
+export { PcapWriter } from './pcap-writer.ts';
+export type { PcapFileOptions } from './pcap-format.ts';
+export { mergeCaptures } from './merge.ts';
+export { buildUdpFrame, buildTcpFrame, buildRtpPacket, type RtpBuildFields, type TcpBuildFields } from './frame-builder.ts';

@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 // Two tiers with clear homes: unit/interop tests beside each package and
-// service, scenario tests that bring up the whole network (slow, serial).
+// service, scenario tests that bring up the whole network. Scenario files run
+// one at a time (`--no-file-parallelism` in package.json): each brings up a
+// whole network on a 2-core machine.
 export default defineConfig({
   test: {
     projects: [
@@ -18,7 +20,6 @@ export default defineConfig({
           include: ['test/scenarios/**/*.test.ts'],
           testTimeout: 240_000,
           hookTimeout: 240_000,
-          fileParallelism: false,
         },
       },
     ],

@@ -1,10 +1,327 @@
-import { PrerequisiteError } from '../errors.ts';
-import type { Target } from './target.ts';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import {
+  CONTROL_PORT, REPO_ROOT, ensurePki,
+  type ElementKind, type ElementPlan, type LinkPlan, type NetworkPlan, type PkiFiles,
+} from '@imslab/topology';
+import { ElementError, PrerequisiteError } from '../errors.ts';
+import { requirePrograms, requireRoot } from '../prerequisites.ts';
+import { waitUntil } from '../probes.ts';
+import { TcpdumpCapture } from '../tcpdump.ts';
+import { PKI_DIR, pkiEntities, probeFor } from './local.ts';
+import type { CaptureSet, Target, UpOptions } from './target.ts';
+import {
+  connectDocker, engineMessage, followDeaths, isDone, removeByLabel, statusOf, withTimeout,
+} from './docker-engine.ts';
+import {
+  CONTAINER_CONFIG_DIR, CONTAINER_RUN_DIR, DOCKER_NETWORKS, ELEMENT_KINDS, KEY_LOG, LABEL, LABEL_ELEMENT, LABEL_KIND, LABEL_RUN,
+  containerName, demuxLogs, endpointsOf, gatewayOf, imageFor, renderComposeConfigs, writeElementConfig,
+} from './docker-layout.ts';
 
-// Placeholder while the docker target is being built (see issue 2 notes).
-export class DockerTarget implements Partial<Target> {
+/** Start stages, as on the local target: each waits for the previous one to be healthy. */
+const STAGES: ReadonlyArray<ReadonlyArray<ElementKind>> = [['ims-agw'], ['scscf', 'pcscf'], ['ue']];
+const READY_TIMEOUT_MS = 30_000;
+const ENGINE_TIMEOUT_MS = 5_000;
+
+const ENGINE_DOWN = 'Docker engine not running: run scripts/docker-engine.sh (installs docker.io and starts dockerd)';
+
+/**
+ * The docker target: one container per element on three Docker networks
+ * (access-a, core, access-b: 198.18.{1,2,3}.0/24, internal, so nothing leaves
+ * the machine), created with dockerode from the images of
+ * scripts/build-images.sh. Configuration is rendered per run into
+ * `<dir>/config/<element>/` and bind-mounted read-only; each element's run
+ * directory (key logs) is `<dir>/run/<element>/` on the host. Readiness is
+ * probed from the host over the bridges with the same probes as the local
+ * target; captures are tcpdump on each network's host bridge.
+ */
+export class DockerTarget implements Target {
   readonly name = 'docker' as const;
-  async checkPrerequisites(): Promise<void> {
-    throw new PrerequisiteError('the docker target is not built yet: use --target local');
+  private readonly docker: Docker;
+  private plan: NetworkPlan | null = null;
+  private dir = '';
+  private runId = '';
+  private captures: TcpdumpCapture[] = [];
+  private died = new Map<string, string>();
+  private stopFollowing: (() => void) | null = null;
+  private signalHandler: ((sig: NodeJS.Signals) => void) | null = null;
+
+  constructor(docker?: Docker) {
+    this.docker = docker ?? connectDocker();
   }
+
+  async checkPrerequisites(kinds: readonly ElementKind[] = ELEMENT_KINDS): Promise<void> {
+    requireRoot('the docker target');
+    requirePrograms(['tcpdump']);
+    try {
+      await withTimeout(this.docker.ping(), ENGINE_TIMEOUT_MS, 'ping');
+    } catch {
+      throw new PrerequisiteError(ENGINE_DOWN);
+    }
+    const missing: string[] = [];
+    for (const kind of kinds) {
+      try {
+        await this.docker.getImage(imageFor(kind)).inspect();
+      } catch (e) {
+        if (statusOf(e) === 404) missing.push(imageFor(kind));
+        else throw new PrerequisiteError(`${ENGINE_DOWN} (${engineMessage(e)})`);
+      }
+    }
+    if (missing.length) throw new PrerequisiteError(`images not built (${missing.join(', ')}): run scripts/build-images.sh`);
+  }
+
+  controlUrl(element: string): string {
+    const e = this.plan?.elements.find((x) => x.name === element);
+    if (!e || e.kind !== 'ue') throw new ElementError(element, 'not a UE of the running network');
+    return `http://${e.address}:${CONTROL_PORT}`;
+  }
+
+  async up(plan: NetworkPlan, opts: UpOptions): Promise<void> {
+    if (plan.target !== 'docker') throw new Error(`the docker target needs a plan for 'docker', not '${plan.target}'`);
+    const progress = opts.progress ?? (() => {});
+    const started = Date.now();
+    const kinds = [...new Set(plan.elements.map((e) => e.kind))];
+    await this.checkPrerequisites(kinds);
+    this.warnIfStale(kinds, progress);
+    this.plan = plan;
+    this.dir = opts.dir;
+    this.runId = `${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${process.pid}`;
+    this.died.clear();
+    this.catchSignals();
+    try {
+      const left = await removeByLabel(this.docker, `${LABEL}=1`, 1);
+      if (left.containers.length || left.networks.length) {
+        progress(`  removed what an earlier docker network left: ${[...left.containers, ...left.networks].join(', ')}`);
+      }
+      for (const sub of ['config', 'run', 'logs', 'keys']) mkdirSync(join(this.dir, sub), { recursive: true });
+      const pki = ensurePki(PKI_DIR, pkiEntities(plan));
+      // What docker-compose.yml mounts: the configuration of the network last brought up.
+      renderComposeConfigs(plan, REPO_ROOT, pki, opts.ueExtra);
+      const commands = new Map(plan.elements.map((e) => [e.name, this.render(e, pki, opts.ueExtra)]));
+      await Promise.all(plan.links.map((l) => this.createNetwork(l)));
+      this.stopFollowing = await followDeaths(this.docker, `${LABEL_RUN}=${this.runId}`,
+        (d) => this.died.set(d.element, d.exitCode), LABEL_ELEMENT);
+      const containers = new Map<string, Docker.Container>();
+      await Promise.all(plan.elements.map(async (e) => containers.set(e.name, await this.createContainer(e, commands.get(e.name)!))));
+      progress(`  created ${plan.links.length} networks and ${plan.elements.length} containers (${Date.now() - started} ms)`);
+      for (const stage of STAGES) {
+        const elements = plan.elements.filter((e) => stage.includes(e.kind));
+        if (elements.length === 0) continue;
+        await Promise.all(elements.map((e) => containers.get(e.name)!.start().catch((err: unknown) => {
+          throw new ElementError(e.name, `container did not start: ${engineMessage(err)}`);
+        })));
+        await Promise.all(elements.map((e) => this.waitHealthy(e)));
+        progress(`  healthy: ${elements.map((e) => e.name).join(', ')} (${Date.now() - started} ms)`);
+      }
+    } catch (e) {
+      // Keep the evidence, then leave nothing behind (the caller may call down() again: harmless).
+      await this.collectLogs(this.dir).catch(() => {});
+      await this.down().catch(() => {});
+      throw e;
+    } finally {
+      this.stopFollowing?.();
+      this.stopFollowing = null;
+    }
+  }
+
+  /** Renders one element's configuration into `<dir>/config/<element>/` and returns its argv. */
+  private render(e: ElementPlan, pki: PkiFiles, ueExtra?: Record<string, Record<string, unknown>>): string[] {
+    mkdirSync(join(this.dir, 'run', e.name), { recursive: true });
+    return writeElementConfig(e, join(this.dir, 'config', e.name), pki, ueExtra).command;
+  }
+
+  private labels(extra: Record<string, string> = {}): Record<string, string> {
+    return { [LABEL]: '1', [LABEL_RUN]: this.runId, ...extra };
+  }
+
+  private async createNetwork(l: LinkPlan): Promise<void> {
+    const n = DOCKER_NETWORKS[l.name];
+    try {
+      await this.docker.createNetwork({
+        Name: n.name,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        // Internal: no route off the machine; the host still reaches every container over the bridge.
+        Internal: true,
+        IPAM: { Driver: 'default', Config: [{ Subnet: l.subnet, Gateway: gatewayOf(l.prefix) }] },
+        Options: { 'com.docker.network.bridge.name': n.bridge },
+        Labels: this.labels({ 'imslab.link': l.name }),
+      });
+    } catch (e) {
+      const msg = engineMessage(e);
+      if (/overlap/i.test(msg)) {
+        throw new PrerequisiteError(`the subnet ${l.subnet} of ${l.name} is taken by another Docker network (docker network ls; if it is a compose network of imslab: docker compose down, or imslab down --target docker)`);
+      }
+      throw new Error(`creating network ${n.name} failed: ${msg}`);
+    }
+  }
+
+  private async createContainer(e: ElementPlan, command: string[]): Promise<Docker.Container> {
+    const [first, ...more] = endpointsOf(e);
+    if (!first) throw new ElementError(e.name, 'has no address on any network');
+    const name = containerName(e.name);
+    const container = await this.docker.createContainer({
+      name,
+      Image: imageFor(e.kind),
+      Cmd: command,
+      Hostname: e.name,
+      Labels: this.labels({ [LABEL_ELEMENT]: e.name, [LABEL_KIND]: e.kind }),
+      StopTimeout: 3,
+      HostConfig: {
+        Binds: [
+          `${join(this.dir, 'config', e.name)}:${CONTAINER_CONFIG_DIR}:ro`,
+          `${join(this.dir, 'run', e.name)}:${CONTAINER_RUN_DIR}`,
+        ],
+        // tini as PID 1: signals reach the element, zombies are reaped.
+        Init: true,
+        NetworkMode: first.network,
+        RestartPolicy: { Name: 'no' },
+      },
+      NetworkingConfig: {
+        EndpointsConfig: { [first.network]: { IPAMConfig: { IPv4Address: first.address }, Aliases: [e.name] } },
+      },
+    }).catch((err: unknown) => {
+      throw new ElementError(e.name, `container could not be created: ${engineMessage(err)}`);
+    });
+    // API 1.41 takes one network at creation; the others are connected before start,
+    // always with an explicit address and alias (else a random one, and no alias).
+    for (const ep of more) {
+      await this.docker.getNetwork(ep.network).connect({
+        Container: container.id,
+        EndpointConfig: { IPAMConfig: { IPv4Address: ep.address }, Aliases: [e.name] },
+      });
+    }
+    return container;
+  }
+
+  private async waitHealthy(e: ElementPlan): Promise<void> {
+    const outcome = await waitUntil(probeFor(e, (n) => this.controlUrl(n)), {
+      timeoutMs: READY_TIMEOUT_MS,
+      intervalMs: 100,
+      dead: () => {
+        const code = this.died.get(e.name);
+        return code === undefined ? null : `exited (code ${code}) during start-up`;
+      },
+    });
+    if (outcome === 'ready') return;
+    throw new ElementError(e.name, outcome === 'timeout' ? `not healthy after ${READY_TIMEOUT_MS} ms` : outcome, join(this.dir, 'logs', `${e.name}.log`));
+  }
+
+  /** A warning, not an error: an image older than the sources it was built from. */
+  private warnIfStale(kinds: ElementKind[], progress: (l: string) => void): void {
+    if (!kinds.includes('ue')) return;
+    void this.docker.getImage(imageFor('ue')).inspect().then((img) => {
+      const built = Date.parse(img.Created);
+      const newest = newestMtime([join(REPO_ROOT, 'services', 'ue', 'src'), ...['sip', 'srtp', 'probe', 'topology'].map((p) => join(REPO_ROOT, 'packages', p, 'src'))]);
+      if (newest > built) progress(`  note: ${imageFor('ue')} is older than services/ue or its packages: run scripts/build-images.sh to include the changes`);
+    }, () => {});
+  }
+
+  async startCaptures(dir: string): Promise<void> {
+    if (!this.plan) throw new Error('startCaptures before up');
+    mkdirSync(dir, { recursive: true });
+    this.captures = this.plan.links.map((l) => {
+      const file = join(dir, `${l.name}.pcap`);
+      return new TcpdumpCapture(
+        l.name, file,
+        // The network's own bridge on the host sees everything between its containers.
+        // Same filter as the local target: packets with both ends on the link.
+        // --immediate-mode: without it, packets of the last ~second sit in the kernel's
+        // ring buffer block and are lost when tcpdump stops.
+        ['tcpdump', '-i', DOCKER_NETWORKS[l.name].bridge, '-n', '-s', '0', '--immediate-mode', '-U', '-w', file, `src net ${l.subnet} and dst net ${l.subnet}`],
+        join(dir, `capture-${l.name}.log`),
+      );
+    });
+    await Promise.all(this.captures.map((c) => c.start()));
+  }
+
+  async stopCaptures(): Promise<CaptureSet> {
+    await Promise.all(this.captures.map((c) => c.stop()));
+    const files = Object.fromEntries(this.captures.map((c) => [c.link, c.file]));
+    this.captures = [];
+    return { files };
+  }
+
+  /** Container logs into `<dir>/logs/<element>.log`, key logs into `<dir>/keys/`, as the local target lays them out. */
+  async collect(dir: string): Promise<void> {
+    await this.collectLogs(dir);
+    if (!this.dir) return;
+    const keys = join(dir, 'keys');
+    mkdirSync(keys, { recursive: true });
+    const runRoot = join(this.dir, 'run');
+    for (const element of safeList(runRoot)) {
+      for (const f of safeList(join(runRoot, element))) {
+        if (KEY_LOG.test(f)) copyFileSync(join(runRoot, element, f), join(keys, f));
+      }
+    }
+  }
+
+  private async collectLogs(dir: string): Promise<void> {
+    if (!this.runId) return;
+    const logs = join(dir, 'logs');
+    mkdirSync(logs, { recursive: true });
+    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL_RUN}=${this.runId}`] } });
+    await Promise.all(list.map(async (c) => {
+      const element = c.Labels[LABEL_ELEMENT] ?? c.Id.slice(0, 12);
+      try {
+        const buf = await this.docker.getContainer(c.Id).logs({ stdout: true, stderr: true, follow: false });
+        writeFileSync(join(logs, `${element}.log`), demuxLogs(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf))));
+      } catch (e) {
+        if (!isDone(e)) throw e;
+      }
+    }));
+  }
+
+  /** Removes every container, network and volume labelled imslab=1: safe twice, after a failure, and with nothing up. */
+  async down(): Promise<void> {
+    await Promise.all(this.captures.map((c) => c.stop()));
+    this.captures = [];
+    this.stopFollowing?.();
+    this.stopFollowing = null;
+    try {
+      await removeByLabel(this.docker);
+    } catch (e) {
+      if (statusOf(e) === undefined && /ENOENT|ECONNREFUSED/.test(String((e as Error).message))) return; // no engine: nothing to remove
+      throw e;
+    } finally {
+      this.releaseSignals();
+    }
+  }
+
+  /** Ctrl-C (or SIGTERM) while the network is coming up or in use: tear it down, then exit. */
+  private catchSignals(): void {
+    if (this.signalHandler) return;
+    this.signalHandler = (sig) => {
+      process.stderr.write(`imslab: ${sig}: removing the docker network\n`);
+      void this.down().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+    };
+    process.once('SIGINT', this.signalHandler);
+    process.once('SIGTERM', this.signalHandler);
+  }
+
+  private releaseSignals(): void {
+    if (!this.signalHandler) return;
+    process.removeListener('SIGINT', this.signalHandler);
+    process.removeListener('SIGTERM', this.signalHandler);
+    this.signalHandler = null;
+  }
+}
+
+function safeList(dir: string): string[] {
+  try { return readdirSync(dir); } catch { return []; }
+}
+
+function newestMtime(dirs: string[]): number {
+  let newest = 0;
+  const walk = (d: string): void => {
+    for (const f of safeList(d)) {
+      const p = join(d, f);
+      const s = statSync(p);
+      if (s.isDirectory()) walk(p);
+      else newest = Math.max(newest, s.mtimeMs);
+    }
+  };
+  for (const d of dirs) if (existsSync(d)) walk(d);
+  return newest;
 }

@@ -1,4 +1,5 @@
-import { decodeFrame, flowKeyString, looksLikeRtcp, looksLikeSip, looksLikeTls, parseRtpHeader, readCapture } from '@imslab/capture';
+import { decodeFrame, flowKeyString, looksLikeRtcp, looksLikeSip, looksLikeTls, readCapture, type CapturedPacket } from '@imslab/capture';
+import { fastUdp, ipv4String, type UdpView } from './fast-udp.ts';
 import { findMarker } from '@imslab/probe';
 import type { LoggedKey } from './keys.ts';
 
@@ -6,6 +7,17 @@ import type { LoggedKey } from './keys.ts';
 const SIGNALLING_PORTS = new Set([5060, 5061, 2223, 8000, 8080]);
 /** Full key scans per flow before the rest of its undecodable packets are counted unknown. */
 const MAX_KEY_SCANS_PER_FLOW = 20;
+/**
+ * Authentication tags verified in a row before a flow's key is trusted; then
+ * one packet in SAMPLE_EVERY is verified (and decrypted to read its marker)
+ * and the others are attributed to the same key. Any failed sample puts the
+ * flow back to checking every packet, so a key change or an injected packet
+ * is caught within SAMPLE_EVERY packets. This keeps the analysis of large
+ * captures fast (HMAC per packet would dominate); `srtpVerified` says how
+ * many tags were actually checked.
+ */
+const TRUST_AFTER = 64;
+const SAMPLE_EVERY = 16;
 
 export interface MediaFlowReport {
   flow: string;
@@ -15,8 +27,10 @@ export interface MediaFlowReport {
   packets: number;
   /** Packets whose probe marker is readable as sent: plaintext RTP. */
   plaintext: number;
-  /** Packets whose authentication tag verifies under a logged key, by key id. */
+  /** Packets attributed to a logged key, by key id (verified, or sampled: see `srtpVerified`). */
   srtp: Record<string, number>;
+  /** Of those, packets whose authentication tag was actually verified. */
+  srtpVerified: number;
   /** RTP-shaped packets neither plaintext-with-marker nor verifying under any logged key. */
   unknown: number;
   /** Markers found, plaintext or after decryption with the verifying key: marker -> packets. */
@@ -65,6 +79,13 @@ interface FlowState {
   roc: Map<number, [number, number]>;
   /** Byte histogram of the payloads of packets that are neither marked nor verifiable. */
   histogram: Uint32Array | null;
+  /** Packets classified the same way in a row (same key, or same plaintext marker). */
+  run: number;
+  /** The marker the flow's last checked packet carried. */
+  marker: string | null;
+  /** 'srtp' or 'plain' once `run` reached TRUST_AFTER: then only samples are checked. */
+  mode: 'srtp' | 'plain' | null;
+  tick: number;
 }
 
 /** Below this many octets the entropy estimate is too noisy to call a flow audio. */
@@ -110,88 +131,169 @@ const E2AE = /a=3ge2ae:([a-z]+)/g;
 
 /** Reads one link's capture and classifies every flow on it. */
 export async function scanLink(link: string, file: string, keys: LoggedKey[]): Promise<LinkReport> {
-  const flows = new Map<string, FlowState>();
   const sig: SignallingReport = { plaintextSip: 0, tlsRecords: 0, exposedSdesKeys: [], e2aeIndicators: [], sipFlows: [], tlsFlows: [] };
   const report: LinkReport = { link, file, packets: 0, media: [], signalling: sig };
+  const scanner = new MediaScanner(keys, sig);
   try {
     for await (const p of readCapture(file)) {
       report.packets++;
-      const d = decodeFrame(p.linkType, p.data);
-      if (!d || d.protocol === 'other' || d.payload.length === 0) continue;
-      const flowName = flowKeyString({ protocol: d.protocol, src: d.src, srcPort: d.srcPort, dst: d.dst, dstPort: d.dstPort });
-      if (d.protocol === 'tcp' || SIGNALLING_PORTS.has(d.srcPort) || SIGNALLING_PORTS.has(d.dstPort)) {
-        if (looksLikeTls(d.payload)) {
-          sig.tlsRecords++;
-          if (!sig.tlsFlows.includes(flowName)) sig.tlsFlows.push(flowName);
-        } else if (looksLikeSip(d.payload)) {
-          sig.plaintextSip++;
-          if (!sig.sipFlows.includes(flowName)) sig.sipFlows.push(flowName);
-          const text = d.payload.toString('latin1');
-          for (const m of text.matchAll(CRYPTO_INLINE)) if (!sig.exposedSdesKeys.includes(m[1]!)) sig.exposedSdesKeys.push(m[1]!);
-          for (const m of text.matchAll(E2AE)) if (!sig.e2aeIndicators.includes(m[1]!)) sig.e2aeIndicators.push(m[1]!);
-        }
-        continue;
-      }
-      if (d.protocol !== 'udp') continue;
-      const rtp = parseRtpHeader(d.payload);
-      if (!rtp) continue;
-      let st = flows.get(flowName);
-      if (!st) {
-        st = {
-          report: { flow: flowName, src: `${d.src}:${d.srcPort}`, dst: `${d.dst}:${d.dstPort}`, ssrcs: [], packets: 0, plaintext: 0, srtp: {}, unknown: 0, markers: {}, plaintextUnmarked: 0, unknownEntropy: null, rtcp: 0, firstUs: p.timestampUs, lastUs: p.timestampUs },
-          key: null, scans: 0, roc: new Map(), histogram: null,
-        };
-        flows.set(flowName, st);
-      }
-      const r = st.report;
-      r.lastUs = p.timestampUs;
-      if (looksLikeRtcp(d.payload)) {
-        r.rtcp++;
-        continue;
-      }
-      r.packets++;
-      if (!r.ssrcs.includes(rtp.ssrc)) r.ssrcs.push(rtp.ssrc);
-      const plainMarker = findMarker(d.payload, rtp.headerLength);
-      if (plainMarker) {
-        r.plaintext++;
-        countMarker(r, plainMarker, null);
-        continue;
-      }
-      const roc = rocFor(st, rtp.ssrc, rtp.sequence);
-      let clear = st.key ? tryKey(st.key, d.payload, roc) : null;
-      if (!clear && st.scans < MAX_KEY_SCANS_PER_FLOW) {
-        st.scans++;
-        for (const k of keys) {
-          if (k === st.key) continue;
-          clear = tryKey(k, d.payload, roc);
-          if (clear) {
-            st.key = k;
-            break;
-          }
-        }
-      }
-      if (!clear || !st.key) {
-        r.unknown++;
-        const h = (st.histogram ??= new Uint32Array(256));
-        for (let i = rtp.headerLength; i < d.payload.length; i++) h[d.payload[i]!]!++;
-        continue;
-      }
-      r.srtp[st.key.id] = (r.srtp[st.key.id] ?? 0) + 1;
-      const m = findMarker(clear, rtp.headerLength);
-      if (m) countMarker(r, m, st.key.id);
+      scanner.packet(p);
     }
   } catch (e) {
     report.error = (e as Error).message;
   }
-  for (const f of flows.values()) {
-    if (!f.histogram) continue;
-    const { bits, total } = entropyBits(f.histogram);
-    f.report.unknownEntropy = Math.round(bits * 1000) / 1000;
-    if (total >= MIN_ENTROPY_SAMPLE && bits < CIPHERTEXT_ENTROPY) {
-      f.report.plaintextUnmarked = f.report.unknown;
-      f.report.unknown = 0;
+  report.media = scanner.finish();
+  return report;
+}
+
+const isSignallingPort = (a: number, b: number) => SIGNALLING_PORTS.has(a) || SIGNALLING_PORTS.has(b);
+
+/** Per-link state of the scan: flows by 5-tuple, with the fast path for IPv4/UDP. */
+class MediaScanner {
+  private readonly flows = new Map<string, FlowState>();
+  /** (srcIp, srcPort) -> (dstIp, dstPort) -> flow, so the hot path builds no strings. */
+  private readonly byNumber = new Map<number, Map<number, FlowState>>();
+  private readonly view: UdpView = { srcIp: 0, dstIp: 0, srcPort: 0, dstPort: 0, start: 0, end: 0 };
+
+  constructor(private readonly keys: LoggedKey[], private readonly sig: SignallingReport) {}
+
+  packet(p: CapturedPacket): void {
+    const v = this.view;
+    if (fastUdp(p.linkType, p.data, v) && !isSignallingPort(v.srcPort, v.dstPort)) {
+      const a = v.srcIp * 65536 + v.srcPort;
+      const b = v.dstIp * 65536 + v.dstPort;
+      let inner = this.byNumber.get(a);
+      if (!inner) this.byNumber.set(a, (inner = new Map()));
+      let st = inner.get(b);
+      if (!st) {
+        st = this.flow('udp', ipv4String(v.srcIp), v.srcPort, ipv4String(v.dstIp), v.dstPort, p.timestampUs);
+        inner.set(b, st);
+      }
+      this.media(st, p.data.subarray(v.start, v.end), p.timestampUs);
+      return;
+    }
+    const d = decodeFrame(p.linkType, p.data);
+    if (!d || d.protocol === 'other' || d.payload.length === 0) return;
+    if (d.protocol === 'tcp' || isSignallingPort(d.srcPort, d.dstPort)) {
+      this.signalling(flowKeyString({ protocol: d.protocol, src: d.src, srcPort: d.srcPort, dst: d.dst, dstPort: d.dstPort }), d.payload);
+      return;
+    }
+    this.media(this.flow('udp', d.src, d.srcPort, d.dst, d.dstPort, p.timestampUs), d.payload, p.timestampUs);
+  }
+
+  private flow(protocol: 'udp', src: string, srcPort: number, dst: string, dstPort: number, ts: number): FlowState {
+    const name = flowKeyString({ protocol, src, srcPort, dst, dstPort });
+    let st = this.flows.get(name);
+    if (!st) {
+      st = {
+        report: { flow: name, src: `${src}:${srcPort}`, dst: `${dst}:${dstPort}`, ssrcs: [], packets: 0, plaintext: 0, srtp: {}, srtpVerified: 0, unknown: 0, markers: {}, plaintextUnmarked: 0, unknownEntropy: null, rtcp: 0, firstUs: ts, lastUs: ts },
+        key: null, scans: 0, roc: new Map(), histogram: null, run: 0, marker: null, mode: null, tick: 0,
+      };
+      this.flows.set(name, st);
+    }
+    return st;
+  }
+
+  private signalling(flowName: string, payload: Buffer): void {
+    const sig = this.sig;
+    if (looksLikeTls(payload)) {
+      sig.tlsRecords++;
+      if (!sig.tlsFlows.includes(flowName)) sig.tlsFlows.push(flowName);
+    } else if (looksLikeSip(payload)) {
+      sig.plaintextSip++;
+      if (!sig.sipFlows.includes(flowName)) sig.sipFlows.push(flowName);
+      const text = payload.toString('latin1');
+      for (const m of text.matchAll(CRYPTO_INLINE)) if (!sig.exposedSdesKeys.includes(m[1]!)) sig.exposedSdesKeys.push(m[1]!);
+      for (const m of text.matchAll(E2AE)) if (!sig.e2aeIndicators.includes(m[1]!)) sig.e2aeIndicators.push(m[1]!);
     }
   }
-  report.media = [...flows.values()].map((f) => f.report);
-  return report;
+
+  /** One UDP payload of a non-signalling flow: RTP, RTCP or neither. */
+  private media(st: FlowState, pkt: Buffer, ts: number): void {
+    const r = st.report;
+    r.lastUs = ts;
+    // RFC 3550 sec. 5.1: version 2, fixed header 12 octets plus CSRCs and extension.
+    if (pkt.length < 12 || pkt[0]! >> 6 !== 2) return;
+    const pt = pkt[1]! & 0x7f;
+    if (pt >= 72 && pt <= 79 && looksLikeRtcp(pkt)) {
+      r.rtcp++;
+      return;
+    }
+    let headerLength = 12 + (pkt[0]! & 0x0f) * 4;
+    if (pkt[0]! & 0x10) {
+      if (pkt.length < headerLength + 4) return;
+      headerLength += 4 + ((pkt[headerLength + 2]! << 8) | pkt[headerLength + 3]!) * 4;
+    }
+    if (headerLength > pkt.length) return;
+    r.packets++;
+    const seq = (pkt[2]! << 8) | pkt[3]!;
+    const ssrc = ((pkt[8]! << 24) | (pkt[9]! << 16) | (pkt[10]! << 8) | pkt[11]!) >>> 0;
+    const roc = rocFor(st, ssrc, seq);
+    // Trusted flows: only one packet in SAMPLE_EVERY is checked.
+    if (st.mode !== null && ++st.tick % SAMPLE_EVERY !== 0) {
+      if (st.mode === 'plain') {
+        r.plaintext++;
+        countMarker(r, st.marker!, null);
+      } else {
+        r.srtp[st.key!.id] = (r.srtp[st.key!.id] ?? 0) + 1;
+        if (st.marker) countMarker(r, st.marker, st.key!.id);
+      }
+      return;
+    }
+    if (st.mode === null && !r.ssrcs.includes(ssrc)) r.ssrcs.push(ssrc);
+    const plainMarker = findMarker(pkt, headerLength);
+    if (plainMarker) {
+      r.plaintext++;
+      countMarker(r, plainMarker, null);
+      this.settle(st, 'plain', plainMarker);
+      return;
+    }
+    let clear = st.key ? tryKey(st.key, pkt, roc) : null;
+    if (!clear && st.scans < MAX_KEY_SCANS_PER_FLOW) {
+      st.scans++;
+      for (const k of this.keys) {
+        if (k === st.key) continue;
+        clear = tryKey(k, pkt, roc);
+        if (clear) {
+          st.key = k;
+          st.run = 0;
+          break;
+        }
+      }
+    }
+    if (!clear || !st.key) {
+      r.unknown++;
+      st.mode = null;
+      st.run = 0;
+      const h = (st.histogram ??= new Uint32Array(256));
+      for (let i = headerLength; i < pkt.length; i++) h[pkt[i]!]!++;
+      return;
+    }
+    r.srtp[st.key.id] = (r.srtp[st.key.id] ?? 0) + 1;
+    r.srtpVerified++;
+    const m = findMarker(clear, headerLength);
+    if (m) countMarker(r, m, st.key.id);
+    this.settle(st, 'srtp', m);
+  }
+
+  /** Counts a checked packet towards trusting the flow; any change of class or marker resets. */
+  private settle(st: FlowState, mode: 'srtp' | 'plain', marker: string | null): void {
+    const same = st.marker === marker && (st.mode === mode || st.mode === null);
+    st.run = same ? st.run + 1 : 1;
+    st.marker = marker;
+    st.mode = st.run >= TRUST_AFTER && (mode === 'srtp' || marker !== null) ? mode : null;
+  }
+
+  finish(): MediaFlowReport[] {
+    for (const f of this.flows.values()) {
+      if (!f.histogram) continue;
+      const { bits, total } = entropyBits(f.histogram);
+      f.report.unknownEntropy = Math.round(bits * 1000) / 1000;
+      if (total >= MIN_ENTROPY_SAMPLE && bits < CIPHERTEXT_ENTROPY) {
+        f.report.plaintextUnmarked = f.report.unknown;
+        f.report.unknown = 0;
+      }
+    }
+    return [...this.flows.values()].map((f) => f.report);
+  }
 }

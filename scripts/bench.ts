@@ -61,6 +61,20 @@ async function main(): Promise<void> {
     const r = await runCaptureBench();
     console.log(`capture: ours ${Math.round(r.oursPps)} packets/s, tshark ${Math.round(r.tsharkPps)} packets/s, ratio ${r.ratio.toFixed(1)}x, peak RSS ${r.peakRssMb.toFixed(0)} MB`);
   }
+  if (want('analysis')) {
+    const { runAnalysisBench } = await import('../packages/analysis/bench/analysis-bench.ts');
+    const r = await runAnalysisBench();
+    console.log(`analysis: ${r.packets} packets: ours ${Math.round(r.oursPps)} packets/s, tshark ${Math.round(r.tsharkPps)} packets/s, ratio ${r.ratio.toFixed(1)}x, peak RSS ${r.peakRssMb.toFixed(0)} MB`);
+  }
+  if (want('mikey')) {
+    try {
+      const { runMikeyBench } = await import('../packages/mikey/bench/mikey-bench.ts');
+      const r = await runMikeyBench();
+      console.log(`mikey-ticket: ${Math.round(r.ticketExchangesPerSecond)} REQUEST+TRANSFER+RESOLVE exchanges/s in process`);
+    } catch (e) {
+      console.log(`mikey-ticket: skipped (${(e as Error).message})`);
+    }
+  }
   closeProbes();
 }
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parse } from 'yaml';
-import { REPO_ROOT, validateForwarding, type E2aePolicy, type Forwarding } from '@imslab/topology';
+import { REPO_ROOT, validateForwarding, type E2aePolicy, type Forwarding, type ServerKind } from '@imslab/topology';
 import { ScenarioError } from './errors.ts';
 
 export type Verdict = 'e2e' | 'e2ae' | 'none' | `e2m2e(${string})`;
@@ -42,6 +42,8 @@ export interface Scenario {
   network: {
     policy?: Partial<Record<'pcscf-a' | 'pcscf-b', { e2ae: E2aePolicy }>>;
     forwarding?: Record<string, Forwarding>;
+    /** Application servers the scenario needs (e.g. kms). */
+    servers?: ServerKind[];
     ues?: Record<string, Record<string, unknown>>;
   };
   steps: Step[];

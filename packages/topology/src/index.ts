@@ -3,3 +3,4 @@ export * from './subscribers.ts';
 export * from './topology.ts';
 export * from './pki.ts';
 export * from './render.ts';
+export * from './kinds.ts';

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import forge from 'node-forge';
 
 /**
@@ -104,4 +105,38 @@ function coversIps(pem: string, ips: string[]): boolean {
   const san = cert.getExtension('subjectAltName') as { altNames?: Array<{ ip?: string }> } | null;
   const have = new Set((san?.altNames ?? []).map((a) => a.ip));
   return ips.every((ip) => have.has(ip));
+}
+
+/**
+ * Secrets each device shares with the KMS (TS 33.328 derives them with GBA;
+ * the testbed provisions them), and the KMS's own master key for tickets.
+ * Hex strings, kept with the PKI and reused across runs.
+ */
+export interface KmsSecrets {
+  masterKey: string;
+  devices: Record<string, string>;
+}
+
+export const KMS_SECRETS_FILE = 'kms-secrets.json';
+
+export function ensureKmsSecrets(dir: string, devices: string[]): KmsSecrets {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, KMS_SECRETS_FILE);
+  let s: KmsSecrets = { masterKey: randomBytes(32).toString('hex'), devices: {} };
+  if (existsSync(file)) {
+    try {
+      s = JSON.parse(readFileSync(file, 'utf8')) as KmsSecrets;
+    } catch {
+      // A damaged file is replaced: the secrets only matter within one run.
+    }
+  }
+  let changed = !existsSync(file);
+  for (const d of devices) {
+    if (!s.devices[d]) {
+      s.devices[d] = randomBytes(32).toString('hex');
+      changed = true;
+    }
+  }
+  if (changed) writeFileSync(file, JSON.stringify(s, null, 2), { mode: 0o600 });
+  return s;
 }

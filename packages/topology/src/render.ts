@@ -3,9 +3,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TopologyError } from './errors.ts';
 import {
-  CONTROL_PORT, NG_PORT, SIP_PORT, SIP_TLS_PORT, UE_MEDIA_PORTS,
-  type AgwPlan, type ElementPlan, type PcscfPlan, type ScscfPlan, type UePlan,
+  CONTROL_PORT, KMS_HTTPS_PORT, NG_PORT, SIP_PORT, SIP_TLS_PORT, UE_MEDIA_PORTS,
+  type AgwPlan, type ElementPlan, type KmsPlan, type PcscfPlan, type ScscfPlan, type UePlan,
 } from './topology.ts';
+import type { KmsSecrets } from './pki.ts';
 
 /** Repository root, found from this file (packages/topology/src). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -24,6 +25,8 @@ export interface ElementPaths {
   nodeCommand: string[];
   /** Path of a service entry (`ue`) as the element sees it. */
   serviceEntry(service: string): string;
+  /** Device secrets shared with the KMS (needed by the KMS and the UEs' MIKEY-TICKET). */
+  kmsSecrets?: KmsSecrets;
 }
 
 export interface RenderedElement {
@@ -121,7 +124,27 @@ export function ueConfig(e: UePlan, p: ElementPaths, extra: Record<string, unkno
     e2aeCapable: false, defaultSecurity: 'none',
     autoAnswer: e.device.autoAnswer, answerDelayMs: 0,
     runDir: p.runDir,
+    kms: {
+      url: `https://${e.kmsAddress}:${KMS_HTTPS_PORT}`,
+      identity: `sip:${s.user}@${e.domain}`,
+      secret: p.kmsSecrets?.devices[e.name] ?? null,
+    },
     ...extra,
+  };
+}
+
+/** The KMS's JSON configuration (services/kms validates it). */
+export function kmsConfig(e: KmsPlan, p: ElementPaths): Record<string, unknown> {
+  return {
+    name: e.name, address: e.address, httpsPort: KMS_HTTPS_PORT, controlPort: CONTROL_PORT, domain: e.domain,
+    tls: { caFile: join(p.pkiDir, 'ca.pem'), certFile: join(p.pkiDir, `${e.name}.pem`), keyFile: join(p.pkiDir, `${e.name}.key`) },
+    masterKey: p.kmsSecrets?.masterKey ?? null,
+    users: e.subscribers.map((s) => ({
+      uri: `sip:${s.user}@${e.domain}`, user: s.user, forwarding: s.forwarding,
+      devices: s.devices.map((d) => ({ name: d.name, secret: p.kmsSecrets?.devices[d.name] ?? null })),
+    })),
+    auditLog: join(p.runDir, 'kms-audit.jsonl'),
+    runDir: p.runDir,
   };
 }
 
@@ -140,5 +163,9 @@ export function renderElement(e: ElementPlan, p: ElementPaths, ueExtra: Record<s
     case 'scscf': return renderScscf(e, p);
     case 'ims-agw': return { files: {}, command: agwCommand(e) };
     case 'ue': return renderUe(e, p, ueExtra[e.name] ?? {});
+    case 'kms': return {
+      files: { 'kms.json': JSON.stringify(kmsConfig(e, p), null, 2) + '\n' },
+      command: [...p.nodeCommand, p.serviceEntry('kms'), '--config', join(p.configDir, 'kms.json')],
+    };
   }
 }

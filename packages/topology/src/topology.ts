@@ -25,6 +25,8 @@ export const CONTROL_PORT = 8000;
 /** Kamailio's HTTP JSON-RPC listener (xhttp + jsonrpcs), used for status and policy. */
 export const KAMAILIO_RPC_PORT = 8080;
 export const NG_PORT = 2223;
+/** The KMS's HTTPS listener for the MIKEY-TICKET exchanges (TS 33.328 carries them over HTTP). */
+export const KMS_HTTPS_PORT = 8443;
 export const UE_MEDIA_PORTS = { portMin: 40000, portMax: 40098 } as const;
 
 interface Base {
@@ -41,6 +43,7 @@ export interface UePlan extends Base {
   domain: string;
   pcscf: string;
   pcscfAddress: string;
+  kmsAddress: string;
 }
 
 export interface PcscfPlan extends Base {
@@ -70,7 +73,14 @@ export interface AgwPlan extends Base {
   portMax: number;
 }
 
-export type ElementPlan = UePlan | PcscfPlan | ScscfPlan | AgwPlan;
+export interface KmsPlan extends Base {
+  kind: 'kms';
+  address: string;
+  domain: string;
+  subscribers: Subscriber[];
+}
+
+export type ElementPlan = UePlan | PcscfPlan | ScscfPlan | AgwPlan | KmsPlan;
 export type ElementKind = ElementPlan['kind'];
 
 export interface LinkPlan {
@@ -84,7 +94,7 @@ export interface NetworkPlan {
   target: TargetName;
   domain: string;
   links: LinkPlan[];
-  /** In start order: media gateways, then CSCFs, then UEs. */
+  /** In start order: media gateways, then CSCFs and servers, then UEs. */
   elements: ElementPlan[];
 }
 
@@ -93,13 +103,20 @@ export interface PlanOverrides {
   policy?: Partial<Record<'pcscf-a' | 'pcscf-b', { e2ae: E2aePolicy }>>;
   /** Forwarding rules per user, replacing the subscriber file's. */
   forwarding?: Record<string, Forwarding>;
+  /** Application servers to run (a scenario names the ones it needs). */
+  servers?: ServerKind[];
 }
+
+/** Servers in the core that a scenario may ask for. */
+export const SERVER_KINDS = ['kms'] as const;
+export type ServerKind = (typeof SERVER_KINDS)[number];
 
 const SIDE: Record<AccessNetwork, { pcscf: 'pcscf-a' | 'pcscf-b'; agw: string; pcscfCore: number; agwCore: number; portMin: number }> = {
   'access-a': { pcscf: 'pcscf-a', agw: 'ims-agw-a', pcscfCore: 10, agwCore: 11, portMin: 30000 },
   'access-b': { pcscf: 'pcscf-b', agw: 'ims-agw-b', pcscfCore: 30, agwCore: 31, portMin: 32000 },
 };
 const SCSCF_HOST = 20;
+const KMS_HOST = 40;
 const PCSCF_ACCESS_HOST = 10;
 const AGW_ACCESS_HOST = 11;
 
@@ -127,6 +144,13 @@ export function planNetwork(subs: SubscriberFile, target: TargetName, overrides:
     });
   }
   elements.push({ kind: 'scscf', name: 'scscf', addresses: { core: scscfAddress }, address: scscfAddress, domain: subs.domain, subscribers });
+  const kmsAddress = at('core', KMS_HOST);
+  for (const server of overrides.servers ?? []) {
+    if (!SERVER_KINDS.includes(server)) throw new TopologyError(`unknown server; servers: ${SERVER_KINDS.join(', ')}`, String(server));
+  }
+  if (overrides.servers?.includes('kms')) {
+    elements.push({ kind: 'kms', name: 'kms', addresses: { core: kmsAddress }, address: kmsAddress, domain: subs.domain, subscribers });
+  }
   for (const access of sides) {
     const s = SIDE[access];
     elements.push({
@@ -143,7 +167,7 @@ export function planNetwork(subs: SubscriberFile, target: TargetName, overrides:
       elements.push({
         kind: 'ue', name: device.name, addresses: { [sub.network]: address }, address,
         subscriber: sub, device, domain: subs.domain,
-        pcscf: SIDE[sub.network].pcscf, pcscfAddress: at(sub.network, PCSCF_ACCESS_HOST),
+        pcscf: SIDE[sub.network].pcscf, pcscfAddress: at(sub.network, PCSCF_ACCESS_HOST), kmsAddress,
       });
     }
   }

@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CONTROL_PORT, NG_PORT, SIP_PORT, REPO_ROOT, ensurePki, renderElement,
+  REPO_ROOT, controlUrlOf, ensurePki, needsCertificate, readinessOf, renderElement,
   type ElementPlan, type NetworkPlan, type ElementPaths,
 } from '@imslab/topology';
 import { ElementError } from '../errors.ts';
@@ -11,6 +11,7 @@ import { httpHealthy, ngPingOk, sipOptionsOk, waitUntil } from '../probes.ts';
 import { Supervisor, type Supervised } from '../supervisor.ts';
 import { TcpdumpCapture } from '../tcpdump.ts';
 import { ensureServiceBundle } from '../bundle.ts';
+import { ensureKmsSecrets, serviceOf, uesOf, type KmsSecrets } from '@imslab/topology';
 import { clearState, writeState } from '../state.ts';
 import type { CaptureSet, Target, UpOptions } from './target.ts';
 
@@ -18,25 +19,23 @@ import type { CaptureSet, Target, UpOptions } from './target.ts';
 // Kamailio probes its rtpengine at start-up (and disables it for a while if
 // absent), so the IMS-AGWs come first; UEs do not register until told to,
 // so they start alongside the CSCFs.
-const STAGES: ReadonlyArray<ReadonlyArray<ElementPlan['kind']>> = [['ims-agw'], ['scscf', 'pcscf', 'ue']];
+const STAGES: ReadonlyArray<ReadonlyArray<ElementPlan['kind']>> = [['ims-agw'], ['scscf', 'pcscf', 'kms', 'ue']];
 const READY_TIMEOUT_MS = 20_000;
 
 export const PKI_DIR = join(REPO_ROOT, '.imslab', 'pki');
 
 /** Which elements need a TLS certificate, for which addresses (every target's, so one PKI serves both). */
 export function pkiEntities(plan: NetworkPlan): Array<{ name: string; ips: string[] }> {
-  return plan.elements
-    .filter((e) => e.kind === 'pcscf' || e.kind === 'ue')
-    .map((e) => ({ name: e.name, ips: Object.values(e.addresses) as string[] }));
+  return plan.elements.filter(needsCertificate).map((e) => ({ name: e.name, ips: Object.values(e.addresses) as string[] }));
 }
 
-/** Readiness probe per element kind, from the runner's side. */
-export function probeFor(e: ElementPlan, controlUrl: (n: string) => string): () => Promise<boolean> {
-  switch (e.kind) {
-    case 'ue': return () => httpHealthy(`${controlUrl(e.name)}/health`);
-    case 'pcscf': return () => sipOptionsOk(e.coreAddress, SIP_PORT);
-    case 'scscf': return () => sipOptionsOk(e.address, SIP_PORT);
-    case 'ims-agw': return () => ngPingOk(e.coreAddress, NG_PORT);
+/** Readiness probe per element, from its kind's declaration (topology/kinds.ts). */
+export function probeFor(e: ElementPlan): () => Promise<boolean> {
+  const r = readinessOf(e);
+  switch (r.type) {
+    case 'http': return () => httpHealthy(r.url);
+    case 'sip-options': return () => sipOptionsOk(r.address, r.port);
+    case 'ng-ping': return () => ngPingOk(r.address, r.port);
   }
 }
 
@@ -53,7 +52,8 @@ export class LocalTarget implements Target {
   private dir = '';
   private captures: TcpdumpCapture[] = [];
   private stateId = `local-${process.pid}`;
-  private ueBundle = '';
+  private readonly bundles = new Map<string, string>();
+  private kmsSecrets: KmsSecrets | undefined;
 
   async checkPrerequisites(): Promise<void> {
     requireRoot('the local target');
@@ -62,8 +62,9 @@ export class LocalTarget implements Target {
 
   controlUrl(element: string): string {
     const e = this.plan?.elements.find((x) => x.name === element);
-    if (!e || e.kind !== 'ue') throw new ElementError(element, 'not a UE of the running network');
-    return `http://${e.address}:${CONTROL_PORT}`;
+    const url = e ? controlUrlOf(e) : null;
+    if (!url) throw new ElementError(element, 'no control API on the running network');
+    return url;
   }
 
   async up(plan: NetworkPlan, opts: UpOptions): Promise<void> {
@@ -73,7 +74,11 @@ export class LocalTarget implements Target {
     this.dir = opts.dir;
     mkdirSync(this.dir, { recursive: true });
     const pki = ensurePki(PKI_DIR, pkiEntities(plan));
-    this.ueBundle = await ensureServiceBundle('ue');
+    this.kmsSecrets = ensureKmsSecrets(PKI_DIR, uesOf(plan).map((u) => u.name));
+    for (const e of plan.elements) {
+      const service = serviceOf(e);
+      if (service && !this.bundles.has(service)) this.bundles.set(service, await ensureServiceBundle(service));
+    }
     this.supervisor = new Supervisor();
     const keysDir = join(this.dir, 'keys');
     mkdirSync(keysDir, { recursive: true });
@@ -91,8 +96,9 @@ export class LocalTarget implements Target {
     mkdirSync(configDir, { recursive: true });
     const paths: ElementPaths = {
       configDir, pkiDir, runDir: e.kind === 'ue' ? keysDir : join(this.dir, 'logs'),
+      kmsSecrets: this.kmsSecrets,
       nodeCommand: [process.execPath, '--enable-source-maps'],
-      serviceEntry: () => this.ueBundle,
+      serviceEntry: (s) => this.bundles.get(s) ?? join(REPO_ROOT, 'services', s, 'src', 'main.ts'),
     };
     mkdirSync(join(this.dir, 'logs'), { recursive: true });
     const r = renderElement(e, paths, opts.ueExtra);
@@ -103,7 +109,7 @@ export class LocalTarget implements Target {
 
   private async waitHealthy(e: ElementPlan): Promise<void> {
     const p = this.procs.get(e.name)!;
-    const outcome = await waitUntil(probeFor(e, (n) => this.controlUrl(n)), {
+    const outcome = await waitUntil(probeFor(e), {
       timeoutMs: READY_TIMEOUT_MS,
       dead: () => (p.hasExited() ? 'exited' : null),
     });

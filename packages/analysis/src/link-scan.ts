@@ -19,6 +19,15 @@ const MAX_KEY_SCANS_PER_FLOW = 20;
 const TRUST_AFTER = 64;
 const SAMPLE_EVERY = 16;
 
+/** How often one probe marker was seen on a flow, and when: in the clear and under each key. */
+export interface MarkerCount {
+  plaintext: number;
+  srtp: Record<string, number>;
+  /** First and last time (µs) it was seen in the clear / under SRTP; null when never. */
+  plaintextSpan: [number, number] | null;
+  srtpSpan: [number, number] | null;
+}
+
 export interface MediaFlowReport {
   flow: string;
   src: string;
@@ -34,7 +43,7 @@ export interface MediaFlowReport {
   /** RTP-shaped packets neither plaintext-with-marker nor verifying under any logged key. */
   unknown: number;
   /** Markers found, plaintext or after decryption with the verifying key: marker -> packets. */
-  markers: Record<string, { plaintext: number; srtp: Record<string, number> }>;
+  markers: Record<string, MarkerCount>;
   /**
    * Packets without a marker or a verifying key whose payload bytes, over the
    * whole flow, are far from uniform: audio sent in the clear (real speech, a
@@ -120,10 +129,17 @@ function tryKey(key: LoggedKey, pkt: Buffer, roc: number): Buffer | null {
   return hit ? hit.packet : null;
 }
 
-function countMarker(r: MediaFlowReport, marker: string, keyId: string | null): void {
-  const m = (r.markers[marker] ??= { plaintext: 0, srtp: {} });
-  if (keyId === null) m.plaintext++;
-  else m.srtp[keyId] = (m.srtp[keyId] ?? 0) + 1;
+function countMarker(r: MediaFlowReport, marker: string, keyId: string | null, ts: number): void {
+  const m = (r.markers[marker] ??= { plaintext: 0, srtp: {}, plaintextSpan: null, srtpSpan: null });
+  if (keyId === null) {
+    m.plaintext++;
+    if (m.plaintextSpan) m.plaintextSpan[1] = ts;
+    else m.plaintextSpan = [ts, ts];
+  } else {
+    m.srtp[keyId] = (m.srtp[keyId] ?? 0) + 1;
+    if (m.srtpSpan) m.srtpSpan[1] = ts;
+    else m.srtpSpan = [ts, ts];
+  }
 }
 
 const CRYPTO_INLINE = /a=crypto:\d+ [A-Z0-9_]+ inline:([A-Za-z0-9+/=]+)/g;
@@ -233,10 +249,10 @@ class MediaScanner {
     if (st.mode !== null && ++st.tick % SAMPLE_EVERY !== 0) {
       if (st.mode === 'plain') {
         r.plaintext++;
-        countMarker(r, st.marker!, null);
+        countMarker(r, st.marker!, null, ts);
       } else {
         r.srtp[st.key!.id] = (r.srtp[st.key!.id] ?? 0) + 1;
-        if (st.marker) countMarker(r, st.marker, st.key!.id);
+        if (st.marker) countMarker(r, st.marker, st.key!.id, ts);
       }
       return;
     }
@@ -244,7 +260,7 @@ class MediaScanner {
     const plainMarker = findMarker(pkt, headerLength);
     if (plainMarker) {
       r.plaintext++;
-      countMarker(r, plainMarker, null);
+      countMarker(r, plainMarker, null, ts);
       this.settle(st, 'plain', plainMarker);
       return;
     }
@@ -272,7 +288,7 @@ class MediaScanner {
     r.srtp[st.key.id] = (r.srtp[st.key.id] ?? 0) + 1;
     r.srtpVerified++;
     const m = findMarker(clear, headerLength);
-    if (m) countMarker(r, m, st.key.id);
+    if (m) countMarker(r, m, st.key.id, ts);
     this.settle(st, 'srtp', m);
   }
 

@@ -18,6 +18,12 @@ export interface PathReport {
   links: Record<string, PathLink>;
   verdict: string;
   reasons: string[];
+  /**
+   * When the protection changed during the call (security switched on by a
+   * re-INVITE): the verdict of each phase in time order, e.g. ['none', 'e2e'],
+   * with the time (µs) the later phase started. Absent for a single phase.
+   */
+  phases?: Array<{ verdict: string; fromUs: number }>;
 }
 
 export interface CallReport {
@@ -32,23 +38,30 @@ export interface CallReport {
    * conditions is end-to-end only if those are trusted.
    */
   conditions: string[];
+  /** The call's verdict per phase when protection changed mid-call (both directions switched). */
+  phases?: string[];
 }
 
 const RANK: Record<string, number> = { 'no-media': -2, unknown: -1, none: 0, e2ae: 1, e2e: 3 };
 const rank = (v: string) => RANK[v] ?? (v.startsWith('e2m2e') ? 2 : -1);
+const weaker = (a: string, b: string) => (rank(b) < rank(a) ? b : a);
 
 /** Maps an address to the element that owns it, to name the middle of an e2m2e path. */
 export type AddressOwner = (address: string) => { name: string; kind: string } | undefined;
 
-function followPath(links: LinkReport[], marker: string): Record<string, PathLink> {
+type Phase = 'all' | 'plaintext' | 'srtp';
+
+function followPath(links: LinkReport[], marker: string, phase: Phase = 'all'): Record<string, PathLink> {
   const out: Record<string, PathLink> = {};
   for (const l of links) {
     const pl: PathLink = { protection: 'absent', packets: 0, keys: [], flows: [] };
     let plaintext = 0;
     let srtp = 0;
     for (const f of l.media) {
-      const m = f.markers[marker];
-      if (!m) continue;
+      const full = f.markers[marker];
+      if (!full) continue;
+      const m = phase === 'all' ? full : phase === 'plaintext' ? { ...full, srtp: {} } : { ...full, plaintext: 0 };
+      if (m.plaintext === 0 && Object.keys(m.srtp).length === 0) continue;
       pl.flows.push(f.flow);
       plaintext += m.plaintext;
       for (const [k, n] of Object.entries(m.srtp)) {
@@ -59,12 +72,12 @@ function followPath(links: LinkReport[], marker: string): Record<string, PathLin
     pl.packets = plaintext + srtp;
     if (plaintext > 0) pl.protection = 'plaintext';
     else if (srtp > 0) pl.protection = 'srtp';
-    else if (l.media.some((f) => f.plaintextUnmarked > 0)) {
+    else if (phase === 'all' && l.media.some((f) => f.plaintextUnmarked > 0)) {
       // Audio in the clear that carries no marker cannot be tied to a call; it
       // is counted against every call on the link: never a false "protected".
       pl.protection = 'plaintext';
       pl.flows.push(...l.media.filter((f) => f.plaintextUnmarked > 0).map((f) => `${f.flow} (unmarked audio)`));
-    } else if (l.media.some((f) => f.unknown > 0)) pl.protection = 'encrypted-unknown';
+    } else if (phase === 'all' && l.media.some((f) => f.unknown > 0)) pl.protection = 'encrypted-unknown';
     out[l.link] = pl;
   }
   return out;
@@ -125,13 +138,46 @@ export function judgePath(direction: ProbeDirection, marker: string, links: Reco
   return { direction, marker, links, verdict, reasons };
 }
 
+function spans(links: LinkReport[], marker: string) {
+  return links.flatMap((l) => l.media.map((f) => f.markers[marker]).filter((m) => m !== undefined));
+}
+
+function firstSeen(links: LinkReport[], marker: string): number {
+  return Math.min(...spans(links, marker).flatMap((m) => [m.plaintextSpan?.[0], m.srtpSpan?.[0]]).filter((x): x is number => x !== undefined));
+}
+
+/**
+ * The time SRTP took over from plaintext, when on every link the marker was
+ * last seen in the clear before it was first seen under SRTP; otherwise null.
+ */
+function protectionSwitch(links: LinkReport[], marker: string): number | null {
+  const ms = spans(links, marker);
+  const plainEnd = Math.max(...ms.map((m) => m.plaintextSpan?.[1] ?? -Infinity));
+  const srtpStart = Math.min(...ms.map((m) => m.srtpSpan?.[0] ?? Infinity));
+  if (!Number.isFinite(plainEnd) || !Number.isFinite(srtpStart)) return null;
+  // Both classes on some link, and cleanly ordered in time: a switch, not a mix.
+  const access = links.filter((l) => l.link.startsWith('access'));
+  const plainOnAccess = access.some((l) => l.media.some((f) => (f.markers[marker]?.plaintext ?? 0) > 0));
+  return plainOnAccess && plainEnd < srtpStart ? srtpStart : null;
+}
+
 /** Both directions of a call; the call's verdict is the weaker of the two. */
 export function judgeCall(alias: string, callId: string, links: LinkReport[], owner: AddressOwner): CallReport {
   const paths = (['orig', 'term'] as const).map((dir) => {
     const marker = markerFor(callId, dir);
-    return judgePath(dir, marker, followPath(links, marker), owner);
+    const path = judgePath(dir, marker, followPath(links, marker), owner);
+    const switchedAt = protectionSwitch(links, marker);
+    if (switchedAt !== null) {
+      const before = judgePath(dir, marker, followPath(links, marker, 'plaintext'), owner);
+      const after = judgePath(dir, marker, followPath(links, marker, 'srtp'), owner);
+      path.phases = [{ verdict: before.verdict, fromUs: firstSeen(links, marker) }, { verdict: after.verdict, fromUs: switchedAt }];
+      path.reasons.push(`protection changed during the call: ${before.verdict} until ${new Date(switchedAt / 1000).toISOString()}, then ${after.verdict}`);
+    }
+    return path;
   });
   const weakest = paths.reduce((a, b) => (rank(b.verdict) < rank(a.verdict) ? b : a));
   const evidence = paths.map((p) => `${p.direction === 'orig' ? 'caller->callee' : 'callee->caller'}: ${p.verdict}; ${p.reasons.join('; ')}`);
-  return { alias, callId, verdict: weakest.verdict, paths, evidence, conditions: [] };
+  const phased = paths.every((p) => p.phases);
+  const phases = phased ? [paths.map((p) => p.phases![0]!.verdict).reduce(weaker), paths.map((p) => p.phases![1]!.verdict).reduce(weaker)] : undefined;
+  return { alias, callId, verdict: weakest.verdict, paths, evidence, conditions: [], ...(phases ? { phases } : {}) };
 }

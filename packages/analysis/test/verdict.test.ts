@@ -155,3 +155,25 @@ describe('plaintext without the probe marker', () => {
     expect(flow.unknownEntropy!).toBeGreaterThan(7.9);
   });
 });
+
+describe('security switched on mid-call', () => {
+  it('plaintext then SRTP for the same markers: verdict none overall, phases none then e2e', async () => {
+    const run = new SynthRun(CALL);
+    run.key('k1', { owner: 'alice', dir: 'tx' });
+    run.key('k2', { owner: 'bob-1', dir: 'tx' });
+    run.media('orig', forward([null, null, null]), 20);
+    run.media('term', backward([null, null, null]), 20);
+    run.media('orig', forward(['k1', 'k1', 'k1']), 20);
+    run.media('term', backward(['k2', 'k2', 'k2']), 20);
+    const c = await judge(run);
+    expect(c.verdict).toBe('none');
+    expect(c.phases).toEqual(['none', 'e2e']);
+    expect(c.paths[0]!.phases!.map((p) => p.verdict)).toEqual(['none', 'e2e']);
+  });
+  it('a single phase has no phases', async () => {
+    const run = new SynthRun(CALL);
+    run.media('orig', forward([null, null, null]));
+    run.media('term', backward([null, null, null]));
+    expect((await judge(run)).phases).toBeUndefined();
+  });
+});

@@ -43,6 +43,11 @@ export function checkCall(
   out.evidence.push(...report.evidence);
   if (report.verdict !== exp.verdict) out.mismatches.push(`verdict ${report.verdict}, expected ${exp.verdict}`);
   out.conditions = report.conditions;
+  if (exp.phases) {
+    const got = report.phases ?? [report.verdict];
+    if (got.join(',') !== exp.phases.join(',')) out.mismatches.push(`phases ${got.join(' -> ')}, expected ${exp.phases.join(' -> ')}`);
+    else out.evidence.push(`protection changed during the call: ${got.join(' -> ')}`);
+  }
   if (exp.keysExposed !== undefined) {
     const exposed = report.conditions.length > 0;
     if (exposed !== exp.keysExposed) out.mismatches.push(exposed ? `keys were exposed (${report.conditions[0]}), expected none` : 'no key exposure found, expected the SDES keys to be reported as readable by the SIP hops');

@@ -26,6 +26,8 @@ export interface Expectation {
   sipOnAccess?: 'tls' | 'any';
   /** Whether the keys must be reported as readable by someone in the middle (SDES: the SIP hops). */
   keysExposed?: boolean;
+  /** The verdict per phase when security is switched on mid-call, e.g. [none, e2e]. */
+  phases?: string[];
   /** The device that must have answered the call (forking, forwarding). */
   answeredBy?: string;
   /** The identity each end displays for its peer (P-Asserted-Identity): caller's view, callee's view. */

@@ -9,6 +9,8 @@ export interface PathLink {
   /** Keys whose tag verified on this link for this path. */
   keys: string[];
   flows: string[];
+  /** Per flow of this path on this link: its endpoints and the keys that protected it. */
+  hops: Array<{ src: string; dst: string; keys: string[] }>;
 }
 
 /** One direction of one call, followed across every link. */
@@ -54,7 +56,7 @@ type Phase = 'all' | 'plaintext' | 'srtp';
 function followPath(links: LinkReport[], marker: string, phase: Phase = 'all'): Record<string, PathLink> {
   const out: Record<string, PathLink> = {};
   for (const l of links) {
-    const pl: PathLink = { protection: 'absent', packets: 0, keys: [], flows: [] };
+    const pl: PathLink = { protection: 'absent', packets: 0, keys: [], flows: [], hops: [] };
     let plaintext = 0;
     let srtp = 0;
     for (const f of l.media) {
@@ -63,6 +65,7 @@ function followPath(links: LinkReport[], marker: string, phase: Phase = 'all'): 
       const m = phase === 'all' ? full : phase === 'plaintext' ? { ...full, srtp: {} } : { ...full, plaintext: 0 };
       if (m.plaintext === 0 && Object.keys(m.srtp).length === 0) continue;
       pl.flows.push(f.flow);
+      pl.hops.push({ src: f.src, dst: f.dst, keys: Object.keys(m.srtp) });
       plaintext += m.plaintext;
       for (const [k, n] of Object.entries(m.srtp)) {
         srtp += n;
@@ -79,6 +82,26 @@ function followPath(links: LinkReport[], marker: string, phase: Phase = 'all'): 
       pl.flows.push(...l.media.filter((f) => f.plaintextUnmarked > 0).map((f) => `${f.flow} (unmarked audio)`));
     } else if (phase === 'all' && l.media.some((f) => f.unknown > 0)) pl.protection = 'encrypted-unknown';
     out[l.link] = pl;
+  }
+  return out;
+}
+
+const host = (ep: string) => ep.replace(/:\d+$/, '');
+
+/**
+ * The elements that decrypted and re-encrypted: each receives the path's
+ * media under one key and sends it on under another.
+ */
+function reencryptingElements(links: PathLink[], owner: AddressOwner): Set<string> {
+  const hops = links.flatMap((l) => l.hops);
+  const out = new Set<string>();
+  for (const inbound of hops) {
+    const who = owner(host(inbound.dst));
+    if (!who || who.kind === 'ue') continue;
+    for (const outbound of hops) {
+      if (owner(host(outbound.src))?.name !== who.name) continue;
+      if (outbound.keys.some((k) => !inbound.keys.includes(k))) out.add(who.name);
+    }
   }
   return out;
 }
@@ -121,14 +144,7 @@ export function judgePath(direction: ProbeDirection, marker: string, links: Reco
         verdict = 'e2e';
         reasons.push(`one key on every link: ${[...allKeys][0]}`);
       } else {
-        const middles = new Set<string>();
-        for (const [, l] of seen) for (const f of l.flows) {
-          const [src, dst] = f.replace(/^\w+ /, '').split(' > ');
-          for (const a of [src, dst]) {
-            const who = owner(a!.replace(/:\d+$/, ''));
-            if (who && who.kind !== 'ue') middles.add(who.name);
-          }
-        }
+        const middles = reencryptingElements(seen.map(([, l]) => l), owner);
         const middle = [...middles].sort().join('+') || 'unknown';
         verdict = `e2m2e(${middle})`;
         reasons.push(`keys differ across the path: ${[...allKeys].join(', ')}`);

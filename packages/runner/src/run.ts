@@ -34,7 +34,7 @@ export function newRunDir(root = join(REPO_ROOT, 'runs')): string {
 /** Maps addresses to elements so the analyser can name the middle of a path. */
 export function addressOwner(plan: NetworkPlan) {
   const map = new Map<string, { name: string; kind: string }>();
-  for (const e of plan.elements) for (const a of Object.values(e.addresses)) if (a) map.set(a, { name: e.name, kind: e.kind });
+  for (const e of plan.elements) for (const a of Object.values(e.addresses)) if (a) map.set(a, { name: e.partOf ?? e.name, kind: e.kind });
   return (address: string) => map.get(address);
 }
 
@@ -47,7 +47,7 @@ export async function runScenario(target: Target, scenario: Scenario, runDir: st
   const started = Date.now();
   const dir = join(runDir, scenario.name);
   mkdirSync(dir, { recursive: true });
-  const plan = planNetwork(subs, target.name, { policy: scenario.network.policy, forwarding: scenario.network.forwarding, servers: scenario.network.servers });
+  const plan = planNetwork(subs, target.name, { policy: scenario.network.policy, forwarding: scenario.network.forwarding, servers: scenario.network.servers, transcode: scenario.network.transcode });
   let error: string | null = null;
   let ueCalls: Record<string, UeCallStatus[]> = {};
   let captures: Record<string, string> = {};

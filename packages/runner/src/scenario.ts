@@ -46,6 +46,8 @@ export interface Scenario {
     forwarding?: Record<string, Forwarding>;
     /** Application servers the scenario needs (e.g. kms). */
     servers?: ServerKind[];
+    /** Users whose incoming calls pass through the transcoder. */
+    transcode?: string[];
     ues?: Record<string, Record<string, unknown>>;
   };
   steps: Step[];

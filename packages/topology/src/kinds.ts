@@ -25,6 +25,8 @@ export function listensOf(e: ElementPlan): Listen[] {
       return [l(e.address, SIP_PORT, 'udp'), l(e.address, SIP_PORT, 'tcp'), l(e.address, SIP_TLS_PORT, 'tcp'), l(e.address, CONTROL_PORT, 'tcp')];
     case 'kms':
       return [l(e.address, KMS_HTTPS_PORT, 'tcp'), l(e.address, CONTROL_PORT, 'tcp')];
+    case 'transcoder':
+      return [l(e.address, SIP_PORT, 'udp')];
   }
 }
 
@@ -37,6 +39,7 @@ export function readinessOf(e: ElementPlan): Readiness {
     case 'pcscf':
       return { type: 'sip-options', address: e.coreAddress, port: SIP_PORT };
     case 'scscf':
+    case 'transcoder':
       return { type: 'sip-options', address: e.address, port: SIP_PORT };
     case 'ims-agw':
       return { type: 'ng-ping', address: e.coreAddress, port: NG_PORT };

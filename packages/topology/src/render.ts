@@ -90,8 +90,11 @@ function renderScscf(e: ScscfPlan, p: ElementPaths): RenderedElement {
     if (f.busy) lines.push(`\t$sht(cfb=>${s.user}) = ${kamailioString(f.busy)};`);
     return lines;
   }).join('\n');
+  const transcode = e.transcode.map((u) => `\t$sht(tc=>${u}) = 1;`).join('\n');
   const cfg = fillTemplate(template('scscf', 'kamailio.cfg'), {
-    NAME: e.name, IP: e.address, DOMAIN: e.domain, CREDENTIALS: credentials, FORWARDING: forwarding || '\t# none',
+    NAME: e.name, IP: e.address, DOMAIN: e.domain, CREDENTIALS: credentials,
+    FORWARDING: [forwarding, transcode].filter(Boolean).join('\n') || '\t# none',
+    TRANSCODER_IP: e.transcoderAddress ?? '0.0.0.0',
   }, `${e.name} kamailio.cfg`);
   return { files: { 'kamailio.cfg': cfg }, command: kamailioCommand(e.name, p) };
 }
@@ -104,7 +107,7 @@ function kamailioCommand(name: string, p: ElementPaths): string[] {
 export function agwCommand(e: AgwPlan): string[] {
   return [
     'rtpengine', '--config-file=none', '--table=-1', '--foreground', '--log-stderr', '--log-level=6',
-    `--interface=access/${e.accessAddress}`, `--interface=core/${e.coreAddress}`,
+    `--interface=${e.accessName}/${e.accessAddress}`, `--interface=core/${e.coreAddress}`,
     `--listen-ng=${e.coreAddress}:${NG_PORT}`, `--port-min=${e.portMin}`, `--port-max=${e.portMax}`,
     '--timeout=60', '--delete-delay=0',
   ];
@@ -163,6 +166,14 @@ export function renderElement(e: ElementPlan, p: ElementPaths, ueExtra: Record<s
     case 'scscf': return renderScscf(e, p);
     case 'ims-agw': return { files: {}, command: agwCommand(e) };
     case 'ue': return renderUe(e, p, ueExtra[e.name] ?? {});
+    case 'transcoder': return {
+      files: {
+        'kamailio.cfg': fillTemplate(template('transcoder', 'kamailio.cfg'), {
+          NAME: e.name, IP: e.address, MEDIA: e.media, MEDIA_NG_IP: e.mediaNgAddress, NG_PORT: String(NG_PORT), SDES_ONLY_80,
+        }, `${e.name} kamailio.cfg`),
+      },
+      command: kamailioCommand(e.name, p),
+    };
     case 'kms': return {
       files: { 'kms.json': JSON.stringify(kmsConfig(e, p), null, 2) + '\n' },
       command: [...p.nodeCommand, p.serviceEntry('kms'), '--config', join(p.configDir, 'kms.json')],

@@ -31,6 +31,8 @@ export const UE_MEDIA_PORTS = { portMin: 40000, portMax: 40098 } as const;
 
 interface Base {
   name: string;
+  /** The element this one is part of, for reports (the transcoder's media engine is part of the transcoder). */
+  partOf?: string;
   /** Address per attached network; the runner captures each network as one link. */
   addresses: Partial<Record<NetworkName, string>>;
 }
@@ -63,11 +65,17 @@ export interface ScscfPlan extends Base {
   address: string;
   domain: string;
   subscribers: Subscriber[];
+  /** Users whose incoming calls pass through the transcoder, and its address. */
+  transcode: string[];
+  transcoderAddress: string | null;
 }
 
 export interface AgwPlan extends Base {
   kind: 'ims-agw';
+  /** The first interface's address: on the access network, or (transcoder media) an inner address no link carries. */
   accessAddress: string;
+  /** rtpengine's name for that interface: `access`, or `inner` for the transcoder's media engine. */
+  accessName: 'access' | 'inner';
   coreAddress: string;
   portMin: number;
   portMax: number;
@@ -80,7 +88,15 @@ export interface KmsPlan extends Base {
   subscribers: Subscriber[];
 }
 
-export type ElementPlan = UePlan | PcscfPlan | ScscfPlan | AgwPlan | KmsPlan;
+/** The transcoder's signalling part (Kamailio); its media engine is an `ims-agw` element. */
+export interface TranscoderPlan extends Base {
+  kind: 'transcoder';
+  address: string;
+  media: string;
+  mediaNgAddress: string;
+}
+
+export type ElementPlan = UePlan | PcscfPlan | ScscfPlan | AgwPlan | KmsPlan | TranscoderPlan;
 export type ElementKind = ElementPlan['kind'];
 
 export interface LinkPlan {
@@ -105,10 +121,12 @@ export interface PlanOverrides {
   forwarding?: Record<string, Forwarding>;
   /** Application servers to run (a scenario names the ones it needs). */
   servers?: ServerKind[];
+  /** Users whose incoming calls the S-CSCF routes through the transcoder. */
+  transcode?: string[];
 }
 
 /** Servers in the core that a scenario may ask for. */
-export const SERVER_KINDS = ['kms'] as const;
+export const SERVER_KINDS = ['kms', 'transcoder'] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
 const SIDE: Record<AccessNetwork, { pcscf: 'pcscf-a' | 'pcscf-b'; agw: string; pcscfCore: number; agwCore: number; portMin: number }> = {
@@ -117,6 +135,14 @@ const SIDE: Record<AccessNetwork, { pcscf: 'pcscf-a' | 'pcscf-b'; agw: string; p
 };
 const SCSCF_HOST = 20;
 const KMS_HOST = 40;
+const TRANSCODER_HOST = 50;
+const TRANSCODER_MEDIA_HOST = 51;
+/**
+ * The transcoder media engine's inner interface: an address on no link, so
+ * the plaintext between its two sessions stays inside the element (on Docker,
+ * the container's own loopback).
+ */
+const TRANSCODER_INNER: Record<TargetName, string> = { local: '127.0.9.51', docker: '127.0.0.1' };
 const PCSCF_ACCESS_HOST = 10;
 const AGW_ACCESS_HOST = 11;
 
@@ -139,11 +165,30 @@ export function planNetwork(subs: SubscriberFile, target: TargetName, overrides:
     elements.push({
       kind: 'ims-agw', name: s.agw,
       addresses: { [access]: at(access, AGW_ACCESS_HOST), core: at('core', s.agwCore) },
-      accessAddress: at(access, AGW_ACCESS_HOST), coreAddress: at('core', s.agwCore),
+      accessAddress: at(access, AGW_ACCESS_HOST), accessName: 'access', coreAddress: at('core', s.agwCore),
       portMin: s.portMin, portMax: s.portMin + 999,
     });
   }
-  elements.push({ kind: 'scscf', name: 'scscf', addresses: { core: scscfAddress }, address: scscfAddress, domain: subs.domain, subscribers });
+  const withTranscoder = overrides.servers?.includes('transcoder') ?? false;
+  for (const user of overrides.transcode ?? []) {
+    if (!withTranscoder) throw new TopologyError('transcode needs the transcoder server (network.servers: [transcoder])', user);
+    if (!subs.subscribers.some((s) => s.user === user)) throw new TopologyError(`transcode for unknown user; users: ${subs.subscribers.map((s) => s.user).join(', ')}`, user);
+  }
+  if (withTranscoder) {
+    const media = at('core', TRANSCODER_MEDIA_HOST);
+    elements.push({
+      kind: 'ims-agw', name: 'transcoder-media', partOf: 'transcoder', addresses: { core: media },
+      accessAddress: TRANSCODER_INNER[target], accessName: 'inner', coreAddress: media, portMin: 34000, portMax: 34999,
+    });
+  }
+  elements.push({
+    kind: 'scscf', name: 'scscf', addresses: { core: scscfAddress }, address: scscfAddress, domain: subs.domain, subscribers,
+    transcode: overrides.transcode ?? [], transcoderAddress: withTranscoder ? at('core', TRANSCODER_HOST) : null,
+  });
+  if (withTranscoder) {
+    const address = at('core', TRANSCODER_HOST);
+    elements.push({ kind: 'transcoder', name: 'transcoder', addresses: { core: address }, address, media: 'transcoder-media', mediaNgAddress: at('core', TRANSCODER_MEDIA_HOST) });
+  }
   const kmsAddress = at('core', KMS_HOST);
   for (const server of overrides.servers ?? []) {
     if (!SERVER_KINDS.includes(server)) throw new TopologyError(`unknown server; servers: ${SERVER_KINDS.join(', ')}`, String(server));

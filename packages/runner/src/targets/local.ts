@@ -19,7 +19,7 @@ import type { CaptureSet, Target, UpOptions } from './target.ts';
 // Kamailio probes its rtpengine at start-up (and disables it for a while if
 // absent), so the IMS-AGWs come first; UEs do not register until told to,
 // so they start alongside the CSCFs.
-const STAGES: ReadonlyArray<ReadonlyArray<ElementPlan['kind']>> = [['ims-agw'], ['scscf', 'pcscf', 'kms', 'ue']];
+const STAGES: ReadonlyArray<ReadonlyArray<ElementPlan['kind']>> = [['ims-agw'], ['scscf', 'pcscf', 'transcoder', 'kms', 'ue']];
 const READY_TIMEOUT_MS = 20_000;
 
 export const PKI_DIR = join(REPO_ROOT, '.imslab', 'pki');

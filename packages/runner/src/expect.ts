@@ -86,6 +86,11 @@ export function checkCall(
     if (answered.length === 1 && answered[0] === exp.answeredBy) out.evidence.push(`answered by ${exp.answeredBy} (UE reports)`);
     else out.mismatches.push(`answered by ${answered.join(', ') || 'nobody'}, expected ${exp.answeredBy}`);
   }
+  for (const ue of exp.noMediaAt ?? []) {
+    const c = ueCalls[ue]?.find((x) => x.callId === call.callId);
+    if (c && (c.media.rxPackets > 0 || c.media.txPackets > 0)) out.mismatches.push(`${ue} exchanged media (${c.media.txPackets} sent, ${c.media.rxPackets} received), expected none`);
+    else out.evidence.push(`${ue}: ${c ? `call ${c.state}${c.failure?.status ? ` (${c.failure.status})` : ''}, ` : ''}no media sent or received`);
+  }
   if (exp.displayed) {
     const callerView = ueCalls[call.from]?.find((c) => c.callId === call.callId);
     const calleeView = answered[0] ? ueCalls[answered[0]]?.find((c) => c.callId === call.callId) : undefined;

@@ -28,6 +28,8 @@ export interface Expectation {
   keysExposed?: boolean;
   /** The verdict per phase when security is switched on mid-call, e.g. [none, e2e]. */
   phases?: string[];
+  /** Devices that must have received none of the call's media (a cancelled fork, a refused party). */
+  noMediaAt?: string[];
   /** The device that must have answered the call (forking, forwarding). */
   answeredBy?: string;
   /** The identity each end displays for its peer (P-Asserted-Identity): caller's view, callee's view. */

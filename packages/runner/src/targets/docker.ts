@@ -1,28 +1,35 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import {
-  CONTROL_PORT, REPO_ROOT, ensurePki,
-  type ElementKind, type ElementPlan, type LinkPlan, type NetworkPlan, type PkiFiles,
+  REPO_ROOT, controlUrlOf, ensureKmsSecrets, ensurePki, uesOf,
+  type ElementKind, type ElementPlan, type KmsSecrets, type LinkPlan, type NetworkPlan, type PkiFiles,
 } from '@imslab/topology';
 import { ElementError, PrerequisiteError } from '../errors.ts';
 import { requirePrograms, requireRoot } from '../prerequisites.ts';
 import { waitUntil } from '../probes.ts';
 import { TcpdumpCapture } from '../tcpdump.ts';
-import { PKI_DIR, pkiEntities, probeFor } from './local.ts';
+import { PKI_DIR, probeFor } from './local.ts';
 import type { CaptureSet, Target, UpOptions } from './target.ts';
 import {
   connectDocker, engineMessage, followDeaths, isDone, removeByLabel, statusOf, withTimeout,
 } from './docker-engine.ts';
 import {
-  CONTAINER_CONFIG_DIR, CONTAINER_RUN_DIR, DOCKER_NETWORKS, ELEMENT_KINDS, KEY_LOG, LABEL, LABEL_ELEMENT, LABEL_KIND, LABEL_RUN,
-  containerName, demuxLogs, endpointsOf, gatewayOf, imageFor, renderComposeConfigs, writeElementConfig,
+  BASE_KINDS, CONTAINER_CONFIG_DIR, CONTAINER_RUN_DIR, DOCKER_NETWORKS, LABEL, LABEL_ELEMENT, LABEL_KIND, LABEL_RUN,
+  collectedInto, containerName, demuxLogs, endpointsOf, gatewayOf, imageFor, pkiEntitiesBothTargets, renderComposeConfigs, writeElementConfig,
 } from './docker-layout.ts';
 
-/** Start stages, as on the local target: each waits for the previous one to be healthy. */
-const STAGES: ReadonlyArray<ReadonlyArray<ElementKind>> = [['ims-agw'], ['scscf', 'pcscf'], ['ue']];
+/**
+ * Start stages, as on the local target: each waits for the previous one to be
+ * healthy. Kamailio checks its rtpengine once at start-up, so the IMS-AGWs
+ * come first; UEs register only when told to, so they start with the CSCFs.
+ */
+const STAGES: ReadonlyArray<ReadonlyArray<ElementKind>> = [['ims-agw'], ['scscf', 'pcscf', 'kms', 'ue']];
 const READY_TIMEOUT_MS = 30_000;
 const ENGINE_TIMEOUT_MS = 5_000;
+
+/** Where scripts/build-images.sh stages contexts and leaves its stamps. */
+const DOCKER_BUILD_DIR = join(REPO_ROOT, '.imslab', 'docker-build');
 
 const ENGINE_DOWN = 'Docker engine not running: run scripts/docker-engine.sh (installs docker.io and starts dockerd)';
 
@@ -51,7 +58,8 @@ export class DockerTarget implements Target {
     this.docker = docker ?? connectDocker();
   }
 
-  async checkPrerequisites(kinds: readonly ElementKind[] = ELEMENT_KINDS): Promise<void> {
+  /** Engine reachable, tcpdump present, and the images of `kinds` (default: those every network has) built. */
+  async checkPrerequisites(kinds: readonly ElementKind[] = BASE_KINDS): Promise<void> {
     requireRoot('the docker target');
     requirePrograms(['tcpdump']);
     try {
@@ -72,9 +80,11 @@ export class DockerTarget implements Target {
   }
 
   controlUrl(element: string): string {
+    // The containers' addresses are the plan's: the host reaches them over the bridges.
     const e = this.plan?.elements.find((x) => x.name === element);
-    if (!e || e.kind !== 'ue') throw new ElementError(element, 'not a UE of the running network');
-    return `http://${e.address}:${CONTROL_PORT}`;
+    const url = e ? controlUrlOf(e) : null;
+    if (!url) throw new ElementError(element, 'no control API on the running network');
+    return url;
   }
 
   async up(plan: NetworkPlan, opts: UpOptions): Promise<void> {
@@ -95,10 +105,11 @@ export class DockerTarget implements Target {
         progress(`  removed what an earlier docker network left: ${[...left.containers, ...left.networks].join(', ')}`);
       }
       for (const sub of ['config', 'run', 'logs', 'keys']) mkdirSync(join(this.dir, sub), { recursive: true });
-      const pki = ensurePki(PKI_DIR, pkiEntities(plan));
+      const pki = ensurePki(PKI_DIR, pkiEntitiesBothTargets(plan));
+      const secrets = ensureKmsSecrets(PKI_DIR, uesOf(plan).map((u) => u.name));
       // What docker-compose.yml mounts: the configuration of the network last brought up.
-      renderComposeConfigs(plan, REPO_ROOT, pki, opts.ueExtra);
-      const commands = new Map(plan.elements.map((e) => [e.name, this.render(e, pki, opts.ueExtra)]));
+      renderComposeConfigs(plan, REPO_ROOT, pki, opts.ueExtra, secrets);
+      const commands = new Map(plan.elements.map((e) => [e.name, this.render(e, pki, opts.ueExtra, secrets)]));
       await Promise.all(plan.links.map((l) => this.createNetwork(l)));
       this.stopFollowing = await followDeaths(this.docker, `${LABEL_RUN}=${this.runId}`,
         (d) => this.died.set(d.element, d.exitCode), LABEL_ELEMENT);
@@ -126,9 +137,9 @@ export class DockerTarget implements Target {
   }
 
   /** Renders one element's configuration into `<dir>/config/<element>/` and returns its argv. */
-  private render(e: ElementPlan, pki: PkiFiles, ueExtra?: Record<string, Record<string, unknown>>): string[] {
+  private render(e: ElementPlan, pki: PkiFiles, ueExtra: Record<string, Record<string, unknown>> | undefined, secrets: KmsSecrets): string[] {
     mkdirSync(join(this.dir, 'run', e.name), { recursive: true });
-    return writeElementConfig(e, join(this.dir, 'config', e.name), pki, ueExtra).command;
+    return writeElementConfig(e, join(this.dir, 'config', e.name), pki, ueExtra, secrets).command;
   }
 
   private labels(extra: Record<string, string> = {}): Record<string, string> {
@@ -196,7 +207,7 @@ export class DockerTarget implements Target {
   }
 
   private async waitHealthy(e: ElementPlan): Promise<void> {
-    const outcome = await waitUntil(probeFor(e, (n) => this.controlUrl(n)), {
+    const outcome = await waitUntil(probeFor(e), {
       timeoutMs: READY_TIMEOUT_MS,
       intervalMs: 100,
       dead: () => {
@@ -208,14 +219,24 @@ export class DockerTarget implements Target {
     throw new ElementError(e.name, outcome === 'timeout' ? `not healthy after ${READY_TIMEOUT_MS} ms` : outcome, join(this.dir, 'logs', `${e.name}.log`));
   }
 
-  /** A warning, not an error: an image older than the sources it was built from. */
+  /** A note, not an error: a service's sources changed since scripts/build-images.sh built its image. */
   private warnIfStale(kinds: ElementKind[], progress: (l: string) => void): void {
-    if (!kinds.includes('ue')) return;
-    void this.docker.getImage(imageFor('ue')).inspect().then((img) => {
-      const built = Date.parse(img.Created);
-      const newest = newestMtime([join(REPO_ROOT, 'services', 'ue', 'src'), ...['sip', 'srtp', 'probe', 'topology'].map((p) => join(REPO_ROOT, 'packages', p, 'src'))]);
-      if (newest > built) progress(`  note: ${imageFor('ue')} is older than services/ue or its packages: run scripts/build-images.sh to include the changes`);
-    }, () => {});
+    for (const kind of kinds) {
+      const stamp = join(DOCKER_BUILD_DIR, `${kind}.built`);
+      const inputs = join(DOCKER_BUILD_DIR, `${kind}.inputs.json`);
+      if (!existsSync(stamp) || !existsSync(inputs)) continue;
+      try {
+        const meta = JSON.parse(readFileSync(inputs, 'utf8')) as { inputs?: Record<string, unknown> };
+        const built = statSync(stamp).mtimeMs;
+        const changed = Object.keys(meta.inputs ?? {}).filter((f) => {
+          const p = join(REPO_ROOT, f);
+          return !existsSync(p) || statSync(p).mtimeMs > built;
+        });
+        if (changed.length) progress(`  note: ${changed.length} source file(s) of ${imageFor(kind)} changed since it was built (e.g. ${changed[0]}): run scripts/build-images.sh`);
+      } catch {
+        /* an unreadable metafile only loses the note */
+      }
+    }
   }
 
   async startCaptures(dir: string): Promise<void> {
@@ -243,16 +264,20 @@ export class DockerTarget implements Target {
     return { files };
   }
 
-  /** Container logs into `<dir>/logs/<element>.log`, key logs into `<dir>/keys/`, as the local target lays them out. */
+  /**
+   * As the local target lays them out: container logs into
+   * `<dir>/logs/<element>.log`, what each UE wrote in its run directory (key
+   * logs) into `<dir>/keys/`, what other elements wrote into `<dir>/logs/`.
+   */
   async collect(dir: string): Promise<void> {
     await this.collectLogs(dir);
-    if (!this.dir) return;
-    const keys = join(dir, 'keys');
-    mkdirSync(keys, { recursive: true });
-    const runRoot = join(this.dir, 'run');
-    for (const element of safeList(runRoot)) {
-      for (const f of safeList(join(runRoot, element))) {
-        if (KEY_LOG.test(f)) copyFileSync(join(runRoot, element, f), join(keys, f));
+    if (!this.plan) return;
+    for (const sub of ['keys', 'logs']) mkdirSync(join(dir, sub), { recursive: true });
+    for (const e of this.plan.elements) {
+      const from = join(this.dir, 'run', e.name);
+      for (const f of safeList(from)) {
+        const src = join(from, f);
+        if (statSync(src).isFile()) copyFileSync(src, join(dir, collectedInto(e.kind), f));
       }
     }
   }
@@ -310,18 +335,4 @@ export class DockerTarget implements Target {
 
 function safeList(dir: string): string[] {
   try { return readdirSync(dir); } catch { return []; }
-}
-
-function newestMtime(dirs: string[]): number {
-  let newest = 0;
-  const walk = (d: string): void => {
-    for (const f of safeList(d)) {
-      const p = join(d, f);
-      const s = statSync(p);
-      if (s.isDirectory()) walk(p);
-      else newest = Math.max(newest, s.mtimeMs);
-    }
-  };
-  for (const d of dirs) if (existsSync(d)) walk(d);
-  return newest;
 }

@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   }
   if (want('mikey')) {
     try {
-      const { runMikeyBench } = await import('../packages/mikey/bench/mikey-bench.ts');
+      const { runMikeyBench } = (await import('../packages/mikey/bench/mikey-bench.ts' as string)) as { runMikeyBench: () => Promise<{ ticketExchangesPerSecond: number }> };
       const r = await runMikeyBench();
       console.log(`mikey-ticket: ${Math.round(r.ticketExchangesPerSecond)} REQUEST+TRANSFER+RESOLVE exchanges/s in process`);
     } catch (e) {

@@ -1,4 +1,4 @@
-import { loadKeyRing } from './keys.ts';
+import { addSignalledKeys, loadKeyRing } from './keys.ts';
 import { scanLink, type LinkReport } from './link-scan.ts';
 import { readSipInsideTls, sdesKeysIn, type TlsSignallingReport } from './tls-signalling.ts';
 import { judgeCall, type AddressOwner, type CallReport } from './verdict.ts';
@@ -50,8 +50,16 @@ function exposureConditions(call: CallReport, exposure: KeyExposure[]): string[]
 /** Reads every link's capture once and judges every call from what it found. */
 export async function analyse(input: AnalysisInput): Promise<Analysis> {
   const ring = loadKeyRing(input.keyLogs);
-  const links: LinkReport[] = [];
+  let links: LinkReport[] = [];
   for (const [link, file] of Object.entries(input.captures)) links.push(await scanLink(link, file, ring.keys));
+  // Media under no logged key: try the SDES keys anyone could read in the SIP.
+  if (links.some((l) => l.media.some((f) => f.unknown > 0))) {
+    const offers = links.flatMap((l) => l.signalling.sdesOffers.map((o) => ({ link: l.link, ...o })));
+    if (addSignalledKeys(ring, offers) > 0) {
+      links = [];
+      for (const [link, file] of Object.entries(input.captures)) links.push(await scanLink(link, file, ring.keys));
+    }
+  }
   const problems = [...ring.errors, ...links.filter((l) => l.error).map((l) => `${l.link}: ${l.error}`)];
   const tls: Record<string, TlsSignallingReport> = {};
   for (const l of links) {

@@ -17,6 +17,33 @@ export interface KeyRing {
 }
 
 /**
+ * Keys nobody logged but anyone on a link could read: SDES keys in plaintext
+ * SIP. Added to the ring so media under them is attributed (and the element
+ * that chose them named) instead of staying "encrypted under an unknown key".
+ */
+export function addSignalledKeys(ring: KeyRing, offers: Array<{ link: string; suite: string; keySalt: string }>): number {
+  const known = new Set(ring.keys.map((k) => k.entry.keySalt));
+  let added = 0;
+  for (const o of offers) {
+    if (known.has(o.keySalt) || !isSrtpProfileName(o.suite)) continue;
+    try {
+      const { masterKey, masterSalt } = splitKeySalt(o.suite, Buffer.from(o.keySalt, 'base64'));
+      const id = `sdp@${o.link}/${o.keySalt.slice(0, 6)}`;
+      ring.keys.push({
+        id,
+        entry: { kind: 'srtp', owner: `sdp@${o.link}`, callId: '', dir: 'tx', suite: o.suite, keySalt: o.keySalt, keyMgmt: 'sdes-signalled', at: '' },
+        verifier: new SrtpVerifier(o.suite, masterKey, masterSalt),
+      });
+      known.add(o.keySalt);
+      added++;
+    } catch {
+      // A malformed key in someone's SDP is not ours to report here.
+    }
+  }
+  return added;
+}
+
+/**
  * Loads every key log. The same master key logged by both ends (tx at one,
  * rx at the other) is one key: it keeps the sender's name.
  */

@@ -64,6 +64,8 @@ export interface SignallingReport {
   tlsRecords: number;
   /** SDES keys (a=crypto inline:...) readable in plaintext SIP on this link. */
   exposedSdesKeys: string[];
+  /** The same keys with their crypto-suite, so the analyser can try them on the media. */
+  sdesOffers: Array<{ suite: string; keySalt: string }>;
   /** a=3ge2ae values readable in plaintext SIP on this link. */
   e2aeIndicators: string[];
   sipFlows: string[];
@@ -142,12 +144,12 @@ function countMarker(r: MediaFlowReport, marker: string, keyId: string | null, t
   }
 }
 
-const CRYPTO_INLINE = /a=crypto:\d+ [A-Z0-9_]+ inline:([A-Za-z0-9+/=]+)/g;
+const CRYPTO_INLINE = /a=crypto:\d+ ([A-Z0-9_]+) inline:([A-Za-z0-9+/=]+)/g;
 const E2AE = /a=3ge2ae:([a-z]+)/g;
 
 /** Reads one link's capture and classifies every flow on it. */
 export async function scanLink(link: string, file: string, keys: LoggedKey[]): Promise<LinkReport> {
-  const sig: SignallingReport = { plaintextSip: 0, tlsRecords: 0, exposedSdesKeys: [], e2aeIndicators: [], sipFlows: [], tlsFlows: [] };
+  const sig: SignallingReport = { plaintextSip: 0, tlsRecords: 0, exposedSdesKeys: [], sdesOffers: [], e2aeIndicators: [], sipFlows: [], tlsFlows: [] };
   const report: LinkReport = { link, file, packets: 0, media: [], signalling: sig };
   const scanner = new MediaScanner(keys, sig);
   try {
@@ -219,7 +221,11 @@ class MediaScanner {
       sig.plaintextSip++;
       if (!sig.sipFlows.includes(flowName)) sig.sipFlows.push(flowName);
       const text = payload.toString('latin1');
-      for (const m of text.matchAll(CRYPTO_INLINE)) if (!sig.exposedSdesKeys.includes(m[1]!)) sig.exposedSdesKeys.push(m[1]!);
+      for (const m of text.matchAll(CRYPTO_INLINE)) {
+        if (sig.exposedSdesKeys.includes(m[2]!)) continue;
+        sig.exposedSdesKeys.push(m[2]!);
+        sig.sdesOffers.push({ suite: m[1]!, keySalt: m[2]! });
+      }
       for (const m of text.matchAll(E2AE)) if (!sig.e2aeIndicators.includes(m[1]!)) sig.e2aeIndicators.push(m[1]!);
     }
   }

@@ -73,6 +73,13 @@ export function checkCall(
       else out.evidence.push(`${l.link}: SIP over TLS only (${l.signalling.tlsRecords} TLS records, no plaintext SIP)`);
     }
   }
+  for (const l of analysis.links) {
+    const offered = l.signalling.exposedSdesKeys.length;
+    const used = new Set(report.paths.flatMap((p) => p.links[l.link]?.keys ?? []));
+    if (offered > used.size && used.size > 0) {
+      out.evidence.push(`${l.link}: ${offered} SDES keys readable in the SDP, ${used.size} protected the media (extra keys in an SDP are no evidence of re-encryption)`);
+    }
+  }
   const callKeys = new Set(analysis.keys.filter((k) => k.callId === call.callId).map((k) => k.id));
   for (const x of analysis.keyExposure.filter((e) => callKeys.has(e.key))) {
     const where = [

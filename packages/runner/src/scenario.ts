@@ -4,8 +4,9 @@ import { parse } from 'yaml';
 import { REPO_ROOT, validateForwarding, type E2aePolicy, type Forwarding, type ServerKind } from '@imslab/topology';
 import { ScenarioError } from './errors.ts';
 
-export type Verdict = 'e2e' | 'e2ae' | 'none' | `e2m2e(${string})`;
-export type LinkProtection = 'plaintext' | 'srtp' | 'absent';
+/** `unknown`: media encrypted under keys no element logged or signalled; never a protection claim. */
+export type Verdict = 'e2e' | 'e2ae' | 'none' | 'unknown' | `e2m2e(${string})`;
+export type LinkProtection = 'plaintext' | 'srtp' | 'encrypted-unknown' | 'absent';
 export type CallSecurity = 'none' | 'e2ae' | 'sdes-e2e';
 
 /** One action of a scenario; each names the UEs it drives. */
@@ -50,6 +51,8 @@ export interface Scenario {
     servers?: ServerKind[];
     /** Users whose incoming calls pass through the transcoder. */
     transcode?: string[];
+    /** How the IMS-AGWs relay media they do not terminate (topology PlanOverrides.relay). */
+    relay?: Partial<Record<'pcscf-a' | 'pcscf-b', 'passthrough' | 'default'>>;
     ues?: Record<string, Record<string, unknown>>;
   };
   steps: Step[];
@@ -59,7 +62,7 @@ export interface Scenario {
 
 export const SCENARIO_DIR = join(REPO_ROOT, 'scenarios');
 const STEP_KINDS = ['register', 'call', 'wait-media', 'hangup'];
-const VERDICT = /^(e2e|e2ae|none|e2m2e\([a-z0-9-]+\))$/;
+const VERDICT = /^(e2e|e2ae|none|unknown|e2m2e\([a-z0-9+-]+\))$/;
 
 function fail(file: string, msg: string): never {
   throw new ScenarioError(`${relative(REPO_ROOT, file)}: ${msg}`);
@@ -90,7 +93,7 @@ export function validateScenario(raw: unknown, file: string): Scenario {
   for (const [alias, e] of Object.entries(r.expect as Record<string, unknown>)) {
     if (!aliases.has(alias)) fail(file, `expect.${alias}: no call step defines "${alias}"`);
     const v = (e as Record<string, unknown>)?.verdict;
-    if (typeof v !== 'string' || !VERDICT.test(v)) fail(file, `expect.${alias}.verdict must be e2e, e2ae, none or e2m2e(<element>)`);
+    if (typeof v !== 'string' || !VERDICT.test(v)) fail(file, `expect.${alias}.verdict must be e2e, e2ae, none, unknown or e2m2e(<element>)`);
   }
   const network = (r.network ?? {}) as Scenario['network'];
   for (const [user, f] of Object.entries(network.forwarding ?? {})) {

@@ -66,7 +66,7 @@ function renderPcscf(e: PcscfPlan, p: ElementPaths): RenderedElement {
     TLS_CFG: join(p.configDir, 'tls.cfg'), E2AE_POLICY: e.e2ae, SDES_ONLY_80,
     // Observed on rtpengine 10.5 (undocumented token): crypto and key-mgmt lines pass byte-identical,
     // no extra suites or fingerprint are added, and SRTP is relayed unchanged. Checked in the scenarios.
-    RELAY_FLAGS: 'passthrough',
+    RELAY_FLAGS: e.relay === 'passthrough' ? 'passthrough' : '',
   }, `${e.name} kamailio.cfg`);
   const tls = fillTemplate(template('pcscf', 'tls.cfg'), {
     KEY_FILE: join(p.pkiDir, `${e.name}.key`), CERT_FILE: join(p.pkiDir, `${e.name}.pem`), CA_FILE: join(p.pkiDir, 'ca.pem'),

@@ -58,6 +58,13 @@ export interface PcscfPlan extends Base {
   scscfAddress: string;
   domain: string;
   e2ae: E2aePolicy;
+  /**
+   * How the IMS-AGW relays media it does not terminate: `passthrough` leaves
+   * the SDP's crypto lines as they are; `default` is rtpengine's own
+   * behaviour, which adds a dozen SDES keys of its own to the offer (unused
+   * when the answerer picks the caller's suite).
+   */
+  relay: 'passthrough' | 'default';
 }
 
 export interface ScscfPlan extends Base {
@@ -117,6 +124,8 @@ export interface NetworkPlan {
 /** Per-scenario changes to the subscriber file's defaults (policy, per-UE settings). */
 export interface PlanOverrides {
   policy?: Partial<Record<'pcscf-a' | 'pcscf-b', { e2ae: E2aePolicy }>>;
+  /** How each P-CSCF's IMS-AGW relays media it does not terminate (default passthrough). */
+  relay?: Partial<Record<'pcscf-a' | 'pcscf-b', 'passthrough' | 'default'>>;
   /** Forwarding rules per user, replacing the subscriber file's. */
   forwarding?: Record<string, Forwarding>;
   /** Application servers to run (a scenario names the ones it needs). */
@@ -204,6 +213,7 @@ export function planNetwork(subs: SubscriberFile, target: TargetName, overrides:
       accessAddress: at(access, PCSCF_ACCESS_HOST), coreAddress: at('core', s.pcscfCore),
       agw: s.agw, agwNgAddress: at('core', s.agwCore), scscfAddress, domain: subs.domain,
       e2ae: overrides.policy?.[s.pcscf]?.e2ae ?? subs.policy[s.pcscf].e2ae,
+      relay: overrides.relay?.[s.pcscf] ?? 'passthrough',
     });
   }
   for (const sub of subscribers) {

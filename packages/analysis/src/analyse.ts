@@ -1,4 +1,5 @@
 import { addSignalledKeys, loadKeyRing } from './keys.ts';
+import { scanStores, type StoreFinding } from './store-scan.ts';
 import { scanLink, type LinkReport } from './link-scan.ts';
 import { readSipInsideTls, sdesKeysIn, type TlsSignallingReport } from './tls-signalling.ts';
 import { judgeCall, type AddressOwner, type CallReport } from './verdict.ts';
@@ -13,6 +14,8 @@ export interface AnalysisInput {
   owner: AddressOwner;
   /** TLS key logs (SSLKEYLOGFILE format) to read the SIP inside TLS with tshark. */
   tlsKeyLogs?: string[];
+  /** What the network elements stored (logs, message stores), scanned for markers and key bytes. */
+  stores?: { dirs: string[]; base: string };
 }
 
 /** Where an SRTP master key travelled in signalling, and so who could read it. */
@@ -32,6 +35,8 @@ export interface Analysis {
   /** SIP read inside TLS per link (tshark with the key logs). */
   tls: Record<string, TlsSignallingReport>;
   keyExposure: KeyExposure[];
+  /** Markers and key bytes found in what the elements stored. */
+  stores: StoreFinding[];
 }
 
 /** Which of the keys that protected the call's media travelled where someone in the middle could read them. */
@@ -87,5 +92,6 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
     problems,
     tls,
     keyExposure,
+    stores: input.stores ? scanStores(input.stores.dirs, ring.keys.filter((k) => k.entry.keyMgmt !== 'sdes-signalled'), input.stores.base) : [],
   };
 }

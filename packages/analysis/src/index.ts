@@ -3,3 +3,4 @@ export * from './link-scan.ts';
 export * from './verdict.ts';
 export * from './analyse.ts';
 export * from './tls-signalling.ts';
+export * from './store-scan.ts';

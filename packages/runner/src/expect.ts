@@ -1,4 +1,5 @@
 import type { Analysis, CallReport } from '@imslab/analysis';
+import { markerFor as markerOf } from '@imslab/probe';
 import type { Expectation } from './scenario.ts';
 import type { CallRecord } from './steps.ts';
 import type { UeCallStatus } from './ue-client.ts';
@@ -80,6 +81,8 @@ export function checkCall(
       out.evidence.push(`${l.link}: ${offered} SDES keys readable in the SDP, ${used.size} protected the media (extra keys in an SDP are no evidence of re-encryption)`);
     }
   }
+  const stored = analysis.stores.filter((f) => f.what === 'key' || f.detail === markerOf(call.callId, 'orig') || f.detail === markerOf(call.callId, 'term'));
+  for (const f of stored) out.evidence.push(`${f.file} holds ${f.what === 'key' ? `key ${f.detail}` : `plaintext probe ${f.detail}`}`);
   const callKeys = new Set(analysis.keys.filter((k) => k.callId === call.callId).map((k) => k.id));
   for (const x of analysis.keyExposure.filter((e) => callKeys.has(e.key))) {
     const where = [

@@ -85,7 +85,11 @@ export async function runScenario(target: Target, scenario: Scenario, runDir: st
     const keyDir = join(dir, 'keys');
     const keyLogs = safeList(keyDir).filter((f) => f.endsWith('.srtp-keys.jsonl')).map((f) => join(keyDir, f));
     const tlsKeyLogs = safeList(keyDir).filter((f) => f.endsWith('.tls-keys.log')).map((f) => join(keyDir, f));
-    analysis = await analyse({ captures, keyLogs, tlsKeyLogs, calls: calls.map((c) => ({ alias: c.alias, callId: c.callId })), owner: addressOwner(plan) });
+    analysis = await analyse({
+      captures, keyLogs, tlsKeyLogs, calls: calls.map((c) => ({ alias: c.alias, callId: c.callId })), owner: addressOwner(plan),
+      // Element logs and stores; the UEs' key logs are where keys belong, so they are not scanned.
+      stores: { dirs: [join(dir, 'logs')], base: dir },
+    });
     await mergeCaptures(Object.entries(captures).map(([name, path]) => ({ name, path })), join(dir, 'all-links.pcapng'));
     writeFileSync(join(dir, 'analysis.json'), JSON.stringify(analysis, null, 2));
   }

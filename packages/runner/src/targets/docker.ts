@@ -116,9 +116,7 @@ export class DockerTarget implements Target {
       const containers = new Map<string, Docker.Container>();
       await Promise.all(plan.elements.map(async (e) => containers.set(e.name, await this.createContainer(e, commands.get(e.name)!))));
       progress(`  created ${plan.links.length} networks and ${plan.elements.length} containers (${Date.now() - started} ms)`);
-      for (const stage of STAGES) {
-        const elements = plan.elements.filter((e) => stage.includes(e.kind));
-        if (elements.length === 0) continue;
+      for (const elements of stagesOf(plan)) {
         await Promise.all(elements.map((e) => containers.get(e.name)!.start().catch((err: unknown) => {
           throw new ElementError(e.name, `container did not start: ${engineMessage(err)}`);
         })));
@@ -331,6 +329,13 @@ export class DockerTarget implements Target {
     process.removeListener('SIGTERM', this.signalHandler);
     this.signalHandler = null;
   }
+}
+
+/** The plan's elements in start stages; a kind no stage names starts last. */
+function stagesOf(plan: NetworkPlan): ElementPlan[][] {
+  const staged = STAGES.map((kinds) => plan.elements.filter((e) => kinds.includes(e.kind)));
+  staged.push(plan.elements.filter((e) => !STAGES.some((kinds) => kinds.includes(e.kind))));
+  return staged.filter((s) => s.length > 0);
 }
 
 function safeList(dir: string): string[] {

@@ -21,6 +21,7 @@ udp_probe() { # host port message regex
     my ($host, $port, $msg, $expect) = @ARGV;
     my $s = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port, Proto => "udp") or exit 1;
     my $me = $s->sockhost . ":" . $s->sockport;
+    $msg =~ s/\r?\n/\r\n/g;
     $msg =~ s/\@LOCAL\@/$me/g;
     $msg =~ s/\@RAND\@/int(rand(1e9))/ge;
     $s->send($msg) or exit 1;
@@ -38,8 +39,17 @@ health() {
       hp=$(sed -n 's/^listen=udp:\([0-9.]*\):\([0-9]*\).*/\1 \2/p' /etc/imslab/kamailio.cfg | head -n 1)
       [ -n "$hp" ] || exit 1
       set -- $hp
-      crlf=$(printf '\r\n')
-      msg="OPTIONS sip:$1:$2 SIP/2.0${crlf}Via: SIP/2.0/UDP @LOCAL@;branch=z9hG4bK@RAND@;rport${crlf}Max-Forwards: 70${crlf}From: <sip:health@imslab.invalid>;tag=@RAND@${crlf}To: <sip:$1:$2>${crlf}Call-ID: @RAND@@imslab-health${crlf}CSeq: 1 OPTIONS${crlf}Content-Length: 0${crlf}${crlf}"
+      # Lines end in LF here; the probe sends CRLF.
+      msg="OPTIONS sip:$1:$2 SIP/2.0
+Via: SIP/2.0/UDP @LOCAL@;branch=z9hG4bK@RAND@;rport
+Max-Forwards: 70
+From: <sip:health@imslab.invalid>;tag=@RAND@
+To: <sip:$1:$2>
+Call-ID: @RAND@@imslab-health
+CSeq: 1 OPTIONS
+Content-Length: 0
+
+"
       udp_probe "$1" "$2" "$msg" '^SIP/2\.0 200 '
       ;;
     ims-agw)
@@ -48,12 +58,12 @@ health() {
       [ -n "$ng" ] || exit 1
       udp_probe "${ng%:*}" "${ng##*:}" '@RAND@ d7:command4:pinge' 'd6:result4:ponge'
       ;;
-    ue)
-      # HTTP /health on the control port named in the UE's configuration.
+    ue|kms)
+      # HTTP /health on the control port named in the service's configuration.
       exec node -e '
-        const c = JSON.parse(require("fs").readFileSync("/etc/imslab/ue.json", "utf8"));
+        const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
         fetch(`http://${c.address}:${c.controlPort}/health`, { signal: AbortSignal.timeout(2000) })
-          .then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1));'
+          .then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1));' "/etc/imslab/$KIND.json"
       ;;
   esac
 }

@@ -23,12 +23,16 @@ function accessLinks(report: CallReport): string[] {
 }
 
 /** Compares what the packets (and, for reception, the UEs) showed with what the scenario expects. */
+/** One decision of the KMS, from its append-only audit log. */
+export interface KmsAuditEntry { op: string; result: 'allowed' | 'refused'; reason?: string; resolverDevice?: string; resolver?: string; initiator: string | null; claimed?: string }
+
 export function checkCall(
   alias: string,
   exp: Expectation,
   call: CallRecord | undefined,
   analysis: Analysis | null,
   ueCalls: Record<string, UeCallStatus[]>,
+  kmsAudit: KmsAuditEntry[] = [],
 ): CallOutcome {
   const out: CallOutcome = { alias, callId: call?.callId ?? null, expected: exp.verdict, observed: 'no-call', pass: false, mismatches: [], evidence: [], conditions: [] };
   if (!call || !analysis) {
@@ -96,13 +100,35 @@ export function checkCall(
     if (answered.length === 1 && answered[0] === exp.answeredBy) out.evidence.push(`answered by ${exp.answeredBy} (UE reports)`);
     else out.mismatches.push(`answered by ${answered.join(', ') || 'nobody'}, expected ${exp.answeredBy}`);
   }
+  const callerView = ueCalls[call.from]?.find((c) => c.callId === call.callId);
+  if (exp.failure !== undefined) {
+    const reason = callerView?.failure?.reason ?? '';
+    if (callerView?.state !== 'failed' && callerView?.state !== 'terminated') out.mismatches.push(`the call did not fail at ${call.from} (state ${callerView?.state ?? 'unknown'})`);
+    else if (!reason.includes(exp.failure)) out.mismatches.push(`${call.from} failed with "${reason}", expected a reason containing "${exp.failure}"`);
+    else out.evidence.push(`${call.from} reports: ${reason}`);
+  }
+  if (exp.callerAchieved !== undefined) {
+    if (callerView?.securityAchieved !== exp.callerAchieved) out.mismatches.push(`${call.from} reports ${callerView?.securityAchieved ?? 'nothing'} negotiated, expected ${exp.callerAchieved}`);
+    else out.evidence.push(`${call.from} reports ${exp.callerAchieved} negotiated (${callerView.keyManagement ?? 'no key management'})`);
+  }
+  const device = (e: KmsAuditEntry) => (e.resolverDevice ?? e.claimed ?? '?').replace(/@.*$/, '');
+  const resolves = kmsAudit.filter((e) => e.op === 'resolve');
+  if (exp.kmsResolved) {
+    const got = [...new Set(resolves.filter((e) => e.result === 'allowed').map(device))].sort();
+    if (got.join(',') !== [...exp.kmsResolved].sort().join(',')) out.mismatches.push(`KMS audit: resolved by ${got.join(', ') || 'nobody'}, expected ${exp.kmsResolved.join(', ') || 'nobody'}`);
+    else out.evidence.push(`KMS audit: ticket resolved by ${got.join(', ') || 'nobody'} only`);
+  }
+  for (const d of exp.kmsRefused ?? []) {
+    const refusal = resolves.find((e) => e.result === 'refused' && device(e) === d);
+    if (!refusal) out.mismatches.push(`KMS audit: no refusal of ${d}`);
+    else out.evidence.push(`KMS audit: refused ${d}: ${refusal.reason ?? ''}`);
+  }
   for (const ue of exp.noMediaAt ?? []) {
     const c = ueCalls[ue]?.find((x) => x.callId === call.callId);
     if (c && (c.media.rxPackets > 0 || c.media.txPackets > 0)) out.mismatches.push(`${ue} exchanged media (${c.media.txPackets} sent, ${c.media.rxPackets} received), expected none`);
     else out.evidence.push(`${ue}: ${c ? `call ${c.state}${c.failure?.status ? ` (${c.failure.status})` : ''}, ` : ''}no media sent or received`);
   }
   if (exp.displayed) {
-    const callerView = ueCalls[call.from]?.find((c) => c.callId === call.callId);
     const calleeView = answered[0] ? ueCalls[answered[0]]?.find((c) => c.callId === call.callId) : undefined;
     const check = (who: string, view: UeCallStatus | undefined, want: string | undefined) => {
       if (want === undefined) return;
@@ -112,6 +138,13 @@ export function checkCall(
     };
     check(call.from, callerView, exp.displayed.atCaller);
     check(answered[0] ?? 'callee', calleeView, exp.displayed.atCallee);
+  }
+  if (exp.kmsAuthenticated) {
+    for (const [ue, cs] of Object.entries(ueCalls)) {
+      const c = cs.find((x) => x.callId === call.callId && x.state !== 'failed' && x.answeredAt);
+      if (c?.kmsAuthenticatedPeer) out.evidence.push(`${ue}: peer authenticated through the KMS as ${c.kmsAuthenticatedPeer}`);
+      else if (c) out.mismatches.push(`${ue}: no KMS-authenticated peer identity`);
+    }
   }
   if (exp.probeReceived) {
     const ends = Object.entries(ueCalls).flatMap(([ue, cs]) => cs.filter((c) => c.callId === call.callId && c.media.rxPackets > 0).map((c) => ({ ue, c })));

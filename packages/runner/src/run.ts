@@ -1,10 +1,10 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyse, type Analysis } from '@imslab/analysis';
 import { mergeCaptures } from '@imslab/capture';
 import { loadSubscribers, planNetwork, REPO_ROOT, type NetworkPlan, type SubscriberFile } from '@imslab/topology';
 import { queryAgws, type AgwStreamReport } from './agw-evidence.ts';
-import { checkCall, type CallOutcome } from './expect.ts';
+import { checkCall, type CallOutcome, type KmsAuditEntry } from './expect.ts';
 import type { Scenario } from './scenario.ts';
 import { makeContext, runSteps, snapshotCalls } from './steps.ts';
 import type { Target } from './targets/target.ts';
@@ -93,14 +93,26 @@ export async function runScenario(target: Target, scenario: Scenario, runDir: st
     await mergeCaptures(Object.entries(captures).map(([name, path]) => ({ name, path })), join(dir, 'all-links.pcapng'));
     writeFileSync(join(dir, 'analysis.json'), JSON.stringify(analysis, null, 2));
   }
+  const kmsAudit = readJsonLines<KmsAuditEntry>(join(dir, 'logs', 'kms-audit.jsonl'));
   const outcomes = Object.entries(scenario.expect).map(([alias, exp]) =>
-    checkCall(alias, exp, calls.find((c) => c.alias === alias), analysis, ueCalls));
+    checkCall(alias, exp, calls.find((c) => c.alias === alias), analysis, ueCalls, kmsAudit));
   const result: ScenarioResult = {
     scenario: scenario.name, clause: scenario.clause, title: scenario.title, dir, error,
     calls: outcomes, pass: error === null && outcomes.every((o) => o.pass), durationMs: Date.now() - started,
   };
   writeFileSync(join(dir, 'verdict.json'), JSON.stringify(result, null, 2));
   return result;
+}
+
+function readJsonLines<T>(file: string): T[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => {
+    try {
+      return [JSON.parse(l) as T];
+    } catch {
+      return [];
+    }
+  });
 }
 
 function safeList(dir: string): string[] {

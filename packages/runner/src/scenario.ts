@@ -5,15 +5,19 @@ import { REPO_ROOT, validateForwarding, type E2aePolicy, type Forwarding, type S
 import { ScenarioError } from './errors.ts';
 
 /** `unknown`: media encrypted under keys no element logged or signalled; never a protection claim. */
-export type Verdict = 'e2e' | 'e2ae' | 'none' | 'unknown' | `e2m2e(${string})`;
+export type Verdict = 'e2e' | 'e2ae' | 'none' | 'unknown' | 'no-media' | `e2m2e(${string})`;
 export type LinkProtection = 'plaintext' | 'srtp' | 'encrypted-unknown' | 'absent';
-export type CallSecurity = 'none' | 'e2ae' | 'sdes-e2e';
+export type CallSecurity = 'none' | 'e2ae' | 'sdes-e2e' | 'e2e' | 'e2e-or-e2m2e';
+/** Who may resolve a MIKEY-TICKET (TR 33.828 4.1.1: any answering party, or the designated user and terminal only). */
+export type TicketPolicy = 'any-device-of-user' | 'retargeting' | 'designated-device';
 
 /** One action of a scenario; each names the UEs it drives. */
 export type Step =
   | { register: string[] }
-  | { call: { from: string; to: string; security?: CallSecurity; as: string } }
+  | { call: { from: string; to: string; security?: CallSecurity; policy?: TicketPolicy; designatedDevice?: string; as: string } }
   | { 'wait-media': { call: string; packets: number } }
+  | { 'wait-failure': { call: string } }
+  | { secure: { ue: string; call: string; security: CallSecurity } }
   | { hangup: { ue: string; call: string } };
 
 export interface Expectation {
@@ -29,6 +33,16 @@ export interface Expectation {
   keysExposed?: boolean;
   /** The verdict per phase when security is switched on mid-call, e.g. [none, e2e]. */
   phases?: string[];
+  /** The call must fail at the caller, with a reason containing this text. */
+  failure?: string;
+  /** Exactly these devices resolved the call's ticket at the KMS (from its audit log). */
+  kmsResolved?: string[];
+  /** These devices were refused by the KMS (from its audit log). */
+  kmsRefused?: string[];
+  /** Both ends show the peer identity as authenticated through the KMS (MIKEY-TICKET). */
+  kmsAuthenticated?: boolean;
+  /** What the caller's UE must report having negotiated (e2e, e2m2e, ...). */
+  callerAchieved?: string;
   /** Devices that must have received none of the call's media (a cancelled fork, a refused party). */
   noMediaAt?: string[];
   /** The device that must have answered the call (forking, forwarding). */
@@ -61,8 +75,8 @@ export interface Scenario {
 }
 
 export const SCENARIO_DIR = join(REPO_ROOT, 'scenarios');
-const STEP_KINDS = ['register', 'call', 'wait-media', 'hangup'];
-const VERDICT = /^(e2e|e2ae|none|unknown|e2m2e\([a-z0-9+-]+\))$/;
+const STEP_KINDS = ['register', 'call', 'wait-media', 'wait-failure', 'secure', 'hangup'];
+const VERDICT = /^(e2e|e2ae|none|unknown|no-media|e2m2e\([a-z0-9+-]+\))$/;
 
 function fail(file: string, msg: string): never {
   throw new ScenarioError(`${relative(REPO_ROOT, file)}: ${msg}`);
@@ -85,15 +99,16 @@ export function validateScenario(raw: unknown, file: string): Scenario {
       if (typeof c.from !== 'string' || typeof c.to !== 'string' || typeof c.as !== 'string') fail(file, `steps[${i}].call needs from, to and as`);
       aliases.add(c.as);
     }
-    if ((keys[0] === 'wait-media' || keys[0] === 'hangup') && !aliases.has(String(step[keys[0]]!.call))) {
-      fail(file, `steps[${i}] refers to call "${String(step[keys[0]]!.call)}" before a call step defines it (as: ...)`);
+    const kind = keys[0]!;
+    if (kind !== 'register' && kind !== 'call' && !aliases.has(String(step[kind]?.call))) {
+      fail(file, `steps[${i}] refers to call "${String(step[kind]?.call)}" before a call step defines it (as: ...)`);
     }
   });
   if (typeof r.expect !== 'object' || r.expect === null) fail(file, '"expect" must map call aliases to expectations');
   for (const [alias, e] of Object.entries(r.expect as Record<string, unknown>)) {
     if (!aliases.has(alias)) fail(file, `expect.${alias}: no call step defines "${alias}"`);
     const v = (e as Record<string, unknown>)?.verdict;
-    if (typeof v !== 'string' || !VERDICT.test(v)) fail(file, `expect.${alias}.verdict must be e2e, e2ae, none, unknown or e2m2e(<element>)`);
+    if (typeof v !== 'string' || !VERDICT.test(v)) fail(file, `expect.${alias}.verdict must be e2e, e2ae, none, unknown, no-media or e2m2e(<element>)`);
   }
   const network = (r.network ?? {}) as Scenario['network'];
   for (const [user, f] of Object.entries(network.forwarding ?? {})) {

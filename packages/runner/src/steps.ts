@@ -70,6 +70,19 @@ async function waitMedia(ctx: StepContext, alias: string, packets: number): Prom
   throw new StepError(`call ${alias}: media did not arrive within ${MEDIA_TIMEOUT_MS} ms (${last})`);
 }
 
+/** Waits until the caller reports the call failed; returns its reason. */
+async function waitFailure(ctx: StepContext, alias: string): Promise<string> {
+  const c = call(ctx, alias);
+  const deadline = Date.now() + MEDIA_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const s = await findCall(ue(ctx, c.from), c.callId);
+    if (s?.state === 'confirmed') throw new StepError(`call ${alias} was answered; expected it to fail`);
+    if (s && (s.state === 'failed' || s.state === 'terminated')) return s.failure?.reason ?? s.state;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  throw new StepError(`call ${alias} neither failed nor was answered within ${MEDIA_TIMEOUT_MS} ms`);
+}
+
 export async function runStep(ctx: StepContext, step: Step): Promise<void> {
   if ('register' in step) {
     await Promise.all(step.register.map(async (n) => {
@@ -77,14 +90,22 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
       ctx.progress(`  ${n} registered${r.securityServer ? ` (Security-Server: ${r.securityServer})` : ''}`);
     }));
   } else if ('call' in step) {
-    const { from, to, security = 'none', as } = step.call;
-    const r = await ue(ctx, from).call(to, security);
+    const { from, to, security = 'none', as, policy, designatedDevice } = step.call;
+    const r = await ue(ctx, from).call(to, security, { policy, designatedDevice });
     ctx.calls.set(as, { alias: as, callId: r.callId, from });
     ctx.progress(`  ${from} calls ${to} (${security}): ${r.callId}`);
   } else if ('wait-media' in step) {
     await waitMedia(ctx, step['wait-media'].call, step['wait-media'].packets);
     ctx.progress(`  media flowing both ways on ${step['wait-media'].call}`);
     await ctx.onMediaFlowing?.(call(ctx, step['wait-media'].call));
+  } else if ('wait-failure' in step) {
+    const reason = await waitFailure(ctx, step['wait-failure'].call);
+    ctx.progress(`  ${step['wait-failure'].call} failed as expected: ${reason}`);
+  } else if ('secure' in step) {
+    const { ue: name, call: alias, security } = step.secure;
+    const r = await ue(ctx, name).secure(call(ctx, alias).callId, security);
+    if (!r.ok) throw new StepError(`${name} could not switch ${alias} to ${security}: ${r.reason ?? 'no reason given'}`);
+    ctx.progress(`  ${name} switched ${alias} to ${security} by re-INVITE (${r.securityAchieved ?? '?'})`);
   } else if ('hangup' in step) {
     await ue(ctx, step.hangup.ue).hangup(call(ctx, step.hangup.call).callId);
     ctx.progress(`  ${step.hangup.ue} hung up ${step.hangup.call}`);

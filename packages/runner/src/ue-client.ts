@@ -10,6 +10,9 @@ export interface UeCallStatus {
   remoteAssertedIdentity: string | null;
   failure?: { status?: number; reason: string };
   answeredAt?: string;
+  keyManagement?: string | null;
+  securityAchieved?: string | null;
+  kmsAuthenticatedPeer?: string | null;
   securityRequested?: string;
   sdpProfile?: string;
   suite?: string | null;
@@ -54,8 +57,12 @@ export class UeClient {
   register(): Promise<{ registered: boolean; securityServer: string | null }> {
     return this.request('POST', '/register', {}, 15_000);
   }
-  call(to: string, security: string): Promise<{ callId: string }> {
-    return this.request('POST', '/call', { to, security });
+  call(to: string, security: string, extra: { policy?: string; designatedDevice?: string } = {}): Promise<{ callId: string }> {
+    return this.request('POST', '/call', { to, security, ...extra });
+  }
+  /** Switches security on in an established call (re-INVITE). */
+  secure(callId: string, security: string): Promise<{ ok: boolean; reason?: string; securityAchieved?: string }> {
+    return this.request('POST', `/calls/${encodeURIComponent(callId)}/secure`, { security }, 15_000);
   }
   hangup(callId: string): Promise<unknown> {
     return this.request('POST', '/hangup', { callId });

@@ -1,5 +1,5 @@
-import { callIdOf, tagOf, toOf, type ServerTransaction, type SipRequest, type SipResponse } from '@imslab/sip';
-import { ALLOWED_METHODS, type Call, type CallContext } from './call.ts';
+import { callIdOf, cseqOf, tagOf, toOf, type ServerTransaction, type SipRequest, type SipResponse } from '@imslab/sip';
+import { ALLOWED_METHODS, type Call, type CallContext, type TicketOptions } from './call.ts';
 import type { SecurityMode } from './config.ts';
 import { IncomingCall } from './incoming-call.ts';
 import { OutgoingCall } from './outgoing-call.ts';
@@ -22,8 +22,9 @@ export class CallManager {
   constructor(private readonly ctx: CallContext) {}
 
   /** Places a call; returns at once, the call proceeds in the background. */
-  placeCall(target: string, security: SecurityMode): OutgoingCall {
-    const call = new OutgoingCall(this.ctx, target, security);
+  placeCall(target: string, security: SecurityMode, ticket?: Partial<TicketOptions>): OutgoingCall {
+    const t: TicketOptions = { policy: ticket?.policy ?? this.ctx.cfg.defaultPolicy, designatedDevice: ticket?.designatedDevice };
+    const call = new OutgoingCall(this.ctx, target, security, t);
     this.add(call);
     void call.start().catch((e: Error) => call.fail(`internal error: ${e.message}`));
     return call;
@@ -104,10 +105,12 @@ export class CallManager {
     this.calls.get(callIdOf(req))?.onAck(req);
   }
 
-  /** A 2xx retransmission after the INVITE transaction ended (RFC 6026 Timer M expired). */
+  /** A 2xx retransmission after the INVITE or re-INVITE transaction ended (RFC 6026 Timer M expired). */
   onStrayResponse(res: SipResponse): void {
     const call = this.calls.get(callIdOf(res));
-    if (call instanceof OutgoingCall && res.status >= 200 && res.status < 300 && res.headers.get('CSeq')?.endsWith('INVITE')) call.on2xx(res);
+    if (!call || res.status < 200 || res.status >= 300 || !res.headers.get('CSeq')?.endsWith('INVITE')) return;
+    if (call instanceof OutgoingCall && cseqOf(res).seq === 1) call.on2xx(res);
+    else call.onStray2xx(res);
   }
 
   /** Hangs up every live call (shutdown), within `capMs`. */

@@ -1,22 +1,47 @@
 import { randomInt } from 'node:crypto';
 import {
-  ackWaitTimeout, acceptRemoteCseq, createInDialogRequest, createResponse, cseqOf, nameAddrsOf, next2xxRetransmitInterval,
-  refreshRemoteTarget, type Dialog, type ServerTransaction, type SipRequest, type SipResponse,
+  ackWaitTimeout, acceptRemoteCseq, createInDialogRequest, cseqOf, nameAddrsOf, next2xxRetransmitInterval,
+  type Dialog, type ServerTransaction, type SipRequest, type SipResponse,
 } from '@imslab/sip';
 import { markerFor } from '@imslab/probe';
-import type { SecurityMode, UeConfig } from './config.ts';
+import type { CallState, CallStatus, SecurityHistoryEntry } from './call-status.ts';
+import type { SecurityMode, TicketPolicy, UeConfig } from './config.ts';
 import { CallStateError } from './errors.ts';
 import type { KeyLog } from './key-log.ts';
+import type { KmsAgent } from './kms-agent.ts';
 import type { Logger } from './log.ts';
-import { answerOffer, type E2aeMark, type E2aeStatus, type MediaSecurityLines, type SecurityOutcome } from './media-security.ts';
+import { joinWarnings, type MediaSecurityLines, type SecurityOutcome, type SrtpKey } from './media-security.ts';
 import type { MediaSession } from './media-session.ts';
+import type { NegotiationEnv } from './negotiation.ts';
 import type { PortAllocator } from './port-allocator.ts';
 import type { Registration } from './registration.ts';
-import { buildSdp, parseRemoteSdp, type RemoteSdp } from './sdp.ts';
+import { SessionUpdater } from './reinvite.ts';
+import { buildSdp, type RemoteSdp } from './sdp.ts';
 import type { SipStack } from './sip-stack.ts';
 import type { Flow } from './sip-transport.ts';
 
-export type CallState = 'calling' | 'ringing' | 'early' | 'confirmed' | 'terminated' | 'failed';
+export type { CallState, CallStatus, SecurityHistoryEntry } from './call-status.ts';
+
+/** Everything a call needs from the UE. */
+export interface CallContext {
+  cfg: UeConfig;
+  stack: SipStack;
+  log: Logger;
+  keylog: KeyLog;
+  ports: PortAllocator;
+  registration: Registration;
+  /** MIKEY-TICKET access to the KMS; undefined when the config has no `kms`. */
+  kms: KmsAgent | undefined;
+}
+
+/** Ticket options of a call we place (or an upgrade we start). */
+export interface TicketOptions {
+  policy: TicketPolicy;
+  designatedDevice?: string | undefined;
+}
+
+/** Methods we implement (Allow header, sec. 20.5). */
+export const ALLOWED_METHODS = 'INVITE, ACK, CANCEL, BYE, OPTIONS';
 
 /** Allowed call state changes; anything else is a bug and throws CallStateError naming both states. */
 const CALL_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
@@ -28,58 +53,11 @@ const CALL_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
   failed: [],
 };
 
-/** The status document of GET /calls/<id>. */
-export interface CallStatus {
-  callId: string;
-  direction: 'out' | 'in';
-  state: CallState;
-  localIdentity: string;
-  remoteIdentity: string;
-  remoteAssertedIdentity: string | null;
-  remoteClaimedIdentity: string;
-  failure?: { status?: number; reason: string };
-  securityRequested: SecurityMode;
-  sdpProfile: 'RTP/AVP' | 'RTP/SAVP';
-  suite: string | null;
-  e2ae: E2aeStatus;
-  /** The a=3ge2ae value in the peer's SDP. */
-  peerE2ae: E2aeMark | null;
-  securityWarning?: string;
-  markers: { tx: string; expectedRx: string };
-  media: {
-    local: string | null;
-    remote: string | null;
-    txPackets: number;
-    rxPackets: number;
-    rxMarkerPackets: number;
-    rxMarkersSeen: string[];
-    rxAuthFailed: number;
-    rxReplayed: number;
-    rxMalformed: number;
-    rxFrom: string | null;
-  };
-  startedAt: string;
-  answeredAt?: string;
-  endedAt?: string;
-}
-
-/** Everything a call needs from the UE. */
-export interface CallContext {
-  cfg: UeConfig;
-  stack: SipStack;
-  log: Logger;
-  keylog: KeyLog;
-  ports: PortAllocator;
-  registration: Registration;
-}
-
-/** Methods we implement (Allow header, sec. 20.5). */
-export const ALLOWED_METHODS = 'INVITE, ACK, CANCEL, BYE, OPTIONS';
-
 /**
  * State, media and in-dialog behaviour shared by outgoing and incoming calls:
- * BYE, re-INVITE (a new answer, security may change), 2xx retransmission
- * until ACK (sec. 13.3.1.4), status reporting.
+ * BYE, re-INVITE in both directions (reinvite.ts: security may change
+ * mid-call, TR 33.828 sec. 4.1.1), 2xx retransmission until ACK
+ * (sec. 13.3.1.4), status reporting.
  */
 export abstract class Call {
   state: CallState = 'calling';
@@ -91,23 +69,35 @@ export abstract class Call {
   readonly startedAt = new Date();
   answeredAt: Date | undefined;
   endedAt: Date | undefined;
-  /** Security lines we sent (offer or answer), for status before the negotiation completes. */
-  protected localLines: MediaSecurityLines | undefined;
+  /** Completed negotiations, oldest first. */
+  readonly securityHistory: SecurityHistoryEntry[] = [];
+  /** Why the last security upgrade failed (the call went on as it was). */
+  updateWarning: string | undefined;
+  /** Security lines we sent last (offer or answer); an offer-less re-INVITE is answered with them. */
+  localLines: MediaSecurityLines | undefined;
+  /** re-INVITEs in and out. */
+  readonly updater: SessionUpdater;
   protected readonly sessionId = randomInt(1, 2 ** 31);
   private sdpVersion = 0;
   private ackWait: { cseq: number; timers: Array<ReturnType<typeof setTimeout>> } | undefined;
+  /** Our new send key, switched on when the ACK for the 2xx with CSeq `cseq` arrives. */
+  private deferredTx: { cseq: number; tx: SrtpKey | null } | undefined;
   private readonly endListeners: Array<() => void> = [];
 
   protected constructor(
-    protected readonly ctx: CallContext,
+    readonly ctx: CallContext,
     readonly callId: string,
     readonly direction: 'out' | 'in',
-    readonly securityRequested: SecurityMode,
+    public securityRequested: SecurityMode,
     readonly localIdentity: string,
     public remoteClaimed: string,
-  ) {}
+    /** Policy and device for our tickets (null policy for calls we receive until we upgrade one). */
+    public ticket: TicketOptions | null,
+  ) {
+    this.updater = new SessionUpdater(this);
+  }
 
-  /** Marker of what we send: `orig` for the caller, `term` for the callee. */
+  /** Marker of what we send: `orig` for the caller, `term` for the callee (same for the whole call, across re-keying). */
   get txMarker(): string {
     return markerFor(this.callId, this.direction === 'out' ? 'orig' : 'term');
   }
@@ -119,6 +109,16 @@ export abstract class Call {
 
   get ended(): boolean {
     return this.state === 'terminated' || this.state === 'failed';
+  }
+
+  /** The peer's URI for a new ticket: the asserted identity when known, else what it claimed. */
+  get peerUri(): string {
+    return this.remoteAsserted ?? this.remoteClaimed;
+  }
+
+  /** What negotiation needs now. */
+  negotiationEnv(): NegotiationEnv {
+    return { kms: this.ctx.kms, e2aeConfirmed: this.ctx.registration.e2aeConfirmed };
   }
 
   /** Resolves when the call reaches terminated or failed. */
@@ -162,27 +162,43 @@ export abstract class Call {
   abstract hangup(): Promise<void>;
 
   /** Our SDP with the given security lines (version incremented each time, RFC 4566 o= line). */
-  protected localSdp(lines: MediaSecurityLines): string {
+  localSdp(lines: MediaSecurityLines): string {
     this.localLines = lines;
     return buildSdp({ address: this.ctx.cfg.address, port: this.media!.localPort, sessionId: this.sessionId, sessionVersion: this.sdpVersion++, security: lines });
   }
 
-  /** Applies a negotiation result to the media session and the key log. */
-  protected applyOutcome(outcome: SecurityOutcome, remote: RemoteSdp): void {
-    const previous = this.outcome;
+  /**
+   * Applies a negotiation result to the media session and the key log.
+   * `deferTxUntilAck` (we answered a re-INVITE): receive with the new key at
+   * once (the old one stays acceptable for a grace period), send with it only
+   * once the ACK for our 2xx arrives, when the offerer has the keys too.
+   */
+  applyOutcome(outcome: SecurityOutcome, remote: RemoteSdp, deferTxUntilAck?: number): void {
+    const previousTx = this.media?.txKey ?? null;
+    const previousRx = this.outcome?.rx ?? null;
     this.outcome = outcome;
     const media = this.media!;
-    media.configure({ remote: { address: remote.address, port: remote.port }, txMarker: this.txMarker, expectedRxMarker: this.expectedRxMarker, tx: outcome.tx, rx: outcome.rx });
+    const tx = deferTxUntilAck !== undefined ? previousTx : outcome.tx;
+    this.deferredTx = deferTxUntilAck !== undefined ? { cseq: deferTxUntilAck, tx: outcome.tx } : undefined;
+    media.configure({ remote: { address: remote.address, port: remote.port }, txMarker: this.txMarker, expectedRxMarker: this.expectedRxMarker, tx, rx: outcome.rx });
     if (outcome.warning) this.ctx.log.warn(`call ${this.callId}: ${outcome.warning}`);
-    const log = this.ctx.keylog;
-    if (outcome.tx && outcome.tx.keySaltBase64 !== previous?.tx?.keySaltBase64) {
-      log.srtp({ callId: this.callId, dir: 'tx', suite: outcome.tx.suite, keySalt: outcome.tx.keySaltBase64, ssrc: media.ssrc });
-    }
+    if (tx && tx.keySaltBase64 !== previousTx?.keySaltBase64) this.logTxKey(tx);
     const rx = outcome.rx;
-    if (rx && rx.keySaltBase64 !== previous?.rx?.keySaltBase64) {
-      log.srtp({ callId: this.callId, dir: 'rx', suite: rx.suite, keySalt: rx.keySaltBase64 });
-      media.onFirstRxSsrc = (ssrc) => log.srtp({ callId: this.callId, dir: 'rx', suite: rx.suite, keySalt: rx.keySaltBase64, ssrc });
+    const log = this.ctx.keylog;
+    if (rx && rx.keySaltBase64 !== previousRx?.keySaltBase64) {
+      log.srtp({ callId: this.callId, dir: 'rx', suite: rx.suite, keySalt: rx.keySaltBase64, keyMgmt: rx.keyMgmt });
+      media.onFirstRxSsrc = (ssrc) => log.srtp({ callId: this.callId, dir: 'rx', suite: rx.suite, keySalt: rx.keySaltBase64, ssrc, keyMgmt: rx.keyMgmt });
     }
+  }
+
+  private logTxKey(tx: SrtpKey): void {
+    this.ctx.keylog.srtp({ callId: this.callId, dir: 'tx', suite: tx.suite, keySalt: tx.keySaltBase64, ssrc: this.media!.ssrc, keyMgmt: tx.keyMgmt });
+  }
+
+  /** Records a completed negotiation in securityHistory. */
+  recordSecurity(security: SecurityMode): void {
+    const o = this.outcome;
+    this.securityHistory.push({ at: new Date().toISOString(), security, keyManagement: o?.keyManagement ?? null, achieved: o?.achieved ?? 'none' });
   }
 
   /** The first P-Asserted-Identity URI of a message, or null. */
@@ -198,7 +214,7 @@ export abstract class Call {
    * for 64*T1 seconds without receiving an ACK, the dialog is confirmed, but
    * the session SHOULD be terminated. This is accomplished with a BYE".
    */
-  protected send2xx(txn: ServerTransaction, res: SipResponse, flow: Flow): void {
+  send2xx(txn: ServerTransaction, res: SipResponse, flow: Flow): void {
     txn.respond(res);
     const timers = this.ctx.stack.layer.timers;
     const wait = { cseq: cseqOf(res).seq, timers: [] as Array<ReturnType<typeof setTimeout>> };
@@ -223,17 +239,30 @@ export abstract class Call {
     }, ackWaitTimeout(timers));
   }
 
-  /** An ACK for a 2xx arrived (no transaction): stop retransmitting. */
+  /** An ACK for a 2xx arrived (no transaction): stop retransmitting; switch to a new send key waiting for it. */
   onAck(req: SipRequest): void {
+    const seq = cseqOf(req).seq;
     const w = this.ackWait;
-    if (w && cseqOf(req).seq === w.cseq) {
+    if (w && seq === w.cseq) {
       for (const t of w.timers) clearTimeout(t);
       this.ackWait = undefined;
     }
+    const d = this.deferredTx;
+    if (d && d.cseq === seq && this.media && !this.ended) {
+      this.deferredTx = undefined;
+      const changed = d.tx?.keySaltBase64 !== this.media.txKey?.keySaltBase64;
+      this.media.setTxKey(d.tx);
+      if (d.tx && changed) this.logTxKey(d.tx);
+    }
+  }
+
+  /** A 2xx retransmission that matched no transaction (RFC 6026 Timer M expired). */
+  onStray2xx(res: SipResponse): void {
+    this.updater.onStray2xx(res);
   }
 
   /** Sends BYE in the dialog; resolves with the final status, or null on timeout/transport error. */
-  protected sendBye(): Promise<number | null> {
+  sendBye(): Promise<number | null> {
     const dialog = this.dialog;
     if (!dialog) return Promise.resolve(null);
     const bye = createInDialogRequest(dialog, 'BYE', { via: this.ctx.stack.via() });
@@ -261,7 +290,10 @@ export abstract class Call {
         this.terminate();
         return;
       case 'INVITE':
-        this.onReInvite(req, txn, flow);
+        void this.updater.onReInvite(req, txn, flow).catch((e: Error) => {
+          this.ctx.log.warn(`call ${this.callId}: re-INVITE handling failed: ${e.stack ?? e}`);
+          if (!txn.answered) stack.respond(txn, 500, { reason: 'Server Internal Error' });
+        });
         return;
       case 'OPTIONS':
         stack.respond(txn, 200, { headers: [['Allow', ALLOWED_METHODS], ['Accept', 'application/sdp']] });
@@ -269,37 +301,6 @@ export abstract class Call {
       default:
         stack.respond(txn, 405, { headers: [['Allow', ALLOWED_METHODS]] });
     }
-  }
-
-  /**
-   * A re-INVITE (sec. 14.2): answer the new offer with our policy; the new
-   * answer may change media security (e.g. RTP -> SRTP) and the media target.
-   */
-  private onReInvite(req: SipRequest, txn: ServerTransaction, flow: Flow): void {
-    const stack = this.ctx.stack;
-    if (this.state !== 'confirmed' || !this.dialog || !this.media) {
-      stack.respond(txn, 491, { reason: 'Request Pending' });
-      return;
-    }
-    refreshRemoteTarget(this.dialog, req);
-    const headers: Array<[string, string]> = [['Contact', stack.contact()], ['Allow', ALLOWED_METHODS]];
-    if (req.body.length === 0) {
-      // Offer-less re-INVITE: our current description is the offer; the ACK would carry the answer.
-      this.send2xx(txn, createResponse(req, 200, { headers, body: this.localSdp(this.localLines ?? { profile: 'RTP/AVP', crypto: [], attributes: [] }) }), flow);
-      return;
-    }
-    const parsed = parseRemoteSdp(req.body.toString('utf8'));
-    if (!parsed.ok) {
-      stack.respond(txn, 488, { headers: [['Warning', `399 ${this.ctx.cfg.address} "${parsed.reason.replace(/"/g, "'")}"`]] });
-      return;
-    }
-    const answer = answerOffer(parsed.sdp.security, this.securityRequested);
-    if (!answer.ok) {
-      stack.respond(txn, answer.status, { headers: [['Warning', `399 ${this.ctx.cfg.address} "${answer.reason}"`]] });
-      return;
-    }
-    this.send2xx(txn, createResponse(req, 200, { headers, body: this.localSdp(answer.lines) }), flow);
-    this.applyOutcome(answer.outcome, parsed.sdp);
   }
 
   /** The status document. */
@@ -316,9 +317,14 @@ export abstract class Call {
       remoteIdentity: this.remoteAsserted ?? this.remoteClaimed,
       remoteAssertedIdentity: this.remoteAsserted,
       remoteClaimedIdentity: this.remoteClaimed,
+      kmsAuthenticatedPeer: o?.kmsAuthenticatedPeer ?? null,
       securityRequested: this.securityRequested,
+      policy: this.securityRequested === 'e2e' || this.securityRequested === 'e2e-or-e2m2e' ? (this.ticket?.policy ?? null) : null,
       sdpProfile: profile,
       suite: o ? o.suite : (this.localLines?.crypto[0]?.split(' ')[1] ?? null),
+      keyManagement: o ? o.keyManagement : null,
+      securityAchieved: o ? o.achieved : null,
+      securityHistory: [...this.securityHistory],
       e2ae: o ? o.e2ae : this.direction === 'out' && this.securityRequested === 'e2ae' ? 'requested' : null,
       peerE2ae: o?.peerE2ae ?? null,
       markers: { tx: this.txMarker, expectedRx: this.expectedRxMarker },
@@ -337,7 +343,8 @@ export abstract class Call {
       startedAt: this.startedAt.toISOString(),
     };
     if (this.failure) status.failure = this.failure;
-    if (o?.warning) status.securityWarning = o.warning;
+    const warning = joinWarnings(o?.warning, this.updateWarning);
+    if (warning) status.securityWarning = warning;
     if (this.answeredAt) status.answeredAt = this.answeredAt.toISOString();
     if (this.endedAt) status.endedAt = this.endedAt.toISOString();
     return status;

@@ -1,12 +1,44 @@
 import { isIP } from 'node:net';
+import { kmsIdentityUri } from '@imslab/kms-client';
 import { ConfigError } from './errors.ts';
 
 /** Transport toward the P-CSCF. */
 export type TransportName = 'udp' | 'tcp' | 'tls';
-/** Media security of a call: none, SDES end-to-access-edge (3GPP TS 33.328), or SDES end-to-end. */
-export type SecurityMode = 'none' | 'e2ae' | 'sdes-e2e';
+/**
+ * Media security of a call (TR 33.828 sec. 4.1.1 "security setting"): none,
+ * SDES end-to-access-edge (TS 33.328 e2ae), SDES end-to-end, end-to-end keyed
+ * by MIKEY-TICKET (TS 33.328 KMS, RFC 6043), or MIKEY-TICKET end-to-end with
+ * a trusted middle element's SDES answer accepted (e2m2e).
+ */
+export type SecurityMode = 'none' | 'e2ae' | 'sdes-e2e' | 'e2e' | 'e2e-or-e2m2e';
 
-export const SECURITY_MODES: readonly SecurityMode[] = ['none', 'e2ae', 'sdes-e2e'];
+export const SECURITY_MODES: readonly SecurityMode[] = ['none', 'e2ae', 'sdes-e2e', 'e2e', 'e2e-or-e2m2e'];
+
+/**
+ * Who may resolve the caller's ticket (mirrors @imslab/mikey ResolutionPolicy):
+ * protection automatic for any answering party ('retargeting'), for any device
+ * of the called user, or only for the designated user and terminal.
+ */
+export type TicketPolicy = 'designated-device' | 'any-device-of-user' | 'retargeting';
+
+export const TICKET_POLICIES: readonly TicketPolicy[] = ['designated-device', 'any-device-of-user', 'retargeting'];
+
+/** The UE's access to the KMS (rendered by packages/topology ueConfig). */
+export interface KmsConfig {
+  /** Base URL of the KMS's HTTPS API, e.g. https://127.0.2.40:8443. */
+  url: string;
+  /** The user's MIKEY identity (a SIP URI), default the IMPU. */
+  identity: string;
+  /** The device's pre-shared key with the KMS, 32 octets; null when not provisioned. */
+  secret: Uint8Array | null;
+  /**
+   * The KMS's MIKEY identity (IDRkms, bound into every exchange MAC), a URI.
+   * Default: the KMS's HTTPS origin (@imslab/kms-client kmsIdentityUri).
+   */
+  kmsIdentity: string;
+  /** Time limit of one KMS exchange (default 5000 ms). */
+  timeoutMs: number;
+}
 
 /** The UE's configuration, as written by the runner (validated). */
 export interface UeConfig {
@@ -27,6 +59,12 @@ export interface UeConfig {
   media: { portMin: number; portMax: number };
   e2aeCapable: boolean;
   defaultSecurity: SecurityMode;
+  /** Resolution policy put in our tickets when POST /call names none (default 'any-device-of-user'). */
+  defaultPolicy: TicketPolicy;
+  /** KMS access for MIKEY-TICKET; undefined when the config has none. */
+  kms?: KmsConfig | undefined;
+  /** Answer new INVITEs with 486 Busy Here (POST /busy changes it). */
+  busy: boolean;
   autoAnswer: boolean;
   answerDelayMs: number;
   /** REGISTER once at start-up (default false: the runner calls POST /register). */
@@ -101,6 +139,9 @@ export function parseConfig(raw: unknown): UeConfig {
   if (portMax < portMin + 1) throw new ConfigError('media.portMax', `must be at least media.portMin + 1 (${portMin + 1}), got ${portMax}`);
   const defaultSecurity = o['defaultSecurity'] ?? 'none';
   if (!SECURITY_MODES.includes(defaultSecurity as SecurityMode)) throw new ConfigError('defaultSecurity', `must be one of ${SECURITY_MODES.map((s) => `"${s}"`).join(', ')}, got ${JSON.stringify(defaultSecurity)}`);
+  const defaultPolicy = o['defaultPolicy'] ?? 'any-device-of-user';
+  if (!TICKET_POLICIES.includes(defaultPolicy as TicketPolicy)) throw new ConfigError('defaultPolicy', `must be one of ${TICKET_POLICIES.map((s) => `"${s}"`).join(', ')}, got ${JSON.stringify(defaultPolicy)}`);
+  const kms = o['kms'] === undefined || o['kms'] === null ? undefined : parseKms(obj(o['kms'], 'kms'), impu);
   const answerDelayMs = o['answerDelayMs'] ?? 0;
   if (typeof answerDelayMs !== 'number' || !Number.isFinite(answerDelayMs) || answerDelayMs < 0) throw new ConfigError('answerDelayMs', `must be a number >= 0, got ${JSON.stringify(answerDelayMs)}`);
   return {
@@ -121,11 +162,34 @@ export function parseConfig(raw: unknown): UeConfig {
     media: { portMin, portMax },
     e2aeCapable: bool(o, 'e2aeCapable', false),
     defaultSecurity: defaultSecurity as SecurityMode,
+    defaultPolicy: defaultPolicy as TicketPolicy,
+    kms,
+    busy: bool(o, 'busy', false),
     autoAnswer: bool(o, 'autoAnswer', true),
     answerDelayMs,
     autoRegister: bool(o, 'autoRegister', false),
     runDir: str(o, 'runDir'),
   };
+}
+
+function parseKms(k: Obj, impu: string): KmsConfig {
+  const url = str(k, 'url', 'kms.');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('kms.url', `must be a URL like https://127.0.2.40:8443, got ${JSON.stringify(url)}`);
+  }
+  if (parsed.protocol !== 'https:') throw new ConfigError('kms.url', `must be an https:// URL, got ${JSON.stringify(url)}`);
+  const secretRaw = k['secret'];
+  let secret: Uint8Array | null = null;
+  if (secretRaw !== undefined && secretRaw !== null) {
+    if (typeof secretRaw !== 'string' || !/^(?:[0-9a-fA-F]{2}){16,64}$/.test(secretRaw)) throw new ConfigError('kms.secret', 'must be null or hex (32 to 128 digits; the topology renders 64)');
+    secret = new Uint8Array(Buffer.from(secretRaw, 'hex'));
+  }
+  const timeoutMs = k['timeoutMs'] ?? 5000;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new ConfigError('kms.timeoutMs', `must be a number of milliseconds > 0, got ${JSON.stringify(timeoutMs)}`);
+  return { url, identity: optStr(k, 'identity', 'kms.') ?? impu, secret, kmsIdentity: optStr(k, 'kmsIdentity', 'kms.') ?? kmsIdentityUri(url), timeoutMs };
 }
 
 /** The IMPU's domain (the REGISTER Request-URI host). */

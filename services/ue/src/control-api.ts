@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isValidUri } from '@imslab/sip';
-import { SECURITY_MODES, type SecurityMode } from './config.ts';
+import type { TicketOptions } from './call.ts';
+import { SECURITY_MODES, TICKET_POLICIES, type SecurityMode, type TicketPolicy } from './config.ts';
 import { HttpError, PortInUseError } from './errors.ts';
 import { IncomingCall } from './incoming-call.ts';
 import type { Ue } from './ue.ts';
 
 const MAX_BODY = 64 * 1024;
-const ENDPOINTS = 'GET /health, POST /register, POST /unregister, POST /call, POST /answer, POST /hangup, GET /calls, GET /calls/<callId>, POST /shutdown';
+const ENDPOINTS = 'GET /health, POST /register, POST /unregister, POST /call, POST /answer, POST /hangup, POST /busy, GET /calls, GET /calls/<callId>, POST /calls/<callId>/secure, POST /shutdown';
 
 function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
@@ -32,6 +33,22 @@ function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
     });
     req.on('error', reject);
   });
+}
+
+function securityField(body: Record<string, unknown>, dflt: SecurityMode | undefined): SecurityMode {
+  const security = body['security'] ?? dflt;
+  if (!SECURITY_MODES.includes(security as SecurityMode)) throw new HttpError(400, `field "security" must be one of ${SECURITY_MODES.join(', ')}${dflt ? " (default: the config's defaultSecurity)" : ''}`);
+  return security as SecurityMode;
+}
+
+/** `policy` and `designatedDevice` of a body (TR 33.828 sec. 4.1.1: protection for any answering party or only the designated user and terminal). */
+function ticketFields(body: Record<string, unknown>, dflt: TicketPolicy): Partial<TicketOptions> {
+  const policy = body['policy'] ?? dflt;
+  if (!TICKET_POLICIES.includes(policy as TicketPolicy)) throw new HttpError(400, `field "policy" must be one of ${TICKET_POLICIES.join(', ')} (default: the config's defaultPolicy)`);
+  const device = body['designatedDevice'];
+  if (device !== undefined && (typeof device !== 'string' || !/^[A-Za-z0-9._-]+(@[A-Za-z0-9.-]+)?$/.test(device))) throw new HttpError(400, 'field "designatedDevice" must be a device name like "bob-1" (or an NAI like "bob-1@ims.test")');
+  if (policy === 'designated-device' && device === undefined) throw new HttpError(400, 'policy "designated-device" needs field "designatedDevice" naming the device, e.g. "bob-1"');
+  return { policy: policy as TicketPolicy, designatedDevice: device as string | undefined };
 }
 
 function callIdField(body: Record<string, unknown>): string {
@@ -90,7 +107,7 @@ export class ControlApi {
   private async route(route: string, path: string, req: IncomingMessage): Promise<{ status?: number; body: unknown; after?: () => void }> {
     const ue = this.ue;
     if (route === 'GET /health') {
-      return { body: { ok: true, name: ue.cfg.name, registered: ue.registration.registered, e2aeConfirmed: ue.registration.e2aeConfirmed } };
+      return { body: { ok: true, name: ue.cfg.name, registered: ue.registration.registered, e2aeConfirmed: ue.registration.e2aeConfirmed, busy: ue.cfg.busy, kms: ue.kms ? ue.kms.userText : null } };
     }
     if (route === 'POST /register') {
       const body = await readJson(req);
@@ -110,9 +127,8 @@ export class ControlApi {
       const body = await readJson(req);
       const to = body['to'];
       if (typeof to !== 'string' || !isValidUri(to)) throw new HttpError(400, 'field "to" must be a SIP or tel URI, e.g. "sip:bob@ims.test"');
-      const security = body['security'] ?? ue.cfg.defaultSecurity;
-      if (!SECURITY_MODES.includes(security as SecurityMode)) throw new HttpError(400, `field "security" must be one of ${SECURITY_MODES.join(', ')} (default: the config's defaultSecurity)`);
-      const call = ue.calls.placeCall(to, security as SecurityMode);
+      const security = securityField(body, ue.cfg.defaultSecurity);
+      const call = ue.calls.placeCall(to, security, ticketFields(body, ue.cfg.defaultPolicy));
       await Promise.resolve();
       const status = call.toStatus();
       return { body: status.state === 'failed' ? { callId: call.callId, state: status.state, failure: status.failure } : { callId: call.callId } };
@@ -130,6 +146,24 @@ export class ControlApi {
       const call = this.find(id);
       await call.hangup();
       return { body: { callId: id, state: call.state } };
+    }
+    if (route === 'POST /busy') {
+      const busy = (await readJson(req))['busy'];
+      if (typeof busy !== 'boolean') throw new HttpError(400, 'field "busy" must be true or false');
+      ue.cfg.busy = busy;
+      ue.log.info(`busy ${busy ? 'on: new calls get 486 Busy Here' : 'off'}`);
+      return { body: { busy } };
+    }
+    const secure = /^POST \/calls\/([^/]+)\/secure$/.exec(route);
+    if (secure) {
+      const call = this.find(decodeURIComponent(secure[1]!));
+      const body = await readJson(req);
+      const security = securityField(body, undefined);
+      const ticket = body['policy'] !== undefined || body['designatedDevice'] !== undefined ? ticketFields(body, ue.cfg.defaultPolicy) : undefined;
+      const busy = call.updater.cannotUpdate();
+      if (busy) throw new HttpError(409, busy);
+      const r = await call.updater.secure(security, ticket ? { policy: ticket.policy!, designatedDevice: ticket.designatedDevice } : undefined);
+      return { body: { callId: call.callId, state: call.state, ...r, securityHistory: call.securityHistory } };
     }
     if (route === 'GET /calls') return { body: { calls: ue.calls.list().map((c) => c.toStatus()) } };
     if (req.method === 'GET' && path.startsWith('/calls/')) return { body: this.find(decodeURIComponent(path.slice('/calls/'.length))).toStatus() };

@@ -1,19 +1,24 @@
 import { createResponse, createUasDialog, fromOf, newTag, type ServerTransaction } from '@imslab/sip';
 import { ALLOWED_METHODS, Call, type CallContext } from './call.ts';
-import { answerOffer, type SecurityOutcome } from './media-security.ts';
+import type { SecurityMode } from './config.ts';
+import type { SecurityOutcome } from './media-security.ts';
 import { MediaSession } from './media-session.ts';
+import { answerRemoteOffer, modeOfOffer } from './negotiation.ts';
 import { parseRemoteSdp, type RemoteSdp } from './sdp.ts';
 import type { Flow } from './sip-transport.ts';
+import { warningValue } from './warning.ts';
 
 /**
  * A call we receive (UAS, RFC 3261 sec. 13.3): 100 Trying, 180 Ringing, then
  * 200 with the SDP answer when auto-answered or told to; CANCEL -> 487;
- * hangup before answer -> 603.
+ * hangup before answer -> 603; busy -> 486. A MIKEY-TICKET offer is resolved
+ * with the KMS before ringing; a refusal is a 488 with the KMS's reason in
+ * the Warning, never an answer with unprotected media.
  */
 export class IncomingCall extends Call {
   private readonly localTag = newTag();
   private answerBody: string | undefined;
-  private pendingOutcome: { outcome: SecurityOutcome; remote: RemoteSdp } | undefined;
+  private pendingOutcome: { outcome: SecurityOutcome; remote: RemoteSdp; offered: SecurityMode } | undefined;
   private answerTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -22,13 +27,13 @@ export class IncomingCall extends Call {
     private readonly flow: Flow,
     callId: string,
   ) {
-    super(ctx, callId, 'in', ctx.cfg.defaultSecurity, ctx.cfg.impu, fromOf(txn.request).uri);
+    super(ctx, callId, 'in', ctx.cfg.defaultSecurity, ctx.cfg.impu, fromOf(txn.request).uri, null);
     this.remoteAsserted = Call.assertedIdentity(txn.request);
   }
 
   private reject(status: number, reason: string): void {
     const { stack, cfg } = this.ctx;
-    if (!this.txn.answered) stack.respond(this.txn, status, { toTag: this.localTag, headers: [['Warning', `399 ${cfg.address} "${reason.replace(/"/g, "'")}"`]] });
+    if (!this.txn.answered) stack.respond(this.txn, status, { toTag: this.localTag, headers: [['Warning', warningValue(cfg.address, reason)]] });
     this.fail(reason, status);
   }
 
@@ -38,10 +43,16 @@ export class IncomingCall extends Call {
     const req = this.txn.request;
     // sec. 17.2.1: the 100 stops the caller's INVITE retransmissions while we work.
     stack.respond(this.txn, 100);
+    if (cfg.busy) {
+      // TS 24.229 / RFC 3261 sec. 21.4.24: the S-CSCF may forward on busy (CFB).
+      stack.respond(this.txn, 486, { toTag: this.localTag });
+      return this.fail('busy (POST /busy)', 486);
+    }
     if (req.body.length === 0) return this.reject(488, 'INVITE without SDP offer is not supported');
     const parsed = parseRemoteSdp(req.body.toString('utf8'));
     if (!parsed.ok) return this.reject(488, parsed.reason);
-    const answer = answerOffer(parsed.sdp.security, this.securityRequested);
+    const answer = await answerRemoteOffer(this.negotiationEnv(), parsed.sdp.security, this.securityRequested);
+    if (this.ended) return;
     if (!answer.ok) return this.reject(answer.status, answer.reason);
     try {
       this.media = await MediaSession.open(cfg.address, this.ctx.ports);
@@ -58,7 +69,8 @@ export class IncomingCall extends Call {
       return this.reject(400, (e as Error).message);
     }
     this.answerBody = this.localSdp(answer.lines);
-    this.pendingOutcome = { outcome: answer.outcome, remote: parsed.sdp };
+    if (answer.keyMgmtOffer) this.updater.rememberMikey(answer.keyMgmtOffer, answer.lines);
+    this.pendingOutcome = { outcome: answer.outcome, remote: parsed.sdp, offered: modeOfOffer(parsed.sdp.security) };
     stack.respond(this.txn, 180, { toTag: this.localTag, headers: this.dialogHeaders() });
     this.setState('ringing');
     if (cfg.autoAnswer) {
@@ -86,6 +98,7 @@ export class IncomingCall extends Call {
     const res = createResponse(this.txn.request, 200, { toTag: this.localTag, headers: this.dialogHeaders(), body: this.answerBody });
     this.send2xx(this.txn, res, this.flow);
     this.applyOutcome(this.pendingOutcome.outcome, this.pendingOutcome.remote);
+    this.recordSecurity(this.pendingOutcome.offered);
     this.answeredAt = new Date();
     this.setState('confirmed');
     this.media!.start();

@@ -1,8 +1,10 @@
-/** @imslab/ue: the UE (SIP UA, probe media, SDES, control API) for embedding and tests. */
+/** @imslab/ue: the UE (SIP UA, probe media, SDES and MIKEY-TICKET, control API) for embedding and tests. */
 export { Ue, type UeOptions } from './ue.ts';
-export { parseConfig, impuDomain, type UeConfig, type SecurityMode, type TransportName } from './config.ts';
+export { parseConfig, impuDomain, SECURITY_MODES, TICKET_POLICIES, type UeConfig, type SecurityMode, type TicketPolicy, type KmsConfig, type TransportName } from './config.ts';
 export { ConfigError, PortInUseError, HttpError, CallStateError, MediaPortsExhaustedError, UeError } from './errors.ts';
-export type { CallStatus, CallState } from './call.ts';
+export type { CallStatus, CallState, SecurityHistoryEntry } from './call-status.ts';
+export type { SecureResult } from './reinvite.ts';
+export { KmsAgent, KmsFailure, type KmsFailureKind, type KmsTransport } from './kms-agent.ts';
 export * from './media-security.ts';
 export { buildSdp, parseRemoteSdp, type RemoteSdp } from './sdp.ts';
 export { Logger } from './log.ts';

@@ -5,12 +5,11 @@ import {
 import type { SecurityMode } from './config.ts';
 
 /**
- * Media security negotiation, kept apart from SIP and RTP so that later key
- * management (MIKEY-TICKET, re-INVITE upgrades) plugs in here.
- *
- * Today: SDES (RFC 4568) with or without the 3GPP end-to-access-edge marker
- * `a=3ge2ae` (TS 24.229 / TS 33.328: the UE requests, the P-CSCF's IMS-ALG
- * reports `applied` when it terminates SRTP at the access edge).
+ * SDES media security negotiation (RFC 4568) with or without the 3GPP
+ * end-to-access-edge marker `a=3ge2ae` (TS 24.229 / TS 33.328: the UE
+ * requests, the P-CSCF's IMS-ALG reports `applied` when it terminates SRTP at
+ * the access edge), and the types shared with MIKEY-TICKET (mikey-ticket.ts)
+ * and the mode-level negotiation (negotiation.ts).
  */
 
 /** The SDP transport profile of the audio stream. */
@@ -28,7 +27,14 @@ export interface MediaSecurityLines {
   crypto: string[];
   /** Other attribute values, e.g. `3ge2ae:requested`. */
   attributes: string[];
+  /** Values of `a=key-mgmt:` lines (RFC 4567 sec. 3.1, e.g. `mikey <base64>`), media level first, then session level. */
+  keyMgmt?: string[];
 }
+
+/** How the SRTP keys were agreed. */
+export type KeyManagement = 'sdes' | 'mikey-ticket';
+/** What the UE believes it negotiated (TR 33.828 sec. 4.1.1 protection levels). */
+export type SecurityAchieved = 'none' | 'e2ae' | 'e2e' | 'e2m2e';
 
 /** Keying material for one direction; enough to build an SrtpContext. */
 export interface SrtpKey {
@@ -36,6 +42,7 @@ export interface SrtpKey {
   attribute: CryptoAttribute;
   /** Master key || salt, base64, as in the SDP (for the key log). */
   keySaltBase64: string;
+  keyMgmt: KeyManagement;
 }
 
 /** Result of a finished offer/answer. */
@@ -49,6 +56,11 @@ export interface SecurityOutcome {
   /** The `a=3ge2ae` value in the peer's SDP. */
   peerE2ae: E2aeMark | null;
   e2ae: E2aeStatus;
+  /** How the keys were agreed; null for RTP. */
+  keyManagement: KeyManagement | null;
+  achieved: SecurityAchieved;
+  /** The peer identity the KMS vouched for (MIKEY-TICKET only). */
+  kmsAuthenticatedPeer?: string | undefined;
   /** Set when the call is kept but not protected as requested. */
   warning?: string | undefined;
 }
@@ -66,7 +78,7 @@ export const E2AE_NOT_CONFIRMED = 'e2ae requested but the P-CSCF did not confirm
 
 function newKey(suite: SrtpProfileName, tag: number): SrtpKey {
   const keySalt = generateKeySalt(suite);
-  return { suite, attribute: { tag, suite, keyParams: [{ method: 'inline', keySalt }], sessionParams: [] }, keySaltBase64: keySalt.toString('base64') };
+  return { suite, attribute: { tag, suite, keyParams: [{ method: 'inline', keySalt }], sessionParams: [] }, keySaltBase64: keySalt.toString('base64'), keyMgmt: 'sdes' };
 }
 
 /** SrtpContext options for a key. */
@@ -105,6 +117,11 @@ export function createOffer(mode: SecurityMode, ctx: { e2aeConfirmed: boolean })
   };
 }
 
+/** What SDES achieved: e2ae when the access edge reported it applied, otherwise end to end as far as the UE can tell. */
+function sdesAchieved(e2ae: E2aeStatus): SecurityAchieved {
+  return e2ae === 'applied' ? 'e2ae' : 'e2e';
+}
+
 function e2aeReading(mode: SecurityMode, peer: E2aeMark | null): { e2ae: E2aeStatus; warning?: string } {
   if (mode === 'e2ae') {
     return peer === 'applied' ? { e2ae: 'applied' } : { e2ae: 'not-applied', warning: `e2ae requested but not applied (peer SDP has ${peer ? `a=3ge2ae:${peer}` : 'no a=3ge2ae'})` };
@@ -123,7 +140,7 @@ export function completeOffer(offer: PendingOffer, answer: MediaSecurityLines): 
   const reading = e2aeReading(offer.mode, peerE2ae);
   if (answer.profile !== 'RTP/SAVP') {
     const warning = offer.lines.profile === 'RTP/SAVP' ? `offered RTP/SAVP but the answer is ${answer.profile}: media is not protected` : undefined;
-    return { ok: true, outcome: { sdpProfile: 'RTP/AVP', suite: null, tx: null, rx: null, peerE2ae, e2ae: reading.e2ae, warning: joinWarnings(reading.warning, warning) } };
+    return { ok: true, outcome: { sdpProfile: 'RTP/AVP', suite: null, tx: null, rx: null, peerE2ae, e2ae: reading.e2ae, keyManagement: null, achieved: 'none', warning: joinWarnings(reading.warning, warning) } };
   }
   if (offer.lines.profile !== 'RTP/SAVP') return { ok: false, reason: 'offered RTP/AVP but the answer is RTP/SAVP' };
   for (const value of answer.crypto) {
@@ -137,7 +154,7 @@ export function completeOffer(offer: PendingOffer, answer: MediaSecurityLines): 
     if (!ours || ours.suite !== attr.suite || !isSrtpProfileName(attr.suite)) continue;
     const rx = toKey(attr);
     if (!rx) continue;
-    return { ok: true, outcome: { sdpProfile: 'RTP/SAVP', suite: attr.suite, tx: ours, rx, peerE2ae, e2ae: reading.e2ae, warning: reading.warning } };
+    return { ok: true, outcome: { sdpProfile: 'RTP/SAVP', suite: attr.suite, tx: ours, rx, peerE2ae, e2ae: reading.e2ae, keyManagement: 'sdes', achieved: sdesAchieved(reading.e2ae), warning: reading.warning } };
   }
   return { ok: false, reason: `the RTP/SAVP answer has no a=crypto line matching our offer (tag 1 ${OFFERED_SUITE})` };
 }
@@ -149,10 +166,10 @@ function toKey(attr: CryptoAttribute): SrtpKey | null {
   } catch {
     return null;
   }
-  return { suite: attr.suite, attribute: attr, keySaltBase64: attr.keyParams[0]!.keySalt.toString('base64') };
+  return { suite: attr.suite, attribute: attr, keySaltBase64: attr.keyParams[0]!.keySalt.toString('base64'), keyMgmt: 'sdes' };
 }
 
-function joinWarnings(...w: Array<string | undefined>): string | undefined {
+export function joinWarnings(...w: Array<string | undefined>): string | undefined {
   const s = w.filter(Boolean).join('; ');
   return s || undefined;
 }
@@ -175,7 +192,7 @@ export function answerOffer(
     return {
       ok: true,
       lines: { profile: 'RTP/AVP', crypto: [], attributes: [] },
-      outcome: { sdpProfile: 'RTP/AVP', suite: null, tx: null, rx: null, peerE2ae, e2ae: reading.e2ae, warning: joinWarnings(reading.warning, warning) },
+      outcome: { sdpProfile: 'RTP/AVP', suite: null, tx: null, rx: null, peerE2ae, e2ae: reading.e2ae, keyManagement: null, achieved: 'none', warning: joinWarnings(reading.warning, warning) },
     };
   }
   if (offer.profile !== 'RTP/SAVP') return { ok: false, status: 488, reason: `unsupported media profile ${offer.profile}` };
@@ -192,7 +209,7 @@ export function answerOffer(
     return {
       ok: true,
       lines: { profile: 'RTP/SAVP', crypto: [formatCryptoAttribute(tx.attribute)], attributes: [] },
-      outcome: { sdpProfile: 'RTP/SAVP', suite: rx.suite, tx, rx, peerE2ae, e2ae: reading.e2ae, warning: reading.warning },
+      outcome: { sdpProfile: 'RTP/SAVP', suite: rx.suite, tx, rx, peerE2ae, e2ae: reading.e2ae, keyManagement: 'sdes', achieved: sdesAchieved(reading.e2ae === 'applied' || peerE2ae === 'applied' ? 'applied' : reading.e2ae), warning: reading.warning },
     };
   }
   return { ok: false, status: 488, reason: offer.crypto.length ? 'no supported a=crypto suite in the RTP/SAVP offer' : 'RTP/SAVP offer without a=crypto (no key management we support)' };

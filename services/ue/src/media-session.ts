@@ -13,6 +13,12 @@ export const RTCP_INTERVAL_MS = 5000;
 const MAX_MARKERS_KEPT = 32;
 /** Packets sent back-to-back at most when the event loop was late, before re-anchoring the schedule. */
 const MAX_CATCH_UP = 5;
+/**
+ * After the receive key changes (re-INVITE), packets under the previous key
+ * (or plaintext) are still accepted this long, or until the first packet
+ * verifies under the new key: the peer switches when it sees the 2xx/ACK.
+ */
+export const RX_KEY_GRACE_MS = 3000;
 
 /** What to send, where, and with which keys; may change on re-INVITE. */
 export interface MediaPlan {
@@ -50,6 +56,8 @@ export class MediaSession {
   private plan: MediaPlan | undefined;
   private txCtx: SrtpContext | undefined;
   private rxCtx: SrtpContext | undefined;
+  /** The previous receive context (null = plaintext) while the peer may still use it. */
+  private graceRx: { ctx: SrtpContext | null; until: number } | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private rtcpTimer: ReturnType<typeof setInterval> | undefined;
   private startAt = 0;
@@ -89,10 +97,21 @@ export class MediaSession {
     return this.plan ? `${this.plan.remote.address}:${this.plan.remote.port}` : null;
   }
 
+  /** The key we currently send with (null: RTP). */
+  get txKey(): SrtpKey | null {
+    return this.plan?.tx ?? null;
+  }
+
+  /** Switches only the send key (the answerer of a re-INVITE, once the ACK arrived). */
+  setTxKey(tx: SrtpKey | null): void {
+    if (this.plan) this.configure({ ...this.plan, tx });
+  }
+
   /** Sets or replaces the plan (new contexts only when a key changed). */
   configure(plan: MediaPlan): void {
     if (plan.tx?.keySaltBase64 !== this.plan?.tx?.keySaltBase64) this.txCtx = plan.tx ? new SrtpContext(contextOptions(plan.tx)) : undefined;
     if (plan.rx?.keySaltBase64 !== this.plan?.rx?.keySaltBase64) {
+      if (this.plan) this.graceRx = { ctx: this.rxCtx ?? null, until: performance.now() + RX_KEY_GRACE_MS };
       this.rxCtx = plan.rx ? new SrtpContext(contextOptions(plan.rx)) : undefined;
       this.firstRxSsrc = undefined;
     }
@@ -161,21 +180,43 @@ export class MediaSession {
     this.rtcp.send(sr, plan.remote.port + 1, plan.remote.address, () => undefined);
   }
 
+  /**
+   * The RTP packet inside `msg` under the current receive key, or under the
+   * previous one during the grace after a key change; null (counted) when
+   * neither accepts it.
+   */
+  private unprotect(msg: Buffer): Buffer | null {
+    const grace = this.graceRx && performance.now() <= this.graceRx.until ? this.graceRx : undefined;
+    if (!grace) this.graceRx = undefined;
+    if (!this.rxCtx) {
+      if (grace?.ctx) {
+        const old = grace.ctx.unprotectRtp(msg);
+        if (old.ok) return old.packet;
+      }
+      return msg;
+    }
+    const r = this.rxCtx.unprotectRtp(msg);
+    if (r.ok) {
+      this.graceRx = undefined;
+      return r.packet;
+    }
+    if (grace) {
+      if (grace.ctx === null) return msg;
+      const old = grace.ctx.unprotectRtp(msg);
+      if (old.ok) return old.packet;
+    }
+    if (r.reason === 'auth-failed') this.counters.rxAuthFailed++;
+    else if (r.reason === 'replayed' || r.reason === 'too-old') this.counters.rxReplayed++;
+    else this.counters.rxMalformed++;
+    return null;
+  }
+
   private receive(msg: Buffer, from: string): void {
     if (!this.plan || this.closed) return;
     // RTCP multiplexed on the RTP port (RFC 5761 sec. 4): not counted as media.
     if (msg.length >= 2 && msg[1]! >= 200 && msg[1]! <= 204) return;
-    let packet = msg;
-    if (this.rxCtx) {
-      const r = this.rxCtx.unprotectRtp(msg);
-      if (!r.ok) {
-        if (r.reason === 'auth-failed') this.counters.rxAuthFailed++;
-        else if (r.reason === 'replayed' || r.reason === 'too-old') this.counters.rxReplayed++;
-        else this.counters.rxMalformed++;
-        return;
-      }
-      packet = r.packet;
-    }
+    const packet = this.unprotect(msg);
+    if (!packet) return;
     const rtp = parseRtp(packet);
     if (!rtp) {
       this.counters.rxMalformed++;

@@ -2,21 +2,24 @@ import {
   createAckFor2xx, createCancel, createInDialogRequest, createRequest, createUacDialog, dialogId, dialogIdOfResponse, newCallId, newTag,
   type ClientTransaction, type SipRequest, type SipResponse,
 } from '@imslab/sip';
-import { ALLOWED_METHODS, Call, type CallContext } from './call.ts';
+import { ALLOWED_METHODS, Call, type CallContext, type TicketOptions } from './call.ts';
 import type { SecurityMode } from './config.ts';
-import { completeOffer, createOffer, type PendingOffer } from './media-security.ts';
 import { MediaSession } from './media-session.ts';
+import { finishOffer, prepareOffer, type LocalOffer } from './negotiation.ts';
 import { parseRemoteSdp } from './sdp.ts';
+import { KMS_REFUSED_PREFIX, warningTextOf } from './warning.ts';
 
 /**
  * A call we place (UAC, RFC 3261 sec. 13.2): INVITE with an SDP offer via the
  * P-CSCF, provisional responses, ACK for the 2xx through the dialog route
  * set, BYE for extra 2xx from other forks, CANCEL on hangup before answer.
+ * With e2e modes the Ticket Request to the KMS comes first; no INVITE and no
+ * media without a ticket, and no media before the answer's keys verified.
  */
 export class OutgoingCall extends Call {
   private invite: SipRequest | undefined;
   private inviteTxn: ClientTransaction | undefined;
-  private offer: PendingOffer | undefined;
+  private offer: LocalOffer | undefined;
   private gotProvisional = false;
   private hangupRequested = false;
   private cancelling: Promise<void> | undefined;
@@ -26,16 +29,13 @@ export class OutgoingCall extends Call {
   private readonly forks = new Map<string, SipRequest>();
   private readonly waitingHangups: Array<() => void> = [];
 
-  constructor(ctx: CallContext, readonly target: string, security: SecurityMode) {
-    super(ctx, newCallId(ctx.cfg.address), 'out', security, ctx.cfg.impu, target);
+  constructor(ctx: CallContext, readonly target: string, security: SecurityMode, ticket: TicketOptions) {
+    super(ctx, newCallId(ctx.cfg.address), 'out', security, ctx.cfg.impu, target, ticket);
   }
 
-  /** Builds the offer, opens media, sends the INVITE. Never throws: failures end the call. */
+  /** Opens media, builds the offer (Ticket Request for e2e), sends the INVITE. Never throws: failures end the call. */
   async start(): Promise<void> {
     const { cfg, stack, registration } = this.ctx;
-    const o = createOffer(this.securityRequested, { e2aeConfirmed: registration.e2aeConfirmed });
-    if (!o.ok) return this.fail(o.reason);
-    this.offer = o.offer;
     try {
       this.media = await MediaSession.open(cfg.address, this.ctx.ports);
     } catch (e) {
@@ -45,6 +45,11 @@ export class OutgoingCall extends Call {
       this.media.stop();
       return this.terminate();
     }
+    const t = this.ticket!;
+    const o = await prepareOffer(this.negotiationEnv(), { mode: this.securityRequested, target: this.target, policy: t.policy, designatedDevice: t.designatedDevice, ssrc: this.media.ssrc });
+    if (!o.ok) return this.fail(o.reason);
+    if (this.ended || this.hangupRequested) return this.terminate();
+    this.offer = o.offer;
     const identity = cfg.displayName ? `"${cfg.displayName.replace(/"/g, '')}" <${cfg.impu}>` : `<${cfg.impu}>`;
     this.invite = createRequest({
       method: 'INVITE',
@@ -85,8 +90,21 @@ export class OutgoingCall extends Call {
       return;
     }
     if (this.hangupRequested) this.terminate();
-    else this.fail(`${res.status} ${res.reason}`, res.status);
+    else this.fail(this.rejectionReason(res), res.status);
     this.releaseHangups();
+  }
+
+  /**
+   * Why the INVITE was rejected: `<callee> could not resolve the ticket:
+   * <reason>` when the callee's Warning says the KMS refused (we offered
+   * MIKEY-TICKET), otherwise the status line plus any Warning text.
+   */
+  private rejectionReason(res: SipResponse): string {
+    const w = warningTextOf(res);
+    if (w?.startsWith(KMS_REFUSED_PREFIX) && this.offer?.mikey) {
+      return `${Call.assertedIdentity(res) ?? this.target} could not resolve the ticket: ${w.slice(KMS_REFUSED_PREFIX.length)}`;
+    }
+    return `${res.status} ${res.reason}${w ? ` (${w})` : ''}`;
   }
 
   /**
@@ -139,13 +157,14 @@ export class OutgoingCall extends Call {
     }
     const body = res.body.length ? res.body.toString('utf8') : this.earlySdp;
     const parsed = body ? parseRemoteSdp(body) : ({ ok: false, reason: 'the 2xx carries no SDP answer' } as const);
-    const done = parsed.ok ? completeOffer(this.offer!, parsed.sdp.security) : parsed;
+    const done = parsed.ok ? finishOffer(this.offer!, parsed.sdp.security) : parsed;
     if (!parsed.ok || !done.ok) {
       const reason = `${!done.ok ? done.reason : 'bad answer'}`;
       void this.sendBye();
       return this.fail(`unusable SDP answer: ${reason}`);
     }
     this.applyOutcome(done.outcome, parsed.sdp);
+    this.recordSecurity(this.securityRequested);
     this.setState('confirmed');
     // Caller side: media starts once the ACK is sent.
     this.media!.start();

@@ -16,7 +16,8 @@ export interface LocalSdpSpec {
 /**
  * Builds our SDP with sdp-transform: c=IN IP4 address, one m=audio line with
  * PCMU only, ptime 20, sendrecv, and the security lines (profile, a=crypto,
- * extra attributes such as a=3ge2ae).
+ * a=key-mgmt at media level as RFC 4567 sec. 3.1 allows, extra attributes
+ * such as a=3ge2ae).
  */
 export function buildSdp(spec: LocalSdpSpec): string {
   return sdpTransform.write({
@@ -40,7 +41,7 @@ export function buildSdp(spec: LocalSdpSpec): string {
           const [config = '', ...session] = rest;
           return { id: Number(id), suite: suite ?? '', config, ...(session.length ? { sessionConfig: session.join(' ') } : {}) };
         }),
-        invalid: spec.security.attributes.map((value) => ({ value })),
+        invalid: [...(spec.security.keyMgmt ?? []).map((v) => ({ value: `key-mgmt:${v}` })), ...spec.security.attributes.map((value) => ({ value }))],
       },
     ],
   });
@@ -73,6 +74,11 @@ export function parseRemoteSdp(body: string): { ok: true; sdp: RemoteSdp } | { o
   const payloads = String(m.payloads ?? '').split(/\s+/).filter(Boolean).map(Number);
   if (!payloads.includes(PCMU.payload)) return { ok: false, reason: `SDP audio offers payload types ${payloads.join(',') || 'none'}, not PCMU (0)` };
   const invalid = (x: { invalid?: Array<{ value: string }> }) => (x.invalid ?? []).map((a) => a.value);
+  // RFC 4567 sec. 3.1: a=key-mgmt at session level applies to every stream; a media-level one overrides it.
+  const isKeyMgmt = (a: string) => /^key-mgmt:/i.test(a);
+  const keyValue = (a: string) => a.replace(/^key-mgmt:\s?/i, '');
+  const sessionAttrs = invalid(s as { invalid?: Array<{ value: string }> });
+  const mediaAttrs = invalid(m as { invalid?: Array<{ value: string }> });
   return {
     ok: true,
     sdp: {
@@ -82,7 +88,8 @@ export function parseRemoteSdp(body: string): { ok: true; sdp: RemoteSdp } | { o
       security: {
         profile: m.protocol,
         crypto: (m.crypto ?? []).map((c) => `${c.id} ${c.suite} ${c.config}${c.sessionConfig ? ` ${c.sessionConfig}` : ''}`),
-        attributes: [...invalid(s as { invalid?: Array<{ value: string }> }), ...invalid(m as { invalid?: Array<{ value: string }> })],
+        attributes: [...sessionAttrs, ...mediaAttrs].filter((a) => !isKeyMgmt(a)),
+        keyMgmt: [...mediaAttrs.filter(isKeyMgmt).map(keyValue), ...sessionAttrs.filter(isKeyMgmt).map(keyValue)],
       },
     },
   };

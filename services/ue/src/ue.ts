@@ -4,6 +4,7 @@ import type { CallContext } from './call.ts';
 import type { UeConfig } from './config.ts';
 import { ControlApi } from './control-api.ts';
 import { KeyLog } from './key-log.ts';
+import { KmsAgent } from './kms-agent.ts';
 import { Logger } from './log.ts';
 import { PortAllocator } from './port-allocator.ts';
 import { Registration } from './registration.ts';
@@ -31,6 +32,8 @@ export class Ue {
   readonly stack: SipStack;
   readonly registration: Registration;
   readonly calls: CallManager;
+  /** MIKEY-TICKET access to the KMS (undefined without a `kms` config). */
+  readonly kms: KmsAgent | undefined;
   private readonly api: ControlApi;
   private stopping: Promise<void> | undefined;
 
@@ -42,6 +45,8 @@ export class Ue {
     this.keylog = new KeyLog(cfg.name, cfg.runDir, (m) => this.log.warn(m));
     this.stack = new SipStack(cfg, this.log, (line) => this.keylog.tls(line), options.timers);
     this.registration = new Registration(cfg, this.stack, this.log);
+    // The KMS link's TLS secrets go to the same key log as SIP's (the analyser reads one file per element).
+    this.kms = KmsAgent.forConfig(cfg, this.keylog.tlsPath);
     const ctx: CallContext = {
       cfg,
       stack: this.stack,
@@ -49,6 +54,7 @@ export class Ue {
       keylog: this.keylog,
       ports: new PortAllocator(cfg.address, cfg.media.portMin, cfg.media.portMax),
       registration: this.registration,
+      kms: this.kms,
     };
     this.calls = new CallManager(ctx);
     this.stack.handlers = {
@@ -88,6 +94,7 @@ export class Ue {
       await Promise.race([work, new Promise((r) => setTimeout(r, SHUTDOWN_UNREGISTER_CAP_MS).unref())]);
       await this.api.close();
       await this.stack.close();
+      this.kms?.close();
     })();
     return this.stopping;
   }

@@ -153,7 +153,7 @@ describe('UE to UE, directly addressed', () => {
     const { alice, bob } = await pair('tcp');
     const base = `http://${A}:8000`;
     const health = await (await fetch(`${base}/health`)).json();
-    expect(health).toEqual({ ok: true, name: 'alice', registered: false, e2aeConfirmed: false });
+    expect(health).toEqual({ ok: true, name: 'alice', registered: false, e2aeConfirmed: false, busy: false, kms: null });
     const bad = await fetch(`${base}/call`, { method: 'POST', body: JSON.stringify({ to: 'bob' }) });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error).toMatch(/"to"/);

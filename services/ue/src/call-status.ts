@@ -1,0 +1,58 @@
+import type { SecurityMode, TicketPolicy } from './config.ts';
+import type { E2aeMark, E2aeStatus, KeyManagement, SecurityAchieved } from './media-security.ts';
+
+export type CallState = 'calling' | 'ringing' | 'early' | 'confirmed' | 'terminated' | 'failed';
+
+/** One completed media security negotiation of a call (the INVITE, then each re-INVITE). */
+export interface SecurityHistoryEntry {
+  at: string;
+  /** The setting that negotiation ran under: ours when we offered, the one the offer expressed when we answered. */
+  security: SecurityMode;
+  keyManagement: KeyManagement | null;
+  achieved: SecurityAchieved;
+}
+
+/** The status document of GET /calls/<id>. */
+export interface CallStatus {
+  callId: string;
+  direction: 'out' | 'in';
+  state: CallState;
+  localIdentity: string;
+  remoteIdentity: string;
+  /** P-Asserted-Identity of the peer's request or 2xx (what the network asserts). */
+  remoteAssertedIdentity: string | null;
+  remoteClaimedIdentity: string;
+  /** The peer identity as authenticated through the KMS (MIKEY-TICKET): the ticket's Initiator for the callee, the TRANSFER_RESP Responder for the caller. */
+  kmsAuthenticatedPeer: string | null;
+  failure?: { status?: number; reason: string };
+  /** Our setting for the call (changed by a successful POST /calls/<id>/secure). */
+  securityRequested: SecurityMode;
+  /** Resolution policy of our tickets when our setting is e2e or e2e-or-e2m2e (null otherwise, and for calls we answered). */
+  policy: TicketPolicy | null;
+  sdpProfile: 'RTP/AVP' | 'RTP/SAVP';
+  suite: string | null;
+  keyManagement: KeyManagement | null;
+  /** What the UE believes it negotiated; null before the negotiation completes. */
+  securityAchieved: SecurityAchieved | null;
+  securityHistory: SecurityHistoryEntry[];
+  e2ae: E2aeStatus;
+  /** The a=3ge2ae value in the peer's SDP. */
+  peerE2ae: E2aeMark | null;
+  securityWarning?: string;
+  markers: { tx: string; expectedRx: string };
+  media: {
+    local: string | null;
+    remote: string | null;
+    txPackets: number;
+    rxPackets: number;
+    rxMarkerPackets: number;
+    rxMarkersSeen: string[];
+    rxAuthFailed: number;
+    rxReplayed: number;
+    rxMalformed: number;
+    rxFrom: string | null;
+  };
+  startedAt: string;
+  answeredAt?: string;
+  endedAt?: string;
+}

@@ -1,0 +1,159 @@
+import { devicePskId, KmsClient, KmsError } from '@imslab/kms-client';
+import {
+  buildRequestInit, buildResolveInit, identityToString, MikeyError, naiIdentity, ReplayCache, uriIdentity, verifyRequestResp, verifyResolveResp,
+  type MikeyIdentity, type RequestResult, type ResolutionPolicy, type ResolveResult, type TicketPayload,
+} from '@imslab/mikey';
+import { impuDomain, type KmsConfig, type UeConfig } from './config.ts';
+import { UeError } from './errors.ts';
+
+/** Why a KMS exchange gave no usable keys: no answer, a refusal, or an answer that did not verify. */
+export type KmsFailureKind = 'not-configured' | 'unreachable' | 'refused' | 'bad-response';
+
+/**
+ * A KMS exchange failed. `reason` is the KMS's own text for a refusal (it
+ * goes into the 488 Warning and the call's failure reason).
+ */
+export class KmsFailure extends UeError {
+  override name = 'KmsFailure';
+  constructor(
+    readonly kind: KmsFailureKind,
+    readonly reason: string,
+  ) {
+    super(kmsFailureText(kind, reason));
+  }
+}
+
+/** The one-line description used in call failures, e.g. "KMS unreachable: ECONNREFUSED ...". */
+export function kmsFailureText(kind: KmsFailureKind, reason: string): string {
+  switch (kind) {
+    case 'not-configured':
+      return `no MIKEY-TICKET key management: ${reason}`;
+    case 'unreachable':
+      return `KMS unreachable: ${reason}`;
+    case 'refused':
+      return `KMS refused: ${reason}`;
+    case 'bad-response':
+      return `KMS answer rejected: ${reason}`;
+  }
+}
+
+/** The KMS's HTTP side as the agent uses it (KmsClient, or a stand-in in tests). */
+export interface KmsTransport {
+  request(requestInit: Uint8Array): Promise<Uint8Array>;
+  resolve(resolveInit: Uint8Array): Promise<Uint8Array>;
+  close(): void;
+}
+
+/**
+ * The UE's side of the TS 33.328 KMS: the PSK-variant Ticket Request
+ * (RFC 6043 sec. 4.1) for calls we place and Ticket Resolve (sec. 4.3) for
+ * calls we receive, over HTTPS with @imslab/kms-client.
+ *
+ * Identities (the convention shared with services/kms, see
+ * @imslab/kms-client kms-identity.ts): IDRi / IDRr = the user's SIP URI,
+ * IDRpsk = the device NAI `<device name>@<domain>` naming this device's
+ * pre-shared key, IDRkms = the KMS's HTTPS origin.
+ */
+export class KmsAgent {
+  /** Our user's identity (IDRi when calling, IDRr when called). */
+  readonly user: MikeyIdentity;
+  /** This device's PSK name (IDRpsk) and the responder identity of 'designated-device' tickets. */
+  readonly device: MikeyIdentity;
+  readonly kmsId: MikeyIdentity;
+  /** Replay cache for TRANSFER_INIT messages we accept (RFC 3830 sec. 5.4). */
+  readonly replay = new ReplayCache();
+  private transport: KmsTransport | undefined;
+
+  constructor(
+    private readonly cfg: KmsConfig,
+    private readonly psk: Uint8Array,
+    deviceNai: string,
+    private readonly makeTransport: () => KmsTransport,
+  ) {
+    this.user = uriIdentity(cfg.identity);
+    this.device = naiIdentity(deviceNai);
+    this.kmsId = uriIdentity(cfg.kmsIdentity);
+  }
+
+  /**
+   * The agent for a UE config: undefined without a `kms` section; an agent
+   * whose exchanges fail with 'not-configured' when the secret is null.
+   */
+  static forConfig(ue: UeConfig, keylogFile: string, transport?: () => KmsTransport): KmsAgent | undefined {
+    const k = ue.kms;
+    if (!k) return undefined;
+    const make = transport ?? (() => new KmsClient({ url: k.url, caFile: ue.tls?.caFile, localAddress: ue.address, timeoutMs: k.timeoutMs, keylogFile }));
+    return new KmsAgent(k, k.secret ?? new Uint8Array(0), devicePskId(ue.name, impuDomain(ue)), make);
+  }
+
+  /** The device NAI for a device name in a domain (the 'designated-device' responder). */
+  static deviceIdentity(name: string, domain: string): MikeyIdentity {
+    return naiIdentity(name.includes('@') ? name : devicePskId(name, domain));
+  }
+
+  get userText(): string {
+    return identityToString(this.user);
+  }
+
+  private checkProvisioned(): void {
+    if (this.psk.length === 0) throw new KmsFailure('not-configured', 'this device has no pre-shared key with the KMS (kms.secret is null)');
+  }
+
+  private client(): KmsTransport {
+    this.transport ??= this.makeTransport();
+    return this.transport;
+  }
+
+  /**
+   * Ticket Request (RFC 6043 sec. 4.1): a ticket for `responder` under
+   * `policy`. Throws KmsFailure; never a raw transport or MIKEY error.
+   */
+  async requestTicket(responder: MikeyIdentity, policy: ResolutionPolicy): Promise<RequestResult> {
+    this.checkProvisioned();
+    const init = guard(() => buildRequestInit({ initiator: this.user, kms: this.kmsId, psk: this.psk, pskId: this.device, responders: [responder], policy }), 'cannot build REQUEST_INIT', 'not-configured');
+    const resp = await this.exchange(() => this.client().request(init.bytes));
+    return guard(() => verifyRequestResp(resp, init.state), 'REQUEST_RESP');
+  }
+
+  /**
+   * Ticket Resolve (RFC 6043 sec. 4.3): MPKr and TGK of a ticket we received
+   * in TRANSFER_INIT. The KMS applies the ticket's resolution policy to this
+   * device; a refusal is KmsFailure('refused') with the KMS's reason.
+   */
+  async resolveTicket(ticket: TicketPayload): Promise<ResolveResult> {
+    this.checkProvisioned();
+    const init = guard(() => buildResolveInit({ ticket, responder: this.user, kms: this.kmsId, psk: this.psk, pskId: this.device }), 'cannot build RESOLVE_INIT', 'not-configured');
+    const resp = await this.exchange(() => this.client().resolve(init.bytes));
+    return guard(() => verifyResolveResp(resp, init.state), 'RESOLVE_RESP');
+  }
+
+  private async exchange(send: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    try {
+      return await send();
+    } catch (e) {
+      if (e instanceof KmsFailure) throw e;
+      if (e instanceof KmsError) {
+        if (e.status === null) throw new KmsFailure('unreachable', e.reason);
+        throw new KmsFailure(e.code === 'bad-response' ? 'bad-response' : 'refused', e.reason);
+      }
+      throw new KmsFailure('unreachable', (e as Error).message);
+    }
+  }
+
+  /** Closes the HTTPS connections (shutdown). */
+  close(): void {
+    this.transport?.close();
+    this.transport = undefined;
+  }
+}
+
+/** Runs a MIKEY step; its errors become KmsFailure of `kind` (or stay KmsFailure). */
+function guard<T>(fn: () => T, what: string, kind: KmsFailureKind = 'bad-response'): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof KmsFailure) throw e;
+    const msg = e instanceof MikeyError || e instanceof Error ? e.message : String(e);
+    throw new KmsFailure(kind, `${what}: ${msg}`);
+  }
+}

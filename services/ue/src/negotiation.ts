@@ -1,0 +1,137 @@
+import { uriIdentity, type MikeyIdentity } from '@imslab/mikey';
+import type { SecurityMode, TicketPolicy } from './config.ts';
+import { KmsAgent, KmsFailure } from './kms-agent.ts';
+import { answerOffer, completeOffer, createOffer, e2aeMarkOf, type MediaSecurityLines, type PendingOffer, type SecurityOutcome } from './media-security.ts';
+import { answerMikeyOffer, completeMikeyOffer, createMikeyOffer, mikeyValueOf, type MikeyKeys, type MikeyPendingOffer } from './mikey-ticket.ts';
+
+/**
+ * Offer/answer of a call's media security for every SecurityMode: SDES
+ * (media-security.ts) for none / e2ae / sdes-e2e, MIKEY-TICKET
+ * (mikey-ticket.ts) for e2e, both offered for e2e-or-e2m2e so that a trusted
+ * middle element (a transcoder) may answer with SDES (RFC 4567 sec. 3.1
+ * lets an offer carry a=key-mgmt and a=crypto; the answer picks one).
+ * Failures are values, never throws.
+ */
+
+/** What negotiation needs from the UE. */
+export interface NegotiationEnv {
+  kms: KmsAgent | undefined;
+  /** The P-CSCF confirmed `sdes-srtp;mediasec` at registration (e2ae allowed). */
+  e2aeConfirmed: boolean;
+}
+
+/** What the caller (or the side sending a re-INVITE) wants. */
+export interface OfferRequest {
+  mode: SecurityMode;
+  /** The called party's URI (the ticket's Responder unless designatedDevice applies). */
+  target: string;
+  policy: TicketPolicy;
+  /** Device name (or NAI) for 'designated-device'. */
+  designatedDevice?: string | undefined;
+  /** Our SSRC (CS 1 of the MIKEY CS ID map). */
+  ssrc: number;
+}
+
+/** Our offer, kept until the answer. */
+export interface LocalOffer {
+  mode: SecurityMode;
+  lines: MediaSecurityLines;
+  sdes?: PendingOffer;
+  mikey?: MikeyPendingOffer;
+}
+
+export type Failure = { ok: false; reason: string };
+
+/** The host of a SIP URI (the domain of a designated device given by name). */
+function domainOf(uri: string): string {
+  return /^(?:sips?|tel):(?:[^@;]*@)?([^;>?:]+)/i.exec(uri.replace(/^<|>$/g, ''))?.[1] ?? 'invalid';
+}
+
+/** The ticket's intended Responder (IDRr in TP Data). */
+export function intendedResponder(r: Pick<OfferRequest, 'target' | 'policy' | 'designatedDevice'>): MikeyIdentity | Failure {
+  if (r.policy === 'designated-device') {
+    if (!r.designatedDevice) return { ok: false, reason: `policy 'designated-device' needs the device: give "designatedDevice" (e.g. "bob-1") with the call` };
+    return KmsAgent.deviceIdentity(r.designatedDevice, domainOf(r.target));
+  }
+  return uriIdentity(r.target.replace(/^<|>$/g, ''));
+}
+
+/** Builds our offer; for e2e modes this includes the Ticket Request with the KMS. */
+export async function prepareOffer(env: NegotiationEnv, r: OfferRequest): Promise<{ ok: true; offer: LocalOffer } | Failure> {
+  if (r.mode !== 'e2e' && r.mode !== 'e2e-or-e2m2e') {
+    const o = createOffer(r.mode, { e2aeConfirmed: env.e2aeConfirmed });
+    return o.ok ? { ok: true, offer: { mode: r.mode, lines: o.offer.lines, sdes: o.offer } } : o;
+  }
+  if (!env.kms) return { ok: false, reason: `${r.mode} requested but this UE has no KMS configured (config "kms")` };
+  const responder = intendedResponder(r);
+  if ('ok' in responder) return responder;
+  let mikey: MikeyPendingOffer;
+  try {
+    mikey = await createMikeyOffer(env.kms, { responder, policy: r.policy, ssrc: r.ssrc });
+  } catch (e) {
+    return { ok: false, reason: e instanceof KmsFailure ? e.message : `MIKEY-TICKET offer failed: ${(e as Error).message}` };
+  }
+  const offer: LocalOffer = { mode: r.mode, lines: { profile: 'RTP/SAVP', crypto: [], attributes: [], keyMgmt: [mikey.keyMgmt] }, mikey };
+  if (r.mode === 'e2e-or-e2m2e') {
+    const sdes = createOffer('sdes-e2e', { e2aeConfirmed: false });
+    if (sdes.ok) {
+      offer.sdes = sdes.offer;
+      offer.lines.crypto = sdes.offer.lines.crypto;
+    }
+  }
+  return { ok: true, offer };
+}
+
+function mikeyOutcome(keys: MikeyKeys, peerLines: MediaSecurityLines): SecurityOutcome {
+  return {
+    sdpProfile: 'RTP/SAVP', suite: keys.tx.suite, tx: keys.tx, rx: keys.rx, peerE2ae: e2aeMarkOf(peerLines), e2ae: null,
+    keyManagement: 'mikey-ticket', achieved: 'e2e', kmsAuthenticatedPeer: keys.peer,
+  };
+}
+
+/**
+ * Completes our offer with the answer. With e2e an answer without
+ * a=key-mgmt:mikey fails (end-to-end was required); with e2e-or-e2m2e an
+ * SDES answer is accepted as e2m2e.
+ */
+export function finishOffer(offer: LocalOffer, answer: MediaSecurityLines): { ok: true; outcome: SecurityOutcome } | Failure {
+  if (!offer.mikey) return completeOffer(offer.sdes!, answer);
+  if (answer.profile !== 'RTP/SAVP') return { ok: false, reason: `${offer.mode} requested but the answer is ${answer.profile}: media would not be protected` };
+  const value = mikeyValueOf(answer.keyMgmt);
+  if (value) {
+    const done = completeMikeyOffer(offer.mikey, value);
+    return done.ok ? { ok: true, outcome: mikeyOutcome(done.keys, answer) } : done;
+  }
+  if (answer.crypto.length > 0 && offer.sdes) {
+    const done = completeOffer(offer.sdes, answer);
+    if (!done.ok) return done;
+    return { ok: true, outcome: { ...done.outcome, achieved: 'e2m2e' } };
+  }
+  const why = answer.crypto.length > 0 ? ' (it carries SDES a=crypto: a middle element terminated the key exchange, and e2m2e was not accepted)' : '';
+  return { ok: false, reason: `end-to-end security required but the answer has no a=key-mgmt:mikey${why}` };
+}
+
+/** Our answer, or the 488 and why. `kmsRefusal` is the KMS's reason when it refused to resolve the ticket. */
+export type AnswerResult =
+  | { ok: true; lines: MediaSecurityLines; outcome: SecurityOutcome; keyMgmtOffer?: string }
+  | { ok: false; status: 488; reason: string; kmsRefusal?: string };
+
+/**
+ * Answers the peer's offer. An offer with a=key-mgmt:mikey is answered with
+ * MIKEY-TICKET only: when the ticket cannot be resolved the answer is a 488,
+ * never unprotected media. Otherwise SDES / RTP as media-security.ts does.
+ */
+export async function answerRemoteOffer(env: NegotiationEnv, offer: MediaSecurityLines, mode: SecurityMode): Promise<AnswerResult> {
+  const value = offer.profile === 'RTP/SAVP' ? mikeyValueOf(offer.keyMgmt) : undefined;
+  if (!value) return answerOffer(offer, mode);
+  const a = await answerMikeyOffer(env.kms, value);
+  if (!a.ok) return { ok: false, status: 488, reason: a.reason, ...(a.kmsRefusal !== undefined ? { kmsRefusal: a.kmsRefusal } : {}) };
+  return { ok: true, lines: { profile: 'RTP/SAVP', crypto: [], attributes: [], keyMgmt: [a.keyMgmt] }, outcome: mikeyOutcome(a.keys, offer), keyMgmtOffer: value };
+}
+
+/** The security setting an offer expresses (what the answerer records in securityHistory). */
+export function modeOfOffer(offer: MediaSecurityLines): SecurityMode {
+  if (offer.profile !== 'RTP/SAVP') return 'none';
+  if (mikeyValueOf(offer.keyMgmt)) return offer.crypto.length > 0 ? 'e2e-or-e2m2e' : 'e2e';
+  return e2aeMarkOf(offer) === 'requested' ? 'e2ae' : 'sdes-e2e';
+}

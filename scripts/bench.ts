@@ -75,6 +75,11 @@ async function main(): Promise<void> {
       console.log(`mikey-ticket: skipped (${(e as Error).message})`);
     }
   }
+  if (want('kms')) {
+    const { runKmsBench } = await import('../services/kms/bench/kms-bench.ts');
+    const r = await runKmsBench();
+    console.log(`kms: ${Math.round(r.roundTripsPerSecond)} ticket request+resolve round trips/s over HTTPS (keep-alive)`);
+  }
   closeProbes();
 }
 

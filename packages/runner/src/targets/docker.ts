@@ -24,7 +24,7 @@ import {
  * healthy. Kamailio checks its rtpengine once at start-up, so the IMS-AGWs
  * come first; UEs register only when told to, so they start with the CSCFs.
  */
-const STAGES: ReadonlyArray<ReadonlyArray<ElementKind>> = [['ims-agw'], ['scscf', 'pcscf', 'kms', 'ue']];
+const STAGES: ReadonlyArray<ReadonlyArray<ElementKind>> = [['ims-agw'], ['scscf', 'pcscf', 'transcoder', 'kms', 'ue']];
 const READY_TIMEOUT_MS = 30_000;
 const ENGINE_TIMEOUT_MS = 5_000;
 

@@ -1,0 +1,95 @@
+/**
+ * Ticket Request, KMS side (RFC 6043 sec. 4.1): authenticate REQUEST_INIT_PSK
+ * with the initiating device's PSK, check what it asks for, seal a ticket
+ * under the KMS master key and answer REQUEST_RESP. The MIKEY work is
+ * @imslab/mikey's (verifyRequestInit, buildRequestResp, KmsTicketCodec);
+ * this file adds who may ask for what.
+ */
+import {
+  IdRole,
+  IdType,
+  MikeyTicketError,
+  buildRequestResp,
+  decodeMessage,
+  identityToString,
+  verifyRequestInit,
+  type KmsTicketCodec,
+  type MikeyIdentity,
+  type ReplayCache,
+} from '@imslab/mikey';
+import type { AuditDraft } from './audit-log.ts';
+import { KmsRefusal } from './errors.ts';
+import { chooseKmsIdentity, claimOf, deviceLookup } from './peer-auth.ts';
+import type { DeviceEntry, SubscriberDirectory } from './subscriber-directory.ts';
+
+/** Longest ticket validity granted (the brief's cap; RFC 6043 sec. 6.10 lets the KMS shorten TRe, flag K). */
+export const MAX_TICKET_VALIDITY_MS = 3_600_000;
+
+/** What issuing and resolving need from the KMS. */
+export interface TicketContext {
+  dir: SubscriberDirectory;
+  codec: KmsTicketCodec;
+  /** Identities this KMS answers to, canonical first. */
+  kmsIds: readonly MikeyIdentity[];
+  replayCache: ReplayCache;
+  /** Clock in ms (tests move it). */
+  now: () => number;
+}
+
+/**
+ * Handles one REQUEST_INIT_PSK; returns REQUEST_RESP. Fills `draft` as it
+ * learns who asks for what; throws {@link KmsRefusal} or a mikey error on
+ * refusal (see refusal.ts).
+ */
+export function issueTicket(bytes: Uint8Array, ctx: TicketContext, draft: AuditDraft): Uint8Array {
+  const m = decodeMessage(bytes);
+  const claimed = claimOf(m, IdRole.INITIATOR);
+  if (claimed) draft.claimed = claimed;
+  const kms = chooseKmsIdentity(m, ctx.kmsIds);
+  let device: DeviceEntry | undefined;
+  const now = ctx.now();
+  const req = verifyRequestInit(bytes, { kms, lookupPsk: deviceLookup(ctx.dir, 'IDRi', (d) => (device = d)), replayCache: ctx.replayCache, nowMs: now });
+  // Authenticated from here on: name the initiator by what was verified.
+  delete draft.claimed;
+  draft.initiator = identityToString(req.initiator);
+  draft.initiatorDevice = device!.nai;
+  draft.policy = req.policy;
+  if (req.responders.length !== 1) {
+    throw new KmsRefusal(400, 'one-responder-per-ticket', `TP Data names ${req.responders.length} responders (IDRr); this KMS seals one intended responder per ticket: request one ticket per responder`);
+  }
+  const responder = req.responders[0]!;
+  draft.responder = identityToString(responder);
+  checkResponder(ctx.dir, responder, req.policy);
+  let issued;
+  try {
+    issued = buildRequestResp(req, { codec: ctx.codec, kms, nowMs: now, maxValidityMs: MAX_TICKET_VALIDITY_MS });
+  } catch (e) {
+    if (e instanceof MikeyTicketError && e.reason === 'policy-mismatch') throw new KmsRefusal(400, 'bad-validity', `the requested validity (TRs..TRe) is empty or already over`);
+    throw e;
+  }
+  // The ticket id is the sealed RAND; opening our own ticket at its start reads it (and proves the seal).
+  const opened = ctx.codec.open(issued.ticket, issued.validFromMs);
+  draft.ticketId = Buffer.from(opened.ticketId).toString('hex');
+  draft.validTo = new Date(issued.validToMs).toISOString();
+  return issued.bytes;
+}
+
+/**
+ * The intended responder must be someone the KMS can later authorise: a
+ * device NAI for 'designated-device' (TR 33.828 4.1.1: "only for the
+ * designated user and terminal"), a subscriber (URI, or a device NAI standing
+ * for its user) otherwise.
+ */
+function checkResponder(dir: SubscriberDirectory, r: MikeyIdentity, policy: string): void {
+  const name = identityToString(r);
+  if (policy === 'designated-device') {
+    if (r.idType !== IdType.NAI || !dir.deviceByPskId(r)) {
+      const user = dir.userOf(r);
+      throw user
+        ? new KmsRefusal(400, 'designated-device-needs-device', `policy designated-device names the device, not the user: use a device NAI of ${user.uri} (${user.devices.map((d) => d.nai).join(', ')}) as IDRr, not ${name}`)
+        : new KmsRefusal(403, 'unknown-responder', `IDRr ${name} is not a device known to this KMS`);
+    }
+    return;
+  }
+  if (!dir.userOf(r)) throw new KmsRefusal(403, 'unknown-responder', `IDRr ${name} is not a subscriber of this KMS, so nobody could resolve the ticket`);
+}

@@ -47,7 +47,7 @@ export async function runScenario(target: Target, scenario: Scenario, runDir: st
   const started = Date.now();
   const dir = join(runDir, scenario.name);
   mkdirSync(dir, { recursive: true });
-  const plan = planNetwork(subs, target.name, { policy: scenario.network.policy, forwarding: scenario.network.forwarding, servers: scenario.network.servers, transcode: scenario.network.transcode, relay: scenario.network.relay });
+  const plan = planNetwork(subs, target.name, { policy: scenario.network.policy, forwarding: scenario.network.forwarding, servers: scenario.network.servers, transcode: scenario.network.transcode, relay: scenario.network.relay, attacks: scenario.network.attacks });
   let error: string | null = null;
   let ueCalls: Record<string, UeCallStatus[]> = {};
   let captures: Record<string, string> = {};

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parse } from 'yaml';
-import { REPO_ROOT, validateForwarding, type E2aePolicy, type Forwarding, type ServerKind } from '@imslab/topology';
+import { REPO_ROOT, validateForwarding, type E2aePolicy, type Forwarding, type ServerKind, type PcscfAttack } from '@imslab/topology';
 import { ScenarioError } from './errors.ts';
 
 /** `unknown`: media encrypted under keys no element logged or signalled; never a protection claim. */
@@ -67,6 +67,8 @@ export interface Scenario {
     transcode?: string[];
     /** How the IMS-AGWs relay media they do not terminate (topology PlanOverrides.relay). */
     relay?: Partial<Record<'pcscf-a' | 'pcscf-b', 'passthrough' | 'default'>>;
+    /** Faults injected at a P-CSCF (a compromised signalling hop). */
+    attacks?: Partial<Record<'pcscf-a' | 'pcscf-b', PcscfAttack>>;
     ues?: Record<string, Record<string, unknown>>;
   };
   steps: Step[];

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { TopologyError } from './errors.ts';
 import {
   CONTROL_PORT, KMS_HTTPS_PORT, NG_PORT, SIP_PORT, SIP_TLS_PORT, UE_MEDIA_PORTS,
-  type AgwPlan, type ElementPlan, type KmsPlan, type PcscfPlan, type ScscfPlan, type UePlan,
+  type AgwPlan, type ElementPlan, type KmsPlan, type PcscfAttack, type PcscfPlan, type ScscfPlan, type UePlan,
 } from './topology.ts';
 import type { KmsSecrets } from './pki.ts';
 
@@ -59,6 +59,22 @@ const SDES_ONLY_80 = [
   'NULL_HMAC_SHA1_80', 'NULL_HMAC_SHA1_32',
 ].map((s) => `SDES-no-${s}`).join(' ');
 
+/**
+ * Kamailio fragments for the faults a P-CSCF can inject. tamper-key-mgmt
+ * swaps the 61st base64 character of the MIKEY message, so the ticket's bytes
+ * change but the SDP stays well-formed: what a compromised hop could do.
+ */
+const ATTACKS: Record<PcscfAttack, string> = {
+  'tamper-key-mgmt': [
+    '\tif (!search_body("a=key-mgmt:mikey ")) return;',
+    '\tif (!subst_body("/(a=key-mgmt:mikey [A-Za-z0-9+\\/]{60})A/\\1B/")) {',
+    '\t\tsubst_body("/(a=key-mgmt:mikey [A-Za-z0-9+\\/]{60})[B-Za-z0-9+\\/]/\\1A/");',
+    '\t}',
+    '\tmsg_apply_changes();',
+    '\txlog("L_WARN", "ATTACK: tampered with the MIKEY message of call $ci\\n");',
+  ].join('\n'),
+};
+
 function renderPcscf(e: PcscfPlan, p: ElementPaths): RenderedElement {
   const cfg = fillTemplate(template('pcscf', 'kamailio.cfg'), {
     NAME: e.name, ACCESS_NET: e.access, ACCESS_IP: e.accessAddress, CORE_IP: e.coreAddress,
@@ -67,6 +83,7 @@ function renderPcscf(e: PcscfPlan, p: ElementPaths): RenderedElement {
     // Observed on rtpengine 10.5 (undocumented token): crypto and key-mgmt lines pass byte-identical,
     // no extra suites or fingerprint are added, and SRTP is relayed unchanged. Checked in the scenarios.
     RELAY_FLAGS: e.relay === 'passthrough' ? 'passthrough' : '',
+    ATTACK: e.attack ? ATTACKS[e.attack] : '\treturn;',
   }, `${e.name} kamailio.cfg`);
   const tls = fillTemplate(template('pcscf', 'tls.cfg'), {
     KEY_FILE: join(p.pkiDir, `${e.name}.key`), CERT_FILE: join(p.pkiDir, `${e.name}.pem`), CA_FILE: join(p.pkiDir, 'ca.pem'),
@@ -129,6 +146,7 @@ export function ueConfig(e: UePlan, p: ElementPaths, extra: Record<string, unkno
     runDir: p.runDir,
     kms: {
       url: `https://${e.kmsAddress}:${KMS_HTTPS_PORT}`,
+      kmsIdentity: `https://${e.kmsIdentityAddress}:${KMS_HTTPS_PORT}`,
       identity: `sip:${s.user}@${e.domain}`,
       secret: p.kmsSecrets?.devices[e.name] ?? null,
     },
@@ -139,7 +157,7 @@ export function ueConfig(e: UePlan, p: ElementPaths, extra: Record<string, unkno
 /** The KMS's JSON configuration (services/kms validates it). */
 export function kmsConfig(e: KmsPlan, p: ElementPaths): Record<string, unknown> {
   return {
-    name: e.name, address: e.address, httpsPort: KMS_HTTPS_PORT, controlPort: CONTROL_PORT, domain: e.domain,
+    name: e.name, address: e.address, accessAddresses: e.accessAddresses, httpsPort: KMS_HTTPS_PORT, controlPort: CONTROL_PORT, domain: e.domain,
     tls: { caFile: join(p.pkiDir, 'ca.pem'), certFile: join(p.pkiDir, `${e.name}.pem`), keyFile: join(p.pkiDir, `${e.name}.key`) },
     masterKey: p.kmsSecrets?.masterKey ?? null,
     users: e.subscribers.map((s) => ({

@@ -45,7 +45,10 @@ export interface UePlan extends Base {
   domain: string;
   pcscf: string;
   pcscfAddress: string;
+  /** Where this UE reaches the KMS (its address on the UE's access network). */
   kmsAddress: string;
+  /** The KMS's core address, which names it in MIKEY (IDRkms). */
+  kmsIdentityAddress: string;
 }
 
 export interface PcscfPlan extends Base {
@@ -65,7 +68,12 @@ export interface PcscfPlan extends Base {
    * when the answerer picks the caller's suite).
    */
   relay: 'passthrough' | 'default';
+  /** A fault this P-CSCF injects, for negative scenarios: it behaves as a compromised hop. */
+  attack: PcscfAttack | null;
 }
+
+/** `tamper-key-mgmt`: alters one character of every MIKEY message (a=key-mgmt) in the offers it forwards. */
+export type PcscfAttack = 'tamper-key-mgmt';
 
 export interface ScscfPlan extends Base {
   kind: 'scscf';
@@ -90,7 +98,10 @@ export interface AgwPlan extends Base {
 
 export interface KmsPlan extends Base {
   kind: 'kms';
+  /** Core address: control API, and the identity (IDRkms) the KMS signs as. */
   address: string;
+  /** The KMS also listens on each access network, where the UEs reach it (Docker networks do not route). */
+  accessAddresses: string[];
   domain: string;
   subscribers: Subscriber[];
 }
@@ -124,6 +135,8 @@ export interface NetworkPlan {
 /** Per-scenario changes to the subscriber file's defaults (policy, per-UE settings). */
 export interface PlanOverrides {
   policy?: Partial<Record<'pcscf-a' | 'pcscf-b', { e2ae: E2aePolicy }>>;
+  /** Faults injected at a P-CSCF (negative scenarios). */
+  attacks?: Partial<Record<'pcscf-a' | 'pcscf-b', PcscfAttack>>;
   /** How each P-CSCF's IMS-AGW relays media it does not terminate (default passthrough). */
   relay?: Partial<Record<'pcscf-a' | 'pcscf-b', 'passthrough' | 'default'>>;
   /** Forwarding rules per user, replacing the subscriber file's. */
@@ -203,7 +216,11 @@ export function planNetwork(subs: SubscriberFile, target: TargetName, overrides:
     if (!SERVER_KINDS.includes(server)) throw new TopologyError(`unknown server; servers: ${SERVER_KINDS.join(', ')}`, String(server));
   }
   if (overrides.servers?.includes('kms')) {
-    elements.push({ kind: 'kms', name: 'kms', addresses: { core: kmsAddress }, address: kmsAddress, domain: subs.domain, subscribers });
+    elements.push({
+      kind: 'kms', name: 'kms',
+      addresses: { 'access-a': at('access-a', KMS_HOST), core: kmsAddress, 'access-b': at('access-b', KMS_HOST) },
+      address: kmsAddress, accessAddresses: [at('access-a', KMS_HOST), at('access-b', KMS_HOST)], domain: subs.domain, subscribers,
+    });
   }
   for (const access of sides) {
     const s = SIDE[access];
@@ -214,6 +231,7 @@ export function planNetwork(subs: SubscriberFile, target: TargetName, overrides:
       agw: s.agw, agwNgAddress: at('core', s.agwCore), scscfAddress, domain: subs.domain,
       e2ae: overrides.policy?.[s.pcscf]?.e2ae ?? subs.policy[s.pcscf].e2ae,
       relay: overrides.relay?.[s.pcscf] ?? 'passthrough',
+      attack: overrides.attacks?.[s.pcscf] ?? null,
     });
   }
   for (const sub of subscribers) {
@@ -222,7 +240,8 @@ export function planNetwork(subs: SubscriberFile, target: TargetName, overrides:
       elements.push({
         kind: 'ue', name: device.name, addresses: { [sub.network]: address }, address,
         subscriber: sub, device, domain: subs.domain,
-        pcscf: SIDE[sub.network].pcscf, pcscfAddress: at(sub.network, PCSCF_ACCESS_HOST), kmsAddress,
+        pcscf: SIDE[sub.network].pcscf, pcscfAddress: at(sub.network, PCSCF_ACCESS_HOST),
+        kmsAddress: at(sub.network, KMS_HOST), kmsIdentityAddress: kmsAddress,
       });
     }
   }

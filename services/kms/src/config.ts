@@ -36,6 +36,8 @@ export interface UserConfig {
 export interface KmsConfig {
   name: string;
   address: string;
+  /** More addresses for the HTTPS listener (the access networks the UEs are on); default none. */
+  accessAddresses: string[];
   httpsPort: number;
   controlPort: number;
   domain: string;
@@ -142,7 +144,12 @@ export function parseKmsConfig(raw: unknown): KmsConfig {
     const d = u.uri.slice(u.uri.lastIndexOf('@') + 1).toLowerCase();
     if (d !== domain.toLowerCase()) throw new KmsConfigError(`users[${i}].uri`, `${u.uri} is not in the KMS's domain ${domain}`);
   }
-  return { name, address, httpsPort, controlPort, domain, tls, masterKey, users: us, auditLog: str(o, 'auditLog', ''), runDir: str(o, 'runDir', '') };
+  const rawAccess = o.accessAddresses ?? [];
+  if (!Array.isArray(rawAccess) || !rawAccess.every((a) => typeof a === 'string' && isIP(a) !== 0)) {
+    throw new KmsConfigError('accessAddresses', `must be a list of IP addresses, got ${JSON.stringify(rawAccess)}`);
+  }
+  const accessAddresses = rawAccess as string[];
+  return { name, address, accessAddresses, httpsPort, controlPort, domain, tls, masterKey, users: us, auditLog: str(o, 'auditLog', ''), runDir: str(o, 'runDir', '') };
 }
 
 /** PEM material of the HTTPS listener, read from the files the config names. */

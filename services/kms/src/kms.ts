@@ -6,6 +6,7 @@
 import { mkdirSync, type WriteStream } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 import { KmsTicketCodec, ReplayCache } from '@imslab/mikey';
 import { AuditLog } from './audit-log.ts';
@@ -36,7 +37,7 @@ export interface KmsStartOptions {
   replayWindowMs?: number;
 }
 
-function listen(server: HttpServer | HttpsServer, host: string, port: number): Promise<void> {
+function listen(server: HttpServer | HttpsServer | NetServer, host: string, port: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) => {
       const where = `${host.includes(':') ? `[${host}]` : host}:${port}/tcp`;
@@ -63,6 +64,8 @@ function closeServer(s: HttpServer | HttpsServer): Promise<void> {
 export class Kms {
   /** Base URL of the MIKEY endpoint, e.g. `https://127.0.2.40:8443`. */
   readonly httpsUrl: string;
+  /** Listeners on the access addresses, handing their connections to the HTTPS server. */
+  extraListeners: NetServer[] = [];
   /** Base URL of the control API, e.g. `http://127.0.2.40:8000`. */
   readonly controlUrl: string;
   private readonly started = Date.now();
@@ -104,16 +107,23 @@ export class Kms {
     const { server: https, keylog } = createMikeyServer(tls, join(cfg.runDir, KMS_TLS_KEYLOG), { ctx, audit, counters, log });
     let kms: Kms | undefined;
     const control = createControlServer({ name: cfg.name, status: () => kms!.status(), auditEntries: () => audit.entries() });
+    // The same TLS server answers on every access address: each extra listener
+    // hands its connections over, so there is one handler, one audit log.
+    const extra = cfg.accessAddresses.map(() => createNetServer((socket) => https.emit('connection', socket)));
     try {
       await listen(https, cfg.address, cfg.httpsPort);
       await listen(control, cfg.address, cfg.controlPort);
+      for (const [i, a] of cfg.accessAddresses.entries()) await listen(extra[i]!, a, cfg.httpsPort);
     } catch (e) {
+      for (const x of extra) if (x.listening) x.close();
+      if (control.listening) await closeServer(control);
       if (https.listening) await closeServer(https);
       keylog.end();
       audit.close();
       throw e;
     }
     kms = new Kms(cfg, audit, ctx, counters, https, control, keylog, log);
+    kms.extraListeners = extra;
     log.info(`MIKEY-TICKET on ${kms.httpsUrl} (POST /mikey/request, /mikey/resolve), control API on ${kms.controlUrl}; ${dir.users.length} users, ${dir.users.reduce((n, u) => n + u.devices.length, 0)} devices; audit ${cfg.auditLog}`);
     return kms;
   }
@@ -141,6 +151,7 @@ export class Kms {
   /** Stops both listeners and closes the logs. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      for (const x of this.extraListeners) x.close();
       await Promise.all([closeServer(this.https), closeServer(this.control)]);
       await new Promise<void>((r) => this.keylog.end(() => r()));
       this.audit.close();

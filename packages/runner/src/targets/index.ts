@@ -5,7 +5,7 @@ import type { Target } from './target.ts';
 /** Targets register here by name; an unknown name lists the known ones. */
 const REGISTRY: Record<TargetName, () => Promise<Target>> = {
   local: async () => new LocalTarget(),
-  docker: async () => new (await import('./docker.ts')).DockerTarget() as unknown as Target,
+  docker: async () => new (await import('./docker.ts')).DockerTarget(),
 };
 
 export async function makeTarget(name: TargetName): Promise<Target> {

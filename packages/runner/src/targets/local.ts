@@ -11,6 +11,7 @@ import { httpHealthy, ngPingOk, sipOptionsOk, waitUntil } from '../probes.ts';
 import { Supervisor, type Supervised } from '../supervisor.ts';
 import { TcpdumpCapture } from '../tcpdump.ts';
 import { ensureServiceBundle } from '../bundle.ts';
+import { pkiEntitiesBothTargets } from '@imslab/topology';
 import { ensureKmsSecrets, serviceOf, uesOf, type KmsSecrets } from '@imslab/topology';
 import { clearState, writeState } from '../state.ts';
 import type { CaptureSet, Target, UpOptions } from './target.ts';
@@ -24,10 +25,6 @@ const READY_TIMEOUT_MS = 20_000;
 
 export const PKI_DIR = join(REPO_ROOT, '.imslab', 'pki');
 
-/** Which elements need a TLS certificate, for which addresses (every target's, so one PKI serves both). */
-export function pkiEntities(plan: NetworkPlan): Array<{ name: string; ips: string[] }> {
-  return plan.elements.filter(needsCertificate).map((e) => ({ name: e.name, ips: Object.values(e.addresses) as string[] }));
-}
 
 /** Readiness probe per element, from its kind's declaration (topology/kinds.ts). */
 export function probeFor(e: ElementPlan): () => Promise<boolean> {
@@ -73,7 +70,8 @@ export class LocalTarget implements Target {
     this.plan = plan;
     this.dir = opts.dir;
     mkdirSync(this.dir, { recursive: true });
-    const pki = ensurePki(PKI_DIR, pkiEntities(plan));
+    // Certificates name the element's addresses on both targets, so one PKI serves both.
+    const pki = ensurePki(PKI_DIR, pkiEntitiesBothTargets(plan));
     this.kmsSecrets = ensureKmsSecrets(PKI_DIR, uesOf(plan).map((u) => u.name));
     for (const e of plan.elements) {
       const service = serviceOf(e);

@@ -140,6 +140,3 @@ describe.runIf(ENABLED)('docker target against a Docker engine (IMSLAB_DOCKER_TE
   }, 120_000);
 });
 
-describe.runIf(!ENABLED)('docker target against a Docker engine', () => {
-  it.skip('set IMSLAB_DOCKER_TESTS=1 to run the engine tests (root, Docker, minutes on a cold machine)', () => {});
-});

@@ -1,0 +1,21 @@
+/**
+ * Makes (or checks) the testbed PKI: the CA, a certificate per TLS-speaking
+ * element (P-CSCFs, UEs, KMS) naming its addresses on both targets, and the
+ * device secrets shared with the KMS. Everything goes to .imslab/pki/ (never
+ * committed); the runner does the same on demand.
+ *
+ *   npx tsx scripts/pki.ts [--subscribers FILE]
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureKmsSecrets, ensurePki, loadSubscribers, pkiEntitiesBothTargets, planNetwork, REPO_ROOT, uesOf } from '@imslab/topology';
+
+const { values } = parseArgs({ options: { subscribers: { type: 'string' } } });
+const plan = planNetwork(loadSubscribers(values.subscribers ?? join(REPO_ROOT, 'config', 'subscribers.yaml')), 'local', { servers: ['kms', 'transcoder'] });
+const dir = join(REPO_ROOT, '.imslab', 'pki');
+const entities = pkiEntitiesBothTargets(plan);
+const pki = ensurePki(dir, entities);
+ensureKmsSecrets(dir, uesOf(plan).map((u) => u.name));
+console.log(`CA: ${pki.caFile}`);
+for (const e of entities) console.log(`${e.name.padEnd(8)} ${pki.certFile(e.name)}  (${e.ips.join(', ')})`);
+console.log(`KMS device secrets: ${join(dir, 'kms-secrets.json')}`);

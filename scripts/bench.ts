@@ -13,6 +13,7 @@ import { newRunDir, runScenarios } from '../packages/runner/src/run.ts';
 import { selectScenarios } from '../packages/runner/src/scenario.ts';
 import { closeProbes } from '../packages/runner/src/probes.ts';
 import type { Target } from '../packages/runner/src/targets/target.ts';
+import { UeClient, type UeCallStatus } from '../packages/runner/src/ue-client.ts';
 
 const subs = loadSubscribers(join(REPO_ROOT, 'config', 'subscribers.yaml'));
 const only = process.argv.slice(2);
@@ -33,6 +34,45 @@ async function timeUp(target: Target, label: string, runs: number): Promise<void
   }
   times.sort((a, b) => a - b);
   console.log(`${label}: up -> all healthy, median of ${runs}: ${(times[Math.floor(runs / 2)]! / 1000).toFixed(2)} s (min ${(times[0]! / 1000).toFixed(2)} s)`);
+}
+
+/**
+ * Call set-up time (INVITE sent -> call confirmed at the caller, from the
+ * caller UE's own timestamps) for unprotected, SDES and MIKEY-TICKET calls on
+ * the local network, each measured in this run; MIKEY adds the KMS round
+ * trips (ticket request at the caller, resolve at the callee).
+ */
+async function callSetup(calls = 8): Promise<void> {
+  const target = new LocalTarget();
+  const plan = planNetwork(subs, 'local', { servers: ['kms'] });
+  try {
+    await target.up(plan, { dir: join(newRunDir(), 'bench-setup'), ueExtra: { 'bob-2': { autoAnswer: false } } });
+    const alice = new UeClient('alice', target.controlUrl('alice'));
+    const bob = new UeClient('bob-1', target.controlUrl('bob-1'));
+    await alice.register();
+    await bob.register();
+    const median: Record<string, number> = {};
+    for (const security of ['none', 'sdes-e2e', 'e2e']) {
+      const times: number[] = [];
+      for (let i = 0; i < calls; i++) {
+        const { callId } = await alice.call('sip:bob@ims.test', security);
+        let s: UeCallStatus | undefined;
+        for (let n = 0; n < 400; n++) {
+          s = (await alice.calls()).find((c) => c.callId === callId);
+          if (s && s.state !== 'calling' && s.state !== 'ringing' && s.state !== 'early') break;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        if (s?.state !== 'confirmed' || !s.answeredAt) throw new Error(`${security} call did not confirm: ${s?.failure?.reason ?? s?.state}`);
+        times.push(Date.parse(s.answeredAt) - Date.parse(s.startedAt ?? s.answeredAt));
+        await alice.hangup(callId);
+      }
+      times.sort((a, b) => a - b);
+      median[security] = times[Math.floor(times.length / 2)]!;
+    }
+    console.log(`call set-up (median of ${calls}): none ${median.none} ms, SDES ${median['sdes-e2e']} ms, MIKEY-TICKET ${median.e2e} ms (${(median.e2e! / median['sdes-e2e']!).toFixed(2)}x SDES)`);
+  } finally {
+    await target.down();
+  }
 }
 
 async function main(): Promise<void> {
@@ -75,6 +115,7 @@ async function main(): Promise<void> {
       console.log(`mikey-ticket: skipped (${(e as Error).message})`);
     }
   }
+  if (want('setup')) await callSetup();
   if (want('kms')) {
     const { runKmsBench } = await import('../services/kms/bench/kms-bench.ts');
     const r = await runKmsBench();

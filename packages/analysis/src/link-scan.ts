@@ -52,6 +52,8 @@ export interface MediaFlowReport {
   plaintextUnmarked: number;
   /** Shannon entropy (bits per octet) of the unknown packets' payloads; ciphertext is close to 8. */
   unknownEntropy: number | null;
+  /** RTP packets missing from the sequence numbers, summed over the flow's SSRCs (RFC 3550 A.3). */
+  lost: number;
   rtcp: number;
   firstUs: number;
   lastUs: number;
@@ -86,8 +88,8 @@ interface FlowState {
   report: MediaFlowReport;
   key: LoggedKey | null;
   scans: number;
-  /** Rollover counter estimate per SSRC (RFC 3711 sec. 3.3.1): [roc, lastSeq]. */
-  roc: Map<number, [number, number]>;
+  /** Sequence state per SSRC: rollover counter (RFC 3711 sec. 3.3.1) and loss counting. */
+  roc: Map<number, SeqState>;
   /** Byte histogram of the payloads of packets that are neither marked nor verifiable. */
   histogram: Uint32Array | null;
   /** Packets classified the same way in a row (same key, or same plaintext marker). */
@@ -115,15 +117,42 @@ export function entropyBits(h: Uint32Array): { bits: number; total: number } {
   return { bits, total };
 }
 
+interface SeqState {
+  roc: number;
+  /** Highest sequence number seen, and its extended form. */
+  last: number;
+  maxExt: number;
+  /** Extended sequence number of the first packet, and packets seen. */
+  base: number;
+  received: number;
+}
+
+/**
+ * The packet's rollover counter, estimated as RFC 3711 Appendix A does
+ * (closest of ROC-1, ROC, ROC+1 to the highest index seen), so late packets
+ * from before a wrap neither advance nor confuse it. Also counts packets for
+ * the loss figure (RFC 3550 A.3: expected minus received).
+ */
 function rocFor(state: FlowState, ssrc: number, seq: number): number {
-  const r = state.roc.get(ssrc);
+  let r = state.roc.get(ssrc);
   if (!r) {
-    state.roc.set(ssrc, [0, seq]);
-    return 0;
+    r = { roc: 0, last: seq, maxExt: seq, base: seq, received: 0 };
+    state.roc.set(ssrc, r);
   }
-  if (seq < r[1] && r[1] - seq > 0x8000) r[0]++;
-  if (seq > r[1] || r[1] - seq > 0x8000) r[1] = seq;
-  return r[0];
+  let v = r.roc;
+  if (r.last < 0x8000) {
+    if (seq - r.last > 0x8000) v = r.roc - 1;
+  } else if (r.last - 0x8000 > seq) {
+    v = r.roc + 1;
+  }
+  const ext = v * 0x10000 + seq;
+  if (ext > r.maxExt) {
+    r.maxExt = ext;
+    r.roc = v;
+    r.last = seq;
+  }
+  r.received++;
+  return Math.max(v, 0);
 }
 
 function tryKey(key: LoggedKey, pkt: Buffer, roc: number): Buffer | null {
@@ -204,7 +233,7 @@ class MediaScanner {
     let st = this.flows.get(name);
     if (!st) {
       st = {
-        report: { flow: name, src: `${src}:${srcPort}`, dst: `${dst}:${dstPort}`, ssrcs: [], packets: 0, plaintext: 0, srtp: {}, srtpVerified: 0, unknown: 0, markers: {}, plaintextUnmarked: 0, unknownEntropy: null, rtcp: 0, firstUs: ts, lastUs: ts },
+        report: { flow: name, src: `${src}:${srcPort}`, dst: `${dst}:${dstPort}`, ssrcs: [], packets: 0, plaintext: 0, srtp: {}, srtpVerified: 0, unknown: 0, markers: {}, plaintextUnmarked: 0, unknownEntropy: null, lost: 0, rtcp: 0, firstUs: ts, lastUs: ts },
         key: null, scans: 0, roc: new Map(), histogram: null, run: 0, marker: null, mode: null, tick: 0,
       };
       this.flows.set(name, st);
@@ -308,6 +337,7 @@ class MediaScanner {
 
   finish(): MediaFlowReport[] {
     for (const f of this.flows.values()) {
+      for (const r of f.roc.values()) f.report.lost += Math.max(0, r.maxExt - r.base + 1 - r.received);
       if (!f.histogram) continue;
       const { bits, total } = entropyBits(f.histogram);
       f.report.unknownEntropy = Math.round(bits * 1000) / 1000;

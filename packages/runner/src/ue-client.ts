@@ -9,6 +9,7 @@ export interface UeCallStatus {
   remoteIdentity: string;
   remoteAssertedIdentity: string | null;
   failure?: { status?: number; reason: string };
+  startedAt?: string;
   answeredAt?: string;
   keyManagement?: string | null;
   securityAchieved?: string | null;

@@ -14,12 +14,18 @@ export interface ViaSpec {
   branch?: string | undefined;
   /** Add `;rport` (RFC 3581): ask for the response to come back to our source port. */
   rport?: boolean | undefined;
+  /**
+   * Add `;alias` (RFC 5923): on TCP/TLS, ask the next hop to reach our sent-by
+   * address over this connection instead of opening a new one toward us.
+   */
+  alias?: boolean | undefined;
 }
 
 /** Formats our Via value. */
 export function formatOwnVia(v: ViaSpec): string {
   const params = new Map<string, string | null>([['branch', v.branch ?? newBranch()]]);
   if (v.rport) params.set('rport', null);
+  if (v.alias) params.set('alias', null);
   return formatVia({ protocol: 'SIP/2.0', transport: v.transport.toUpperCase(), host: v.host, port: v.port, params });
 }
 

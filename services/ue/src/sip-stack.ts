@@ -41,10 +41,15 @@ export class SipStack {
     return this.cfg.transport;
   }
 
-  /** Our Via for a new request (sec. 18.1.1): the transport toward the P-CSCF, our listening port, rport. */
+  /**
+   * Our Via for a new request (sec. 18.1.1): the transport toward the P-CSCF,
+   * our listening port, rport; on TCP/TLS also `alias` (RFC 5923), so the
+   * P-CSCF sends requests for us over the connection we opened (as IMS UEs
+   * expect) rather than opening TLS connections toward us.
+   */
   via(): ViaSpec {
     const t = this.cfg.transport;
-    return { transport: t.toUpperCase(), host: this.cfg.address, port: this.transport.listenPort(t), rport: true };
+    return { transport: t.toUpperCase(), host: this.cfg.address, port: this.transport.listenPort(t), rport: true, alias: t !== 'udp' };
   }
 
   /** Our Contact: `<sip:user@address:port;transport=t>` with the port of the chosen transport. */

@@ -89,12 +89,21 @@ stage_service() { # service
     "--banner:js=import { createRequire as __imslabRequire } from 'node:module'; const require = __imslabRequire(import.meta.url);" )
   # Replace only when it changed: an identical bundle keeps the layer cache.
   if cmp -s "$ctx/$s.mjs.new" "$ctx/$s.mjs"; then rm -f "$ctx/$s.mjs.new"; else mv "$ctx/$s.mjs.new" "$ctx/$s.mjs"; fi
-  cp -p "$ROOT/services/$s/docker-entrypoint.sh" "$ctx/docker-entrypoint.sh"
+  cp -p "$ROOT/services/docker-entrypoint.sh" "$ctx/docker-entrypoint.sh"
   say "$s context staged: node $("$ctx/node" --version), $s.mjs $(( $(stat -c %s "$ctx/$s.mjs") / 1024 )) KiB"
 }
 
+# Every image's context is staged under $BUILD: the shared entrypoint
+# (services/docker-entrypoint.sh) and, for our TypeScript services, node and
+# the bundle (stage_service).
+stage_packaged() { # kind
+  mkdir -p "$BUILD/$1"
+  cp -p "$ROOT/services/docker-entrypoint.sh" "$BUILD/$1/docker-entrypoint.sh"
+}
+
 context_of() {
-  if is_node_service "$1"; then echo "$BUILD/$1"; else echo "$ROOT/services/$1"; fi
+  is_node_service "$1" || stage_packaged "$1"
+  echo "$BUILD/$1"
 }
 
 build_one() { # kind

@@ -99,6 +99,12 @@ interface FlowState {
   /** 'srtp' or 'plain' once `run` reached TRUST_AFTER: then only samples are checked. */
   mode: 'srtp' | 'plain' | null;
   tick: number;
+  /** Trusted packets not yet added to the report, and the last one's time (added in bulk by `flush`). */
+  pending: number;
+  pendingUs: number;
+  /** The SSRC of the flow's previous packet and its sequence state (skips a lookup per packet). */
+  lastSsrc: number;
+  lastSeq: SeqState | null;
 }
 
 /** Below this many octets the entropy estimate is too noisy to call a flow audio. */
@@ -134,11 +140,12 @@ interface SeqState {
  * the loss figure (RFC 3550 A.3: expected minus received).
  */
 function rocFor(state: FlowState, ssrc: number, seq: number): number {
-  let r = state.roc.get(ssrc);
+  let r = ssrc === state.lastSsrc ? state.lastSeq : state.roc.get(ssrc);
   if (!r) {
     r = { roc: 0, last: seq, maxExt: seq, base: seq, received: 0 };
     state.roc.set(ssrc, r);
   }
+  state.lastSeq = r;
   let v = r.roc;
   if (r.last < 0x8000) {
     if (seq - r.last > 0x8000) v = r.roc - 1;
@@ -160,14 +167,29 @@ function tryKey(key: LoggedKey, pkt: Buffer, roc: number): Buffer | null {
   return hit ? hit.packet : null;
 }
 
-function countMarker(r: MediaFlowReport, marker: string, keyId: string | null, ts: number): void {
+/** Adds a trusted flow's pending packets to its report, under the class in effect while they came. */
+function flush(st: FlowState): void {
+  const n = st.pending;
+  if (n === 0) return;
+  const r = st.report;
+  if (st.mode === 'plain') {
+    r.plaintext += n;
+    countMarker(r, st.marker!, null, st.pendingUs, n);
+  } else if (st.key) {
+    r.srtp[st.key.id] = (r.srtp[st.key.id] ?? 0) + n;
+    if (st.marker) countMarker(r, st.marker, st.key.id, st.pendingUs, n);
+  }
+  st.pending = 0;
+}
+
+function countMarker(r: MediaFlowReport, marker: string, keyId: string | null, ts: number, n = 1): void {
   const m = (r.markers[marker] ??= { plaintext: 0, srtp: {}, plaintextSpan: null, srtpSpan: null });
   if (keyId === null) {
-    m.plaintext++;
+    m.plaintext += n;
     if (m.plaintextSpan) m.plaintextSpan[1] = ts;
     else m.plaintextSpan = [ts, ts];
   } else {
-    m.srtp[keyId] = (m.srtp[keyId] ?? 0) + 1;
+    m.srtp[keyId] = (m.srtp[keyId] ?? 0) + n;
     if (m.srtpSpan) m.srtpSpan[1] = ts;
     else m.srtpSpan = [ts, ts];
   }
@@ -216,7 +238,7 @@ class MediaScanner {
         st = this.flow('udp', ipv4String(v.srcIp), v.srcPort, ipv4String(v.dstIp), v.dstPort, p.timestampUs);
         inner.set(b, st);
       }
-      this.media(st, p.data.subarray(v.start, v.end), p.timestampUs);
+      this.media(st, p.data, v.start, v.end, p.timestampUs);
       return;
     }
     const d = decodeFrame(p.linkType, p.data);
@@ -225,7 +247,7 @@ class MediaScanner {
       this.signalling(flowKeyString({ protocol: d.protocol, src: d.src, srcPort: d.srcPort, dst: d.dst, dstPort: d.dstPort }), d.payload);
       return;
     }
-    this.media(this.flow('udp', d.src, d.srcPort, d.dst, d.dstPort, p.timestampUs), d.payload, p.timestampUs);
+    this.media(this.flow('udp', d.src, d.srcPort, d.dst, d.dstPort, p.timestampUs), d.payload, 0, d.payload.length, p.timestampUs);
   }
 
   private flow(protocol: 'udp', src: string, srcPort: number, dst: string, dstPort: number, ts: number): FlowState {
@@ -234,7 +256,7 @@ class MediaScanner {
     if (!st) {
       st = {
         report: { flow: name, src: `${src}:${srcPort}`, dst: `${dst}:${dstPort}`, ssrcs: [], packets: 0, plaintext: 0, srtp: {}, srtpVerified: 0, unknown: 0, markers: {}, plaintextUnmarked: 0, unknownEntropy: null, lost: 0, rtcp: 0, firstUs: ts, lastUs: ts },
-        key: null, scans: 0, roc: new Map(), histogram: null, run: 0, marker: null, mode: null, tick: 0,
+        key: null, scans: 0, roc: new Map(), histogram: null, run: 0, marker: null, mode: null, tick: 0, pending: 0, pendingUs: 0, lastSsrc: -1, lastSeq: null,
       };
       this.flows.set(name, st);
     }
@@ -259,39 +281,46 @@ class MediaScanner {
     }
   }
 
-  /** One UDP payload of a non-signalling flow: RTP, RTCP or neither. */
-  private media(st: FlowState, pkt: Buffer, ts: number): void {
+  /**
+   * One UDP payload of a non-signalling flow (bytes `start`..`end` of `frame`):
+   * RTP, RTCP or neither. Reads the header in place; a Buffer view is made
+   * only for the packets that are actually checked.
+   */
+  private media(st: FlowState, frame: Buffer, start: number, end: number, ts: number): void {
     const r = st.report;
     r.lastUs = ts;
+    const len = end - start;
+    const b0 = frame[start]!;
     // RFC 3550 sec. 5.1: version 2, fixed header 12 octets plus CSRCs and extension.
-    if (pkt.length < 12 || pkt[0]! >> 6 !== 2) return;
-    const pt = pkt[1]! & 0x7f;
-    if (pt >= 72 && pt <= 79 && looksLikeRtcp(pkt)) {
+    if (len < 12 || b0 >> 6 !== 2) return;
+    const pt = frame[start + 1]! & 0x7f;
+    if (pt >= 72 && pt <= 79 && looksLikeRtcp(frame.subarray(start, end))) {
       r.rtcp++;
       return;
     }
-    let headerLength = 12 + (pkt[0]! & 0x0f) * 4;
-    if (pkt[0]! & 0x10) {
-      if (pkt.length < headerLength + 4) return;
-      headerLength += 4 + ((pkt[headerLength + 2]! << 8) | pkt[headerLength + 3]!) * 4;
+    let headerLength = 12 + (b0 & 0x0f) * 4;
+    if (b0 & 0x10) {
+      if (len < headerLength + 4) return;
+      headerLength += 4 + ((frame[start + headerLength + 2]! << 8) | frame[start + headerLength + 3]!) * 4;
     }
-    if (headerLength > pkt.length) return;
+    if (headerLength > len) return;
     r.packets++;
-    const seq = (pkt[2]! << 8) | pkt[3]!;
-    const ssrc = ((pkt[8]! << 24) | (pkt[9]! << 16) | (pkt[10]! << 8) | pkt[11]!) >>> 0;
+    const seq = (frame[start + 2]! << 8) | frame[start + 3]!;
+    const ssrc = ((frame[start + 8]! << 24) | (frame[start + 9]! << 16) | (frame[start + 10]! << 8) | frame[start + 11]!) >>> 0;
     const roc = rocFor(st, ssrc, seq);
-    // Trusted flows: only one packet in SAMPLE_EVERY is checked.
+    if (ssrc !== st.lastSsrc) {
+      st.lastSsrc = ssrc;
+      if (!r.ssrcs.includes(ssrc)) r.ssrcs.push(ssrc);
+    }
+    // Trusted flows: only one packet in SAMPLE_EVERY is checked; the others are
+    // counted in bulk (this is the per-packet hot path).
     if (st.mode !== null && ++st.tick % SAMPLE_EVERY !== 0) {
-      if (st.mode === 'plain') {
-        r.plaintext++;
-        countMarker(r, st.marker!, null, ts);
-      } else {
-        r.srtp[st.key!.id] = (r.srtp[st.key!.id] ?? 0) + 1;
-        if (st.marker) countMarker(r, st.marker, st.key!.id, ts);
-      }
+      st.pending++;
+      st.pendingUs = ts;
       return;
     }
-    if (st.mode === null && !r.ssrcs.includes(ssrc)) r.ssrcs.push(ssrc);
+    flush(st);
+    const pkt = frame.subarray(start, end);
     const plainMarker = findMarker(pkt, headerLength);
     if (plainMarker) {
       r.plaintext++;
@@ -337,6 +366,7 @@ class MediaScanner {
 
   finish(): MediaFlowReport[] {
     for (const f of this.flows.values()) {
+      flush(f);
       for (const r of f.roc.values()) f.report.lost += Math.max(0, r.maxExt - r.base + 1 - r.received);
       if (!f.histogram) continue;
       const { bits, total } = entropyBits(f.histogram);

@@ -1,18 +1,20 @@
 #!/bin/sh
-# Entrypoint of the imslab transcoder image.
+# Entrypoint of every imslab image; IMSLAB_KIND (set by each Dockerfile) says
+# which element it runs.
 #
 #   docker-entrypoint.sh ARGV...   runs ARGV (the runner passes the command that
 #                                  packages/topology rendered for this element)
 #   docker-entrypoint.sh           runs the command in /etc/imslab/argv, one
 #                                  argument per line (docker compose)
 #   docker-entrypoint.sh health    readiness probe of the running element, for a
-#                                  compose healthcheck: SIP OPTIONS to its own UDP listener
+#                                  compose healthcheck: HTTP /health (our services), SIP
+#                                  OPTIONS (Kamailio) or an ng ping (rtpengine)
 #
 # Configuration is mounted at /etc/imslab (read-only), the PKI at
 # /etc/imslab/pki, and /var/lib/imslab is the element's run directory (key
 # logs, pid files), a host directory.
 set -eu
-KIND=transcoder
+KIND="${IMSLAB_KIND:?IMSLAB_KIND is not set: each imslab Dockerfile sets it}"
 
 # One UDP request, one answer matching a pattern within 2 s (perl-base is in
 # every Debian image, minbase included).

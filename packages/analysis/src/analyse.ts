@@ -72,6 +72,16 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
     tls[l.link] = await readSipInsideTls(l.file, input.tlsKeyLogs);
     if (tls[l.link]!.error) problems.push(`${l.link}: SIP inside TLS not readable: ${tls[l.link]!.error}`);
   }
+  // Tie media flows to the SDP that announced their destination.
+  const announced = new Map<string, string>();
+  for (const l of links) for (const e of l.signalling.sdpEndpoints) announced.set(e.endpoint, e.callId);
+  for (const r of Object.values(tls)) for (const m of r.messages) for (const e of m.mediaEndpoints) announced.set(e, m.callId);
+  for (const l of links) {
+    for (const f of l.media) {
+      const callId = announced.get(f.dst) ?? announced.get(f.src);
+      f.foundBy = callId !== undefined ? { how: 'sdp', callId } : { how: 'heuristic' };
+    }
+  }
   const name = (a: string) => input.owner(a)?.name ?? a;
   const keyExposure: KeyExposure[] = ring.keys.map((k) => ({
     key: k.id,

@@ -1,4 +1,4 @@
-import { decodeFrame, flowKeyString, looksLikeRtcp, looksLikeSip, looksLikeTls, readCapture, type CapturedPacket } from '@imslab/capture';
+import { decodeFrame, flowKeyString, looksLikeMsrp, looksLikeRtcp, looksLikeSip, looksLikeTls, readCapture, type CapturedPacket } from '@imslab/capture';
 import { fastUdp, ipv4String, type UdpView } from './fast-udp.ts';
 import { findMarker } from '@imslab/probe';
 import type { LoggedKey } from './keys.ts';
@@ -52,6 +52,12 @@ export interface MediaFlowReport {
   plaintextUnmarked: number;
   /** Shannon entropy (bits per octet) of the unknown packets' payloads; ciphertext is close to 8. */
   unknownEntropy: number | null;
+  /**
+   * How the flow was found: `sdp` when an SDP seen in the captures (plaintext
+   * SIP, or SIP read inside TLS) announced its destination, with that Call-ID;
+   * `heuristic` when only the RTP header shape identified it.
+   */
+  foundBy?: { how: 'sdp' | 'heuristic'; callId?: string };
   /** RTP packets missing from the sequence numbers, summed over the flow's SSRCs (RFC 3550 A.3). */
   lost: number;
   rtcp: number;
@@ -70,6 +76,13 @@ export interface SignallingReport {
   sdesOffers: Array<{ suite: string; keySalt: string }>;
   /** a=3ge2ae values readable in plaintext SIP on this link. */
   e2aeIndicators: string[];
+  /** MIKEY messages (a=key-mgmt:mikey) readable in plaintext SIP: tickets are opaque, but who sent them is visible. */
+  mikeyOffers: number;
+  /** Media endpoints announced in plaintext SDP (c= address, m= port), with the Call-ID that set them up. */
+  sdpEndpoints: Array<{ endpoint: string; callId: string; protocol: string }>;
+  /** MSRP messages readable in the clear (RFC 4975), and their flows. */
+  plaintextMsrp: number;
+  msrpFlows: string[];
   sipFlows: string[];
   tlsFlows: string[];
 }
@@ -195,12 +208,46 @@ function countMarker(r: MediaFlowReport, marker: string, keyId: string | null, t
   }
 }
 
+/**
+ * The media endpoints an SDP body announces (RFC 4566: c= at session or media
+ * level, m= port), so media flows can be tied to the SIP dialog that set them up.
+ */
+export function sdpEndpoints(sipText: string): Array<{ endpoint: string; callId: string; protocol: string }> {
+  const callId = /^(?:Call-ID|i)[ \t]*:[ \t]*(\S+)/im.exec(sipText)?.[1] ?? '';
+  const body = sipText.split(/\r?\n\r?\n/).slice(1).join('\n');
+  const out: Array<{ endpoint: string; callId: string; protocol: string }> = [];
+  let sessionAddr: string | null = null;
+  let media: { port: number; protocol: string; addr: string | null } | null = null;
+  const emit = () => {
+    const addr = media?.addr ?? sessionAddr;
+    if (media && addr && media.port > 0) out.push({ endpoint: `${addr}:${media.port}`, callId, protocol: media.protocol });
+  };
+  for (const line of body.split(/\r?\n/)) {
+    const c = /^c=IN IP4 ([0-9.]+)/.exec(line);
+    if (c) {
+      if (media) media.addr = c[1]!;
+      else sessionAddr = c[1]!;
+      continue;
+    }
+    const m = /^m=\w+ (\d+) (\S+)/.exec(line);
+    if (m) {
+      emit();
+      media = { port: Number(m[1]), protocol: m[2]!, addr: null };
+    }
+  }
+  emit();
+  return out;
+}
+
 const CRYPTO_INLINE = /a=crypto:\d+ ([A-Z0-9_]+) inline:([A-Za-z0-9+/=]+)/g;
 const E2AE = /a=3ge2ae:([a-z]+)/g;
 
 /** Reads one link's capture and classifies every flow on it. */
 export async function scanLink(link: string, file: string, keys: LoggedKey[]): Promise<LinkReport> {
-  const sig: SignallingReport = { plaintextSip: 0, tlsRecords: 0, exposedSdesKeys: [], sdesOffers: [], e2aeIndicators: [], sipFlows: [], tlsFlows: [] };
+  const sig: SignallingReport = {
+    plaintextSip: 0, tlsRecords: 0, exposedSdesKeys: [], sdesOffers: [], e2aeIndicators: [], mikeyOffers: 0, sdpEndpoints: [],
+    plaintextMsrp: 0, msrpFlows: [], sipFlows: [], tlsFlows: [],
+  };
   const report: LinkReport = { link, file, packets: 0, media: [], signalling: sig };
   const scanner = new MediaScanner(keys, sig);
   try {
@@ -278,6 +325,11 @@ class MediaScanner {
         sig.sdesOffers.push({ suite: m[1]!, keySalt: m[2]! });
       }
       for (const m of text.matchAll(E2AE)) if (!sig.e2aeIndicators.includes(m[1]!)) sig.e2aeIndicators.push(m[1]!);
+      sig.mikeyOffers += text.match(/a=key-mgmt:mikey /g)?.length ?? 0;
+      for (const e of sdpEndpoints(text)) if (!sig.sdpEndpoints.some((x) => x.endpoint === e.endpoint && x.callId === e.callId)) sig.sdpEndpoints.push(e);
+    } else if (looksLikeMsrp(payload)) {
+      sig.plaintextMsrp++;
+      if (!sig.msrpFlows.includes(flowName)) sig.msrpFlows.push(flowName);
     }
   }
 

@@ -16,6 +16,8 @@ export interface TlsSipMessage {
   mediaProtocols: string[];
   /** `a=` media attribute values, e.g. `crypto:1 AES_CM_128_HMAC_SHA1_80 inline:...`, `3ge2ae:requested`. */
   mediaAttributes: string[];
+  /** Media endpoints the SDP announces (`ip:port`), in m= line order. */
+  mediaEndpoints: string[];
 }
 
 export interface TlsSignallingReport {
@@ -37,16 +39,19 @@ export async function readSipInsideTls(capture: string, keyLogs: string[]): Prom
   try {
     const keylog = join(dir, 'keys.log');
     writeFileSync(keylog, keyLogs.map((f) => readFileSync(f, 'utf8')).join('\n'));
-    const fields = ['ip.src', 'ip.dst', 'sip.Method', 'sip.Status-Code', 'sip.Call-ID', 'sdp.media.proto', 'sdp.media_attr'];
+    const fields = ['ip.src', 'ip.dst', 'sip.Method', 'sip.Status-Code', 'sip.Call-ID', 'sdp.media.proto', 'sdp.media_attr', 'sdp.connection_info.address', 'sdp.media.port'];
     const { stdout } = await run('tshark', [
       '-r', capture, '-n', '-o', `tls.keylog_file:${keylog}`, '-d', 'tcp.port==5061,tls',
       '-Y', 'sip && tls', '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=\u001f',
       ...fields.flatMap((f) => ['-e', f]),
     ], { maxBuffer: 64 * 1024 * 1024 });
     const messages = stdout.split('\n').filter((l) => l.trim()).map((line): TlsSipMessage => {
-      const [src = '', dst = '', method = '', status = '', callId = '', protos = '', attrs = ''] = line.split('\t');
+      const [src = '', dst = '', method = '', status = '', callId = '', protos = '', attrs = '', addrs = '', ports = ''] = line.split('\t');
       const list = (s: string) => (s ? s.split('\u001f') : []);
-      return { src, dst, what: method || status, callId, mediaProtocols: list(protos), mediaAttributes: list(attrs) };
+      const a = list(addrs);
+      const mediaEndpoints = list(ports).map((p, i) => `${a[Math.min(i + (a.length > list(ports).length ? 1 : 0), a.length - 1)] ?? ''}:${p}`).filter((e) => !e.startsWith(':'));
+      // Two SIP messages in one TLS record come out joined by the aggregator: keep the first Call-ID.
+      return { src, dst, what: method || status, callId: callId.split('\u001f')[0]!, mediaProtocols: list(protos), mediaAttributes: list(attrs), mediaEndpoints };
     });
     return { messages };
   } catch (e) {

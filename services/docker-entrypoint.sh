@@ -36,7 +36,7 @@ udp_probe() { # host port message regex
 
 health() {
   case "$KIND" in
-    pcscf|scscf|transcoder)
+    kamailio)
       # SIP OPTIONS to the first UDP listener, with rport (Kamailio answers the source port).
       hp=$(sed -n 's/^listen=udp:\([0-9.]*\):\([0-9]*\).*/\1 \2/p' /etc/imslab/kamailio.cfg | head -n 1)
       [ -n "$hp" ] || exit 1
@@ -76,7 +76,7 @@ if [ "${1:-}" = health ]; then
 fi
 
 mkdir -p /var/lib/imslab
-case "$KIND" in pcscf|scscf|transcoder) mkdir -p /run/kamailio ;; esac
+[ "$KIND" = kamailio ] && mkdir -p /run/kamailio
 
 if [ "$#" -eq 0 ]; then
   if [ ! -f /etc/imslab/argv ]; then

@@ -30,8 +30,13 @@ export function imageTag(): string {
 }
 
 export function imageFor(kind: ElementKind): string {
-  return `imslab/${kind}:${imageTag()}`;
+  return `imslab/${IMAGE_OF[kind]}:${imageTag()}`;
 }
+
+/** The image each element kind runs: every Kamailio element shares one (services/kamailio/Dockerfile). */
+const IMAGE_OF: Record<ElementKind, string> = {
+  pcscf: 'kamailio', scscf: 'kamailio', transcoder: 'kamailio', 'ims-agw': 'ims-agw', ue: 'ue', kms: 'kms',
+};
 
 /**
  * One Docker network per link, with its own Linux bridge (name at most 15

@@ -15,7 +15,9 @@ import {
   completeTransferInit,
   decodeMessage,
   decodeMessageWithOffsets,
+  deriveForkedKeys,
   deriveSrtpFromTicketTgk,
+  idrPayload,
   deriveTicketMessageKeys,
   KmsTicketCodec,
   MikeyAuthError,
@@ -147,6 +149,79 @@ describe('resolution policies', () => {
     // Same message, but the Initiator insists on the designated device.
     const state = { ...f.trInit.state, once: new OneShot() };
     expect(caught(() => verifyTransferResp(f.trResp.bytes, state, { nowMs: T0, acceptResponder: () => false }))).toMatchObject({ reason: 'resolver-not-allowed' });
+  });
+});
+
+describe('key forking (RFC 6043 sec. 5.1.4, ticket flag I)', () => {
+  it("tickets that several devices may resolve fork keys; 'designated-device' tickets do not", () => {
+    const w = world();
+    expect(fullFlow(w, { policy: 'designated-device' }).request.ticket.flags.I).toBe(false);
+    for (const policy of ['any-device-of-user', 'retargeting'] as const) {
+      const f = fullFlow(world(), { policy });
+      expect(f.request.ticket.flags.I).toBe(true);
+      expect(f.request.ticket.flags.E).toBe(true);
+      expect(toHex(f.request.mpkr)).not.toBe(toHex(f.request.mpki));
+      expect(f.resolved.randRkms?.length).toBe(16);
+      expect(f.transfer.srtp).toEqual(f.trResp.srtp);
+    }
+  });
+
+  it("the KMS hands out MPKr' and TGK' = PRF(MPKr/TGK, IDRr, RANDRkms), never the ticket's MPKr and TGK", () => {
+    const w = world();
+    const f = fullFlow(w, { policy: 'any-device-of-user', resolver: w.bob2 });
+    const expected = deriveForkedKeys(f.request.mpkr, f.request.tgk, w.bob2.data, f.resolved.randRkms!, 'sha256');
+    expect(toHex(f.resolved.tgk)).toBe(toHex(expected.tgk));
+    expect(toHex(f.resolved.mpkr)).toBe(toHex(expected.mpkr));
+    expect(toHex(f.resolved.tgk)).not.toBe(toHex(f.request.tgk));
+    expect(toHex(f.resolved.mpki)).toBe(toHex(f.request.mpki));
+    // RANDRkms travels in RESOLVE_RESP and TRANSFER_RESP (RFC 6043 sec. 4.2.2, 4.3.2).
+    expect(decodeMessage(f.resResp.bytes).payloads.some((p) => p.kind === 'RANDR' && p.role === 3)).toBe(true);
+    expect(toHex(f.transfer.randRkms!)).toBe(toHex(f.resolved.randRkms!));
+  });
+
+  it('two devices resolving one ticket get different keys; neither can produce the other’s TRANSFER_RESP', () => {
+    const w = world();
+    const request = fullFlow(w, { policy: 'any-device-of-user' }).request;
+    const trInit = buildTransferInit({ request, sessions: [{ ssrc: 1 }, { ssrc: 2 }], nowMs: T0 });
+    const answer = (dev: typeof w.bob, randRkms?: Uint8Array) => {
+      const pending = parseTransferInit(trInit.bytes);
+      const resInit = buildResolveInit({ ticket: pending.ticket, responder: dev, kms: w.kms, psk: w.pskOf(dev), nowMs: T0 });
+      const vRes = verifyResolveInit(resInit.bytes, { kms: w.kms, lookupPsk: w.lookupPsk, replayCache: new ReplayCache(), codec: w.codec, nowMs: T0 });
+      const resolved = verifyResolveResp(buildResolveResp(vRes, { kms: w.kms, nowMs: T0, randRkms }).bytes, resInit.state, { nowMs: T0 });
+      const v = completeTransferInit(pending, resolved, { replayCache: new ReplayCache(), nowMs: T0 });
+      return { resolved, resp: buildTransferResp(v, { responder: dev, nowMs: T0 }) };
+    };
+    const one = answer(w.bob);
+    const two = answer(w.bob2);
+    expect(toHex(one.resolved.tgk)).not.toBe(toHex(two.resolved.tgk));
+    expect(toHex(one.resolved.mpkr)).not.toBe(toHex(two.resolved.mpkr));
+    // Same RANDRkms, different IDRr: still different keys (IDData enters the derivation).
+    const same = answer(w.bob2, one.resolved.randRkms);
+    expect(toHex(same.resolved.tgk)).not.toBe(toHex(one.resolved.tgk));
+    // The Initiator accepts either answer (one per fork) and agrees with it on the SRTP keys.
+    for (const x of [one, two]) {
+      const state = { ...trInit.state, once: new OneShot() };
+      expect(verifyTransferResp(x.resp.bytes, state, { nowMs: T0 }).srtp).toEqual(x.resp.srtp);
+    }
+    // bob-2 answering under bob's identity (with its own keys) fails the MAC at the Initiator.
+    const m = decodeMessage(two.resp.bytes);
+    const forged = m.payloads.map((p) => (p.kind === 'IDR' && p.role === 2 ? idrPayload(2, w.bob) : p));
+    const k = deriveTicketMessageKeys(two.resolved.mpkr, m.header.csbId, 'response', { randRi: trInit.state.randRi, randRr: (m.payloads.find((p) => p.kind === 'RANDR' && p.role === 2) as { rand: Uint8Array }).rand }, { encrAlg: 0, macAlg: 2, hash: 'sha256' });
+    // Control: re-signing the unchanged message this way is accepted, so the failure below is the identity's.
+    const control = signMessage({ header: m.header, payloads: m.payloads }, k.authKey, { identities: [w.alice.data, w.bob2.data], requestTimestamp: trInit.state.t });
+    expect(verifyTransferResp(control, { ...trInit.state, once: new OneShot() }, { nowMs: T0 }).responder).toEqual(w.bob2);
+    const bytes = signMessage({ header: m.header, payloads: forged }, k.authKey, { identities: [w.alice.data, w.bob.data], requestTimestamp: trInit.state.t });
+    expect(caught(() => verifyTransferResp(bytes, { ...trInit.state, once: new OneShot() }, { nowMs: T0 }))).toBeInstanceOf(MikeyAuthError);
+  });
+
+  it('TRANSFER_RESP without RANDRkms for a forking ticket is refused', () => {
+    const w = world();
+    const f = fullFlow(w, { policy: 'retargeting', resolver: w.carol });
+    const m = decodeMessage(f.trResp.bytes);
+    const stripped = m.payloads.filter((p) => !(p.kind === 'RANDR' && p.role === 3));
+    const k = deriveTicketMessageKeys(f.resolved.mpkr, m.header.csbId, 'response', { randRi: f.trInit.state.randRi, randRr: f.transfer.randRr }, { encrAlg: 0, macAlg: 2, hash: 'sha256' });
+    const bytes = signMessage({ header: m.header, payloads: stripped }, k.authKey, { identities: [w.alice.data, w.carol.data], requestTimestamp: f.trInit.state.t });
+    expect(caught(() => verifyTransferResp(bytes, { ...f.trInit.state, once: new OneShot() }, { nowMs: T0 }))).toMatchObject({ message: expect.stringContaining('RANDRkms') });
   });
 });
 

@@ -24,7 +24,7 @@ function accessLinks(report: CallReport): string[] {
 
 /** Compares what the packets (and, for reception, the UEs) showed with what the scenario expects. */
 /** One decision of the KMS, from its append-only audit log. */
-export interface KmsAuditEntry { op: string; result: 'allowed' | 'refused'; reason?: string; resolverDevice?: string; resolver?: string; initiator: string | null; claimed?: string }
+export interface KmsAuditEntry { op: string; result: 'allowed' | 'refused'; reason?: string; resolverDevice?: string; resolver?: string; initiator: string | null; claimed?: string; forked?: boolean; keyFingerprint?: string }
 
 export function checkCall(
   alias: string,
@@ -118,6 +118,7 @@ export function checkCall(
     if (got.join(',') !== [...exp.kmsResolved].sort().join(',')) out.mismatches.push(`KMS audit: resolved by ${got.join(', ') || 'nobody'}, expected ${exp.kmsResolved.join(', ') || 'nobody'}`);
     else out.evidence.push(`KMS audit: ticket resolved by ${got.join(', ') || 'nobody'} only`);
   }
+  if (exp.kmsKeysForked !== undefined) checkForkedKeys(exp.kmsKeysForked, resolves.filter((e) => e.result === 'allowed'), device, out);
   for (const d of exp.kmsRefused ?? []) {
     const refusal = resolves.find((e) => e.result === 'refused' && device(e) === d);
     if (!refusal) out.mismatches.push(`KMS audit: no refusal of ${d}`);
@@ -157,4 +158,21 @@ export function checkCall(
   }
   out.pass = out.mismatches.length === 0;
   return out;
+}
+
+/** Key forking from the KMS audit: each allowed resolve forked (or not), and no two devices got the same keys. */
+function checkForkedKeys(want: boolean, allowed: KmsAuditEntry[], device: (e: KmsAuditEntry) => string, out: CallOutcome): void {
+  const forked = allowed.filter((e) => e.forked === true);
+  if (want !== (allowed.length > 0 && forked.length === allowed.length)) {
+    out.mismatches.push(`KMS audit: ${forked.length} of ${allowed.length} resolves forked keys, expected ${want ? 'all' : 'none'}`);
+    return;
+  }
+  const prints = allowed.map((e) => `${device(e)} ${e.keyFingerprint ?? '?'}`);
+  if (!want) {
+    out.evidence.push(`KMS audit: keys not forked (${prints.join(', ')})`);
+    return;
+  }
+  const distinct = new Set(allowed.map((e) => e.keyFingerprint));
+  if (distinct.size !== allowed.length || distinct.has(undefined)) out.mismatches.push(`KMS audit: forked keys are not distinct per device (${prints.join(', ')})`);
+  else out.evidence.push(`KMS audit: keys forked per device (RFC 6043 5.1.4), fingerprints ${prints.join(', ')}`);
 }

@@ -37,6 +37,11 @@ export interface Expectation {
   failure?: string;
   /** Exactly these devices resolved the call's ticket at the KMS (from its audit log). */
   kmsResolved?: string[];
+  /**
+   * Every device that resolved got keys forked for it (RFC 6043 sec. 5.1.4),
+   * all different (key fingerprints in the KMS audit log); false: not forked.
+   */
+  kmsKeysForked?: boolean;
   /** These devices were refused by the KMS (from its audit log). */
   kmsRefused?: string[];
   /** Both ends show the peer identity as authenticated through the KMS (MIKEY-TICKET). */

@@ -3,7 +3,7 @@
  * Resolve: who asked, for whom, under which policy, and what the KMS
  * decided. The runner reads it (control API `GET /audit`, or the JSON-lines
  * file) to show which elements obtained a call's keys (DESIGN.md sec. 4,
- * key exposure). Identities and ticket ids only: never a key.
+ * key exposure). Identities, ticket ids and key fingerprints only: never a key.
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -37,6 +37,10 @@ export interface AuditEntry {
   policy?: ResolutionPolicy;
   /** Ticket id (the 16-octet ticket RAND) in hex; null when no verified ticket. */
   ticketId: string | null;
+  /** Allowed resolves: keys were forked for this device (RFC 6043 sec. 5.1.4, ticket flag I). */
+  forked?: boolean;
+  /** Allowed resolves: first 8 octets of SHA-256(MPKr || TGK) as released, to tell devices' keys apart (not a key). */
+  keyFingerprint?: string;
   /** Ticket validity end (ISO), for issue entries. */
   validTo?: string;
   /** Peer `ip:port`. */

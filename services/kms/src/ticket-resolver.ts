@@ -34,6 +34,7 @@ import {
   type TicketPayload,
   type VerifiedResolveInit,
 } from '@imslab/mikey';
+import { createHash } from 'node:crypto';
 import type { AuditDraft } from './audit-log.ts';
 import { KmsRefusal } from './errors.ts';
 import { chooseKmsIdentity, claimOf, deviceLookup, idrOf } from './peer-auth.ts';
@@ -86,12 +87,9 @@ export function resolveTicket(bytes: Uint8Array, ctx: TicketContext, draft: Audi
   if (!decision.allowed) throw new KmsRefusal(403, decision.code, decision.reason);
   draft.how = decision.how;
 
-  // RFC 6043 sec. 4.3.2: RESOLVE_RESP with MPKr and the TGK, under keys from the same PSK, direction 0x02.
-  // Every device that may resolve gets the ticket's TGK; its SRTP keys still differ per device because
-  // tickets carry flag G and the TEK derivation takes the device's own RANDRr (RFC 6043 sec. 5.1.3).
-  // Key forking proper (sec. 5.1.4: MPKr' and TGK' from IDRr and a RANDRkms sent in RESOLVE_RESP and
-  // relayed in TRANSFER_RESP) needs the Initiator side too, which @imslab/mikey's exchanges do not
-  // carry yet (deriveForkedKeys exists, RANDRkms is not sent or used); not done here for that reason.
+  // RFC 6043 sec. 4.3.2: RESOLVE_RESP under keys from the same PSK, direction 0x02. Tickets that more than
+  // one device may resolve fork keys (flag I, sec. 5.1.4): buildResolveResp sends this device MPKr' and TGK'
+  // forked for its IDRr with a fresh RANDRkms, so no device can derive another device's keys.
   const verified: VerifiedResolveInit = {
     message: m,
     responder: found.identity,
@@ -104,7 +102,18 @@ export function resolveTicket(bytes: Uint8Array, ctx: TicketContext, draft: Audi
     ticket,
     redirected: !identitiesEqual(found.identity, ticket.responder),
   };
-  return buildResolveResp(verified, { kms, nowMs: now }).bytes;
+  const resp = buildResolveResp(verified, { kms, nowMs: now });
+  if (resp.keys.randRkms) draft.forked = true;
+  draft.keyFingerprint = keyFingerprint(resp.keys.mpkr, resp.keys.tgk);
+  return resp.bytes;
+}
+
+/**
+ * First 8 octets of SHA-256(MPKr || TGK) as handed out: lets the audit show
+ * that forked devices got different keys without recording any key.
+ */
+function keyFingerprint(mpkr: Uint8Array, tgk: Uint8Array): string {
+  return createHash('sha256').update(mpkr).update(tgk).digest('hex').slice(0, 16);
 }
 
 /**

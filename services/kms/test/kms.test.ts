@@ -13,6 +13,7 @@ import {
   buildTransferInit,
   buildTransferResp,
   completeTransferInit,
+  deriveForkedKeys,
   naiIdentity,
   parseTransferInit,
   uriIdentity,
@@ -50,19 +51,28 @@ afterAll(async () => {
 });
 
 describe("'any-device-of-user' (forking, TR 33.828 4.1.1)", () => {
-  it('alice gets a ticket for bob; bob-1 and bob-2 resolve it to alice’s TGK; carol is refused', async () => {
+  it('alice gets a ticket for bob; bob-1 and bob-2 each resolve it to keys forked for them; carol is refused', async () => {
     const { alice, bob1, bob2, carol } = w.devices;
     const t = await getTicket(w, alice, BOB, 'any-device-of-user');
     expect(t.policy).toBe('any-device-of-user');
+    expect(t.ticket.flags.I).toBe(true);
+    const fingerprints: string[] = [];
     for (const dev of [bob1, bob2]) {
       const init = resolveInit(w, dev, t.ticket);
       const r = verifyResolveResp(await w.client.resolve(init.bytes), init.state);
-      expect(hex(r.tgk)).toBe(hex(t.tgk));
-      expect(hex(r.mpkr)).toBe(hex(t.mpkr));
+      // RFC 6043 sec. 5.1.4: TGK' and MPKr' from the ticket's keys, the device's IDRr and RANDRkms.
+      const forked = deriveForkedKeys(t.mpkr, t.tgk, dev.identity.data, r.randRkms!, 'sha256');
+      expect(hex(r.tgk)).toBe(hex(forked.tgk));
+      expect(hex(r.mpkr)).toBe(hex(forked.mpkr));
+      expect(hex(r.tgk)).not.toBe(hex(t.tgk));
+      expect(hex(r.mpki)).toBe(hex(t.mpki));
       const a = await lastAudit(w);
-      expect(a).toMatchObject({ op: 'resolve', result: 'allowed', initiator: 'sip:alice@ims.test', responder: 'sip:bob@ims.test', resolver: 'sip:bob@ims.test', resolverDevice: `${dev.name}@ims.test`, policy: 'any-device-of-user' });
+      expect(a).toMatchObject({ op: 'resolve', result: 'allowed', initiator: 'sip:alice@ims.test', responder: 'sip:bob@ims.test', resolver: 'sip:bob@ims.test', resolverDevice: `${dev.name}@ims.test`, policy: 'any-device-of-user', forked: true });
       expect(a.ticketId).toMatch(/^[0-9a-f]{32}$/);
+      expect(a.keyFingerprint).toMatch(/^[0-9a-f]{16}$/);
+      fingerprints.push(a.keyFingerprint!);
     }
+    expect(fingerprints[0]).not.toBe(fingerprints[1]);
     const e = await refusal(w.client.resolve(resolveInit(w, carol, t.ticket).bytes));
     expect(e.status).toBe(403);
     expect(e.code).toBe('not-a-device-of-user');
@@ -78,7 +88,7 @@ describe("'any-device-of-user' (forking, TR 33.828 4.1.1)", () => {
     expect([e.status, e.code]).toEqual([403, 'initiator-cannot-resolve']);
   });
 
-  it('full flow through TRANSFER_INIT/RESP: alice and bob-1 derive the same SRTP keys; bob-2’s differ (own RANDRr)', async () => {
+  it('full flow through TRANSFER_INIT/RESP: alice and bob-1 derive the same SRTP keys; bob-2’s differ (own forked keys)', async () => {
     const { alice, bob1, bob2 } = w.devices;
     const t = await getTicket(w, alice, BOB, 'any-device-of-user');
     const tr = buildTransferInit({ request: t, sessions: [{ ssrc: 0x11223344 }] });
@@ -105,7 +115,7 @@ describe("'retargeting' (forwarding, TR 33.828 4.1.1)", () => {
     const t = await getTicket(w, alice, BOB, 'retargeting');
     const init = resolveInit(w, carol, t.ticket);
     const r = verifyResolveResp(await w.client.resolve(init.bytes), init.state);
-    expect(hex(r.tgk)).toBe(hex(t.tgk));
+    expect(hex(r.tgk)).toBe(hex(deriveForkedKeys(t.mpkr, t.tgk, carol.identity.data, r.randRkms!, 'sha256').tgk));
     const a = await lastAudit(w);
     expect(a).toMatchObject({ result: 'allowed', resolver: 'sip:carol@ims.test', policy: 'retargeting' });
     expect(a.reason).toContain('sip:bob@ims.test -(noAnswer)-> sip:carol@ims.test');
@@ -122,6 +132,7 @@ describe("'designated-device'", () => {
   it('only bob-1 resolves a ticket designating bob-1@ims.test', async () => {
     const { alice, bob1, bob2, carol } = w.devices;
     const t = await getTicket(w, alice, naiIdentity('bob-1@ims.test'), 'designated-device');
+    expect(t.ticket.flags.I).toBe(false); // one device only: nothing to fork, it gets the ticket's TGK
     const init = resolveInit(w, bob1, t.ticket);
     expect(hex(verifyResolveResp(await w.client.resolve(init.bytes), init.state).tgk)).toBe(hex(t.tgk));
     for (const dev of [bob2, carol]) {

@@ -187,6 +187,12 @@ export interface RequestRespOptions {
   encrAlg?: number;
   /** Issue this policy instead of the requested one (flag K set). */
   policy?: ResolutionPolicy;
+  /**
+   * Key forking (RFC 6043 sec. 5.1.4, Ticket Policy flag I): each resolving
+   * Responder gets its own MPKr' and TGK'. Default: on for every policy that
+   * lets more than one device resolve ('any-device-of-user', 'retargeting').
+   */
+  keyForking?: boolean;
 }
 
 /** REQUEST_RESP and what was issued (the KMS may log or store it). */
@@ -208,7 +214,11 @@ export function buildRequestResp(req: VerifiedRequestInit, o: RequestRespOptions
   if (!(to > from)) throw new MikeyTicketError('policy-mismatch', 'requested validity is empty or already over');
   const policy = o.policy ?? req.policy;
   const changed = to !== wantTo || policy !== req.policy || (req.validFromMs !== undefined && from !== req.validFromMs);
+  const forking = o.keyForking ?? policy !== 'designated-device';
+  // With forking the Initiator needs MPKr apart from MPKi: the Responder gets MPKr' (derived from MPKr),
+  // yet must still check TRANSFER_INIT, which MPKi protects (RFC 6043 sec. 4.3.2 sends it MPKi too).
   const keys: TicketKeys = { mpki: random(o.mpkLength ?? 32), tgk: random(o.tgkLength ?? 32) };
+  if (forking) keys.mpkr = random(o.mpkLength ?? 32);
   const ticket = o.codec.seal({
     initiator: req.initiator,
     responder: req.responders[0]!,
@@ -218,16 +228,16 @@ export function buildRequestResp(req: VerifiedRequestInit, o: RequestRespOptions
     issuedAtMs: now,
     keys,
     kms: o.kms,
-    flags: { K: changed },
+    flags: forking ? { K: changed, I: true } : { K: changed },
     prf: req.tp.prf <= 1 ? req.tp.prf : req.prf,
   });
   const t = timestampPayload(now);
   const encrAlg = o.encrAlg ?? DEFAULT_ALGORITHMS.encrAlg;
   const k = deriveTicketMessageKeys(req.psk, req.csbId, 'response', { randRi: req.randRi }, keyAlgs(req.prf, encrAlg, req.macAlg));
-  const keyData: KeyData[] = [
-    { keyType: KeyDataType.MPK, key: keys.mpki, kv: { kvType: 0 } },
-    { keyType: KeyDataType.TGK, key: keys.tgk, kv: { kvType: 0 } },
-  ];
+  // KEMAC = E(encr_key, MPKi || [MPKr] || TGK), RFC 6043 sec. 4.1.2.
+  const keyData: KeyData[] = [{ keyType: KeyDataType.MPK, key: keys.mpki, kv: { kvType: 0 } }];
+  if (keys.mpkr) keyData.push({ keyType: KeyDataType.MPK, key: keys.mpkr, kv: { kvType: 0 } });
+  keyData.push({ keyType: KeyDataType.TGK, key: keys.tgk, kv: { kvType: 0 } });
   const message: MikeyMessage = {
     header: { version: 1, dataType: DataType.REQUEST_RESP, v: false, prf: req.prf, csbId: req.csbId, csIdMap: { type: 'empty', nCs: 0 } },
     payloads: [
@@ -277,6 +287,7 @@ export function verifyRequestResp(bytes: Uint8Array, state: RequestInitState, o:
   const tgk = keys.find((x) => x.keyType === KeyDataType.TGK || x.keyType === KeyDataType.TGK_SALT);
   if (mpks.length < 1 || !tgk) throw new MikeyProtocolError('key-data', 'REQUEST_RESP KEMAC must carry MPKi and a TGK');
   const ticket = need(m, 'TICKET');
+  if (ticket.flags.I && mpks.length < 2) throw new MikeyProtocolError('key-data', 'a key-forking ticket (flag I) needs MPKr in the REQUEST_RESP KEMAC, next to MPKi');
   const d = readTicketPolicyData(ticket.tpData);
   const out: RequestResult = { ticket, mpki: mpks[0]!.key, mpkr: (mpks[1] ?? mpks[0]!).key, tgk: tgk.key, initiator: state.initiator, kms: state.kms, responders: d.responders };
   if (tgk.salt) out.tgkSalt = tgk.salt;

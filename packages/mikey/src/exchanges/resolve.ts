@@ -17,7 +17,8 @@ import { DataType, IdRole, KeyDataType, MacAlg, RandRole } from '../codes.ts';
 import { MikeyAuthError, MikeyProtocolError, MikeyTicketError } from '../errors.ts';
 import { defaultUserOf, idrPayload, identitiesEqual, identityToString, type MikeyIdentity } from '../identity.ts';
 import { openKemac, sealKemac } from '../kemac-crypto.ts';
-import { deriveTicketMessageKeys } from '../key-derivation.ts';
+import { deriveForkedKeys, deriveTicketMessageKeys } from '../key-derivation.ts';
+import { prfHash } from '../prf.ts';
 import { signMessage, verifyMessageMac } from '../mac.ts';
 import type { MikeyMessage } from '../message.ts';
 import type { ReplayCache } from '../replay.ts';
@@ -30,6 +31,7 @@ import {
   checkIdentity,
   decodeExpecting,
   findIdr,
+  findRandr,
   idOf,
   keyAlgs,
   lastV,
@@ -152,17 +154,42 @@ export function verifyResolveInit(bytes: Uint8Array, o: ResolveVerifyOptions): V
   return { message: m, responder, psk: found.psk, csbId: m.header.csbId, prf: m.header.prf, macAlg: v.macAlg, randRr, t: need(m, 'T'), ticket, redirected };
 }
 
-/** KMS side: builds RESOLVE_RESP with MPKr and the TGK (RFC 6043 sec. 4.3.2). */
-export function buildResolveResp(req: VerifiedResolveInit, o: { kms: MikeyIdentity; nowMs?: number; encrAlg?: number }): BuiltMessage {
+/** Keys a RESOLVE_RESP hands to the Responder (the KMS may audit a fingerprint of them). */
+export interface ResolvedKeys {
+  mpkr: Uint8Array;
+  tgk: Uint8Array;
+  /** Set when the ticket forks keys (flag I): the RANDRkms the keys were forked with. */
+  randRkms?: Uint8Array;
+}
+
+/**
+ * KMS side: builds RESOLVE_RESP (RFC 6043 sec. 4.3.2). Without key forking
+ * the KEMAC carries MPKr (= MPKi) and the TGK. With key forking (ticket flag
+ * I, sec. 5.1.4) the KMS draws RANDRkms and sends MPKi || MPKr' || TGK',
+ * where MPKr' and TGK' are forked from MPKr and TGK for the resolving
+ * Responder's identity (IDData = IDRr) and RANDRkms; IDRr and RANDRkms go
+ * with them so the Responder can relay both in TRANSFER_RESP.
+ */
+export function buildResolveResp(req: VerifiedResolveInit, o: { kms: MikeyIdentity; nowMs?: number; encrAlg?: number; randRkms?: Uint8Array }): BuiltMessage & { keys: ResolvedKeys } {
   const now = o.nowMs ?? Date.now();
   const t = timestampPayload(now);
   const encrAlg = o.encrAlg ?? DEFAULT_ALGORITHMS.encrAlg;
   const k = deriveTicketMessageKeys(req.psk, req.csbId, 'response', { randRr: req.randRr }, keyAlgs(req.prf, encrAlg, req.macAlg));
   const tk = req.ticket.keys;
-  const keyData: KeyData[] = [
-    { keyType: KeyDataType.MPK, key: tk.mpkr ?? tk.mpki, kv: { kvType: 0 } },
-    tk.tgkSalt ? { keyType: KeyDataType.TGK_SALT, key: tk.tgk, salt: tk.tgkSalt, kv: { kvType: 0 } } : { keyType: KeyDataType.TGK, key: tk.tgk, kv: { kvType: 0 } },
-  ];
+  const mpk = (key: Uint8Array): KeyData => ({ keyType: KeyDataType.MPK, key, kv: { kvType: 0 } });
+  const tgkData = (key: Uint8Array): KeyData => (tk.tgkSalt ? { keyType: KeyDataType.TGK_SALT, key, salt: tk.tgkSalt, kv: { kvType: 0 } } : { keyType: KeyDataType.TGK, key, kv: { kvType: 0 } });
+  let keys: ResolvedKeys;
+  let keyData: KeyData[];
+  if (req.ticket.flags.I) {
+    if (!tk.mpkr) throw new MikeyTicketError('malformed', 'a key-forking ticket (flag I) must carry MPKr');
+    const randRkms = o.randRkms ?? random(16);
+    const forked = deriveForkedKeys(tk.mpkr, tk.tgk, req.responder.data, randRkms, prfHash(req.ticket.prf));
+    keys = { ...forked, randRkms };
+    keyData = [mpk(tk.mpki), mpk(forked.mpkr), tgkData(forked.tgk)];
+  } else {
+    keys = { mpkr: tk.mpkr ?? tk.mpki, tgk: tk.tgk };
+    keyData = [mpk(keys.mpkr), tgkData(tk.tgk)];
+  }
   const message: MikeyMessage = {
     header: { version: 1, dataType: DataType.RESOLVE_RESP, v: false, prf: req.prf, csbId: req.csbId, csIdMap: { type: 'empty', nCs: 0 } },
     payloads: [
@@ -170,21 +197,28 @@ export function buildResolveResp(req: VerifiedResolveInit, o: { kms: MikeyIdenti
       idrPayload(IdRole.KMS, o.kms),
       sealKemac(keyData, k, { encrAlg, macAlg: MacAlg.NULL, csbId: req.csbId, t: t.value }),
       idrPayload(IdRole.RESPONDER, req.responder),
-      { kind: 'V', macAlg: req.macAlg, mac: new Uint8Array(0) },
     ],
   };
+  if (keys.randRkms) message.payloads.push({ kind: 'RANDR', role: RandRole.KMS, rand: keys.randRkms });
+  message.payloads.push({ kind: 'V', macAlg: req.macAlg, mac: new Uint8Array(0) });
   const bytes = signMessage(message, k.authKey, { identities: [req.responder.data, o.kms.data], requestTimestamp: req.t });
-  return { bytes, message };
+  return { bytes, message, keys };
 }
 
 /** What the Responder obtains from RESOLVE_RESP. */
 export interface ResolveResult {
   ticket: TicketPayload;
+  /** MPKi, which protects TRANSFER_INIT (equal to mpkr without key forking). */
+  mpki: Uint8Array;
+  /** MPKr, or MPKr' forked for this Responder (protects TRANSFER_RESP). */
   mpkr: Uint8Array;
+  /** TGK, or TGK' forked for this Responder. */
   tgk: Uint8Array;
   tgkSalt?: Uint8Array;
   responder: MikeyIdentity;
   kms: MikeyIdentity;
+  /** RANDRkms the keys were forked with (key forking only); goes into TRANSFER_RESP. */
+  randRkms?: Uint8Array;
 }
 
 /** Responder side: verifies RESOLVE_RESP against its request state and opens the KEMAC. */
@@ -200,10 +234,14 @@ export function verifyResolveResp(bytes: Uint8Array, state: ResolveInitState, o:
   checkIdentity(idOf(findIdr(m, IdRole.KMS)), state.kms, 'IDRkms');
   checkIdentity(idOf(findIdr(m, IdRole.RESPONDER)), state.responder, 'IDRr');
   const keys = openKemac(kemac, k, { csbId: state.csbId, t: need(m, 'T').value });
-  const mpk = keys.find((x) => x.keyType === KeyDataType.MPK);
+  const mpks = keys.filter((x) => x.keyType === KeyDataType.MPK);
   const tgk = keys.find((x) => x.keyType === KeyDataType.TGK || x.keyType === KeyDataType.TGK_SALT);
-  if (!mpk || !tgk) throw new MikeyProtocolError('key-data', 'RESOLVE_RESP KEMAC must carry MPKr and a TGK');
-  const out: ResolveResult = { ticket: state.ticket, mpkr: mpk.key, tgk: tgk.key, responder: state.responder, kms: state.kms };
+  if (mpks.length < 1 || !tgk) throw new MikeyProtocolError('key-data', 'RESOLVE_RESP KEMAC must carry MPKr and a TGK');
+  const randRkms = findRandr(m, RandRole.KMS)?.rand;
+  // Key forking (ticket flag I, RFC 6043 sec. 5.1.4): MPKi, MPKr' and TGK', plus RANDRkms to relay to the Initiator.
+  if (state.ticket.flags.I && (mpks.length < 2 || !randRkms)) throw new MikeyProtocolError('key-data', 'RESOLVE_RESP for a key-forking ticket (flag I) must carry MPKi, MPKr\' and RANDRkms');
+  const out: ResolveResult = { ticket: state.ticket, mpki: mpks[0]!.key, mpkr: (mpks[1] ?? mpks[0]!).key, tgk: tgk.key, responder: state.responder, kms: state.kms };
+  if (randRkms) out.randRkms = randRkms;
   if (tgk.salt) out.tgkSalt = tgk.salt;
   return out;
 }

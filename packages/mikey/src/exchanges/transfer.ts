@@ -8,7 +8,10 @@
  * HDR: GENERIC-ID map (RFC 6043 sec. 6.1.1) with one entry per SRTP crypto
  * session; V flag of TRANSFER_INIT = Ticket Policy flag F. Keys: RFC 6043
  * sec. 5.1.2 from MPKi (TRANSFER_INIT, direction 0x01, RANDRi) and MPKr
- * (TRANSFER_RESP, 0x02, RANDRi and RANDRr); without key forking MPKr = MPKi.
+ * (TRANSFER_RESP, 0x02, RANDRi and RANDRr); without key forking MPKr = MPKi,
+ * with it (ticket flag I, RFC 6043 sec. 5.1.4) the Responder holds MPKr' and
+ * TGK' forked for it and the Initiator forks its MPKr and TGK the same way
+ * from the IDRr and RANDRkms of TRANSFER_RESP.
  * MAC input: message || IDRi data || IDRr data [|| T of TRANSFER_INIT], the
  * identities being those of the ticket's Ticket Policy (which the KMS
  * vouches for when it resolves the ticket) — except that TRANSFER_RESP binds
@@ -23,7 +26,8 @@ import { MikeyProtocolError, MikeyTicketError } from '../errors.ts';
 import type { GenericIdEntry, MikeyHeader } from '../header.ts';
 import { encodeSrtpSessionData } from '../header.ts';
 import { defaultUserOf, idrPayload, identitiesEqual, identityToString, type MikeyIdentity } from '../identity.ts';
-import { deriveTicketMessageKeys } from '../key-derivation.ts';
+import { deriveForkedKeys, deriveTicketMessageKeys } from '../key-derivation.ts';
+import { prfHash } from '../prf.ts';
 import { signMessage, verifyMessageMac } from '../mac.ts';
 import type { MikeyMessage } from '../message.ts';
 import type { ReplayCache } from '../replay.ts';
@@ -185,6 +189,8 @@ export interface VerifiedTransferInit {
   t: TPayload;
   mpkr: Uint8Array;
   tgk: Uint8Array;
+  /** Key forking: RANDRkms, and the identity (IDRr) the KMS forked the keys for. */
+  fork?: { randRkms: Uint8Array; responder: MikeyIdentity };
 }
 
 /**
@@ -196,7 +202,8 @@ export function completeTransferInit(p: PendingTransferInit, resolved: ResolveRe
   // The parties come from the ticket the KMS resolved (and so vouched for).
   const parties = ticketParties(resolved.ticket);
   const randRi = need(m, 'RANDR').rand;
-  const k = deriveTicketMessageKeys(resolved.mpkr, m.header.csbId, 'initial', { randRi }, keyAlgs(m.header.prf, 0, lastV(m).macAlg));
+  // MPKi protects TRANSFER_INIT; without key forking the KMS sends it as MPKr (they are equal).
+  const k = deriveTicketMessageKeys(resolved.mpki, m.header.csbId, 'initial', { randRi }, keyAlgs(m.header.prf, 0, lastV(m).macAlg));
   verifyMessageMac(p.bytes, m, k.authKey, { identities: [parties.initiator.data, parties.responder.data] });
   // Authentic from here on.
   if (!sameTicket(p.ticket, resolved.ticket)) throw new MikeyProtocolError('key-data', 'the keys were resolved for a different ticket');
@@ -205,7 +212,12 @@ export function completeTransferInit(p: PendingTransferInit, resolved: ResolveRe
   checkIdentity(idOf(findIdr(m, IdRole.INITIATOR)), parties.initiator, 'IDRi');
   checkIdentity(idOf(findIdr(m, IdRole.RESPONDER)), parties.responder, 'IDRr');
   const sps = m.payloads.filter((x): x is SpPayload => x.kind === 'SP');
-  return { message: m, header: m.header, sps, ticket: p.ticket, initiator: parties.initiator, intendedResponder: parties.responder, randRi, t: need(m, 'T'), mpkr: resolved.mpkr, tgk: resolved.tgk };
+  const out: VerifiedTransferInit = { message: m, header: m.header, sps, ticket: p.ticket, initiator: parties.initiator, intendedResponder: parties.responder, randRi, t: need(m, 'T'), mpkr: resolved.mpkr, tgk: resolved.tgk };
+  if (p.ticket.flags.I) {
+    if (!resolved.randRkms) throw new MikeyProtocolError('key-data', 'the ticket forks keys (flag I) but the resolve gave no RANDRkms');
+    out.fork = { randRkms: resolved.randRkms, responder: resolved.responder };
+  }
+  return out;
 }
 
 /** Builds TRANSFER_RESP (RFC 6043 sec. 4.2.2) and derives the SRTP keys of every crypto session. */
@@ -219,7 +231,15 @@ export function buildTransferResp(v: VerifiedTransferInit, o: { responder: Mikey
     payloads: [t],
   };
   if (randRr) message.payloads.push({ kind: 'RANDR', role: RandRole.RESPONDER, rand: randRr });
-  message.payloads.push(idrPayload(IdRole.RESPONDER, o.responder), { kind: 'V', macAlg, mac: new Uint8Array(0) });
+  message.payloads.push(idrPayload(IdRole.RESPONDER, o.responder));
+  if (v.fork) {
+    // The Initiator forks MPKr and TGK with the IDRr and RANDRkms it reads here (RFC 6043 sec. 5.1.4).
+    if (!identitiesEqual(v.fork.responder, o.responder)) {
+      throw new MikeyProtocolError('key-data', `keys were forked for ${identityToString(v.fork.responder)}, but TRANSFER_RESP would name ${identityToString(o.responder)}`);
+    }
+    message.payloads.push({ kind: 'RANDR', role: RandRole.KMS, rand: v.fork.randRkms });
+  }
+  message.payloads.push({ kind: 'V', macAlg, mac: new Uint8Array(0) });
   const k = deriveTicketMessageKeys(v.mpkr, v.header.csbId, 'response', { randRi: v.randRi, randRr }, keyAlgs(v.header.prf, 0, macAlg));
   const bytes = signMessage(message, k.authKey, { identities: [v.initiator.data, o.responder.data], requestTimestamp: v.t });
   return { bytes, message, srtp: srtpKeysFor(v.header, v.sps, v.ticket, v.tgk, v.randRi, randRr) };
@@ -231,6 +251,8 @@ export interface TransferResult {
   responder: MikeyIdentity;
   redirected: boolean;
   randRr?: Uint8Array;
+  /** Key forking: the RANDRkms the Responder's keys were forked with. */
+  randRkms?: Uint8Array;
   srtp: CryptoSessionKeys[];
 }
 
@@ -244,7 +266,16 @@ export function verifyTransferResp(bytes: Uint8Array, state: TransferInitState, 
   const { message: m } = decodeExpecting(bytes, DataType.TRANSFER_RESP);
   const responder = idOf(findIdr(m, IdRole.RESPONDER)) ?? state.intendedResponder;
   const randRr = findRandr(m, RandRole.RESPONDER)?.rand;
-  const k = deriveTicketMessageKeys(state.mpkr, state.header.csbId, 'response', { randRi: state.randRi, randRr }, keyAlgs(state.header.prf, 0, lastV(m).macAlg));
+  // Key forking (flag I): MPKr' and TGK' for the answering Responder and the KMS's RANDRkms.
+  // A wrong IDRr or RANDRkms yields other keys, so the MAC below fails.
+  let { mpkr, tgk } = state;
+  let forkedWith: Uint8Array | undefined;
+  if (state.ticket.flags.I) {
+    forkedWith = findRandr(m, RandRole.KMS)?.rand;
+    if (!forkedWith) throw new MikeyProtocolError('missing-payload', 'the ticket forks keys (flag I) but TRANSFER_RESP carries no RANDRkms');
+    ({ mpkr, tgk } = deriveForkedKeys(state.mpkr, state.tgk, responder.data, forkedWith, prfHash(state.ticket.prf)));
+  }
+  const k = deriveTicketMessageKeys(mpkr, state.header.csbId, 'response', { randRi: state.randRi, randRr }, keyAlgs(state.header.prf, 0, lastV(m).macAlg));
   verifyMessageMac(bytes, m, k.authKey, { identities: [state.initiator.data, responder.data], requestTimestamp: state.t });
   // Authentic from here on.
   if (m.header.csbId !== state.header.csbId) throw new MikeyProtocolError('csb-mismatch', `CSB ID ${m.header.csbId} does not answer TRANSFER_INIT ${state.header.csbId}`);
@@ -259,8 +290,9 @@ export function verifyTransferResp(bytes: Uint8Array, state: TransferInitState, 
     const ok = o.acceptResponder ? o.acceptResponder(responder) : policy === 'retargeting' || (policy === 'any-device-of-user' && userOf(responder) === userOf(state.intendedResponder));
     if (!ok) throw new MikeyTicketError('resolver-not-allowed', `${identityToString(responder)} answered a '${policy}' ticket for ${identityToString(state.intendedResponder)}`);
   }
-  const srtp = srtpKeysFor(state.header, state.sps, state.ticket, state.tgk, state.randRi, randRr);
+  const srtp = srtpKeysFor(state.header, state.sps, state.ticket, tgk, state.randRi, randRr);
   const out: TransferResult = { responder, redirected, srtp };
   if (randRr) out.randRr = randRr;
+  if (forkedWith) out.randRkms = forkedWith;
   return out;
 }

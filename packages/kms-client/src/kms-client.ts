@@ -101,8 +101,9 @@ export class KmsClient {
   }
 
   /** POST /mikey/resolve (RFC 6043 sec. 4.3): sends RESOLVE_INIT, resolves with RESOLVE_RESP; rejects with {@link KmsError}. */
-  resolve(resolveInit: Uint8Array): Promise<Uint8Array> {
-    return this.post('/mikey/resolve', resolveInit);
+  resolve(resolveInit: Uint8Array, o: { deferred?: boolean } = {}): Promise<Uint8Array> {
+    // Deferred delivery (a stored message): the KMS allows only the intended user's devices and does not fork keys.
+    return this.post(o.deferred ? '/mikey/resolve-deferred' : '/mikey/resolve', resolveInit);
   }
 
   /** Closes the kept-alive connections and the key log; later calls reject with code `closed`. */

@@ -15,6 +15,8 @@ import {
   completeTransferInit,
   decodeMessage,
   decodeMessageWithOffsets,
+  deferredReceiveKeys,
+  deferredTransferKeys,
   deriveForkedKeys,
   deriveSrtpFromTicketTgk,
   idrPayload,
@@ -222,6 +224,34 @@ describe('key forking (RFC 6043 sec. 5.1.4, ticket flag I)', () => {
     const k = deriveTicketMessageKeys(f.resolved.mpkr, m.header.csbId, 'response', { randRi: f.trInit.state.randRi, randRr: f.transfer.randRr }, { encrAlg: 0, macAlg: 2, hash: 'sha256' });
     const bytes = signMessage({ header: m.header, payloads: stripped }, k.authKey, { identities: [w.alice.data, w.carol.data], requestTimestamp: f.trInit.state.t });
     expect(caught(() => verifyTransferResp(bytes, { ...f.trInit.state, once: new OneShot() }, { nowMs: T0 }))).toMatchObject({ message: expect.stringContaining('RANDRkms') });
+  });
+});
+
+describe('deferred delivery (TR 33.828 4.1.2: a stored TRANSFER_INIT, resolved later)', () => {
+  it('the Initiator keys from TGK and RANDRi alone; the intended Responder derives the same keys from the stored message', () => {
+    const w = world();
+    const request = fullFlow(w, { policy: 'any-device-of-user' }).request;
+    const trInit = buildTransferInit({ request, sessions: [{ ssrc: 7 }, { ssrc: 0 }], nowMs: T0 });
+    const sent = deferredTransferKeys(trInit.state);
+    // Later: bob-2 retrieves the stored TRANSFER_INIT and resolves it for deferred delivery (no forking).
+    const pending = parseTransferInit(trInit.bytes);
+    const resInit = buildResolveInit({ ticket: pending.ticket, responder: w.bob2, kms: w.kms, psk: w.pskOf(w.bob2), nowMs: T0 + 60_000 });
+    const vRes = verifyResolveInit(resInit.bytes, { kms: w.kms, lookupPsk: w.lookupPsk, replayCache: new ReplayCache(), codec: w.codec, nowMs: T0 + 60_000 });
+    const resp = buildResolveResp(vRes, { kms: w.kms, nowMs: T0 + 60_000, deferred: true });
+    expect(resp.keys.randRkms).toBeUndefined();
+    const resolved = verifyResolveResp(resp.bytes, resInit.state, { nowMs: T0 + 60_000, deferred: true });
+    const v = completeTransferInit(pending, resolved, { replayCache: new ReplayCache(), nowMs: T0 + 60_000, windowMs: 3_600_000 });
+    expect(v.initiator).toEqual(w.alice);
+    expect(deferredReceiveKeys(v)).toEqual(sent);
+    // Once keyed for deferred delivery, a late TRANSFER_RESP is not accepted.
+    expect(() => verifyTransferResp(new Uint8Array(8), trInit.state, { nowMs: T0 })).toThrow();
+  });
+
+  it('keys forked for a live answer do not open a stored message', () => {
+    const w = world();
+    const f = fullFlow(w, { policy: 'any-device-of-user' });
+    expect(() => deferredReceiveKeys(f.vTr)).toThrow(/deferred delivery/);
+    expect(deferredTransferKeys({ ...f.trInit.state, once: new OneShot() })).not.toEqual(f.transfer.srtp);
   });
 });
 

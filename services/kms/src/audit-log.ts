@@ -37,6 +37,8 @@ export interface AuditEntry {
   policy?: ResolutionPolicy;
   /** Ticket id (the 16-octet ticket RAND) in hex; null when no verified ticket. */
   ticketId: string | null;
+  /** Resolve of a stored message (deferred delivery, TR 33.828 4.1.2). */
+  deferred?: boolean;
   /** Allowed resolves: keys were forked for this device (RFC 6043 sec. 5.1.4, ticket flag I). */
   forked?: boolean;
   /** Allowed resolves: first 8 octets of SHA-256(MPKr || TGK) as released, to tell devices' keys apart (not a key). */

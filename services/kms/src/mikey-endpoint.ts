@@ -31,7 +31,7 @@ export const MIKEY_CONTENT_TYPE = 'application/mikey';
  */
 export const MAX_MIKEY_BODY = 16 * 1024;
 
-const ROUTES: Readonly<Record<string, AuditOp>> = { '/mikey/request': 'issue', '/mikey/resolve': 'resolve' };
+const ROUTES: Readonly<Record<string, AuditOp>> = { '/mikey/request': 'issue', '/mikey/resolve': 'resolve', '/mikey/resolve-deferred': 'resolve' };
 
 /** What the endpoint needs. */
 export interface MikeyEndpointDeps {
@@ -94,7 +94,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: MikeyEndp
   const op = ROUTES[path];
   if (!op) {
     deps.log.info(`refused ${req.method} ${path} from ${client}: 404`);
-    return send(res, 404, { error: `no such endpoint ${path}; use POST /mikey/request or POST /mikey/resolve`, code: 'not-found' }, { connection: 'close' });
+    return send(res, 404, { error: `no such endpoint ${path}; use POST /mikey/request, /mikey/resolve or /mikey/resolve-deferred`, code: 'not-found' }, { connection: 'close' });
   }
   deps.counters.requests++;
   const draft: AuditDraft = { op, client };
@@ -108,7 +108,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: MikeyEndp
     const body = await readBody(req, MAX_MIKEY_BODY);
     if (body.length === 0) throw new KmsRefusal(400, 'empty-body', `the body must be a MIKEY ${op === 'issue' ? 'REQUEST_INIT_PSK' : 'RESOLVE_INIT_PSK'} message`);
     const bytes = new Uint8Array(body.buffer, body.byteOffset, body.length);
-    const answer = op === 'issue' ? issueTicket(bytes, deps.ctx, draft) : resolveTicket(bytes, deps.ctx, draft);
+    // resolve-deferred: the ticket came with a stored message (voicemail); its initiator is gone (TR 33.828 4.1.2).
+    const answer = op === 'issue' ? issueTicket(bytes, deps.ctx, draft) : resolveTicket(bytes, deps.ctx, draft, path === '/mikey/resolve-deferred');
     const entry = auditEntry(draft, 'allowed', new Date(t0));
     try {
       deps.audit.append(entry);

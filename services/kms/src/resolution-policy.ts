@@ -60,3 +60,18 @@ export function decideResolution(dir: SubscriberDirectory, t: TicketParties, res
       return refuse('unknown-policy', `unknown resolution policy ${String(t.policy)}`);
   }
 }
+
+/**
+ * Deferred delivery (TR 33.828 4.1.2): a message stored by a voicemail is
+ * opened later by its intended receiver. Only the intended user's own
+ * devices may resolve it ('designated-device': that device only), whatever
+ * forwarding the live call allowed: the store itself, or anyone who can
+ * read the mailbox, never obtains the key. The keys are the ticket's own
+ * (not forked: the initiator never learns a RANDRkms).
+ */
+export function decideDeferredResolution(dir: SubscriberDirectory, t: TicketParties, resolver: DeviceEntry): ResolutionDecision {
+  const narrowed: TicketParties = { ...t, policy: t.policy === 'designated-device' ? 'designated-device' : 'any-device-of-user' };
+  const d = decideResolution(dir, narrowed, resolver);
+  if (!d.allowed) return { ...d, reason: `deferred delivery: ${d.reason}` };
+  return { allowed: true, how: `deferred delivery to ${identityToString(t.responder)} (${d.how})` };
+}

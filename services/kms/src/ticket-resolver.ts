@@ -38,7 +38,7 @@ import { createHash } from 'node:crypto';
 import type { AuditDraft } from './audit-log.ts';
 import { KmsRefusal } from './errors.ts';
 import { chooseKmsIdentity, claimOf, deviceLookup, idrOf } from './peer-auth.ts';
-import { decideResolution } from './resolution-policy.ts';
+import { decideDeferredResolution, decideResolution } from './resolution-policy.ts';
 import type { DeviceEntry } from './subscriber-directory.ts';
 import type { TicketContext } from './ticket-issuer.ts';
 
@@ -52,7 +52,7 @@ function need<K extends Payload['kind']>(m: MikeyMessage, kind: K): Extract<Payl
  * Handles one RESOLVE_INIT_PSK; returns RESOLVE_RESP. Fills `draft`;
  * throws {@link KmsRefusal} or a mikey error on refusal.
  */
-export function resolveTicket(bytes: Uint8Array, ctx: TicketContext, draft: AuditDraft): Uint8Array {
+export function resolveTicket(bytes: Uint8Array, ctx: TicketContext, draft: AuditDraft, deferred = false): Uint8Array {
   const { message: m, offsets } = decodeMessageWithOffsets(bytes);
   if (m.header.dataType !== DataType.RESOLVE_INIT_PSK) {
     throw new MikeyProtocolError('unexpected-data-type', `expected ${dataTypeName(DataType.RESOLVE_INIT_PSK)}, got ${dataTypeName(m.header.dataType)}`, 11);
@@ -83,7 +83,8 @@ export function resolveTicket(bytes: Uint8Array, ctx: TicketContext, draft: Audi
 
   const ticketPayload = need(m, 'TICKET');
   const ticket = openForAudit(ctx, ticketPayload, now, draft);
-  const decision = decideResolution(ctx.dir, ticket, dev);
+  if (deferred) draft.deferred = true;
+  const decision = deferred ? decideDeferredResolution(ctx.dir, ticket, dev) : decideResolution(ctx.dir, ticket, dev);
   if (!decision.allowed) throw new KmsRefusal(403, decision.code, decision.reason);
   draft.how = decision.how;
 
@@ -102,7 +103,7 @@ export function resolveTicket(bytes: Uint8Array, ctx: TicketContext, draft: Audi
     ticket,
     redirected: !identitiesEqual(found.identity, ticket.responder),
   };
-  const resp = buildResolveResp(verified, { kms, nowMs: now });
+  const resp = buildResolveResp(verified, { kms, nowMs: now, deferred });
   if (resp.keys.randRkms) draft.forked = true;
   draft.keyFingerprint = keyFingerprint(resp.keys.mpkr, resp.keys.tgk);
   return resp.bytes;

@@ -128,6 +128,26 @@ describe("'retargeting' (forwarding, TR 33.828 4.1.1)", () => {
   });
 });
 
+describe('deferred delivery (TR 33.828 4.1.2: /mikey/resolve-deferred)', () => {
+  it('the intended user’s device gets the ticket’s own keys (not forked); a forwarding target and the initiator do not', async () => {
+    const { alice, bob2, carol } = w.devices;
+    const t = await getTicket(w, alice, BOB, 'retargeting');
+    const init = resolveInit(w, bob2, t.ticket);
+    const r = verifyResolveResp(await w.client.resolve(init.bytes, { deferred: true }), init.state, { deferred: true });
+    expect(hex(r.tgk)).toBe(hex(t.tgk));
+    expect(hex(r.mpki)).toBe(hex(t.mpki));
+    expect(r.randRkms).toBeUndefined();
+    expect(await lastAudit(w)).toMatchObject({ op: 'resolve', result: 'allowed', deferred: true, resolverDevice: 'bob-2@ims.test' });
+    // carol could resolve the live call (bob forwards to her) but not a message stored for bob.
+    const e = await refusal(w.client.resolve(resolveInit(w, carol, t.ticket).bytes, { deferred: true }));
+    expect([e.status, e.code]).toEqual([403, 'not-a-device-of-user']);
+    expect(e.reason).toContain('deferred delivery');
+    expect(await lastAudit(w)).toMatchObject({ result: 'refused', deferred: true, resolver: 'sip:carol@ims.test' });
+    const a = await refusal(w.client.resolve(resolveInit(w, alice, t.ticket).bytes, { deferred: true }));
+    expect(a.code).toBe('initiator-cannot-resolve');
+  });
+});
+
 describe("'designated-device'", () => {
   it('only bob-1 resolves a ticket designating bob-1@ims.test', async () => {
     const { alice, bob1, bob2, carol } = w.devices;

@@ -40,7 +40,7 @@ export function kmsFailureText(kind: KmsFailureKind, reason: string): string {
 /** The KMS's HTTP side as the agent uses it (KmsClient, or a stand-in in tests). */
 export interface KmsTransport {
   request(requestInit: Uint8Array): Promise<Uint8Array>;
-  resolve(resolveInit: Uint8Array): Promise<Uint8Array>;
+  resolve(resolveInit: Uint8Array, o?: { deferred?: boolean }): Promise<Uint8Array>;
   close(): void;
 }
 
@@ -120,11 +120,11 @@ export class KmsAgent {
    * in TRANSFER_INIT. The KMS applies the ticket's resolution policy to this
    * device; a refusal is KmsFailure('refused') with the KMS's reason.
    */
-  async resolveTicket(ticket: TicketPayload): Promise<ResolveResult> {
+  async resolveTicket(ticket: TicketPayload, o: { deferred?: boolean } = {}): Promise<ResolveResult> {
     this.checkProvisioned();
     const init = guard(() => buildResolveInit({ ticket, responder: this.user, kms: this.kmsId, psk: this.psk, pskId: this.device }), 'cannot build RESOLVE_INIT', 'not-configured');
-    const resp = await this.exchange(() => this.client().resolve(init.bytes));
-    return guard(() => verifyResolveResp(resp, init.state), 'RESOLVE_RESP');
+    const resp = await this.exchange(() => this.client().resolve(init.bytes, o));
+    return guard(() => verifyResolveResp(resp, init.state, o), 'RESOLVE_RESP');
   }
 
   private async exchange(send: () => Promise<Uint8Array>): Promise<Uint8Array> {

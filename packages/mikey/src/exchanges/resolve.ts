@@ -170,7 +170,7 @@ export interface ResolvedKeys {
  * Responder's identity (IDData = IDRr) and RANDRkms; IDRr and RANDRkms go
  * with them so the Responder can relay both in TRANSFER_RESP.
  */
-export function buildResolveResp(req: VerifiedResolveInit, o: { kms: MikeyIdentity; nowMs?: number; encrAlg?: number; randRkms?: Uint8Array }): BuiltMessage & { keys: ResolvedKeys } {
+export function buildResolveResp(req: VerifiedResolveInit, o: { kms: MikeyIdentity; nowMs?: number; encrAlg?: number; randRkms?: Uint8Array; deferred?: boolean }): BuiltMessage & { keys: ResolvedKeys } {
   const now = o.nowMs ?? Date.now();
   const t = timestampPayload(now);
   const encrAlg = o.encrAlg ?? DEFAULT_ALGORITHMS.encrAlg;
@@ -180,7 +180,8 @@ export function buildResolveResp(req: VerifiedResolveInit, o: { kms: MikeyIdenti
   const tgkData = (key: Uint8Array): KeyData => (tk.tgkSalt ? { keyType: KeyDataType.TGK_SALT, key, salt: tk.tgkSalt, kv: { kvType: 0 } } : { keyType: KeyDataType.TGK, key, kv: { kvType: 0 } });
   let keys: ResolvedKeys;
   let keyData: KeyData[];
-  if (req.ticket.flags.I) {
+  // Deferred delivery: the Initiator is gone and will never see a RANDRkms, so the keys cannot be forked.
+  if (req.ticket.flags.I && !o.deferred) {
     if (!tk.mpkr) throw new MikeyTicketError('malformed', 'a key-forking ticket (flag I) must carry MPKr');
     const randRkms = o.randRkms ?? random(16);
     const forked = deriveForkedKeys(tk.mpkr, tk.tgk, req.responder.data, randRkms, prfHash(req.ticket.prf));
@@ -188,7 +189,8 @@ export function buildResolveResp(req: VerifiedResolveInit, o: { kms: MikeyIdenti
     keyData = [mpk(tk.mpki), mpk(forked.mpkr), tgkData(forked.tgk)];
   } else {
     keys = { mpkr: tk.mpkr ?? tk.mpki, tgk: tk.tgk };
-    keyData = [mpk(keys.mpkr), tgkData(tk.tgk)];
+    // MPKi || [MPKr] || TGK: the Responder checks TRANSFER_INIT with MPKi (equal to MPKr unless the ticket has both).
+    keyData = tk.mpkr ? [mpk(tk.mpki), mpk(tk.mpkr), tgkData(tk.tgk)] : [mpk(tk.mpki), tgkData(tk.tgk)];
   }
   const message: MikeyMessage = {
     header: { version: 1, dataType: DataType.RESOLVE_RESP, v: false, prf: req.prf, csbId: req.csbId, csIdMap: { type: 'empty', nCs: 0 } },
@@ -219,10 +221,12 @@ export interface ResolveResult {
   kms: MikeyIdentity;
   /** RANDRkms the keys were forked with (key forking only); goes into TRANSFER_RESP. */
   randRkms?: Uint8Array;
+  /** Resolved for deferred delivery (a stored message): the ticket's own keys, not forked. */
+  deferred?: boolean;
 }
 
 /** Responder side: verifies RESOLVE_RESP against its request state and opens the KEMAC. */
-export function verifyResolveResp(bytes: Uint8Array, state: ResolveInitState, o: FreshnessOptions = {}): ResolveResult {
+export function verifyResolveResp(bytes: Uint8Array, state: ResolveInitState, o: FreshnessOptions & { deferred?: boolean } = {}): ResolveResult {
   const { message: m } = decodeExpecting(bytes, DataType.RESOLVE_RESP);
   const kemac = need(m, 'KEMAC');
   const k = deriveTicketMessageKeys(state.psk, state.csbId, 'response', { randRr: state.randRr }, keyAlgs(state.prf, kemac.encrAlg, lastV(m).macAlg));
@@ -239,9 +243,10 @@ export function verifyResolveResp(bytes: Uint8Array, state: ResolveInitState, o:
   if (mpks.length < 1 || !tgk) throw new MikeyProtocolError('key-data', 'RESOLVE_RESP KEMAC must carry MPKr and a TGK');
   const randRkms = findRandr(m, RandRole.KMS)?.rand;
   // Key forking (ticket flag I, RFC 6043 sec. 5.1.4): MPKi, MPKr' and TGK', plus RANDRkms to relay to the Initiator.
-  if (state.ticket.flags.I && (mpks.length < 2 || !randRkms)) throw new MikeyProtocolError('key-data', 'RESOLVE_RESP for a key-forking ticket (flag I) must carry MPKi, MPKr\' and RANDRkms');
+  if (state.ticket.flags.I && !o.deferred && (mpks.length < 2 || !randRkms)) throw new MikeyProtocolError('key-data', 'RESOLVE_RESP for a key-forking ticket (flag I) must carry MPKi, MPKr\' and RANDRkms');
   const out: ResolveResult = { ticket: state.ticket, mpki: mpks[0]!.key, mpkr: (mpks[1] ?? mpks[0]!).key, tgk: tgk.key, responder: state.responder, kms: state.kms };
   if (randRkms) out.randRkms = randRkms;
+  if (o.deferred) out.deferred = true;
   if (tgk.salt) out.tgkSalt = tgk.salt;
   return out;
 }

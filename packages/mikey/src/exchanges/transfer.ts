@@ -213,7 +213,7 @@ export function completeTransferInit(p: PendingTransferInit, resolved: ResolveRe
   checkIdentity(idOf(findIdr(m, IdRole.RESPONDER)), parties.responder, 'IDRr');
   const sps = m.payloads.filter((x): x is SpPayload => x.kind === 'SP');
   const out: VerifiedTransferInit = { message: m, header: m.header, sps, ticket: p.ticket, initiator: parties.initiator, intendedResponder: parties.responder, randRi, t: need(m, 'T'), mpkr: resolved.mpkr, tgk: resolved.tgk };
-  if (p.ticket.flags.I) {
+  if (p.ticket.flags.I && !resolved.deferred) {
     if (!resolved.randRkms) throw new MikeyProtocolError('key-data', 'the ticket forks keys (flag I) but the resolve gave no RANDRkms');
     out.fork = { randRkms: resolved.randRkms, responder: resolved.responder };
   }
@@ -295,4 +295,22 @@ export function verifyTransferResp(bytes: Uint8Array, state: TransferInitState, 
   if (randRr) out.randRr = randRr;
   if (forkedWith) out.randRkms = forkedWith;
   return out;
+}
+
+/**
+ * Deferred delivery (TR 33.828 4.1.2; RFC 6043 sec. 5.1.3 with no RANDRr):
+ * the call was answered by a store (voicemail) that cannot resolve the
+ * ticket, so no TRANSFER_RESP comes back. The Initiator keys its media from
+ * the ticket's TGK and RANDRi alone; the intended Responder derives the same
+ * keys later from the stored TRANSFER_INIT ({@link deferredReceiveKeys}).
+ */
+export function deferredTransferKeys(state: TransferInitState): CryptoSessionKeys[] {
+  state.once.use('TRANSFER_RESP');
+  return srtpKeysFor(state.header, state.sps, state.ticket, state.tgk, state.randRi, undefined);
+}
+
+/** The retriever's side of deferred delivery: keys of a verified stored TRANSFER_INIT resolved with `deferred`. */
+export function deferredReceiveKeys(v: VerifiedTransferInit): CryptoSessionKeys[] {
+  if (v.fork) throw new MikeyProtocolError('key-data', 'keys forked for a live answer cannot open a stored message: resolve it for deferred delivery');
+  return srtpKeysFor(v.header, v.sps, v.ticket, v.tgk, v.randRi, undefined);
 }

@@ -1,3 +1,4 @@
+import type { ProbeDirection } from '@imslab/probe';
 import { addSignalledKeys, loadKeyRing } from './keys.ts';
 import { scanStores, type StoreFinding } from './store-scan.ts';
 import { scanLink, type LinkReport } from './link-scan.ts';
@@ -10,7 +11,7 @@ export interface AnalysisInput {
   /** SRTP key log files (JSON lines, @imslab/probe format). */
   keyLogs: string[];
   /** The calls to judge: scenario alias and SIP Call-ID. */
-  calls: Array<{ alias: string; callId: string }>;
+  calls: Array<{ alias: string; callId: string; directions?: ProbeDirection[] }>;
   owner: AddressOwner;
   /** TLS key logs (SSLKEYLOGFILE format) to read the SIP inside TLS with tshark. */
   tlsKeyLogs?: string[];
@@ -93,7 +94,7 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
       return [{ link, between: [...ends].sort() }];
     }),
   }));
-  const calls = input.calls.map((c) => judgeCall(c.alias, c.callId, links, input.owner));
+  const calls = input.calls.map((c) => judgeCall(c.alias, c.callId, links, input.owner, c.directions));
   for (const call of calls) call.conditions = exposureConditions(call, keyExposure);
   return {
     links,

@@ -178,8 +178,9 @@ function protectionSwitch(links: LinkReport[], marker: string): number | null {
 }
 
 /** Both directions of a call; the call's verdict is the weaker of the two. */
-export function judgeCall(alias: string, callId: string, links: LinkReport[], owner: AddressOwner): CallReport {
-  const paths = (['orig', 'term'] as const).map((dir) => {
+export function judgeCall(alias: string, callId: string, links: LinkReport[], owner: AddressOwner, directions: readonly ProbeDirection[] = ['orig', 'term']): CallReport {
+  // One direction only for calls whose answerer sends no probe of its own (a store, a conference bridge).
+  const paths = directions.map((dir) => {
     const marker = markerFor(callId, dir);
     const path = judgePath(dir, marker, followPath(links, marker), owner);
     const switchedAt = protectionSwitch(links, marker);

@@ -8,7 +8,7 @@
  * Data and in the ticket data:
  *
  *   "imslab" (6 octets) | item 0x01 | length 0x01 | policy (1 designated-device,
- *   2 any-device-of-user, 3 retargeting)
+ *   2 any-device-of-user, 3 retargeting, 4 group)
  */
 import { GenExtType, IdRole, TicketType, TsRole, TsType } from './codes.ts';
 import { MikeyEncodeError } from './errors.ts';
@@ -25,9 +25,10 @@ import type { GeneralExtPayload, Payload, TicketFlags } from './payloads/types.t
  * - 'retargeting': any Responder the KMS authenticates (the call may have been
  *   forwarded to another user).
  */
-export type ResolutionPolicy = 'designated-device' | 'any-device-of-user' | 'retargeting';
+export type ResolutionPolicy = 'designated-device' | 'any-device-of-user' | 'retargeting' | 'group';
 
-const POLICY_CODE: Record<ResolutionPolicy, number> = { 'designated-device': 1, 'any-device-of-user': 2, retargeting: 3 };
+/** 'group' (4): a conference's group key, issued to each member on its own request and resolvable by nobody. */
+const POLICY_CODE: Record<ResolutionPolicy, number> = { 'designated-device': 1, 'any-device-of-user': 2, retargeting: 3, group: 4 };
 const VENDOR = new TextEncoder().encode('imslab');
 
 /** Ticket type / subtype / version of the ticket format defined in ticket.ts. */

@@ -5,6 +5,7 @@ import { mergeCaptures } from '@imslab/capture';
 import { loadSubscribers, planNetwork, REPO_ROOT, type NetworkPlan, type SubscriberFile } from '@imslab/topology';
 import { queryAgws, type AgwStreamReport } from './agw-evidence.ts';
 import { checkCall, type CallOutcome, type KmsAuditEntry } from './expect.ts';
+import { storeAndForwardEvidence, voicemailStoreAtRest } from './playback-evidence.ts';
 import type { Scenario } from './scenario.ts';
 import { makeContext, runSteps, snapshotCalls } from './steps.ts';
 import type { Target } from './targets/target.ts';
@@ -47,7 +48,8 @@ export async function runScenario(target: Target, scenario: Scenario, runDir: st
   const started = Date.now();
   const dir = join(runDir, scenario.name);
   mkdirSync(dir, { recursive: true });
-  const plan = planNetwork(subs, target.name, { policy: scenario.network.policy, forwarding: scenario.network.forwarding, servers: scenario.network.servers, transcode: scenario.network.transcode, relay: scenario.network.relay, attacks: scenario.network.attacks });
+  const n = scenario.network;
+  const plan = planNetwork(subs, target.name, { policy: n.policy, forwarding: n.forwarding, servers: n.servers, transcode: n.transcode, relay: n.relay, attacks: n.attacks, voicemail: n.voicemail, conferences: n.conferences });
   let error: string | null = null;
   let ueCalls: Record<string, UeCallStatus[]> = {};
   let captures: Record<string, string> = {};
@@ -59,6 +61,7 @@ export async function runScenario(target: Target, scenario: Scenario, runDir: st
     await target.startCaptures(dir);
     progress(`${scenario.name}: capturing ${plan.links.map((l) => l.name).join(', ')}`);
     ctxRef.ctx = makeContext(plan, (n) => target.controlUrl(n), progress);
+    ctxRef.ctx.restart = (element) => target.restart(element);
     ctxRef.ctx.onMediaFlowing = async (c) => {
       agwReports[c.alias] = await queryAgws(plan, c.callId);
     };
@@ -86,7 +89,8 @@ export async function runScenario(target: Target, scenario: Scenario, runDir: st
     const keyLogs = safeList(keyDir).filter((f) => f.endsWith('.srtp-keys.jsonl')).map((f) => join(keyDir, f));
     const tlsKeyLogs = safeList(keyDir).filter((f) => f.endsWith('.tls-keys.log')).map((f) => join(keyDir, f));
     analysis = await analyse({
-      captures, keyLogs, tlsKeyLogs, calls: calls.map((c) => ({ alias: c.alias, callId: c.callId })), owner: addressOwner(plan),
+      captures, keyLogs, tlsKeyLogs, owner: addressOwner(plan),
+      calls: calls.map((c) => ({ alias: c.alias, callId: c.callId, ...(scenario.expect[c.alias]?.judge ? { directions: [scenario.expect[c.alias]!.judge!] } : {}) })),
       // Element logs and stores; the UEs' key logs are where keys belong, so they are not scanned.
       stores: { dirs: [join(dir, 'logs')], base: dir },
     });
@@ -94,8 +98,12 @@ export async function runScenario(target: Target, scenario: Scenario, runDir: st
     writeFileSync(join(dir, 'analysis.json'), JSON.stringify(analysis, null, 2));
   }
   const kmsAudit = readJsonLines<KmsAuditEntry>(join(dir, 'logs', 'kms-audit.jsonl'));
+  const vm = plan.elements.find((e) => e.kind === 'voicemail');
+  const storeAndForward = vm && 'address' in vm && captures.core ? await storeAndForwardEvidence(captures.core, vm.name, vm.address) : null;
+  const storeAtRest = vm ? voicemailStoreAtRest(dir, analysis?.stores ?? []) : null;
+  if (storeAndForward) writeFileSync(join(dir, 'store-and-forward.json'), JSON.stringify(storeAndForward, null, 2));
   const outcomes = Object.entries(scenario.expect).map(([alias, exp]) =>
-    checkCall(alias, exp, calls.find((c) => c.alias === alias), analysis, ueCalls, kmsAudit));
+    checkCall(alias, exp, calls.find((c) => c.alias === alias), analysis, ueCalls, kmsAudit, { calls: ctxRef.ctx?.calls, storeAndForward, storeAtRest }));
   const result: ScenarioResult = {
     scenario: scenario.name, clause: scenario.clause, title: scenario.title, dir, error,
     calls: outcomes, pass: error === null && outcomes.every((o) => o.pass), durationMs: Date.now() - started,

@@ -7,7 +7,7 @@ import { ScenarioError } from './errors.ts';
 /** `unknown`: media encrypted under keys no element logged or signalled; never a protection claim. */
 export type Verdict = 'e2e' | 'e2ae' | 'none' | 'unknown' | 'no-media' | `e2m2e(${string})`;
 export type LinkProtection = 'plaintext' | 'srtp' | 'encrypted-unknown' | 'absent';
-export type CallSecurity = 'none' | 'e2ae' | 'sdes-e2e' | 'e2e' | 'e2e-or-e2m2e';
+export type CallSecurity = 'none' | 'e2ae' | 'sdes-e2e' | 'e2e' | 'e2e-or-e2m2e' | 'stored-e2e' | 'group-e2e';
 /** Who may resolve a MIKEY-TICKET (TR 33.828 4.1.1: any answering party, or the designated user and terminal only). */
 export type TicketPolicy = 'any-device-of-user' | 'retargeting' | 'designated-device';
 
@@ -15,14 +15,30 @@ export type TicketPolicy = 'any-device-of-user' | 'retargeting' | 'designated-de
 export type Step =
   | { register: string[] }
   | { call: { from: string; to: string; security?: CallSecurity; policy?: TicketPolicy; designatedDevice?: string; as: string } }
-  | { 'wait-media': { call: string; packets: number } }
+  | { 'wait-media': { call: string; packets: number; oneWay?: boolean } }
+  /** The caller of `call` received `packets` packets carrying the probe of call `of` (a playback, a conference). */
+  | { 'wait-probe': { call: string; of: string | string[]; packets: number } }
+  /** The far end hung up `call` (the voicemail at the end of a message). */
+  | { 'wait-ended': { call: string } }
+  /** Stop an element and start it again (same configuration and storage); waits until it is healthy. */
+  | { restart: { element: string } }
   | { 'wait-failure': { call: string } }
   | { secure: { ue: string; call: string; security: CallSecurity } }
   | { hangup: { ue: string; call: string } };
 
 export interface Expectation {
-  /** The verdict for the call's media, in both directions. */
+  /** The verdict for the call's media, in both directions (or the one `judge` names). */
   verdict: Verdict;
+  /** Judge only the caller's media (`orig`): a call to a store or a conference carries nothing back under its own probe. */
+  judge?: 'orig';
+  /** The caller of this call received and decrypted the probe of these calls (a playback, conference members). */
+  receivedProbeOf?: string[];
+  /** The caller of this call never decrypted the probe of these calls. */
+  noProbeOf?: string[];
+  /** The voicemail played back exactly what it stored: the same SRTP/RTP payloads, byte for byte, in order (core capture). */
+  playbackIdentical?: boolean;
+  /** What the voicemail's message store holds at rest: only ciphertext (no probe marker, no key) or the probe in the clear. */
+  voicemailStores?: 'ciphertext' | 'plaintext';
   /** How the call's media must appear on each link. */
   links?: Record<string, LinkProtection>;
   /** Keys on the access links must differ (e2ae: each UE talks to its own IMS-AGW). */
@@ -75,6 +91,10 @@ export interface Scenario {
     /** Faults injected at a P-CSCF (a compromised signalling hop). */
     attacks?: Partial<Record<'pcscf-a' | 'pcscf-b', PcscfAttack>>;
     ues?: Record<string, Record<string, unknown>>;
+    /** Voicemail settings: who may retrieve a mailbox (default owner). */
+    voicemail?: { mailboxAccess?: 'owner' | 'open' };
+    /** Conferences the bridge hosts. */
+    conferences?: Array<{ user: string; mode: 'e2e' | 'e2m2e'; members: string[] }>;
   };
   steps: Step[];
   /** call alias -> expectation */
@@ -82,7 +102,7 @@ export interface Scenario {
 }
 
 export const SCENARIO_DIR = join(REPO_ROOT, 'scenarios');
-const STEP_KINDS = ['register', 'call', 'wait-media', 'wait-failure', 'secure', 'hangup'];
+const STEP_KINDS = ['register', 'call', 'wait-media', 'wait-probe', 'wait-ended', 'wait-failure', 'secure', 'hangup', 'restart'];
 const VERDICT = /^(e2e|e2ae|none|unknown|no-media|e2m2e\([a-z0-9+-]+\))$/;
 
 function fail(file: string, msg: string): never {
@@ -107,7 +127,7 @@ export function validateScenario(raw: unknown, file: string): Scenario {
       aliases.add(c.as);
     }
     const kind = keys[0]!;
-    if (kind !== 'register' && kind !== 'call' && !aliases.has(String(step[kind]?.call))) {
+    if (kind !== 'register' && kind !== 'call' && kind !== 'restart' && !aliases.has(String(step[kind]?.call))) {
       fail(file, `steps[${i}] refers to call "${String(step[kind]?.call)}" before a call step defines it (as: ...)`);
     }
   });

@@ -1,3 +1,4 @@
+import { markerFor } from '@imslab/probe';
 import { uesOf, type NetworkPlan } from '@imslab/topology';
 import { StepError } from './errors.ts';
 import type { Scenario, Step } from './scenario.ts';
@@ -17,6 +18,8 @@ export interface StepContext {
   progress: (line: string) => void;
   /** Called once media flows both ways on a call, while it is up: evidence gathering. */
   onMediaFlowing?: (call: CallRecord) => Promise<void>;
+  /** Restarts an element (the target's). */
+  restart?: (element: string) => Promise<void>;
 }
 
 const MEDIA_TIMEOUT_MS = 20_000;
@@ -70,6 +73,52 @@ async function waitMedia(ctx: StepContext, alias: string, packets: number): Prom
   throw new StepError(`call ${alias}: media did not arrive within ${MEDIA_TIMEOUT_MS} ms (${last})`);
 }
 
+/** One-way media (a deposit to a store): the caller's call is up and it sent `packets` packets. */
+async function waitSent(ctx: StepContext, alias: string, packets: number): Promise<void> {
+  const c = call(ctx, alias);
+  const deadline = Date.now() + MEDIA_TIMEOUT_MS;
+  let last = 'no status';
+  while (Date.now() < deadline) {
+    const s = await findCall(ue(ctx, c.from), c.callId);
+    if (s && (s.state === 'failed' || s.state === 'terminated')) throw new StepError(`call ${alias} ${s.state} at ${c.from}: ${s.failure?.reason ?? 'no reason given'}`);
+    last = `${c.from}: ${s?.state ?? '?'}, ${s?.media.txPackets ?? 0} packets sent`;
+    if (s?.state === 'confirmed' && s.media.txPackets >= packets) return;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  throw new StepError(`call ${alias}: ${packets} packets not sent within ${MEDIA_TIMEOUT_MS} ms (${last})`);
+}
+
+/** The caller of `alias` received `packets` packets and the probe of every call in `of`. */
+async function waitProbe(ctx: StepContext, alias: string, of: string[], packets: number): Promise<void> {
+  const c = call(ctx, alias);
+  const want = of.map((o) => markerFor(call(ctx, o).callId, 'orig'));
+  const deadline = Date.now() + MEDIA_TIMEOUT_MS;
+  let last = 'no status';
+  while (Date.now() < deadline) {
+    const s = await findCall(ue(ctx, c.from), c.callId);
+    if (s && (s.state === 'failed' || s.state === 'terminated')) throw new StepError(`call ${alias} ${s.state} at ${c.from}: ${s.failure?.reason ?? 'no reason given'}`);
+    const seen = s?.media.rxMarkersSeen ?? [];
+    const missing = of.filter((_, i) => !seen.includes(want[i]!));
+    last = `${c.from} received ${s?.media.rxPackets ?? 0} packets; missing the probe of ${missing.join(', ') || 'none'}`;
+    if (s && s.media.rxPackets >= packets && missing.length === 0) return;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  throw new StepError(`call ${alias}: probe of ${of.join(', ')} not received within ${MEDIA_TIMEOUT_MS} ms (${last})`);
+}
+
+/** Waits until the caller's side of the call is over (the far end sent BYE). */
+async function waitEnded(ctx: StepContext, alias: string): Promise<void> {
+  const c = call(ctx, alias);
+  const deadline = Date.now() + MEDIA_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const s = await findCall(ue(ctx, c.from), c.callId);
+    if (s?.state === 'terminated') return;
+    if (s?.state === 'failed') throw new StepError(`call ${alias} failed at ${c.from}: ${s.failure?.reason ?? 'no reason given'}`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  throw new StepError(`call ${alias} was not ended by the far end within ${MEDIA_TIMEOUT_MS} ms`);
+}
+
 /** Waits until the caller reports the call failed; returns its reason. */
 async function waitFailure(ctx: StepContext, alias: string): Promise<string> {
   const c = call(ctx, alias);
@@ -95,9 +144,27 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
     ctx.calls.set(as, { alias: as, callId: r.callId, from });
     ctx.progress(`  ${from} calls ${to} (${security}): ${r.callId}`);
   } else if ('wait-media' in step) {
-    await waitMedia(ctx, step['wait-media'].call, step['wait-media'].packets);
-    ctx.progress(`  media flowing both ways on ${step['wait-media'].call}`);
-    await ctx.onMediaFlowing?.(call(ctx, step['wait-media'].call));
+    const w = step['wait-media'];
+    if (w.oneWay) {
+      await waitSent(ctx, w.call, w.packets);
+      ctx.progress(`  ${call(ctx, w.call).from} sent ${w.packets} packets on ${w.call} (one way)`);
+    } else {
+      await waitMedia(ctx, w.call, w.packets);
+      ctx.progress(`  media flowing both ways on ${w.call}`);
+    }
+    await ctx.onMediaFlowing?.(call(ctx, w.call));
+  } else if ('wait-probe' in step) {
+    const w = step['wait-probe'];
+    const of = Array.isArray(w.of) ? w.of : [w.of];
+    await waitProbe(ctx, w.call, of, w.packets);
+    ctx.progress(`  ${call(ctx, w.call).from} received the probe of ${of.join(', ')} on ${w.call}`);
+  } else if ('wait-ended' in step) {
+    await waitEnded(ctx, step['wait-ended'].call);
+    ctx.progress(`  ${step['wait-ended'].call} ended by the far end`);
+  } else if ('restart' in step) {
+    if (!ctx.restart) throw new StepError('this target cannot restart elements');
+    await ctx.restart(step.restart.element);
+    ctx.progress(`  ${step.restart.element} restarted and healthy`);
   } else if ('wait-failure' in step) {
     const reason = await waitFailure(ctx, step['wait-failure'].call);
     ctx.progress(`  ${step['wait-failure'].call} failed as expected: ${reason}`);

@@ -69,6 +69,13 @@ export class Supervisor {
     return s;
   }
 
+  /** Stops one process (SIGTERM, then SIGKILL after `graceMs`) and forgets it. */
+  async stop(p: Supervised, graceMs = 3000): Promise<void> {
+    const i = this.procs.indexOf(p);
+    if (i >= 0) this.procs.splice(i, 1);
+    await stopOne(p, graceMs);
+  }
+
   /** Stops every process (reverse start order): SIGTERM, then SIGKILL after `graceMs`. */
   async stopAll(graceMs = 3000): Promise<void> {
     const procs = this.procs.splice(0).reverse();

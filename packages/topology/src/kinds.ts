@@ -28,6 +28,9 @@ export function listensOf(e: ElementPlan): Listen[] {
       return [l(e.address, KMS_HTTPS_PORT, 'tcp'), l(e.address, CONTROL_PORT, 'tcp'), ...e.accessAddresses.map((a) => l(a, KMS_HTTPS_PORT, 'tcp'))];
     case 'transcoder':
       return [l(e.address, SIP_PORT, 'udp')];
+    case 'voicemail':
+    case 'conference':
+      return [l(e.address, SIP_PORT, 'udp'), l(e.address, CONTROL_PORT, 'tcp')];
   }
 }
 
@@ -36,6 +39,8 @@ export function readinessOf(e: ElementPlan): Readiness {
   switch (e.kind) {
     case 'ue':
     case 'kms':
+    case 'voicemail':
+    case 'conference':
       return { type: 'http', url: `http://${e.address}:${CONTROL_PORT}/health` };
     case 'pcscf':
       return { type: 'sip-options', address: e.coreAddress, port: SIP_PORT };
@@ -49,7 +54,7 @@ export function readinessOf(e: ElementPlan): Readiness {
 
 /** Base URL of an element's HTTP/JSON control API, for the kinds that have one. */
 export function controlUrlOf(e: ElementPlan): string | null {
-  return e.kind === 'ue' || e.kind === 'kms' ? `http://${e.address}:${CONTROL_PORT}` : null;
+  return e.kind === 'ue' || e.kind === 'kms' || e.kind === 'voicemail' || e.kind === 'conference' ? `http://${e.address}:${CONTROL_PORT}` : null;
 }
 
 /** Elements that need a TLS certificate from the testbed CA. */
@@ -59,7 +64,7 @@ export function needsCertificate(e: ElementPlan): boolean {
 
 /** Our TypeScript service that runs an element (services/<name>), or null for Kamailio and rtpengine. */
 export function serviceOf(e: ElementPlan): string | null {
-  return e.kind === 'ue' || e.kind === 'kms' ? e.kind : null;
+  return e.kind === 'ue' || e.kind === 'kms' || e.kind === 'voicemail' || e.kind === 'conference' ? e.kind : null;
 }
 
 /**
@@ -83,3 +88,12 @@ export function pkiEntitiesBothTargets(plan: NetworkPlan): Array<{ name: string;
     });
 }
 
+
+/** Start stage of each kind: media gateways first, then everything that may talk to them. Exhaustive, so a new kind must pick one. */
+const STAGE_OF: Record<ElementPlan['kind'], number> = { 'ims-agw': 0, scscf: 1, pcscf: 1, transcoder: 1, kms: 1, voicemail: 1, conference: 1, ue: 1 };
+
+/** The plan's elements grouped by start stage, in order; each stage starts once the previous one is healthy. */
+export function startStages(plan: NetworkPlan): ElementPlan[][] {
+  const n = Math.max(...Object.values(STAGE_OF)) + 1;
+  return Array.from({ length: n }, (_, i) => plan.elements.filter((e) => STAGE_OF[e.kind] === i)).filter((s) => s.length > 0);
+}

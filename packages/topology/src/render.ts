@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { TopologyError } from './errors.ts';
 import {
   CONTROL_PORT, KMS_HTTPS_PORT, NG_PORT, SIP_PORT, SIP_TLS_PORT, UE_MEDIA_PORTS,
-  type AgwPlan, type ElementPlan, type KmsPlan, type PcscfAttack, type PcscfPlan, type ScscfPlan, type UePlan,
+  type AgwPlan, type ConferencePlan, type ElementPlan, type KmsPlan, type PcscfAttack, type PcscfPlan, type ScscfPlan, type UePlan, type VoicemailPlan,
 } from './topology.ts';
 import type { KmsSecrets } from './pki.ts';
 
@@ -112,6 +112,7 @@ function renderScscf(e: ScscfPlan, p: ElementPaths): RenderedElement {
     NAME: e.name, IP: e.address, DOMAIN: e.domain, CREDENTIALS: credentials,
     FORWARDING: [forwarding, transcode].filter(Boolean).join('\n') || '\t# none',
     TRANSCODER_IP: e.transcoderAddress ?? '0.0.0.0',
+    APP_SERVERS: Object.entries(e.appServers).map(([user, at]) => `\t$sht(as=>${user}) = ${kamailioString(`${at}:${SIP_PORT}`)};`).join('\n') || '\t# none',
   }, `${e.name} kamailio.cfg`);
   return { files: { 'kamailio.cfg': cfg }, command: kamailioCommand(e.name, p) };
 }
@@ -160,6 +161,7 @@ export function kmsConfig(e: KmsPlan, p: ElementPaths): Record<string, unknown> 
     name: e.name, address: e.address, accessAddresses: e.accessAddresses, httpsPort: KMS_HTTPS_PORT, controlPort: CONTROL_PORT, domain: e.domain,
     tls: { caFile: join(p.pkiDir, 'ca.pem'), certFile: join(p.pkiDir, `${e.name}.pem`), keyFile: join(p.pkiDir, `${e.name}.key`) },
     masterKey: p.kmsSecrets?.masterKey ?? null,
+    groups: e.groups,
     users: e.subscribers.map((s) => ({
       uri: `sip:${s.user}@${e.domain}`, user: s.user, forwarding: s.forwarding,
       devices: s.devices.map((d) => ({ name: d.name, secret: p.kmsSecrets?.devices[d.name] ?? null })),
@@ -196,5 +198,31 @@ export function renderElement(e: ElementPlan, p: ElementPaths, ueExtra: Record<s
       files: { 'kms.json': JSON.stringify(kmsConfig(e, p), null, 2) + '\n' },
       command: [...p.nodeCommand, p.serviceEntry('kms'), '--config', join(p.configDir, 'kms.json')],
     };
+    case 'voicemail': return serviceElement('voicemail', voicemailConfig(e, p), p);
+    case 'conference': return serviceElement('conference', conferenceConfig(e), p);
   }
+}
+
+function serviceElement(service: string, config: Record<string, unknown>, p: ElementPaths): RenderedElement {
+  const file = `${service}.json`;
+  return { files: { [file]: JSON.stringify(config, null, 2) + '\n' }, command: [...p.nodeCommand, p.serviceEntry(service), '--config', join(p.configDir, file)] };
+}
+
+/** Media ports of the application servers (they share no address with anyone, so one range serves both). */
+const AS_MEDIA_PORTS = { rtpPortMin: 36000, rtpPortMax: 36998 } as const;
+
+/** The voicemail's JSON configuration (services/voicemail validates it); its store lives in the run directory. */
+export function voicemailConfig(e: VoicemailPlan, p: ElementPaths): Record<string, unknown> {
+  return {
+    name: e.name, address: e.address, sipPort: SIP_PORT, controlPort: CONTROL_PORT, domain: e.domain,
+    storeDir: join(p.runDir, 'voicemail-store'), ...AS_MEDIA_PORTS, mailboxAccess: e.mailboxAccess,
+  };
+}
+
+/** The conference bridge's JSON configuration (services/conference validates it). */
+export function conferenceConfig(e: ConferencePlan): Record<string, unknown> {
+  return {
+    name: e.name, address: e.address, sipPort: SIP_PORT, controlPort: CONTROL_PORT, domain: e.domain, ...AS_MEDIA_PORTS,
+    conferences: e.conferences.map((c) => ({ user: c.user, mode: c.mode, members: c.members.map((m) => `sip:${m}@${e.domain}`) })),
+  };
 }

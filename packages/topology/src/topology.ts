@@ -83,6 +83,8 @@ export interface ScscfPlan extends Base {
   /** Users whose incoming calls pass through the transcoder, and its address. */
   transcode: string[];
   transcoderAddress: string | null;
+  /** Application servers by Request-URI user part (voicemail, conferences) -> address. */
+  appServers: Record<string, string>;
 }
 
 export interface AgwPlan extends Base {
@@ -96,6 +98,30 @@ export interface AgwPlan extends Base {
   portMax: number;
 }
 
+/** The voicemail application server (TR 33.828 4.1.2). */
+export interface VoicemailPlan extends Base {
+  kind: 'voicemail';
+  address: string;
+  domain: string;
+  mailboxAccess: 'owner' | 'open';
+}
+
+/** One conference the bridge hosts: its URI user part, mode and members (user names). */
+export interface ConferenceSpec {
+  user: string;
+  /** e2e: one group key from the KMS, the bridge forwards SRTP untouched; e2m2e: per-leg SDES keys, the bridge mixes. */
+  mode: 'e2e' | 'e2m2e';
+  members: string[];
+}
+
+/** The conference bridge (TR 33.828 4.1.3). */
+export interface ConferencePlan extends Base {
+  kind: 'conference';
+  address: string;
+  domain: string;
+  conferences: ConferenceSpec[];
+}
+
 export interface KmsPlan extends Base {
   kind: 'kms';
   /** Core address: control API, and the identity (IDRkms) the KMS signs as. */
@@ -104,6 +130,8 @@ export interface KmsPlan extends Base {
   accessAddresses: string[];
   domain: string;
   subscribers: Subscriber[];
+  /** Conferences keyed with a group key (e2e mode): URI and member URIs. */
+  groups: Array<{ uri: string; members: string[] }>;
 }
 
 /** The transcoder's signalling part (Kamailio); its media engine is an `ims-agw` element. */
@@ -114,7 +142,7 @@ export interface TranscoderPlan extends Base {
   mediaNgAddress: string;
 }
 
-export type ElementPlan = UePlan | PcscfPlan | ScscfPlan | AgwPlan | KmsPlan | TranscoderPlan;
+export type ElementPlan = UePlan | PcscfPlan | ScscfPlan | AgwPlan | KmsPlan | TranscoderPlan | VoicemailPlan | ConferencePlan;
 export type ElementKind = ElementPlan['kind'];
 
 export interface LinkPlan {
@@ -145,10 +173,14 @@ export interface PlanOverrides {
   servers?: ServerKind[];
   /** Users whose incoming calls the S-CSCF routes through the transcoder. */
   transcode?: string[];
+  /** Voicemail settings (needs the voicemail server). */
+  voicemail?: { mailboxAccess?: 'owner' | 'open' };
+  /** Conferences the bridge hosts (needs the conference server). */
+  conferences?: ConferenceSpec[];
 }
 
 /** Servers in the core that a scenario may ask for. */
-export const SERVER_KINDS = ['kms', 'transcoder'] as const;
+export const SERVER_KINDS = ['kms', 'transcoder', 'voicemail', 'conference'] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
 const SIDE: Record<AccessNetwork, { pcscf: 'pcscf-a' | 'pcscf-b'; agw: string; pcscfCore: number; agwCore: number; portMin: number }> = {
@@ -159,6 +191,10 @@ const SCSCF_HOST = 20;
 const KMS_HOST = 40;
 const TRANSCODER_HOST = 50;
 const TRANSCODER_MEDIA_HOST = 51;
+const VOICEMAIL_HOST = 60;
+const CONFERENCE_HOST = 70;
+/** The voicemail's Request-URI user (forwarding rules name sip:voicemail@<domain>). */
+export const VOICEMAIL_USER = 'voicemail';
 /**
  * The transcoder media engine's inner interface: an address on no link, so
  * the plaintext between its two sessions stays inside the element (on Docker,
@@ -203,10 +239,28 @@ export function planNetwork(subs: SubscriberFile, target: TargetName, overrides:
       accessAddress: TRANSCODER_INNER[target], accessName: 'inner', coreAddress: media, portMin: 34000, portMax: 34999,
     });
   }
+  const appServers: Record<string, string> = {};
+  const servers = overrides.servers ?? [];
+  if (servers.includes('voicemail')) appServers[VOICEMAIL_USER] = at('core', VOICEMAIL_HOST);
+  const conferences = overrides.conferences ?? [];
+  if (conferences.length > 0 && !servers.includes('conference')) throw new TopologyError('conferences need the conference server (network.servers: [conference])', conferences[0]!.user);
+  for (const c of conferences) {
+    if (!/^conf-[a-z0-9-]+$/.test(c.user)) throw new TopologyError('a conference URI user must look like conf-<name> (lower case)', c.user);
+    for (const m of c.members) if (!subs.subscribers.some((s) => s.user === m)) throw new TopologyError(`conference member is not a subscriber; users: ${subs.subscribers.map((s) => s.user).join(', ')}`, m);
+    appServers[c.user] = at('core', CONFERENCE_HOST);
+  }
   elements.push({
     kind: 'scscf', name: 'scscf', addresses: { core: scscfAddress }, address: scscfAddress, domain: subs.domain, subscribers,
-    transcode: overrides.transcode ?? [], transcoderAddress: withTranscoder ? at('core', TRANSCODER_HOST) : null,
+    transcode: overrides.transcode ?? [], transcoderAddress: withTranscoder ? at('core', TRANSCODER_HOST) : null, appServers,
   });
+  if (servers.includes('voicemail')) {
+    const address = at('core', VOICEMAIL_HOST);
+    elements.push({ kind: 'voicemail', name: 'voicemail', addresses: { core: address }, address, domain: subs.domain, mailboxAccess: overrides.voicemail?.mailboxAccess ?? 'owner' });
+  }
+  if (servers.includes('conference')) {
+    const address = at('core', CONFERENCE_HOST);
+    elements.push({ kind: 'conference', name: 'conference', addresses: { core: address }, address, domain: subs.domain, conferences });
+  }
   if (withTranscoder) {
     const address = at('core', TRANSCODER_HOST);
     elements.push({ kind: 'transcoder', name: 'transcoder', addresses: { core: address }, address, media: 'transcoder-media', mediaNgAddress: at('core', TRANSCODER_MEDIA_HOST) });
@@ -220,6 +274,7 @@ export function planNetwork(subs: SubscriberFile, target: TargetName, overrides:
       kind: 'kms', name: 'kms',
       addresses: { 'access-a': at('access-a', KMS_HOST), core: kmsAddress, 'access-b': at('access-b', KMS_HOST) },
       address: kmsAddress, accessAddresses: [at('access-a', KMS_HOST), at('access-b', KMS_HOST)], domain: subs.domain, subscribers,
+      groups: conferences.filter((c) => c.mode === 'e2e').map((c) => ({ uri: `sip:${c.user}@${subs.domain}`, members: c.members.map((m) => `sip:${m}@${subs.domain}`) })),
     });
   }
   for (const access of sides) {

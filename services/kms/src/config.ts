@@ -45,8 +45,34 @@ export interface KmsConfig {
   /** 32-octet master key sealing the tickets (RFC 6043 App. A: the ticket protection key). */
   masterKey: Uint8Array;
   users: UserConfig[];
+  /** Conferences keyed with one group key (TR 33.828 4.1.3): the conference URI and its members' URIs. */
+  groups: GroupConfig[];
   auditLog: string;
   runDir: string;
+}
+
+/** A conference whose members get its group key from this KMS. */
+export interface GroupConfig {
+  uri: string;
+  members: string[];
+}
+
+function groups(raw: unknown, users: UserConfig[]): GroupConfig[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) throw new KmsConfigError('groups', 'must be a list of { uri, members }');
+  const known = new Set(users.map((u) => u.uri.toLowerCase()));
+  return raw.map((g, i) => {
+    const at = `groups[${i}]`;
+    const o = obj(g, at);
+    const uri = str(o, 'uri', `${at}.`, SIP_URI, 'a SIP URI like sip:conf-team@ims.test');
+    if (known.has(uri.toLowerCase())) throw new KmsConfigError(`${at}.uri`, `${uri} is a user, not a conference`);
+    if (!Array.isArray(o.members) || o.members.length === 0) throw new KmsConfigError(`${at}.members`, 'must be a non-empty list of user URIs');
+    const members = o.members.map((m, j) => {
+      if (typeof m !== 'string' || !known.has(m.toLowerCase())) throw new KmsConfigError(`${at}.members[${j}]`, `${JSON.stringify(m)} is not a user of this KMS`);
+      return m;
+    });
+    return { uri, members };
+  });
 }
 
 type Obj = Record<string, unknown>;
@@ -149,7 +175,7 @@ export function parseKmsConfig(raw: unknown): KmsConfig {
     throw new KmsConfigError('accessAddresses', `must be a list of IP addresses, got ${JSON.stringify(rawAccess)}`);
   }
   const accessAddresses = rawAccess as string[];
-  return { name, address, accessAddresses, httpsPort, controlPort, domain, tls, masterKey, users: us, auditLog: str(o, 'auditLog', ''), runDir: str(o, 'runDir', '') };
+  return { name, address, accessAddresses, httpsPort, controlPort, domain, tls, masterKey, users: us, groups: groups(o.groups, us), auditLog: str(o, 'auditLog', ''), runDir: str(o, 'runDir', '') };
 }
 
 /** PEM material of the HTTPS listener, read from the files the config names. */

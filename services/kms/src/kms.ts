@@ -3,6 +3,7 @@
  * state behind them (ticket codec under the master key, replay cache,
  * subscriber directory). Both listeners bind to the configured address only.
  */
+import { createHmac } from 'node:crypto';
 import { mkdirSync, type WriteStream } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -99,6 +100,7 @@ export class Kms {
       dir,
       codec: new KmsTicketCodec({ masterKeys: { [MASTER_KEY_ID]: cfg.masterKey }, currentKeyId: MASTER_KEY_ID }),
       kmsIds: kmsIdentities(cfg.address, cfg.httpsPort, cfg.name, cfg.domain),
+      groups: groupKeys(cfg),
       replayCache: new ReplayCache(o.replayWindowMs !== undefined ? { windowMs: o.replayWindowMs } : {}),
       now: o.now ?? Date.now,
     };
@@ -159,4 +161,19 @@ export class Kms {
     })();
     return this.closing;
   }
+}
+
+/**
+ * Group TGKs, one per conference, derived from the master key and the
+ * conference URI so that a KMS restart hands out the same group key (a
+ * group keeps its key for its life; re-keying on leave is not done, see
+ * README).
+ */
+function groupKeys(cfg: KmsConfig): Map<string, { members: Set<string>; tgk: Uint8Array }> {
+  const out = new Map<string, { members: Set<string>; tgk: Uint8Array }>();
+  for (const g of cfg.groups) {
+    const tgk = new Uint8Array(createHmac('sha256', cfg.masterKey).update(`imslab group TGK\0${g.uri.toLowerCase()}`).digest());
+    out.set(g.uri.toLowerCase(), { members: new Set(g.members.map((m) => m.toLowerCase())), tgk });
+  }
+  return out;
 }

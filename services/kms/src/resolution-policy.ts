@@ -56,6 +56,8 @@ export function decideResolution(dir: SubscriberDirectory, t: TicketParties, res
       if (!path) return refuse('not-a-forwarding-target', `no forwarding rule of ${target.uri} leads to ${resolver.user.uri} within ${MAX_FORWARDING_HOPS} hops`);
       return { allowed: true, how: `forwarded ${describePath(path)}` };
     }
+    case 'group':
+      return refuse('group-key-not-resolvable', 'a group key goes to each member on its own ticket request; no one resolves a group ticket (a conference bridge in particular)');
     default:
       return refuse('unknown-policy', `unknown resolution policy ${String(t.policy)}`);
   }

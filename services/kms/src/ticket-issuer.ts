@@ -28,6 +28,8 @@ export const MAX_TICKET_VALIDITY_MS = 3_600_000;
 /** What issuing and resolving need from the KMS. */
 export interface TicketContext {
   dir: SubscriberDirectory;
+  /** Conferences with a group key: URI (lower case) -> member URIs (lower case) and the group TGK. */
+  groups?: ReadonlyMap<string, { members: ReadonlySet<string>; tgk: Uint8Array }>;
   codec: KmsTicketCodec;
   /** Identities this KMS answers to, canonical first. */
   kmsIds: readonly MikeyIdentity[];
@@ -59,10 +61,12 @@ export function issueTicket(bytes: Uint8Array, ctx: TicketContext, draft: AuditD
   }
   const responder = req.responders[0]!;
   draft.responder = identityToString(responder);
-  checkResponder(ctx.dir, responder, req.policy);
+  const group = req.policy === 'group' ? groupFor(ctx, responder, req.initiator) : undefined;
+  if (!group) checkResponder(ctx.dir, responder, req.policy);
+  else draft.how = `group key of ${identityToString(responder)} to member ${identityToString(req.initiator)}`;
   let issued;
   try {
-    issued = buildRequestResp(req, { codec: ctx.codec, kms, nowMs: now, maxValidityMs: MAX_TICKET_VALIDITY_MS });
+    issued = buildRequestResp(req, { codec: ctx.codec, kms, nowMs: now, maxValidityMs: MAX_TICKET_VALIDITY_MS, ...(group ? { tgk: group.tgk } : {}) });
   } catch (e) {
     if (e instanceof MikeyTicketError && e.reason === 'policy-mismatch') throw new KmsRefusal(400, 'bad-validity', `the requested validity (TRs..TRe) is empty or already over`);
     throw e;
@@ -92,4 +96,19 @@ function checkResponder(dir: SubscriberDirectory, r: MikeyIdentity, policy: stri
     return;
   }
   if (!dir.userOf(r)) throw new KmsRefusal(403, 'unknown-responder', `IDRr ${name} is not a subscriber of this KMS, so nobody could resolve the ticket`);
+}
+
+/**
+ * A group ticket (TR 33.828 4.1.3): the responder must be a conference this
+ * KMS keys, the initiator one of its members; the ticket then carries the
+ * group's TGK, the same for every member, so every member derives one SRTP
+ * key. The conference bridge is not a member and never gets it.
+ */
+function groupFor(ctx: TicketContext, conference: MikeyIdentity, member: MikeyIdentity): { tgk: Uint8Array } {
+  const uri = identityToString(conference).toLowerCase();
+  const g = ctx.groups?.get(uri);
+  if (!g) throw new KmsRefusal(403, 'unknown-group', `${identityToString(conference)} is not a conference with a group key at this KMS`);
+  const who = identityToString(member).toLowerCase();
+  if (!g.members.has(who)) throw new KmsRefusal(403, 'not-a-member', `${identityToString(member)} is not a member of ${identityToString(conference)}: no group key`);
+  return g;
 }

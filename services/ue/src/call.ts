@@ -180,7 +180,7 @@ export abstract class Call {
     const media = this.media!;
     const tx = deferTxUntilAck !== undefined ? previousTx : outcome.tx;
     this.deferredTx = deferTxUntilAck !== undefined ? { cseq: deferTxUntilAck, tx: outcome.tx } : undefined;
-    media.configure({ remote: { address: remote.address, port: remote.port }, txMarker: this.txMarker, expectedRxMarker: this.expectedRxMarker, tx, rx: outcome.rx });
+    media.configure({ remote: { address: remote.address, port: remote.port }, txMarker: this.txMarker, expectedRxMarker: this.expectedRxMarker, tx, rx: outcome.rx, send: !outcome.receiveOnly });
     if (outcome.warning) this.ctx.log.warn(`call ${this.callId}: ${outcome.warning}`);
     if (tx && tx.keySaltBase64 !== previousTx?.keySaltBase64) this.logTxKey(tx);
     const rx = outcome.rx;

@@ -10,9 +10,15 @@ export type TransportName = 'udp' | 'tcp' | 'tls';
  * by MIKEY-TICKET (TS 33.328 KMS, RFC 6043), or MIKEY-TICKET end-to-end with
  * a trusted middle element's SDES answer accepted (e2m2e).
  */
-export type SecurityMode = 'none' | 'e2ae' | 'sdes-e2e' | 'e2e' | 'e2e-or-e2m2e';
+export type SecurityMode = 'none' | 'e2ae' | 'sdes-e2e' | 'e2e' | 'e2e-or-e2m2e' | 'stored-e2e' | 'group-e2e';
 
-export const SECURITY_MODES: readonly SecurityMode[] = ['none', 'e2ae', 'sdes-e2e', 'e2e', 'e2e-or-e2m2e'];
+/**
+ * Beyond TR 4.1.1: `stored-e2e` retrieves a message stored end-to-end
+ * protected (TR 33.828 4.1.2: receive only, open the stored MIKEY message
+ * with a deferred resolve at the KMS); `group-e2e` joins a conference
+ * keyed with the group's key from the KMS (TR 33.828 4.1.3).
+ */
+export const SECURITY_MODES: readonly SecurityMode[] = ['none', 'e2ae', 'sdes-e2e', 'e2e', 'e2e-or-e2m2e', 'stored-e2e', 'group-e2e'];
 
 /**
  * Who may resolve the caller's ticket (mirrors @imslab/mikey ResolutionPolicy):

@@ -29,6 +29,8 @@ export interface MediaSecurityLines {
   attributes: string[];
   /** Values of `a=key-mgmt:` lines (RFC 4567 sec. 3.1, e.g. `mikey <base64>`), media level first, then session level. */
   keyMgmt?: string[];
+  /** SDP direction of the stream (default sendrecv). */
+  direction?: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 }
 
 /** How the SRTP keys were agreed. */
@@ -63,6 +65,10 @@ export interface SecurityOutcome {
   kmsAuthenticatedPeer?: string | undefined;
   /** Set when the call is kept but not protected as requested. */
   warning?: string | undefined;
+  /** We only receive (retrieving a stored message): send no media. */
+  receiveOnly?: boolean;
+  /** The call reached a store (voicemail): media keyed for later delivery to the intended responder. */
+  deferred?: boolean;
 }
 
 /** Our offer, kept until the answer arrives. */

@@ -29,6 +29,8 @@ export interface MediaPlan {
   tx: SrtpKey | null;
   /** The peer's key (SRTP) or null (RTP). */
   rx: SrtpKey | null;
+  /** False: receive only (a recvonly stream); nothing is sent. */
+  send?: boolean;
 }
 
 /** Counters exposed in CallStatus.media. */
@@ -162,7 +164,7 @@ export class MediaSession {
   private sendOne(): void {
     const plan = this.plan;
     const index = this.packetIndex++;
-    if (!plan) return;
+    if (!plan || plan.send === false) return;
     const payload = probePayload(plan.txMarker, index);
     let packet = buildRtp({ payloadType: PCMU_PAYLOAD_TYPE, marker: index === 0, sequence: this.seq, timestamp: this.ts0 + index * SAMPLES_PER_PACKET, ssrc: this.ssrc }, payload);
     this.seq = (this.seq + 1) & 0xffff;
@@ -174,7 +176,7 @@ export class MediaSession {
 
   private sendReport(): void {
     const plan = this.plan;
-    if (!plan || this.closed || !this.rtcp) return;
+    if (!plan || this.closed || !this.rtcp || plan.send === false) return;
     let sr = buildSenderReport(this.ssrc, this.ts0 + this.packetIndex * SAMPLES_PER_PACKET, this.counters.txPackets, this.txOctets);
     if (this.txCtx) sr = this.txCtx.protectRtcp(sr);
     this.rtcp.send(sr, plan.remote.port + 1, plan.remote.address, () => undefined);

@@ -1,5 +1,6 @@
 import {
-  buildTransferInit, buildTransferResp, completeTransferInit, decodeKeyMgmtAttribute, defaultUserOf, encodeKeyMgmtAttribute, identitiesEqual,
+  buildTransferInit, buildTransferResp, completeTransferInit, decodeKeyMgmtAttribute, deferredReceiveKeys, deferredTransferKeys, defaultUserOf,
+  deriveSrtpFromTicketTgk, encodeKeyMgmtAttribute, identitiesEqual, prfHash, ReplayCache,
   identityToString, MIKEY_KMPID, parseTransferInit, readTicketPolicyData, verifyTransferResp,
   type CryptoSessionKeys, type MikeyIdentity, type ResolutionPolicy, type TransferInitState,
 } from '@imslab/mikey';
@@ -136,4 +137,61 @@ export async function answerMikeyOffer(kms: KmsAgent | undefined, value: string)
   } catch (e) {
     return { ok: false, reason: `TRANSFER_INIT rejected: ${(e as Error).message}` };
   }
+}
+
+/**
+ * Caller, deferred delivery (TR 33.828 4.1.2): the call was answered by a
+ * store (recvonly, no TRANSFER_RESP). Keys from the ticket's TGK and RANDRi
+ * only, so that the intended Responder can derive them later from the stored
+ * TRANSFER_INIT; the store itself never can.
+ */
+export function deferredMikeyKeys(p: MikeyPendingOffer): MikeyKeys {
+  return { ...pickKeys(deferredTransferKeys(p.state), OFFERER_CS, ANSWERER_CS), peer: identityToString(p.state.intendedResponder) };
+}
+
+/** A stored message opened by its intended receiver: the key of the depositor's stream and who deposited it. */
+export type StoredMessageKeys = { ok: true; rx: SrtpKey; depositor: string } | { ok: false; reason: string; kmsRefusal?: string };
+
+/**
+ * Retriever: the store's answer carries the deposited TRANSFER_INIT. Resolve
+ * its ticket for deferred delivery (only the intended user's devices may),
+ * verify the message with MPKi (so the depositor is authenticated), and
+ * derive the key of the depositor's stream (CS 1). Never throws.
+ */
+export async function openStoredMessage(kms: KmsAgent | undefined, value: string): Promise<StoredMessageKeys> {
+  let pending;
+  try {
+    pending = parseTransferInit(decodeKeyMgmtAttribute(value).bytes);
+  } catch (e) {
+    return { ok: false, reason: `the stored message's a=key-mgmt is unusable: ${(e as Error).message}` };
+  }
+  if (!kms) return { ok: false, reason: 'a protected stored message needs the KMS, and this UE has none configured' };
+  let resolved;
+  try {
+    resolved = await kms.resolveTicket(pending.ticket, { deferred: true });
+  } catch (e) {
+    const f = e instanceof KmsFailure ? e : new KmsFailure('unreachable', (e as Error).message);
+    return f.kind === 'refused' ? { ok: false, reason: `the KMS refused the stored message's key: ${f.message}`, kmsRefusal: f.reason } : { ok: false, reason: f.message };
+  }
+  try {
+    // A stored message is old by design: its timestamp is checked against the ticket's life, not the live window.
+    const v = completeTransferInit(pending, resolved, { replayCache: new ReplayCache(), windowMs: 24 * 3_600_000 });
+    const keys = deferredReceiveKeys(v).find((k) => k.csId === OFFERER_CS);
+    if (!keys) return { ok: false, reason: `the stored message has no crypto session ${OFFERER_CS} (the depositor's stream)` };
+    return { ok: true, rx: srtpKeyFromMikey(keys), depositor: identityToString(v.initiator) };
+  } catch (e) {
+    return { ok: false, reason: `the stored TRANSFER_INIT failed verification: ${(e as Error).message}` };
+  }
+}
+
+/**
+ * Group key (TR 33.828 4.1.3): the KMS hands every member of a conference the
+ * same TGK in a ticket for the conference URI; every member derives the one
+ * SRTP master key from it (RFC 6043 sec. 5.1.3 with no RANDRi/RANDRr: the
+ * key depends on the group, not on a member). Senders differ by SSRC.
+ */
+export async function groupSrtpKey(kms: KmsAgent, conference: MikeyIdentity): Promise<SrtpKey> {
+  const request = await kms.requestTicket(conference, 'group');
+  const k = deriveSrtpFromTicketTgk(request.tgk, { csId: 1, hash: prfHash(request.ticket.prf) });
+  return srtpKeyFromMikey({ csId: 1, profile: 'AES_CM_128_HMAC_SHA1_80', ...k });
 }

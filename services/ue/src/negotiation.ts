@@ -2,7 +2,8 @@ import { uriIdentity, type MikeyIdentity } from '@imslab/mikey';
 import type { SecurityMode, TicketPolicy } from './config.ts';
 import { KmsAgent, KmsFailure } from './kms-agent.ts';
 import { answerOffer, completeOffer, createOffer, e2aeMarkOf, type MediaSecurityLines, type PendingOffer, type SecurityOutcome } from './media-security.ts';
-import { answerMikeyOffer, completeMikeyOffer, createMikeyOffer, mikeyValueOf, type MikeyKeys, type MikeyPendingOffer } from './mikey-ticket.ts';
+import { answerMikeyOffer, completeMikeyOffer, createMikeyOffer, deferredMikeyKeys, groupSrtpKey, mikeyValueOf, openStoredMessage, type MikeyKeys, type MikeyPendingOffer } from './mikey-ticket.ts';
+import type { SrtpKey } from './media-security.ts';
 
 /**
  * Offer/answer of a call's media security for every SecurityMode: SDES
@@ -38,6 +39,8 @@ export interface LocalOffer {
   lines: MediaSecurityLines;
   sdes?: PendingOffer;
   mikey?: MikeyPendingOffer;
+  /** group-e2e: the conference's group key (send and receive). */
+  group?: SrtpKey;
 }
 
 export type Failure = { ok: false; reason: string };
@@ -58,6 +61,19 @@ export function intendedResponder(r: Pick<OfferRequest, 'target' | 'policy' | 'd
 
 /** Builds our offer; for e2e modes this includes the Ticket Request with the KMS. */
 export async function prepareOffer(env: NegotiationEnv, r: OfferRequest): Promise<{ ok: true; offer: LocalOffer } | Failure> {
+  if (r.mode === 'stored-e2e') {
+    // Retrieval: receive only; the keys come with the stored message in the answer.
+    return { ok: true, offer: { mode: r.mode, lines: { profile: 'RTP/SAVP', crypto: [], attributes: [], keyMgmt: [], direction: 'recvonly' } } };
+  }
+  if (r.mode === 'group-e2e') {
+    if (!env.kms) return { ok: false, reason: 'group-e2e requested but this UE has no KMS configured (config "kms")' };
+    try {
+      const group = await groupSrtpKey(env.kms, uriIdentity(r.target.replace(/^<|>$/g, '')));
+      return { ok: true, offer: { mode: r.mode, lines: { profile: 'RTP/SAVP', crypto: [], attributes: [], keyMgmt: [] }, group } };
+    } catch (e) {
+      return { ok: false, reason: e instanceof KmsFailure ? `group key: ${e.message}` : `group key: ${(e as Error).message}` };
+    }
+  }
   if (r.mode !== 'e2e' && r.mode !== 'e2e-or-e2m2e') {
     const o = createOffer(r.mode, { e2aeConfirmed: env.e2aeConfirmed });
     return o.ok ? { ok: true, offer: { mode: r.mode, lines: o.offer.lines, sdes: o.offer } } : o;
@@ -95,12 +111,29 @@ function mikeyOutcome(keys: MikeyKeys, peerLines: MediaSecurityLines): SecurityO
  * SDES answer is accepted as e2m2e.
  */
 export function finishOffer(offer: LocalOffer, answer: MediaSecurityLines): { ok: true; outcome: SecurityOutcome } | Failure {
+  if (offer.group) {
+    if (answer.profile !== 'RTP/SAVP' || answer.crypto.length > 0) return { ok: false, reason: `group-e2e requested but the conference answered ${answer.profile}${answer.crypto.length ? ' with its own SDES key (it would decrypt)' : ''}` };
+    return { ok: true, outcome: { sdpProfile: 'RTP/SAVP', suite: offer.group.suite, tx: offer.group, rx: offer.group, peerE2ae: null, e2ae: null, keyManagement: 'mikey-ticket', achieved: 'e2e' } };
+  }
+  if (offer.mode === 'stored-e2e') return { ok: false, reason: 'stored-e2e answers are opened with finishStoredOffer' };
   if (!offer.mikey) return completeOffer(offer.sdes!, answer);
   if (answer.profile !== 'RTP/SAVP') return { ok: false, reason: `${offer.mode} requested but the answer is ${answer.profile}: media would not be protected` };
   const value = mikeyValueOf(answer.keyMgmt);
   if (value) {
     const done = completeMikeyOffer(offer.mikey, value);
     return done.ok ? { ok: true, outcome: mikeyOutcome(done.keys, answer) } : done;
+  }
+  if (answer.direction === 'recvonly' && answer.crypto.length === 0) {
+    // A store answered (voicemail): no TRANSFER_RESP can come. Key the media for the intended
+    // responder alone (deferred delivery, TR 33.828 4.1.2); the store holds only ciphertext.
+    const keys = deferredMikeyKeys(offer.mikey);
+    return {
+      ok: true,
+      outcome: {
+        ...mikeyOutcome(keys, answer), kmsAuthenticatedPeer: undefined, deferred: true,
+        warning: `answered by a store (recvonly, no TRANSFER_RESP): deferred delivery, media keyed for ${keys.peer} only`,
+      },
+    };
   }
   if (answer.crypto.length > 0 && offer.sdes) {
     const done = completeOffer(offer.sdes, answer);
@@ -134,4 +167,20 @@ export function modeOfOffer(offer: MediaSecurityLines): SecurityMode {
   if (offer.profile !== 'RTP/SAVP') return 'none';
   if (mikeyValueOf(offer.keyMgmt)) return offer.crypto.length > 0 ? 'e2e-or-e2m2e' : 'e2e';
   return e2aeMarkOf(offer) === 'requested' ? 'e2ae' : 'sdes-e2e';
+}
+
+/**
+ * Retrieval of a stored message (stored-e2e): the answer is sendonly and
+ * carries the deposited TRANSFER_INIT; an unprotected message comes as
+ * RTP/AVP. Resolves the ticket for deferred delivery at the KMS.
+ */
+export async function finishStoredOffer(env: NegotiationEnv, answer: MediaSecurityLines): Promise<{ ok: true; outcome: SecurityOutcome } | (Failure & { kmsRefusal?: string })> {
+  const value = mikeyValueOf(answer.keyMgmt);
+  if (answer.profile !== 'RTP/SAVP' || !value) return { ok: false, reason: `stored-e2e requested but the store answered ${answer.profile}${value ? '' : ' without the stored a=key-mgmt:mikey'}: the message is not end-to-end protected` };
+  const r = await openStoredMessage(env.kms, value);
+  if (!r.ok) return r;
+  return {
+    ok: true,
+    outcome: { sdpProfile: 'RTP/SAVP', suite: r.rx.suite, tx: null, rx: r.rx, peerE2ae: null, e2ae: null, keyManagement: 'mikey-ticket', achieved: 'e2e', kmsAuthenticatedPeer: r.depositor, receiveOnly: true },
+  };
 }

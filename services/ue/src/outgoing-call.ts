@@ -5,8 +5,8 @@ import {
 import { ALLOWED_METHODS, Call, type CallContext, type TicketOptions } from './call.ts';
 import type { SecurityMode } from './config.ts';
 import { MediaSession } from './media-session.ts';
-import { finishOffer, prepareOffer, type LocalOffer } from './negotiation.ts';
-import { parseRemoteSdp } from './sdp.ts';
+import { finishOffer, finishStoredOffer, prepareOffer, type LocalOffer } from './negotiation.ts';
+import { parseRemoteSdp, type RemoteSdp } from './sdp.ts';
 import { KMS_REFUSED_PREFIX, warningTextOf } from './warning.ts';
 
 /**
@@ -157,6 +157,10 @@ export class OutgoingCall extends Call {
     }
     const body = res.body.length ? res.body.toString('utf8') : this.earlySdp;
     const parsed = body ? parseRemoteSdp(body) : ({ ok: false, reason: 'the 2xx carries no SDP answer' } as const);
+    if (parsed.ok && this.offer!.mode === 'stored-e2e') {
+      void this.finishStored(parsed.sdp);
+      return;
+    }
     const done = parsed.ok ? finishOffer(this.offer!, parsed.sdp.security) : parsed;
     if (!parsed.ok || !done.ok) {
       const reason = `${!done.ok ? done.reason : 'bad answer'}`;
@@ -167,6 +171,20 @@ export class OutgoingCall extends Call {
     this.recordSecurity(this.securityRequested);
     this.setState('confirmed');
     // Caller side: media starts once the ACK is sent.
+    this.media!.start();
+  }
+
+  /** Retrieval of a stored message: open its keys at the KMS (async), then receive. */
+  private async finishStored(remote: RemoteSdp): Promise<void> {
+    const done = await finishStoredOffer(this.negotiationEnv(), remote.security);
+    if (this.ended) return;
+    if (!done.ok) {
+      void this.sendBye();
+      return this.fail(`stored message not opened: ${done.reason}`);
+    }
+    this.applyOutcome(done.outcome, remote);
+    this.recordSecurity(this.securityRequested);
+    this.setState('confirmed');
     this.media!.start();
   }
 

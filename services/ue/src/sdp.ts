@@ -35,7 +35,7 @@ export function buildSdp(spec: LocalSdpSpec): string {
         rtp: [{ ...PCMU }],
         fmtp: [],
         ptime: 20,
-        direction: 'sendrecv',
+        direction: spec.security.direction ?? 'sendrecv',
         crypto: spec.security.crypto.map((value) => {
           const [id, suite, ...rest] = value.split(' ');
           const [config = '', ...session] = rest;
@@ -90,6 +90,7 @@ export function parseRemoteSdp(body: string): { ok: true; sdp: RemoteSdp } | { o
         crypto: (m.crypto ?? []).map((c) => `${c.id} ${c.suite} ${c.config}${c.sessionConfig ? ` ${c.sessionConfig}` : ''}`),
         attributes: [...sessionAttrs, ...mediaAttrs].filter((a) => !isKeyMgmt(a)),
         keyMgmt: [...mediaAttrs.filter(isKeyMgmt).map(keyValue), ...sessionAttrs.filter(isKeyMgmt).map(keyValue)],
+        direction: (m.direction ?? (s as { direction?: string }).direction ?? 'sendrecv') as NonNullable<MediaSecurityLines['direction']>,
       },
     },
   };

@@ -193,6 +193,8 @@ export interface RequestRespOptions {
    * lets more than one device resolve ('any-device-of-user', 'retargeting').
    */
   keyForking?: boolean;
+  /** The TGK to issue (a group's key, TR 33.828 4.1.3) instead of a fresh one. */
+  tgk?: Uint8Array;
 }
 
 /** REQUEST_RESP and what was issued (the KMS may log or store it). */
@@ -214,10 +216,10 @@ export function buildRequestResp(req: VerifiedRequestInit, o: RequestRespOptions
   if (!(to > from)) throw new MikeyTicketError('policy-mismatch', 'requested validity is empty or already over');
   const policy = o.policy ?? req.policy;
   const changed = to !== wantTo || policy !== req.policy || (req.validFromMs !== undefined && from !== req.validFromMs);
-  const forking = o.keyForking ?? policy !== 'designated-device';
+  const forking = o.keyForking ?? (policy === 'any-device-of-user' || policy === 'retargeting');
   // With forking the Initiator needs MPKr apart from MPKi: the Responder gets MPKr' (derived from MPKr),
   // yet must still check TRANSFER_INIT, which MPKi protects (RFC 6043 sec. 4.3.2 sends it MPKi too).
-  const keys: TicketKeys = { mpki: random(o.mpkLength ?? 32), tgk: random(o.tgkLength ?? 32) };
+  const keys: TicketKeys = { mpki: random(o.mpkLength ?? 32), tgk: o.tgk ?? random(o.tgkLength ?? 32) };
   if (forking) keys.mpkr = random(o.mpkLength ?? 32);
   const ticket = o.codec.seal({
     initiator: req.initiator,

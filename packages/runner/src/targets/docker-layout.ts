@@ -35,7 +35,7 @@ export function imageFor(kind: ElementKind): string {
 
 /** The image each element kind runs: every Kamailio element shares one (services/kamailio/Dockerfile). */
 const IMAGE_OF: Record<ElementKind, string> = {
-  pcscf: 'kamailio', scscf: 'kamailio', transcoder: 'kamailio', 'ims-agw': 'ims-agw', ue: 'ue', kms: 'kms',
+  pcscf: 'kamailio', scscf: 'kamailio', transcoder: 'kamailio', 'ims-agw': 'ims-agw', ue: 'ue', kms: 'kms', voicemail: 'voicemail', conference: 'conference',
 };
 
 /**

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSyn
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import {
-  REPO_ROOT, controlUrlOf, ensureKmsSecrets, ensurePki, uesOf,
+  REPO_ROOT, controlUrlOf, ensureKmsSecrets, ensurePki, startStages, uesOf,
   type ElementKind, type ElementPlan, type KmsSecrets, type LinkPlan, type NetworkPlan, type PkiFiles,
 } from '@imslab/topology';
 import { ElementError, PrerequisiteError } from '../errors.ts';
@@ -24,7 +24,6 @@ import {
  * healthy. Kamailio checks its rtpengine once at start-up, so the IMS-AGWs
  * come first; UEs register only when told to, so they start with the CSCFs.
  */
-const STAGES: ReadonlyArray<ReadonlyArray<ElementKind>> = [['ims-agw'], ['scscf', 'pcscf', 'transcoder', 'kms', 'ue']];
 const READY_TIMEOUT_MS = 30_000;
 const ENGINE_TIMEOUT_MS = 5_000;
 
@@ -116,7 +115,7 @@ export class DockerTarget implements Target {
       const containers = new Map<string, Docker.Container>();
       await Promise.all(plan.elements.map(async (e) => containers.set(e.name, await this.createContainer(e, commands.get(e.name)!))));
       progress(`  created ${plan.links.length} networks and ${plan.elements.length} containers (${Date.now() - started} ms)`);
-      for (const elements of stagesOf(plan)) {
+      for (const elements of startStages(plan)) {
         await Promise.all(elements.map((e) => containers.get(e.name)!.start().catch((err: unknown) => {
           throw new ElementError(e.name, `container did not start: ${engineMessage(err)}`);
         })));
@@ -202,6 +201,17 @@ export class DockerTarget implements Target {
       });
     }
     return container;
+  }
+
+  async restart(element: string): Promise<void> {
+    const e = this.plan?.elements.find((x) => x.name === element);
+    if (!e) throw new ElementError(element, 'no such element on the running network');
+    // The run directory (stores, logs) is a host directory mounted into the container: it survives.
+    this.died.delete(element);
+    await this.docker.getContainer(containerName(e.name)).restart({ t: 3 }).catch((err: unknown) => {
+      throw new ElementError(element, `container did not restart: ${engineMessage(err)}`);
+    });
+    await this.waitHealthy(e);
   }
 
   private async waitHealthy(e: ElementPlan): Promise<void> {
@@ -332,11 +342,6 @@ export class DockerTarget implements Target {
 }
 
 /** The plan's elements in start stages; a kind no stage names starts last. */
-function stagesOf(plan: NetworkPlan): ElementPlan[][] {
-  const staged = STAGES.map((kinds) => plan.elements.filter((e) => kinds.includes(e.kind)));
-  staged.push(plan.elements.filter((e) => !STAGES.some((kinds) => kinds.includes(e.kind))));
-  return staged.filter((s) => s.length > 0);
-}
 
 function safeList(dir: string): string[] {
   try { return readdirSync(dir); } catch { return []; }

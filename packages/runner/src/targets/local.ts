@@ -12,7 +12,7 @@ import { Supervisor, type Supervised } from '../supervisor.ts';
 import { TcpdumpCapture } from '../tcpdump.ts';
 import { ensureServiceBundle } from '../bundle.ts';
 import { pkiEntitiesBothTargets } from '@imslab/topology';
-import { ensureKmsSecrets, serviceOf, uesOf, type KmsSecrets } from '@imslab/topology';
+import { ensureKmsSecrets, serviceOf, startStages, uesOf, type KmsSecrets } from '@imslab/topology';
 import { clearState, writeState } from '../state.ts';
 import type { CaptureSet, Target, UpOptions } from './target.ts';
 
@@ -20,7 +20,6 @@ import type { CaptureSet, Target, UpOptions } from './target.ts';
 // Kamailio probes its rtpengine at start-up (and disables it for a while if
 // absent), so the IMS-AGWs come first; UEs do not register until told to,
 // so they start alongside the CSCFs.
-const STAGES: ReadonlyArray<ReadonlyArray<ElementPlan['kind']>> = [['ims-agw'], ['scscf', 'pcscf', 'transcoder', 'kms', 'ue']];
 const READY_TIMEOUT_MS = 20_000;
 
 export const PKI_DIR = join(REPO_ROOT, '.imslab', 'pki');
@@ -80,13 +79,27 @@ export class LocalTarget implements Target {
     this.supervisor = new Supervisor();
     const keysDir = join(this.dir, 'keys');
     mkdirSync(keysDir, { recursive: true });
-    for (const stage of STAGES) {
-      const elements = plan.elements.filter((e) => stage.includes(e.kind));
+    for (const elements of startStages(plan)) {
+      this.restartWith = { pkiDir: pki.dir, keysDir, opts };
       for (const e of elements) this.startElement(e, pki.dir, keysDir, opts);
       this.saveState();
       await Promise.all(elements.map((e) => this.waitHealthy(e)));
       opts.progress?.(`  healthy: ${elements.map((e) => e.name).join(', ')}`);
     }
+  }
+
+  /** What startElement needs again to restart an element. */
+  private restartWith: { pkiDir: string; keysDir: string; opts: UpOptions } | undefined;
+
+  async restart(element: string): Promise<void> {
+    const e = this.plan?.elements.find((x) => x.name === element);
+    const p = this.procs.get(element);
+    if (!e || !p || !this.restartWith || !this.supervisor) throw new ElementError(element, 'no such element on the running network');
+    await this.supervisor.stop(p);
+    const { pkiDir, keysDir, opts } = this.restartWith;
+    this.startElement(e, pkiDir, keysDir, opts);
+    this.saveState();
+    await this.waitHealthy(e);
   }
 
   private startElement(e: ElementPlan, pkiDir: string, keysDir: string, opts: UpOptions): void {

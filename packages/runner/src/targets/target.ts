@@ -33,6 +33,8 @@ export interface Target {
   controlUrl(element: string): string;
   /** Copies element logs, key logs and stores into `dir`. */
   collect(dir: string): Promise<void>;
+  /** Stops one element and starts it again with the same configuration and storage; resolves once it is healthy. */
+  restart(element: string): Promise<void>;
   /** Stops everything this target started. Safe to call twice and after a failure. */
   down(): Promise<void>;
 }

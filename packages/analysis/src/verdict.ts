@@ -89,19 +89,27 @@ function followPath(links: LinkReport[], marker: string, phase: Phase = 'all'): 
 const host = (ep: string) => ep.replace(/:\d+$/, '');
 
 /**
- * The elements that decrypted and re-encrypted: each receives the path's
- * media under one key and sends it on under another.
+ * The elements that decrypted and re-encrypted: an element sends the path's
+ * media on under a key under which none of it reached the element. (Keys
+ * are pooled per element: a media gateway relaying two legs of a conference
+ * receives and sends both keys, and re-encrypts nothing.)
  */
 function reencryptingElements(links: PathLink[], owner: AddressOwner): Set<string> {
   const hops = links.flatMap((l) => l.hops);
-  const out = new Set<string>();
-  for (const inbound of hops) {
-    const who = owner(host(inbound.dst));
+  const inbound = new Map<string, Set<string>>();
+  for (const h of hops) {
+    const who = owner(host(h.dst));
     if (!who || who.kind === 'ue') continue;
-    for (const outbound of hops) {
-      if (owner(host(outbound.src))?.name !== who.name) continue;
-      if (outbound.keys.some((k) => !inbound.keys.includes(k))) out.add(who.name);
-    }
+    const keys = inbound.get(who.name) ?? new Set<string>();
+    for (const k of h.keys) keys.add(k);
+    inbound.set(who.name, keys);
+  }
+  const out = new Set<string>();
+  for (const h of hops) {
+    const who = owner(host(h.src));
+    const got = who ? inbound.get(who.name) : undefined;
+    if (!who || !got) continue;
+    if (h.keys.some((k) => !got.has(k))) out.add(who.name);
   }
   return out;
 }

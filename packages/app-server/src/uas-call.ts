@@ -70,10 +70,10 @@ export class UasCall {
   }
 
   /** 2xx with our SDP; resent until the ACK. */
-  answer(sdp: string): void {
+  answer(sdp: string, contact = this.contact): void {
     if (this.state !== 'offered') return;
     const headers: Array<[string, string]> = this.invite.headers.getAll('Record-Route').map((v) => ['Record-Route', v]);
-    headers.push(['Contact', this.contact]);
+    headers.push(['Contact', contact]);
     this.lastAnswer = sdp;
     this.ok = createResponse(this.invite, 200, { toTag: this.toTag, headers, body: sdp });
     this.txn.respond(this.ok);

@@ -34,7 +34,7 @@ export function checkCall(
   analysis: Analysis | null,
   ueCalls: Record<string, UeCallStatus[]>,
   kmsAudit: KmsAuditEntry[] = [],
-  more: { calls?: ReadonlyMap<string, CallRecord> | undefined; storeAndForward?: StoreAndForward | null; storeAtRest?: StoreAtRest | null } = {},
+  more: { calls?: ReadonlyMap<string, CallRecord> | undefined; storeAndForward?: StoreAndForward | null; storeAtRest?: StoreAtRest | null; afterLeave?: { packets: number; links: string[] } | undefined } = {},
 ): CallOutcome {
   const out: CallOutcome = { alias, callId: call?.callId ?? null, expected: exp.verdict, observed: 'no-call', pass: false, mismatches: [], evidence: [], conditions: [] };
   if (!call || !analysis) {
@@ -152,6 +152,13 @@ export function checkCall(
   checkProbes(exp, call, ueCalls, more.calls, out);
   if (exp.playbackIdentical !== undefined) checkPlayback(exp.playbackIdentical, more.storeAndForward ?? null, out);
   if (exp.voicemailStores) checkStoreAtRest(exp.voicemailStores, more.storeAtRest ?? null, out);
+  if (exp.noMediaAfterHangup) {
+    const a = more.afterLeave;
+    if (!a) out.mismatches.push(`noMediaAfterHangup: ${call.from} never hung up ${alias} in the steps`);
+    else if (a.packets > 0) out.mismatches.push(`${call.from} was still sent ${a.packets} media packets after it left (${a.links.join(', ')})`);
+    else out.evidence.push(`after ${call.from} left, no media was sent to it on any link (captures)`);
+    if (report.verdict === 'e2e') out.evidence.push('limitation: the group key was not changed when the member left (TR 33.828 4.1.3 allows this for small groups): it could still decrypt traffic of the conference it captured elsewhere');
+  }
   if (exp.probeReceived) {
     const ends = Object.entries(ueCalls).flatMap(([ue, cs]) => cs.filter((c) => c.callId === call.callId && c.media.rxPackets > 0).map((c) => ({ ue, c })));
     if (ends.length < 2) out.mismatches.push(`only ${ends.length} UE(s) received media`);

@@ -5,7 +5,7 @@ import { mergeCaptures } from '@imslab/capture';
 import { loadSubscribers, planNetwork, REPO_ROOT, type NetworkPlan, type SubscriberFile } from '@imslab/topology';
 import { queryAgws, type AgwStreamReport } from './agw-evidence.ts';
 import { checkCall, type CallOutcome, type KmsAuditEntry } from './expect.ts';
-import { storeAndForwardEvidence, voicemailStoreAtRest } from './playback-evidence.ts';
+import { mediaToAfter, storeAndForwardEvidence, voicemailStoreAtRest } from './playback-evidence.ts';
 import type { Scenario } from './scenario.ts';
 import { makeContext, runSteps, snapshotCalls } from './steps.ts';
 import type { Target } from './targets/target.ts';
@@ -102,8 +102,14 @@ export async function runScenario(target: Target, scenario: Scenario, runDir: st
   const storeAndForward = vm && 'address' in vm && captures.core ? await storeAndForwardEvidence(captures.core, vm.name, vm.address) : null;
   const storeAtRest = vm ? voicemailStoreAtRest(dir, analysis?.stores ?? []) : null;
   if (storeAndForward) writeFileSync(join(dir, 'store-and-forward.json'), JSON.stringify(storeAndForward, null, 2));
+  const afterLeave: Record<string, { packets: number; links: string[] }> = {};
+  for (const [alias, exp] of Object.entries(scenario.expect)) {
+    const c = calls.find((x) => x.alias === alias);
+    const u = c && plan.elements.find((e) => e.name === c.from);
+    if (exp.noMediaAfterHangup && c?.hungUpAt && u && 'address' in u) afterLeave[alias] = await mediaToAfter(captures, u.address, (c.hungUpAt + 200) * 1000);
+  }
   const outcomes = Object.entries(scenario.expect).map(([alias, exp]) =>
-    checkCall(alias, exp, calls.find((c) => c.alias === alias), analysis, ueCalls, kmsAudit, { calls: ctxRef.ctx?.calls, storeAndForward, storeAtRest }));
+    checkCall(alias, exp, calls.find((c) => c.alias === alias), analysis, ueCalls, kmsAudit, { calls: ctxRef.ctx?.calls, storeAndForward, storeAtRest, afterLeave: afterLeave[alias] }));
   const result: ScenarioResult = {
     scenario: scenario.name, clause: scenario.clause, title: scenario.title, dir, error,
     calls: outcomes, pass: error === null && outcomes.every((o) => o.pass), durationMs: Date.now() - started,

@@ -37,6 +37,11 @@ export interface Expectation {
   noProbeOf?: string[];
   /** The voicemail played back exactly what it stored: the same SRTP/RTP payloads, byte for byte, in order (core capture). */
   playbackIdentical?: boolean;
+  /**
+   * After this call's caller hung up (left a conference), no media reached
+   * it any more on any link (captures; 200 ms allowed for packets in flight).
+   */
+  noMediaAfterHangup?: boolean;
   /** What the voicemail's message store holds at rest: only ciphertext (no probe marker, no key) or the probe in the clear. */
   voicemailStores?: 'ciphertext' | 'plaintext';
   /** How the call's media must appear on each link. */

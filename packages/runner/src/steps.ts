@@ -10,6 +10,8 @@ export interface CallRecord {
   from: string;
   /** The device that answered, once known. */
   answeredBy?: string;
+  /** When a hangup step ended this call (ms since the epoch). */
+  hungUpAt?: number;
 }
 
 export interface StepContext {
@@ -175,6 +177,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
     ctx.progress(`  ${name} switched ${alias} to ${security} by re-INVITE (${r.securityAchieved ?? '?'})`);
   } else if ('hangup' in step) {
     await ue(ctx, step.hangup.ue).hangup(call(ctx, step.hangup.call).callId);
+    call(ctx, step.hangup.call).hungUpAt = Date.now();
     ctx.progress(`  ${step.hangup.ue} hung up ${step.hangup.call}`);
   }
 }

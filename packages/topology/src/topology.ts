@@ -195,6 +195,8 @@ const VOICEMAIL_HOST = 60;
 const CONFERENCE_HOST = 70;
 /** The voicemail's Request-URI user (forwarding rules name sip:voicemail@<domain>). */
 export const VOICEMAIL_USER = 'voicemail';
+/** The conference factory's Request-URI user; ad-hoc conferences it creates are conf-adhoc-<n>. */
+export const CONFERENCE_FACTORY_USER = 'conference-factory';
 /**
  * The transcoder media engine's inner interface: an address on no link, so
  * the plaintext between its two sessions stays inside the element (on Docker,
@@ -249,6 +251,7 @@ export function planNetwork(subs: SubscriberFile, target: TargetName, overrides:
     for (const m of c.members) if (!subs.subscribers.some((s) => s.user === m)) throw new TopologyError(`conference member is not a subscriber; users: ${subs.subscribers.map((s) => s.user).join(', ')}`, m);
     appServers[c.user] = at('core', CONFERENCE_HOST);
   }
+  if (servers.includes('conference')) appServers[CONFERENCE_FACTORY_USER] = at('core', CONFERENCE_HOST);
   elements.push({
     kind: 'scscf', name: 'scscf', addresses: { core: scscfAddress }, address: scscfAddress, domain: subs.domain, subscribers,
     transcode: overrides.transcode ?? [], transcoderAddress: withTranscoder ? at('core', TRANSCODER_HOST) : null, appServers,

@@ -1,0 +1,102 @@
+import type { AsLogger } from '@imslab/app-server';
+import type { ConferenceMode } from './config.ts';
+import type { Leg, LegStats } from './leg.ts';
+import { mixFor } from './mixer.ts';
+
+/** Mixing period: one G.711 packet of 20 ms per leg per tick. */
+const TICK_MS = 20;
+/** Payloads kept per leg between ticks: beyond this the oldest are dropped (bounded delay). */
+const MAX_QUEUE = 5;
+const RTP_HEADER = 12;
+
+/**
+ * One conference. e2e: every SRTP packet from a member is sent on to every
+ * other member as it is; the bridge has no key and looks at nothing but the
+ * UDP payload's length. e2m2e: each leg is decrypted with that leg's key,
+ * the audio mixed every 20 ms (each member hears the others), and the mix
+ * encrypted under the bridge's key for each leg.
+ */
+export class Bridge {
+  readonly legs = new Map<string, Leg>();
+  readonly past: LegStats[] = [];
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private tick = 0;
+
+  constructor(
+    readonly user: string,
+    readonly mode: ConferenceMode,
+    readonly members: readonly string[],
+    private readonly log: AsLogger,
+  ) {}
+
+  admits(identity: string): boolean {
+    return this.members.length === 0 || this.members.some((m) => m.toLowerCase() === identity.toLowerCase());
+  }
+
+  join(leg: Leg): void {
+    this.legs.set(leg.id, leg);
+    leg.socket.on('message', (data) => this.receive(leg, data));
+    if (this.mode === 'e2m2e' && !this.timer) this.timer = setInterval(() => this.mix(), TICK_MS);
+    this.log.info(`${leg.stats.member} joined ${this.user} (${this.mode}); ${this.legs.size} member(s) now`);
+  }
+
+  leave(leg: Leg): void {
+    if (!this.legs.delete(leg.id)) return;
+    leg.close();
+    this.past.push(leg.stats);
+    // No re-keying: the remaining members keep the group key (TR 33.828 4.1.3 leaves this open for small groups).
+    this.log.info(`${leg.stats.member} left ${this.user}; nothing is sent to it any more; ${this.legs.size} member(s) left`);
+    if (this.legs.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private receive(from: Leg, data: Buffer): void {
+    // RTCP on the RTP port (rtcp-mux) and junk are not media.
+    if (data.length < RTP_HEADER || data[0]! >> 6 !== 2 || (data[1]! >= 200 && data[1]! <= 204)) return;
+    from.stats.rxPackets++;
+    if (this.mode === 'e2e') {
+      for (const leg of this.legs.values()) if (leg !== from) leg.send(data);
+      return;
+    }
+    const r = from.crypto!.rx.unprotectRtp(data);
+    if (!r.ok) {
+      from.stats.rxAuthFailed++;
+      return;
+    }
+    const cc = r.packet[0]! & 0x0f;
+    from.queue.push(Buffer.from(r.packet.subarray(RTP_HEADER + 4 * cc)));
+    if (from.queue.length > MAX_QUEUE) from.queue.shift();
+  }
+
+  /** One e2m2e tick: the latest audio of each leg in, one mixed packet out per leg. */
+  private mix(): void {
+    const inputs = new Map<string, Uint8Array>();
+    for (const leg of this.legs.values()) {
+      const p = leg.queue.shift();
+      if (p) inputs.set(leg.id, p);
+    }
+    if (inputs.size === 0) return;
+    const legs = [...this.legs.values()];
+    const out = mixFor(inputs, legs.map((l) => l.id), this.tick++);
+    for (const leg of legs) {
+      const payload = out.get(leg.id);
+      if (!payload) continue;
+      const header = Buffer.alloc(RTP_HEADER);
+      header[0] = 0x80;
+      header[1] = 0; // PCMU
+      header.writeUInt16BE(leg.seq, 2);
+      header.writeUInt32BE(leg.timestamp >>> 0, 4);
+      header.writeUInt32BE(leg.ssrc >>> 0, 8);
+      leg.seq = (leg.seq + 1) & 0xffff;
+      leg.timestamp = (leg.timestamp + payload.length) >>> 0;
+      leg.send(leg.crypto!.tx.protectRtp(Buffer.concat([header, payload])));
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    for (const leg of [...this.legs.values()]) this.leave(leg);
+  }
+}

@@ -98,6 +98,8 @@ export const OWNERS: Record<string, { name: string; kind: string }> = {
   '127.0.2.31': { name: 'ims-agw-b', kind: 'ims-agw' },
   '127.0.3.11': { name: 'ims-agw-b', kind: 'ims-agw' },
   '127.0.3.100': { name: 'bob-1', kind: 'ue' },
+  '127.0.3.102': { name: 'carol', kind: 'ue' },
+  '127.0.2.70': { name: 'conference', kind: 'conference' },
 };
 export const owner = (a: string) => OWNERS[a];
 
@@ -107,3 +109,7 @@ export const AGW_A_CORE = '127.0.2.11:30002';
 export const AGW_B_CORE = '127.0.2.31:32000';
 export const AGW_B_ACCESS = '127.0.3.11:32002';
 export const BOB = '127.0.3.100:40000';
+export const CAROL = '127.0.3.102:40000';
+export const CONF = '127.0.2.70:36000';
+export const AGW_B_CORE_2 = '127.0.2.31:32004';
+export const AGW_B_ACCESS_2 = '127.0.3.11:32006';

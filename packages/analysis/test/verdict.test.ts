@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LINKTYPE } from '@imslab/capture';
 import { linearToUlaw } from '@imslab/probe';
 import { analyse } from '../src/index.ts';
-import { ALICE, AGW_A_ACCESS, AGW_A_CORE, AGW_B_ACCESS, AGW_B_CORE, BOB, SynthRun, owner, type Hop } from './synth.ts';
+import { ALICE, AGW_A_ACCESS, AGW_A_CORE, AGW_B_ACCESS, AGW_B_ACCESS_2, AGW_B_CORE, AGW_B_CORE_2, BOB, CAROL, CONF, SynthRun, owner, type Hop } from './synth.ts';
 
 const CALL = 'call-under-test@imslab';
 
@@ -22,13 +22,52 @@ function backward(keys: [string | null, string | null, string | null]): Hop[] {
   ];
 }
 
-async function judge(run: SynthRun) {
+async function judge(run: SynthRun, directions?: Array<'orig' | 'term'>) {
   const { captures, keyLogs } = await run.finish();
   // The call under test is always CALL; a run made for another call shows none of its media.
-  const a = await analyse({ captures, keyLogs, calls: [{ alias: 'c1', callId: CALL }], owner });
+  const a = await analyse({ captures, keyLogs, calls: [{ alias: 'c1', callId: CALL, ...(directions ? { directions } : {}) }], owner });
   expect(a.problems).toEqual([]);
   return a.calls[0]!;
 }
+
+/** alice's probe into a conference bridge and out to bob and carol through ims-agw-b, one key per hop. */
+function conference(keys: { in: string; toBob: string; toCarol: string }): Hop[] {
+  return [
+    { link: 'access-a', src: ALICE, dst: AGW_A_ACCESS, key: keys.in },
+    { link: 'core', src: AGW_A_CORE, dst: CONF, key: keys.in },
+    { link: 'core', src: CONF, dst: AGW_B_CORE, key: keys.toBob },
+    { link: 'core', src: CONF, dst: AGW_B_CORE_2, key: keys.toCarol },
+    { link: 'access-b', src: AGW_B_ACCESS, dst: BOB, key: keys.toBob },
+    { link: 'access-b', src: AGW_B_ACCESS_2, dst: CAROL, key: keys.toCarol },
+  ];
+}
+
+describe('conference paths (one caller, several receivers; the caller direction judged alone)', () => {
+  it('one group key from alice through the bridge to bob and carol: e2e, and no missing return path counts', async () => {
+    const run = new SynthRun(CALL);
+    run.key('group', { owner: 'alice', dir: 'tx' });
+    run.media('orig', conference({ in: 'group', toBob: 'group', toCarol: 'group' }));
+    expect((await judge(run, ['orig'])).verdict).toBe('e2e');
+  });
+
+  it('a mixing bridge with a key per leg: e2m2e(conference); the gateway relaying two legs is not a middle', async () => {
+    const run = new SynthRun(CALL);
+    run.key('alice', { owner: 'alice', dir: 'tx' });
+    run.key('leg-b', { owner: 'bob-1', dir: 'rx' });
+    run.key('leg-c', { owner: 'carol', dir: 'rx' });
+    run.media('orig', conference({ in: 'alice', toBob: 'leg-b', toCarol: 'leg-c' }));
+    const c = await judge(run, ['orig']);
+    expect(c.verdict).toBe('e2m2e(conference)');
+    expect(c.paths).toHaveLength(1);
+  });
+
+  it('judged both ways, the same one-way media is no-media (the default keeps a missing direction visible)', async () => {
+    const run = new SynthRun(CALL);
+    run.key('group', { owner: 'alice', dir: 'tx' });
+    run.media('orig', conference({ in: 'group', toBob: 'group', toCarol: 'group' }));
+    expect((await judge(run)).verdict).toBe('no-media');
+  });
+});
 
 describe('verdicts from captures', () => {
   it('plaintext on every link: none, marker found on each', async () => {

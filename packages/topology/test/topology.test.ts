@@ -70,7 +70,7 @@ describe('configuration rendering', () => {
   });
 
   it('renders Kamailio configurations that Kamailio itself accepts (kamailio -c)', () => {
-    const plan = planNetwork(subs, 'local', { policy: { 'pcscf-b': { e2ae: 'forbid' } } });
+    const plan = planNetwork(subs, 'local', { policy: { 'pcscf-b': { e2ae: 'forbid' } }, servers: ['voicemail', 'conference'], conferences: [{ user: 'conf-team', mode: 'e2e', members: ['alice', 'bob'] }] });
     for (const e of plan.elements.filter((x) => x.kind === 'pcscf' || x.kind === 'scscf')) {
       const configDir = join(dir, e.name);
       const r = renderElement(e, { configDir, pkiDir: join(dir, 'pki'), runDir: dir, nodeCommand: ['node'], serviceEntry: (s) => s });
@@ -101,5 +101,46 @@ describe('forwarding rules', () => {
     expect(() => validateForwarding({ noAnswer: { to: 'carol', seconds: 4 } }, 'f')).toThrow(/f.noAnswer.to/);
     expect(() => validateForwarding({ noAnswer: { to: 'sip:carol@x', seconds: 0 } }, 'f')).toThrow(/seconds 1..120/);
     expect(() => validateForwarding({ sometimes: 'sip:x@y' }, 'f')).toThrow(/unknown rule/);
+  });
+});
+
+describe('application servers (voicemail, conference)', () => {
+  const plan = planNetwork(subs, 'local', {
+    servers: ['kms', 'voicemail', 'conference'], voicemail: { mailboxAccess: 'open' },
+    conferences: [{ user: 'conf-team', mode: 'e2e', members: ['alice', 'bob'] }, { user: 'conf-mix', mode: 'e2m2e', members: ['carol'] }],
+  });
+  const paths = { configDir: '/c', pkiDir: '/p', runDir: '/r', nodeCommand: ['node'], serviceEntry: (s: string) => `${s}.mjs` };
+
+  it('sit in the core; the S-CSCF routes their URIs (and the factory and ad-hoc conferences) to them', () => {
+    const vm = elementByName(plan, 'voicemail');
+    const conf = elementByName(plan, 'conference');
+    expect(Object.keys(vm.addresses)).toEqual(['core']);
+    expect(Object.keys(conf.addresses)).toEqual(['core']);
+    const cfg = renderElement(elementByName(plan, 'scscf'), paths).files['kamailio.cfg']!;
+    expect(cfg).toContain(`$sht(as=>voicemail) = "${vm.addresses.core}:5060";`);
+    expect(cfg).toContain(`$sht(as=>conf-team) = "${conf.addresses.core}:5060";`);
+    expect(cfg).toContain(`$sht(as=>conference-factory) = "${conf.addresses.core}:5060";`);
+    expect(cfg).toContain('"conf-adhoc-"');
+  });
+
+  it('get their configuration: the voicemail store in the run directory, conference members as URIs, e2e groups at the KMS', () => {
+    const vm = renderElement(elementByName(plan, 'voicemail'), paths);
+    const vcfg = JSON.parse(vm.files['voicemail.json']!);
+    expect(vcfg).toMatchObject({ storeDir: '/r/voicemail-store', mailboxAccess: 'open', sipPort: 5060 });
+    expect(vm.command).toEqual(['node', 'voicemail.mjs', '--config', '/c/voicemail.json']);
+    const ccfg = JSON.parse(renderElement(elementByName(plan, 'conference'), paths).files['conference.json']!);
+    expect(ccfg.conferences).toEqual([
+      { user: 'conf-team', mode: 'e2e', members: ['sip:alice@ims.test', 'sip:bob@ims.test'] },
+      { user: 'conf-mix', mode: 'e2m2e', members: ['sip:carol@ims.test'] },
+    ]);
+    const kms = JSON.parse(renderElement(elementByName(plan, 'kms'), { ...paths, kmsSecrets: undefined }).files['kms.json']!);
+    // Only e2e conferences have a group key.
+    expect(kms.groups).toEqual([{ uri: 'sip:conf-team@ims.test', members: ['sip:alice@ims.test', 'sip:bob@ims.test'] }]);
+  });
+
+  it('refuse conferences without the server, bad names and unknown members', () => {
+    expect(() => planNetwork(subs, 'local', { conferences: [{ user: 'conf-x', mode: 'e2e', members: ['alice'] }] })).toThrow(/need the conference server/);
+    expect(() => planNetwork(subs, 'local', { servers: ['conference'], conferences: [{ user: 'team', mode: 'e2e', members: ['alice'] }] })).toThrow(/conf-<name>/);
+    expect(() => planNetwork(subs, 'local', { servers: ['conference'], conferences: [{ user: 'conf-x', mode: 'e2e', members: ['dave'] }] })).toThrow(/not a subscriber/);
   });
 });

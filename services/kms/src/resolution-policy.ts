@@ -28,6 +28,7 @@ export type ResolutionDecision = { allowed: true; how: string } | { allowed: fal
  * - 'designated-device': only the device IDRr names (its NAI);
  * - 'any-device-of-user': any device of IDRr's user (forking, RFC 6043 sec. 1
  *   and TR 33.828 4.1.1);
+ * - 'group': nobody (members get the group key by requesting their own ticket);
  * - 'retargeting': any device of IDRr's user, or of a user IDRr's forwarding
  *   rules (unconditional, no answer, busy) lead to within
  *   {@link MAX_FORWARDING_HOPS} hops.
@@ -36,6 +37,7 @@ export function decideResolution(dir: SubscriberDirectory, t: TicketParties, res
   const who = `${resolver.user.uri} (device ${resolver.nai})`;
   const intended = identityToString(t.responder);
   const refuse = (code: string, why: string): ResolutionDecision => ({ allowed: false, code, reason: `ticket for ${intended} (policy ${t.policy}) not resolvable by ${who}: ${why}` });
+  if (t.policy === 'group') return refuse('group-key-not-resolvable', 'a group key goes to each member on its own ticket request; no one resolves a group ticket (a conference bridge in particular)');
   const initiatorKey = dir.userOf(t.initiator)?.key ?? userKey(t.initiator);
   if (initiatorKey === resolver.user.key) return refuse('initiator-cannot-resolve', `${identityToString(t.initiator)} is the ticket's initiator, which already holds the keys`);
   const target = dir.userOf(t.responder);
@@ -56,8 +58,6 @@ export function decideResolution(dir: SubscriberDirectory, t: TicketParties, res
       if (!path) return refuse('not-a-forwarding-target', `no forwarding rule of ${target.uri} leads to ${resolver.user.uri} within ${MAX_FORWARDING_HOPS} hops`);
       return { allowed: true, how: `forwarded ${describePath(path)}` };
     }
-    case 'group':
-      return refuse('group-key-not-resolvable', 'a group key goes to each member on its own ticket request; no one resolves a group ticket (a conference bridge in particular)');
     default:
       return refuse('unknown-policy', `unknown resolution policy ${String(t.policy)}`);
   }
@@ -72,7 +72,7 @@ export function decideResolution(dir: SubscriberDirectory, t: TicketParties, res
  * (not forked: the initiator never learns a RANDRkms).
  */
 export function decideDeferredResolution(dir: SubscriberDirectory, t: TicketParties, resolver: DeviceEntry): ResolutionDecision {
-  const narrowed: TicketParties = { ...t, policy: t.policy === 'designated-device' ? 'designated-device' : 'any-device-of-user' };
+  const narrowed: TicketParties = { ...t, policy: t.policy === 'designated-device' || t.policy === 'group' ? t.policy : 'any-device-of-user' };
   const d = decideResolution(dir, narrowed, resolver);
   if (!d.allowed) return { ...d, reason: `deferred delivery: ${d.reason}` };
   return { allowed: true, how: `deferred delivery to ${identityToString(t.responder)} (${d.how})` };

@@ -148,6 +148,45 @@ describe('deferred delivery (TR 33.828 4.1.2: /mikey/resolve-deferred)', () => {
   });
 });
 
+describe('group keys (TR 33.828 4.1.3: one key for a conference, from the KMS)', () => {
+  const CONF = uriIdentity('sip:conf-team@ims.test');
+  it('every member gets the same group TGK, different from any other ticket’s; nobody may resolve a group ticket', async () => {
+    const { alice, bob2, carol } = w.devices;
+    const [a, b, c] = [await getTicket(w, alice, CONF, 'group'), await getTicket(w, bob2, CONF, 'group'), await getTicket(w, carol, CONF, 'group')];
+    expect(hex(a.tgk)).toBe(hex(b.tgk));
+    expect(hex(b.tgk)).toBe(hex(c.tgk));
+    expect(a.ticket.flags.I).toBe(false);
+    expect(hex(a.mpki)).not.toBe(hex(b.mpki));
+    expect(await lastAudit(w)).toMatchObject({ op: 'issue', result: 'allowed', policy: 'group', responder: 'sip:conf-team@ims.test', initiator: 'sip:carol@ims.test' });
+    // Not even a member resolves a group ticket (a bridge holding one could otherwise ask).
+    const e = await refusal(w.client.resolve(resolveInit(w, bob2, a.ticket).bytes));
+    expect([e.status, e.code]).toEqual([403, 'group-key-not-resolvable']);
+  });
+
+  it('a non-member and an unknown conference are refused at issue, and audited', async () => {
+    const e = await refusal(getTicket(w, w.devices.dave, CONF, 'group'));
+    expect([e.status, e.code]).toEqual([403, 'not-a-member']);
+    expect(e.reason).toContain('sip:dave@ims.test is not a member of sip:conf-team@ims.test');
+    expect(await lastAudit(w)).toMatchObject({ op: 'issue', result: 'refused', code: 'not-a-member' });
+    const u = await refusal(getTicket(w, w.devices.alice, uriIdentity('sip:conf-other@ims.test'), 'group'));
+    expect(u.code).toBe('unknown-group');
+  });
+
+  it('the group key survives a KMS restart (derived from the master key and the conference URI)', async () => {
+    const before = await getTicket(w, w.devices.alice, CONF, 'group');
+    const w2 = await startWorld('127.0.6.11');
+    try {
+      const other = await getTicket(w2, w2.devices.alice, CONF, 'group');
+      // Another KMS (another master key) has another group key; the same KMS config gives the same one.
+      expect(hex(other.tgk)).not.toBe(hex(before.tgk));
+      const again = await getTicket(w, w.devices.carol, CONF, 'group');
+      expect(hex(again.tgk)).toBe(hex(before.tgk));
+    } finally {
+      await w2.close();
+    }
+  });
+});
+
 describe("'designated-device'", () => {
   it('only bob-1 resolves a ticket designating bob-1@ims.test', async () => {
     const { alice, bob1, bob2, carol } = w.devices;

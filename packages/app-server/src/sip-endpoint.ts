@@ -117,8 +117,8 @@ export class SipEndpoint {
         return;
       case 'CANCEL':
         txn.respond(createResponse(req, call ? 200 : 481));
-        if (call && call.state === 'offered') call.reject(487, 'Request Terminated');
-        call?.end('cancel');
+        // sec. 9.2: a CANCEL after the final response changes nothing.
+        if (call && call.state === 'offered') call.reject(487, 'Request Terminated', [], 'cancel');
         return;
       case 'OPTIONS':
         txn.respond(createResponse(req, 200, { headers: [['Allow', 'INVITE, ACK, BYE, CANCEL, OPTIONS']] }));
@@ -134,11 +134,18 @@ export class SipEndpoint {
    */
   bye(call: UasCall): Promise<void> {
     if (call.state !== 'confirmed') return Promise.resolve();
-    const dialog = createUasDialog(call.invite, call.toTag);
-    const req = createInDialogRequest(dialog, 'BYE', { via: { transport: 'UDP', host: this.address, port: this.port, rport: true } });
-    const first = req.headers.getAll('Route')[0];
-    const uri = parseSipUri(first ? (parseNameAddr(first)?.uri ?? '') : req.uri);
-    if (!uri) return Promise.reject(new Error(`no next hop for the BYE of ${call.callId}`));
+    let req;
+    let uri;
+    try {
+      req = createInDialogRequest(createUasDialog(call.invite, call.toTag), 'BYE', { via: { transport: 'UDP', host: this.address, port: this.port, rport: true } });
+      const first = req.headers.getAll('Route')[0];
+      uri = parseSipUri(first ? (parseNameAddr(first)?.uri ?? '') : req.uri);
+      if (!uri) throw new Error(`no next hop for the BYE of ${call.callId}`);
+    } catch (e) {
+      // The session ends here anyway: stop its media even if the peer cannot be told.
+      call.end('bye-sent');
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
     call.end('bye-sent');
     return new Promise((resolve) => {
       this.layer.sendRequest(req, this.sender(uri.host, uri.port ?? 5060), {

@@ -95,10 +95,10 @@ export class UasCall {
   }
 
   /** A final error response (4xx-6xx) with a reason phrase that says why. */
-  reject(status: number, reason: string, headers: Array<[string, string]> = []): void {
+  reject(status: number, reason: string, headers: Array<[string, string]> = [], why: EndReason = 'rejected'): void {
     if (this.state !== 'offered') return;
     this.txn.respond(createResponse(this.invite, status, { toTag: this.toTag, reason, headers }));
-    this.end('rejected');
+    this.end(why);
   }
 
   /** The ACK for our 2xx arrived. */

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import {
@@ -285,7 +285,9 @@ export class DockerTarget implements Target {
       const from = join(this.dir, 'run', e.name);
       for (const f of safeList(from)) {
         const src = join(from, f);
+        // Directories too: the voicemail's message store is evidence (scanned for plaintext and keys).
         if (statSync(src).isFile()) copyFileSync(src, join(dir, collectedInto(e.kind), f));
+        else if (statSync(src).isDirectory()) cpSync(src, join(dir, collectedInto(e.kind), f), { recursive: true });
       }
     }
   }

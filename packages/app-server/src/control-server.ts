@@ -68,3 +68,14 @@ export class ControlServer {
     await new Promise<void>((r) => s.close(() => r()));
   }
 }
+
+/** Starts a server's SIP endpoint and control API together; if the second fails the first is closed again. */
+export async function startBoth(sip: { start(): Promise<void>; close(): Promise<void> }, control: ControlServer): Promise<void> {
+  await sip.start();
+  try {
+    await control.start();
+  } catch (e) {
+    await sip.close();
+    throw e;
+  }
+}

@@ -7,5 +7,5 @@ export { SipEndpoint, SipPortInUseError, type InviteHandler } from './sip-endpoi
 export { UasCall, type EndReason } from './uas-call.ts';
 export { readOffer, buildAnswer, SdpError, type OfferedMedia, type AnswerSpec } from './sdp-media.ts';
 export { bindRtp, closeQuietly } from './rtp-socket.ts';
-export { ControlServer, HttpError, type ControlRoute } from './control-server.ts';
+export { ControlServer, HttpError, startBoth, type ControlRoute } from './control-server.ts';
 export { runService } from './service-main.ts';

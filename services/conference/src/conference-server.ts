@@ -1,5 +1,5 @@
 import {
-  AsLogger, bindRtp, buildAnswer, closeQuietly, ControlServer, readOffer, SipEndpoint, type OfferedMedia, type UasCall,
+  AsLogger, bindRtp, buildAnswer, closeQuietly, ControlServer, startBoth, readOffer, SipEndpoint, type OfferedMedia, type UasCall,
 } from '@imslab/app-server';
 import { contextOptionsFromCrypto, formatCryptoAttribute, generateKeySalt, parseCryptoAttribute, SrtpContext } from '@imslab/srtp';
 import { Bridge } from './bridge.ts';
@@ -40,13 +40,7 @@ export class ConferenceServer {
     const sip = new SipEndpoint(cfg.address, cfg.sipPort, FACTORY_USER, log, (call) => srv!.onInvite(call));
     const control = new ControlServer(cfg.address, cfg.controlPort, { 'GET /status': () => srv!.status() });
     srv = new ConferenceServer(cfg, sip, control, log);
-    await sip.start();
-    try {
-      await control.start();
-    } catch (e) {
-      await sip.close();
-      throw e;
-    }
+    await startBoth(sip, control);
     log.info(`listening on ${cfg.address}:${cfg.sipPort}/udp, control http://${cfg.address}:${cfg.controlPort}; conferences: ${cfg.conferences.map((c) => `${c.user} (${c.mode}, ${c.members.length} members)`).join(', ') || 'none'}; factory sip:${FACTORY_USER}@${cfg.domain}`);
     return srv;
   }

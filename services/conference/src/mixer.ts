@@ -1,4 +1,4 @@
-import { MARKER_LENGTH, MARKER_PREFIX, SAMPLES_PER_PACKET } from '@imslab/probe';
+import { linearToUlaw, MARKER_LENGTH, MARKER_PREFIX, SAMPLES_PER_PACKET, ulawToLinear } from '@imslab/probe';
 
 /**
  * Conference audio mixing for the e2m2e bridge: G.711 µ-law (PCMU) codec
@@ -6,39 +6,16 @@ import { MARKER_LENGTH, MARKER_PREFIX, SAMPLES_PER_PACKET } from '@imslab/probe'
  * everybody else, stamped with one contributor's probe marker.
  */
 
-const BIAS = 0x84;
-const CLIP = 32635;
 /** The µ-law code of linear 0 (positive zero); also what an idle PCMU channel carries. */
 const ULAW_SILENCE = 0xff;
 
-/** ITU-T G.711 µ-law byte -> 16-bit linear sample (-32124..32124). */
-function decodeSlow(b: number): number {
-  const u = ~b & 0xff;
-  const exponent = (u >> 4) & 0x07;
-  const mantissa = u & 0x0f;
-  const magnitude = (((mantissa << 3) + BIAS) << exponent) - BIAS;
-  return u & 0x80 ? -magnitude : magnitude;
-}
-
-/** 16-bit linear sample (integer) -> ITU-T G.711 µ-law byte. */
-function encodeSlow(sample: number): number {
-  let s = sample;
-  const sign = s < 0 ? 0x80 : 0;
-  if (s < 0) s = -s;
-  if (s > CLIP) s = CLIP;
-  s += BIAS;
-  let exponent = 7;
-  for (let mask = 0x4000; (s & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
-  const mantissa = (s >> (exponent + 3)) & 0x0f;
-  return ~(sign | (exponent << 4) | mantissa) & 0xff;
-}
-
+// Tables from the probe's G.711 codec (one implementation of the ITU-T algorithm in the repository).
 const DECODE = new Int16Array(256);
-for (let b = 0; b < 256; b++) DECODE[b] = decodeSlow(b);
+for (let b = 0; b < 256; b++) DECODE[b] = ulawToLinear(b);
 
 /** Index = int16 sample + 32768. */
 const ENCODE = new Uint8Array(65536);
-for (let i = 0; i < 65536; i++) ENCODE[i] = encodeSlow(i - 32768);
+for (let i = 0; i < 65536; i++) ENCODE[i] = linearToUlaw(i - 32768);
 
 export function ulawDecode(b: number): number {
   return DECODE[b & 0xff]!;

@@ -1,4 +1,4 @@
-import { AsLogger, ControlServer, HttpError, readOffer, SdpError, SipEndpoint, type UasCall } from '@imslab/app-server';
+import { AsLogger, ControlServer, startBoth, HttpError, readOffer, SdpError, SipEndpoint, type UasCall } from '@imslab/app-server';
 import type { VoicemailConfig } from './config.ts';
 import { deposit } from './deposit.ts';
 import { playback, type PlaybackRecord } from './playback.ts';
@@ -39,13 +39,7 @@ export class Voicemail {
       },
     });
     vm = new Voicemail(cfg, store, sip, control, log);
-    await sip.start();
-    try {
-      await control.start();
-    } catch (e) {
-      await sip.close();
-      throw e;
-    }
+    await startBoth(sip, control);
     const u = store.usage();
     log.info(`listening on ${cfg.address}:${cfg.sipPort}/udp, control http://${cfg.address}:${cfg.controlPort}; store ${cfg.storeDir}: ${u.messages} messages, ${u.bytes} bytes; mailbox access ${cfg.mailboxAccess}`);
     return vm;

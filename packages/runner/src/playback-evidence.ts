@@ -82,13 +82,17 @@ export async function storeAndForwardEvidence(corePcap: string, element: string,
   return { element, received: { packets: inbound.length, digest: digest(inbound) }, sent: { packets: outbound.length, digest: digest(outbound) }, playbacks, identical };
 }
 
-/** Media (UDP, not SIP) sent to `address` on any link after `afterUs`: what a member who left still received. */
-export async function mediaToAfter(captures: Record<string, string>, address: string, afterUs: number): Promise<{ packets: number; links: string[] }> {
+/**
+ * Media (UDP, not SIP) sent to `address` on any link between `afterUs` and
+ * `beforeUs` (when the same UE starts another call): what a member who left
+ * still received.
+ */
+export async function mediaToAfter(captures: Record<string, string>, address: string, afterUs: number, beforeUs = Infinity): Promise<{ packets: number; links: string[] }> {
   let packets = 0;
   const links = new Set<string>();
   for (const [link, file] of Object.entries(captures)) {
     for await (const pkt of readCapture(file)) {
-      if (pkt.timestampUs <= afterUs) continue;
+      if (pkt.timestampUs <= afterUs || pkt.timestampUs >= beforeUs) continue;
       const d = decodeFrame(pkt.linkType, pkt.data);
       if (!d || d.protocol !== 'udp' || d.dst !== address || d.dstPort === 5060 || d.srcPort === 5060) continue;
       packets++;

@@ -106,7 +106,10 @@ export async function runScenario(target: Target, scenario: Scenario, runDir: st
   for (const [alias, exp] of Object.entries(scenario.expect)) {
     const c = calls.find((x) => x.alias === alias);
     const u = c && plan.elements.find((e) => e.name === c.from);
-    if (exp.noMediaAfterHangup && c?.hungUpAt && u && 'address' in u) afterLeave[alias] = await mediaToAfter(captures, u.address, (c.hungUpAt + 200) * 1000);
+    if (!exp.noMediaAfterHangup || !c?.hungUpAt || !u || !('address' in u)) continue;
+    // Until the same UE starts another call (a member rejoining), whose media is legitimately sent to it.
+    const next = (ueCalls[c.from] ?? []).map((s) => Date.parse(s.startedAt ?? '')).filter((t) => t > c.hungUpAt!).sort((a, b) => a - b)[0];
+    afterLeave[alias] = await mediaToAfter(captures, u.address, (c.hungUpAt + 200) * 1000, next !== undefined ? next * 1000 : Infinity);
   }
   const outcomes = Object.entries(scenario.expect).map(([alias, exp]) =>
     checkCall(alias, exp, calls.find((c) => c.alias === alias), analysis, ueCalls, kmsAudit, { calls: ctxRef.ctx?.calls, storeAndForward, storeAtRest, afterLeave: afterLeave[alias] }));

@@ -36,7 +36,7 @@ describe('store-and-forward evidence from the core capture', () => {
   it('one altered byte, a reordering or a missing packet is not identical; a playback cut short is a prefix', async () => {
     const deposit = [1, 2, 3].map((n): [number, string, number, string, number, Buffer] => [n, AGW_A, 30000, VM, 36000, rtp(n)]);
     const altered = rtp(2);
-    altered[20] ^= 1;
+    altered[20] = altered[20]! ^ 1;
     const bad = await capture('bad.pcap', [...deposit, [101, VM, 36002, AGW_B, 32000, rtp(1)], [102, VM, 36002, AGW_B, 32000, altered], [103, VM, 36002, AGW_B, 32000, rtp(3)]]);
     expect((await storeAndForwardEvidence(bad, 'voicemail', VM)).identical).toBe(false);
     const swapped = await capture('swap.pcap', [...deposit, [101, VM, 36002, AGW_B, 32000, rtp(2)], [102, VM, 36002, AGW_B, 32000, rtp(1)], [103, VM, 36002, AGW_B, 32000, rtp(3)]]);

@@ -3,6 +3,7 @@
  * - local target: up -> every element healthy; one e2ae scenario's wall time
  * - docker target (images built): up -> every element healthy
  * - SRTP protect+unprotect vs libsrtp2 (ratio), capture analysis vs tshark (ratio)
+ * - voicemail deposit/retrieval of a 60 s message; largest clean e2e and e2m2e conference
  * Sections whose prerequisites are missing print why and are skipped.
  */
 import { execFileSync } from 'node:child_process';
@@ -126,6 +127,11 @@ async function main(): Promise<void> {
     const { runKmsBench } = await import('../services/kms/bench/kms-bench.ts');
     const r = await runKmsBench();
     console.log(`kms: ${Math.round(r.roundTripsPerSecond)} ticket request+resolve round trips/s over HTTPS (keep-alive)`);
+  }
+  if (want('voicemail')) {
+    const { runVoicemailBench } = await import('../services/voicemail/bench/voicemail-bench.ts');
+    const r = await runVoicemailBench();
+    console.log(`voicemail: ${r.seconds} s message: deposit ${(r.depositWallMs / 1000).toFixed(2)} s, stored ${r.storedBytes} bytes = ${Math.round(r.storedBytesPerAudioSecond)} bytes per audio second (${r.storeOverheadRatio.toFixed(3)}x the SRTP on the wire); retrieval: first packet after ${r.retrievalFirstPacketMs.toFixed(0)} ms, playback ${(r.playbackMs / 1000).toFixed(2)} s (${r.pacingRatio.toFixed(4)}x the deposit), gap deviation p50 ${r.gapDeviationP50Ms.toFixed(2)} / p99 ${r.gapDeviationP99Ms.toFixed(2)} ms, ${r.receivedPackets}/${r.wirePackets} packets, ${r.identical ? 'byte-identical' : 'NOT identical'}`);
   }
   closeProbes();
 }

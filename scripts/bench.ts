@@ -133,6 +133,14 @@ async function main(): Promise<void> {
     const r = await runVoicemailBench();
     console.log(`voicemail: ${r.seconds} s message: deposit ${(r.depositWallMs / 1000).toFixed(2)} s, stored ${r.storedBytes} bytes = ${Math.round(r.storedBytesPerAudioSecond)} bytes per audio second (${r.storeOverheadRatio.toFixed(3)}x the SRTP on the wire); retrieval: first packet after ${r.retrievalFirstPacketMs.toFixed(0)} ms, playback ${(r.playbackMs / 1000).toFixed(2)} s (${r.pacingRatio.toFixed(4)}x the deposit), gap deviation p50 ${r.gapDeviationP50Ms.toFixed(2)} / p99 ${r.gapDeviationP99Ms.toFixed(2)} ms, ${r.receivedPackets}/${r.wirePackets} packets, ${r.identical ? 'byte-identical' : 'NOT identical'}`);
   }
+  if (want('conference')) {
+    const { runConferenceBench } = await import('../services/conference/bench/conference-bench.ts');
+    const r = await runConferenceBench();
+    for (const mode of ['e2e', 'e2m2e'] as const) {
+      const m = r[mode];
+      console.log(`conference ${mode}: largest conference with no loss and no authentication failure: ${m.maxCleanMembers} members (limited by ${m.limitedBy}: ${m.limitNote})`);
+    }
+  }
   closeProbes();
 }
 

@@ -7,6 +7,8 @@ import { mixFor } from './mixer.ts';
 const TICK_MS = 20;
 /** Payloads kept per leg between ticks: beyond this the oldest are dropped (bounded delay). */
 const MAX_QUEUE = 5;
+/** Ticks run back to back at most after the event loop was late. */
+const MAX_CATCH_UP = 5;
 const RTP_HEADER = 12;
 
 /** The payload of an RTP packet: after the CSRCs and any header extension (X), without padding (P); null when inconsistent. */
@@ -31,8 +33,10 @@ export function rtpPayload(p: Uint8Array): Uint8Array | null {
 export class Bridge {
   readonly legs = new Map<string, Leg>();
   readonly past: LegStats[] = [];
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private tick = 0;
+  /** Start of the mixing clock: tick n is due at clockStart + n * TICK_MS (no drift from late timers). */
+  private clockStart = 0;
 
   constructor(
     readonly user: string,
@@ -48,7 +52,11 @@ export class Bridge {
   join(leg: Leg): void {
     this.legs.set(leg.id, leg);
     leg.socket.on('message', (data) => this.receive(leg, data));
-    if (this.mode === 'e2m2e' && !this.timer) this.timer = setInterval(() => this.mix(), TICK_MS);
+    if (this.mode === 'e2m2e' && !this.timer) {
+      this.clockStart = performance.now();
+      this.tick = 0;
+      this.schedule();
+    }
     this.log.info(`${leg.stats.member} joined ${this.user} (${this.mode}); ${this.legs.size} member(s) now`);
   }
 
@@ -59,7 +67,7 @@ export class Bridge {
     // No re-keying: the remaining members keep the group key (TR 33.828 4.1.3 leaves this open for small groups).
     this.log.info(`${leg.stats.member} left ${this.user}; nothing is sent to it any more; ${this.legs.size} member(s) left`);
     if (this.legs.size === 0 && this.timer) {
-      clearInterval(this.timer);
+      clearTimeout(this.timer);
       this.timer = undefined;
     }
   }
@@ -86,6 +94,23 @@ export class Bridge {
     if (from.queue.length > MAX_QUEUE) from.queue.shift();
   }
 
+  /**
+   * The mixing clock: every tick that is due runs (at most MAX_CATCH_UP at
+   * once after a stall), then the next is set for its own due time, so the
+   * bridge sends 50 mixed packets per second per member, as members send.
+   */
+  private schedule(): void {
+    const now = performance.now();
+    let ran = 0;
+    while (this.clockStart + this.tick * TICK_MS <= now && ran < MAX_CATCH_UP) {
+      this.mix();
+      ran++;
+    }
+    // Far behind (a stalled process): re-anchor rather than burst.
+    if (this.clockStart + this.tick * TICK_MS <= now) this.clockStart = now - this.tick * TICK_MS + TICK_MS;
+    this.timer = setTimeout(() => this.schedule(), Math.max(0, this.clockStart + this.tick * TICK_MS - performance.now()));
+  }
+
   /** One e2m2e tick: the latest audio of each leg in, one mixed packet out per leg. */
   private mix(): void {
     const inputs = new Map<string, Uint8Array>();
@@ -93,9 +118,10 @@ export class Bridge {
       const p = leg.queue.shift();
       if (p) inputs.set(leg.id, p);
     }
+    const seq = this.tick++;
     if (inputs.size === 0) return;
     const legs = [...this.legs.values()];
-    const out = mixFor(inputs, legs.map((l) => l.id), this.tick++);
+    const out = mixFor(inputs, legs.map((l) => l.id), seq);
     for (const leg of legs) {
       const payload = out.get(leg.id);
       if (!payload) continue;
@@ -112,7 +138,7 @@ export class Bridge {
   }
 
   close(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     for (const leg of [...this.legs.values()]) this.leave(leg);
   }
 }

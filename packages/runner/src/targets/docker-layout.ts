@@ -62,6 +62,15 @@ export const CONTAINER_CONFIG_DIR = '/etc/imslab';
 export const CONTAINER_PKI_DIR = '/etc/imslab/pki';
 export const CONTAINER_RUN_DIR = '/var/lib/imslab';
 
+/**
+ * Docker volumes an element keeps its data in (outliving the container, as a
+ * restart or a re-created container must find it): the voicemail's message
+ * store, at the path its rendered config names (storeDir = <run dir>/voicemail-store).
+ */
+export function volumesOf(e: ElementPlan, runId: string): Array<{ name: string; target: string }> {
+  return e.kind === 'voicemail' ? [{ name: `imslab-${e.name}-store-${runId}`, target: `${CONTAINER_RUN_DIR}/voicemail-store` }] : [];
+}
+
 /** How elements see their files inside the images (services/node-service.Dockerfile, services/<kind>/Dockerfile). */
 export function containerPaths(kmsSecrets?: KmsSecrets): ElementPaths {
   return {

@@ -1,5 +1,6 @@
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import type Docker from 'dockerode';
 import {
   REPO_ROOT, controlUrlOf, ensureKmsSecrets, ensurePki, startStages, uesOf,
@@ -15,7 +16,7 @@ import {
   connectDocker, engineMessage, followDeaths, isDone, removeByLabel, statusOf, withTimeout,
 } from './docker-engine.ts';
 import {
-  BASE_KINDS, CONTAINER_CONFIG_DIR, CONTAINER_RUN_DIR, DOCKER_NETWORKS, LABEL, LABEL_ELEMENT, LABEL_KIND, LABEL_RUN,
+  BASE_KINDS, CONTAINER_CONFIG_DIR, CONTAINER_RUN_DIR, DOCKER_NETWORKS, LABEL, LABEL_ELEMENT, LABEL_KIND, LABEL_RUN, volumesOf,
   collectedInto, containerName, demuxLogs, endpointsOf, gatewayOf, imageFor, pkiEntitiesBothTargets, renderComposeConfigs, writeElementConfig,
 } from './docker-layout.ts';
 
@@ -169,6 +170,8 @@ export class DockerTarget implements Target {
     const [first, ...more] = endpointsOf(e);
     if (!first) throw new ElementError(e.name, 'has no address on any network');
     const name = containerName(e.name);
+    const volumes = volumesOf(e, this.runId);
+    for (const v of volumes) await this.docker.createVolume({ Name: v.name, Labels: this.labels({ [LABEL_ELEMENT]: e.name }) });
     const container = await this.docker.createContainer({
       name,
       Image: imageFor(e.kind),
@@ -181,6 +184,7 @@ export class DockerTarget implements Target {
           `${join(this.dir, 'config', e.name)}:${CONTAINER_CONFIG_DIR}:ro`,
           `${join(this.dir, 'run', e.name)}:${CONTAINER_RUN_DIR}`,
         ],
+        Mounts: volumes.map((v) => ({ Type: 'volume' as const, Source: v.name, Target: v.target })),
         // tini as PID 1: signals reach the element, zombies are reaped.
         Init: true,
         NetworkMode: first.network,
@@ -206,7 +210,7 @@ export class DockerTarget implements Target {
   async restart(element: string): Promise<void> {
     const e = this.plan?.elements.find((x) => x.name === element);
     if (!e) throw new ElementError(element, 'no such element on the running network');
-    // The run directory (stores, logs) is a host directory mounted into the container: it survives.
+    // The run directory (logs, key logs) is a host directory and the voicemail store a volume: both survive.
     this.died.delete(element);
     await this.docker.getContainer(containerName(e.name)).restart({ t: 3 }).catch((err: unknown) => {
       throw new ElementError(element, `container did not restart: ${engineMessage(err)}`);
@@ -289,7 +293,24 @@ export class DockerTarget implements Target {
         if (statSync(src).isFile()) copyFileSync(src, join(dir, collectedInto(e.kind), f));
         else if (statSync(src).isDirectory()) cpSync(src, join(dir, collectedInto(e.kind), f), { recursive: true });
       }
+      for (const v of volumesOf(e, this.runId)) await this.copyOut(e, v.target, join(dir, collectedInto(e.kind)));
     }
+  }
+
+  /** Copies a directory out of an element's container (a volume's content) into `into`, with the engine's archive API and tar. */
+  private async copyOut(e: ElementPlan, path: string, into: string): Promise<void> {
+    const archive = await this.docker.getContainer(containerName(e.name)).getArchive({ path }).catch((err: unknown) => {
+      throw new ElementError(e.name, `cannot read ${path} from its container: ${engineMessage(err)}`);
+    });
+    mkdirSync(into, { recursive: true });
+    await new Promise<void>((resolve, reject) => {
+      const tar = spawn('tar', ['-x', '-C', into], { stdio: ['pipe', 'ignore', 'pipe'] });
+      let err = '';
+      tar.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      tar.on('error', reject);
+      tar.on('exit', (code) => (code === 0 ? resolve() : reject(new ElementError(e.name, `extracting ${path} failed: ${err.trim() || `tar exit ${code}`}`))));
+      archive.pipe(tar.stdin);
+    });
   }
 
   private async collectLogs(dir: string): Promise<void> {

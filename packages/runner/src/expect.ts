@@ -25,7 +25,7 @@ function accessLinks(report: CallReport): string[] {
 
 /** Compares what the packets (and, for reception, the UEs) showed with what the scenario expects. */
 /** One decision of the KMS, from its append-only audit log. */
-export interface KmsAuditEntry { op: string; result: 'allowed' | 'refused'; reason?: string; resolverDevice?: string; resolver?: string; initiator: string | null; claimed?: string; forked?: boolean; keyFingerprint?: string }
+export interface KmsAuditEntry { op: string; result: 'allowed' | 'refused'; reason?: string; resolverDevice?: string; resolver?: string; initiator: string | null; claimed?: string; forked?: boolean; keyFingerprint?: string; deferred?: boolean }
 
 export function checkCall(
   alias: string,
@@ -119,6 +119,11 @@ export function checkCall(
     const got = [...new Set(resolves.filter((e) => e.result === 'allowed').map(device))].sort();
     if (got.join(',') !== [...exp.kmsResolved].sort().join(',')) out.mismatches.push(`KMS audit: resolved by ${got.join(', ') || 'nobody'}, expected ${exp.kmsResolved.join(', ') || 'nobody'}`);
     else out.evidence.push(`KMS audit: ticket resolved by ${got.join(', ') || 'nobody'} only`);
+  }
+  if (exp.kmsDeferredResolved) {
+    const got = [...new Set(resolves.filter((e) => e.result === 'allowed' && e.deferred).map(device))].sort();
+    if (got.join(',') !== [...exp.kmsDeferredResolved].sort().join(',')) out.mismatches.push(`KMS audit: stored message resolved by ${got.join(', ') || 'nobody'}, expected ${exp.kmsDeferredResolved.join(', ') || 'nobody'}`);
+    else out.evidence.push(`KMS audit: the stored message's ticket resolved (deferred delivery, unforked keys) by ${got.join(', ')} only`);
   }
   if (exp.kmsKeysForked !== undefined) checkForkedKeys(exp.kmsKeysForked, resolves.filter((e) => e.result === 'allowed'), device, out);
   for (const d of exp.kmsRefused ?? []) {

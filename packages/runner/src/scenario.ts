@@ -63,6 +63,8 @@ export interface Expectation {
    * all different (key fingerprints in the KMS audit log); false: not forked.
    */
   kmsKeysForked?: boolean;
+  /** Exactly these devices resolved a stored message's ticket (deferred delivery, /mikey/resolve-deferred). */
+  kmsDeferredResolved?: string[];
   /** These devices were refused by the KMS (from its audit log). */
   kmsRefused?: string[];
   /** Both ends show the peer identity as authenticated through the KMS (MIKEY-TICKET). */

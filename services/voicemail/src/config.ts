@@ -15,6 +15,8 @@ export interface VoicemailConfig {
   rtpPortMin: number;
   rtpPortMax: number;
   mailboxAccess: MailboxAccess;
+  /** Store bounds (default store.ts DEFAULT_LIMITS). */
+  limits?: { maxBytesPerMessage?: number; maxMessagesPerMailbox?: number; maxTotalBytes?: number };
 }
 
 function need<T>(o: Record<string, unknown>, k: string, ok: (v: unknown) => boolean, what: string): T {
@@ -42,5 +44,14 @@ export function parseVoicemailConfig(raw: unknown): VoicemailConfig {
   };
   if (cfg.mailboxAccess !== 'owner' && cfg.mailboxAccess !== 'open') throw new Error(`"mailboxAccess" must be owner or open, got ${JSON.stringify(o.mailboxAccess)}`);
   if (cfg.rtpPortMax <= cfg.rtpPortMin) throw new Error('"rtpPortMax" must be above "rtpPortMin"');
+  if (o.limits !== undefined) {
+    const l = o.limits as Record<string, unknown>;
+    if (typeof l !== 'object' || l === null) throw new Error('"limits" must be an object of maxBytesPerMessage, maxMessagesPerMailbox, maxTotalBytes');
+    for (const [k, v] of Object.entries(l)) {
+      if (!['maxBytesPerMessage', 'maxMessagesPerMailbox', 'maxTotalBytes'].includes(k)) throw new Error(`"limits.${k}" is not a store limit (maxBytesPerMessage, maxMessagesPerMailbox, maxTotalBytes)`);
+      if (!Number.isInteger(v) || (v as number) < 1) throw new Error(`"limits.${k}" must be a positive integer, got ${JSON.stringify(v)}`);
+    }
+    cfg.limits = l as NonNullable<VoicemailConfig['limits']>;
+  }
   return cfg;
 }

@@ -22,7 +22,7 @@ export class Voicemail {
   ) {}
 
   static async start(cfg: VoicemailConfig, log = new AsLogger('voicemail', cfg.name)): Promise<Voicemail> {
-    const store = VoicemailStore.open(cfg.storeDir);
+    const store = VoicemailStore.open(cfg.storeDir, cfg.limits);
     for (const p of store.problems()) log.warn(`store: ${p}`);
     let vm: Voicemail | undefined;
     const sip = new SipEndpoint(cfg.address, cfg.sipPort, 'voicemail', log, (call) => vm!.onInvite(call));

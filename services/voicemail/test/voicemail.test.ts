@@ -354,6 +354,22 @@ describe('Voicemail: refusals and access', () => {
     expect(vm.store.list('bob')).toEqual([]);
   });
 
+  it('a full mailbox answers 486 naming it, stores nothing more, and keeps the earlier message', async () => {
+    const cfg = config(rig.dir(), { limits: { maxMessagesPerMailbox: 1 } });
+    const vm = await rig.vm(cfg);
+    const sent = [fakeSrtp(1), fakeSrtp(2)];
+    const { meta } = await depositOverSip(rig, vm, cfg, 'RTP/SAVP', sent, 'mikey AQID');
+    const peer = await rig.peer();
+    const u = depositCall(peer, cfg);
+    await u.invite(offerSdp({ address: PEER_ADDR, port: 40_000, profile: 'RTP/SAVP', extra: ['a=key-mgmt:mikey AQID'] }));
+    const r = await u.final();
+    expect([r.status, r.reason]).toEqual([486, 'Busy Here (mailbox bob is full)']);
+    await u.ackNon2xx(r);
+    expect(vm.store.list('bob').map((m) => m.id)).toEqual([meta.id]);
+    expect(vm.store.read(meta.id).packets.map((p) => p.data)).toEqual(sent);
+    expect(() => parseVoicemailConfig({ ...cfg, limits: { maxTotalBytes: 0 } })).toThrow(/"limits.maxTotalBytes" must be a positive integer/);
+  });
+
   it('refuses carol 403 for bob\'s mailbox when access is owner, naming the mailbox', async () => {
     const dir = rig.dir();
     seed(dir, 'bob', 'srtp', [fakeSrtp(1), fakeSrtp(2)]);

@@ -24,6 +24,10 @@ export async function deposit(call: UasCall, mailbox: string, offer: OfferedMedi
     return call.reject(488, 'Not Acceptable Here (SDES would hand the voicemail the media key: deposit end-to-end with MIKEY-TICKET, or unprotected)');
   } else return call.reject(488, `Not Acceptable Here (${offer.profile} without MIKEY-TICKET key management)`);
   const { socket, port } = await bindRtp(cfg.address, cfg.rtpPortMin, cfg.rtpPortMax);
+  if (call.state !== 'offered') {
+    closeQuietly(socket);
+    return;
+  }
   // recvonly and no key lines: the caller keys its media for deferred delivery to the intended user.
   const answer = buildAnswer({ address: cfg.address, port, profile: offer.profile, direction: 'recvonly' });
   let rec;

@@ -45,6 +45,11 @@ export async function playback(call: UasCall, meta: MessageMeta, packets: Stored
     return call.reject(488, `Not Acceptable Here (the message is stored ${meta.protection === 'srtp' ? 'end-to-end protected: retrieve it with RTP/SAVP (security stored-e2e)' : 'unprotected: retrieve it with RTP/AVP'})`);
   }
   const { socket, port } = await bindRtp(cfg.address, cfg.rtpPortMin, cfg.rtpPortMax);
+  if (call.state !== 'offered') {
+    // Cancelled while the message was read: nothing to play.
+    closeQuietly(socket);
+    return;
+  }
   const r: PlaybackRecord = { callId: call.callId, messageId: meta.id, mailbox: meta.mailbox, by: call.caller, packetsSent: 0, bytesSent: 0, sentDigest: '', storedDigest: payloadDigest(packets), finished: false };
   const sent = createHash('sha256');
   let timer: ReturnType<typeof setTimeout> | undefined;

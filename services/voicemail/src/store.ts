@@ -28,6 +28,7 @@ import {
   readdirSync, renameSync, rmSync, truncateSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 
 export interface StoredPacket {
   /** Arrival time, microseconds since the epoch. */
@@ -281,6 +282,23 @@ export class VoicemailStore {
     } catch (err) {
       throw new StoreError(errCode(err) === 'ENOENT' ? 'corrupt' : 'io', `${file}: ${errText(err)}`);
     }
+    return this.parsed(e, file, buf);
+  }
+
+  /** {@link read} without blocking the event loop while the file is read (a long message is megabytes). */
+  async readAsync(id: string): Promise<{ meta: MessageMeta; packets: StoredPacket[] }> {
+    const e = this.find(id);
+    const file = join(e.dir, 'packets.bin');
+    let buf: Buffer;
+    try {
+      buf = await readFile(file);
+    } catch (err) {
+      throw new StoreError(errCode(err) === 'ENOENT' ? 'corrupt' : 'io', `${file}: ${errText(err)}`);
+    }
+    return this.parsed(e, file, buf);
+  }
+
+  private parsed(e: Entry, file: string, buf: Buffer): { meta: MessageMeta; packets: StoredPacket[] } {
     const packets: StoredPacket[] = [];
     const s = scanRecords(buf, packets);
     if (s.issue) throw new StoreError('corrupt', `${file}: ${s.issue.what} at byte ${s.issue.offset}`);

@@ -72,7 +72,7 @@ export class Voicemail {
       const list = this.store.list(mailbox).filter((m) => m.state !== 'recording');
       meta = wanted ? list.find((m) => m.id === wanted) : list[0];
       if (!meta) return call.reject(404, `Not Found (${wanted ? `no message ${wanted}` : 'no messages'} in mailbox ${mailbox})`);
-      const { packets } = this.store.read(meta.id);
+      const { packets } = await this.store.readAsync(meta.id);
       return playback(call, meta, packets, offer, this.cfg, this.log, (r) => this.playbacks.push(r), () => void this.sip.bye(call).catch((e: Error) => this.log.warn(`BYE for ${call.callId}: ${e.message}`)));
     } catch (e) {
       if (e instanceof StoreError) return call.reject(e.code === 'corrupt' ? 500 : 400, `${e.code === 'corrupt' ? 'Server Internal Error' : 'Bad Request'} (${e.message.slice(0, 100)})`);

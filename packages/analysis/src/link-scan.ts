@@ -388,6 +388,14 @@ class MediaScanner {
     if (ssrc !== st.lastSsrc) {
       st.lastSsrc = ssrc;
       if (!r.ssrcs.includes(ssrc)) r.ssrcs.push(ssrc);
+      // Several streams in one flow (a conference bridge, a sender that changed SSRC): sampling one
+      // packet in SAMPLE_EVERY could always land on the same stream (two interleaved streams and an
+      // even period) and credit its marker and class with the other's packets. Check every packet.
+      if (r.ssrcs.length > 1 && st.mode !== null) {
+        flush(st);
+        st.mode = null;
+        st.run = 0;
+      }
     }
     // Trusted flows: only one packet in SAMPLE_EVERY is checked; the others are
     // counted in bulk (this is the per-packet hot path).
@@ -453,7 +461,7 @@ class MediaScanner {
     const same = st.marker === marker && (st.mode === mode || st.mode === null);
     st.run = same ? st.run + 1 : 1;
     st.marker = marker;
-    st.mode = st.run >= TRUST_AFTER && (mode === 'srtp' || marker !== null) ? mode : null;
+    st.mode = st.run >= TRUST_AFTER && (mode === 'srtp' || marker !== null) && st.report.ssrcs.length <= 1 ? mode : null;
   }
 
   finish(): MediaFlowReport[] {

@@ -9,3 +9,4 @@ export { readOffer, buildAnswer, SdpError, type OfferedMedia, type AnswerSpec } 
 export { bindRtp, closeQuietly } from './rtp-socket.ts';
 export { ControlServer, HttpError, startBoth, type ControlRoute } from './control-server.ts';
 export { runService } from './service-main.ts';
+export { userOf, uriParam } from './sip-names.ts';

@@ -64,7 +64,9 @@ export async function storeAndForwardEvidence(corePcap: string, element: string,
       const b = Buffer.from(d.payload);
       outbound.push(b);
       const to = `${d.dst}:${d.dstPort}`;
-      byDest.set(to, [...(byDest.get(to) ?? []), b]);
+      const list = byDest.get(to);
+      if (list) list.push(b);
+      else byDest.set(to, [b]);
     }
   }
   const digest = (ps: Buffer[]) => {

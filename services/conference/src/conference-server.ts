@@ -1,5 +1,5 @@
 import {
-  AsLogger, bindRtp, buildAnswer, closeQuietly, ControlServer, startBoth, readOffer, SipEndpoint, type OfferedMedia, type UasCall,
+  AsLogger, bindRtp, buildAnswer, closeQuietly, ControlServer, startBoth, readOffer, SipEndpoint, userOf, type OfferedMedia, type UasCall,
 } from '@imslab/app-server';
 import { contextOptionsFromCrypto, formatCryptoAttribute, generateKeySalt, parseCryptoAttribute, SrtpContext } from '@imslab/srtp';
 import { Bridge } from './bridge.ts';
@@ -9,11 +9,6 @@ import { Leg } from './leg.ts';
 /** Request-URI user of the conference factory: an INVITE to it creates an ad-hoc (e2m2e) conference. */
 export const FACTORY_USER = 'conference-factory';
 const LEG_SUITE = 'AES_CM_128_HMAC_SHA1_80';
-
-function userOf(uri: string): string | null {
-  const m = /^<?sips?:([^@;>]+)@/i.exec(uri);
-  return m ? m[1]!.toLowerCase() : null;
-}
 
 /**
  * The conference application server (TR 33.828 4.1.3): conferences by URI

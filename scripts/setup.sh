@@ -11,6 +11,7 @@ PACKAGES=(
   tcpdump tshark                  # per-link captures; tshark is the analyser's interop reference
   libsrtp2-dev gcc                # libsrtp2: the SRTP interop reference in tests and the benchmark
   openssl iproute2 ca-certificates
+  baresip-core                    # a third-party UA: the "connect your own UA" interop test
 )
 
 missing=()

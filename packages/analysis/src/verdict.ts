@@ -1,7 +1,18 @@
 import { markerFor, type ProbeDirection } from '@imslab/probe';
 import type { LinkReport } from './link-scan.ts';
 
-export type LinkProtection = 'plaintext' | 'srtp' | 'encrypted-unknown' | 'absent';
+/** How one direction of a call's media appeared on one link. */
+export const LINK_PROTECTIONS = ['plaintext', 'srtp', 'encrypted-unknown', 'absent'] as const;
+export type LinkProtection = (typeof LINK_PROTECTIONS)[number];
+
+/**
+ * A call's verdict: `e2e`, `e2m2e(<middle element>)`, `e2ae`, `none`;
+ * `unknown` is media encrypted under keys no element logged or signalled
+ * (never a protection claim); `no-media` is a call that carried none.
+ */
+export type Verdict = 'e2e' | 'e2ae' | 'none' | 'unknown' | 'no-media' | `e2m2e(${string})`;
+/** The verdicts as a pattern, for files that name one. */
+export const VERDICT_PATTERN = /^(e2e|e2ae|none|unknown|no-media|e2m2e\([a-z0-9+-]+\))$/;
 
 export interface PathLink {
   protection: LinkProtection;
@@ -18,20 +29,20 @@ export interface PathReport {
   direction: ProbeDirection;
   marker: string;
   links: Record<string, PathLink>;
-  verdict: string;
+  verdict: Verdict;
   reasons: string[];
   /**
    * When the protection changed during the call (security switched on by a
    * re-INVITE): the verdict of each phase in time order, e.g. ['none', 'e2e'],
    * with the time (µs) the later phase started. Absent for a single phase.
    */
-  phases?: Array<{ verdict: string; fromUs: number }>;
+  phases?: Array<{ verdict: Verdict; fromUs: number }>;
 }
 
 export interface CallReport {
   alias: string;
   callId: string;
-  verdict: string;
+  verdict: Verdict;
   paths: PathReport[];
   evidence: string[];
   /**
@@ -41,12 +52,12 @@ export interface CallReport {
    */
   conditions: string[];
   /** The call's verdict per phase when protection changed mid-call (both directions switched). */
-  phases?: string[];
+  phases?: Verdict[];
 }
 
 const RANK: Record<string, number> = { 'no-media': -2, unknown: -1, none: 0, e2ae: 1, e2e: 3 };
 const rank = (v: string) => RANK[v] ?? (v.startsWith('e2m2e') ? 2 : -1);
-const weaker = (a: string, b: string) => (rank(b) < rank(a) ? b : a);
+const weaker = (a: Verdict, b: Verdict) => (rank(b) < rank(a) ? b : a);
 
 /** Maps an address to the element that owns it, to name the middle of an e2m2e path. */
 export type AddressOwner = (address: string) => { name: string; kind: string } | undefined;
@@ -127,7 +138,7 @@ export function judgePath(direction: ProbeDirection, marker: string, links: Reco
   const describe = (name: string, l: PathLink) =>
     `${name}: ${l.protection}${l.keys.length ? ` under ${l.keys.join(', ')}` : ''} (${l.packets} packets)`;
   for (const [name, l] of Object.entries(links)) reasons.push(describe(name, l));
-  let verdict: string;
+  let verdict: Verdict;
   if (seen.length === 0 || seen.every(([, l]) => l.protection === 'encrypted-unknown')) {
     verdict = seen.length === 0 ? 'no-media' : 'unknown';
     reasons.push(seen.length === 0 ? 'the probe was seen on no link' : 'encrypted media under no logged key');

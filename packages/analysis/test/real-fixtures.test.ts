@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSubscribers, planNetwork, REPO_ROOT } from '@imslab/topology';
+import { addressOwner, planNetwork } from '@imslab/network';
+import { loadSubscribers, REPO_ROOT } from '@imslab/topology';
 import { analyse } from '../src/index.ts';
 
 /**
@@ -12,7 +13,7 @@ import { analyse } from '../src/index.ts';
  */
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'real');
 const plan = planNetwork(loadSubscribers(join(REPO_ROOT, 'config', 'subscribers.yaml')), 'local', { servers: ['kms', 'transcoder'] });
-const owners = new Map(plan.elements.flatMap((e) => Object.values(e.addresses).map((a) => [a!, { name: e.partOf ?? e.name, kind: e.kind }] as const)));
+const owner = addressOwner(plan);
 const dirs = existsSync(FIXTURES) ? readdirSync(FIXTURES) : [];
 
 describe('verdicts on captures of real runs', () => {
@@ -25,7 +26,7 @@ describe('verdicts on captures of real runs', () => {
         captures: Object.fromEntries(['access-a', 'core', 'access-b'].map((l) => [l, join(dir, `${l}.pcap`)])),
         keyLogs: readdirSync(dir).filter((f) => f.endsWith('.jsonl')).map((f) => join(dir, f)),
         calls: expected.calls.map((c) => ({ alias: c.alias, callId: c.callId })),
-        owner: (addr) => owners.get(addr),
+        owner,
       });
       for (const c of expected.calls) expect(a.calls.find((x) => x.alias === c.alias)?.verdict, name).toBe(c.verdict);
     });

@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createInDialogRequest, createResponse, createUasDialog, parseNameAddr, parseSipUri, parseMessage, serializeMessage, TransactionLayer, type ServerTransaction, type SipMessage, type SipRequest, type TxnSender } from '@imslab/sip';
-import type { AsLogger } from './log.ts';
+import type { SipLogger } from './sip-log.ts';
 import { UasCall } from './uas-call.ts';
 
 /** What the server does with a new call; it answers or rejects through the UasCall. */
@@ -24,7 +24,7 @@ export class SipEndpoint {
     readonly address: string,
     readonly port: number,
     readonly user: string,
-    private readonly log: AsLogger,
+    private readonly log: SipLogger,
     private readonly onInvite: InviteHandler,
   ) {}
 

@@ -1,5 +1,5 @@
 import { createResponse, newTag, nameAddrsOf, type ServerTransaction, type SipRequest, type SipResponse } from '@imslab/sip';
-import type { AsLogger } from './log.ts';
+import type { SipLogger } from './sip-log.ts';
 
 /** Why an incoming call ended. */
 export type EndReason = 'bye' | 'bye-sent' | 'cancel' | 'no-ack' | 'rejected' | 'shutdown';
@@ -46,7 +46,7 @@ export class UasCall {
     private readonly txn: ServerTransaction,
     private readonly contact: string,
     private readonly resend: (res: SipResponse) => void,
-    private readonly log: AsLogger,
+    private readonly log: SipLogger,
   ) {
     this.callId = invite.headers.get('Call-ID') ?? '';
     this.caller = callerOf(invite);

@@ -8,7 +8,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { request as httpRequest } from 'node:http';
 import { parseNameAddr, type SipRequest, type SipResponse } from '@imslab/sip';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AsLogger, bindRtp, buildAnswer, ControlServer, HttpError, readOffer, SdpError, SipEndpoint, type EndReason, type UasCall } from '../src/index.ts';
+import { SipLogger, bindRtp, buildAnswer, readOffer, SdpError, SipEndpoint, type EndReason, type UasCall } from '../src/index.ts';
+import { ControlServer, HttpError } from '@imslab/element-kit';
 import { cseqMethod, offerSdp, rawRequest, RtpSink, SipPeer, sleep, tagParam, UacCall, until } from './sip-peer.ts';
 
 const EP_ADDR = '127.0.11.2';
@@ -31,7 +32,7 @@ describe('SipEndpoint', () => {
     logLines = [];
     calls = [];
     handler = () => undefined;
-    ep = new SipEndpoint(EP_ADDR, EP_PORT, 'vm', new AsLogger('test', 'ep', (l) => logLines.push(l)), (c) => {
+    ep = new SipEndpoint(EP_ADDR, EP_PORT, 'vm', new SipLogger('test', 'ep', (l) => logLines.push(l)), (c) => {
       calls.push(c);
       return handler(c);
     });
@@ -358,7 +359,7 @@ describe('SipEndpoint', () => {
   });
 
   it('refuses to start on a taken port with SipPortInUseError', async () => {
-    const other = new SipEndpoint(EP_ADDR, EP_PORT, 'vm', new AsLogger('test', 'other', () => undefined), () => undefined);
+    const other = new SipEndpoint(EP_ADDR, EP_PORT, 'vm', new SipLogger('test', 'other', () => undefined), () => undefined);
     await expect(other.start()).rejects.toThrow(/SIP port 127\.0\.11\.2:25070\/udp is in use/);
   });
 });

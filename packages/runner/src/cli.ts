@@ -1,132 +1,154 @@
 #!/usr/bin/env node
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadSubscribers, planNetwork, TARGETS, uesOf, type TargetName } from '@imslab/topology';
+import { KINDS, OVERRIDE_OWNER } from '@imslab/network';
+import { TARGETS, type TargetName } from '@imslab/topology';
+import { EXIT_CODES, HELP } from './cli-help.ts';
+import { composeVerb, certVerb, imageLines, schemaVerb } from './cli-verbs.ts';
+import { upVerb } from './up.ts';
 import { downLocal } from './down.ts';
+import { PrerequisiteError, ScenarioError, UsageError } from './errors.ts';
 import { inspectRun } from './inspect.ts';
-import { verdictTable } from './report.ts';
-import { DEFAULT_SUBSCRIBERS, newRunDir, runScenarios } from './run.ts';
+import { junitXml } from './junit.ts';
+import { closeProbes } from './probes.ts';
+import { progressLine, verdictTable } from './report.ts';
+import { RunSession, newRunDir } from './run-session.ts';
+import { runScenarios } from './run.ts';
+import { attachedRun } from './targets/attached.ts';
 import { loadAllScenarios, selectScenarios } from './scenario.ts';
 import { makeTarget } from './targets/index.ts';
-import { closeProbes } from './probes.ts';
-import { join } from 'node:path';
 
-const HELP: Record<string, string> = {
-  main: `imslab: an IMS media-security testbed (3GPP TR 33.828 use cases)
-
-usage: imslab <verb> [options]
-
-verbs:
-  up        bring up the IMS network and keep it up until Ctrl-C (local) or 'down' (docker)
-  run       run scenarios or suites, capture every link, print the verdict table
-  inspect   show a finished run: verdicts, per-link flows, capture files
-  down      stop everything a run or 'up' left behind
-  list      list the scenarios and suites
-
-'imslab <verb> --help' explains each verb.`,
-  up: `usage: imslab up [--target local|docker] [--subscribers FILE]
-
-Starts every element of the network (IMS-AGWs, S-CSCF, P-CSCFs, UEs), waits
-until each is healthy and prints the addresses and UE control URLs. On the
-local target it stays in the foreground; Ctrl-C tears everything down.`,
-  run: `usage: imslab run [SCENARIO|SUITE|all ...] [--target local|docker] [--subscribers FILE]
-
-Runs each scenario on a freshly started network, captures every link into
-runs/<timestamp>/<scenario>/, analyses the packets and compares the verdict
-with the scenario's expectation. Exit code 0 only when every verdict matches.
-A suite is a clause folder under scenarios/ (e.g. 4.1.4). Default: all.`,
-  inspect: `usage: imslab inspect <RUN|latest>
-
-Prints a finished run's verdict table, every link's flows (plaintext, SRTP
-under which key, unknown), and where the captures are for Wireshark.`,
-  down: `usage: imslab down [--target local|docker]
-
-Stops the processes (local) or containers and networks (docker) that an
-interrupted run or 'imslab up' left behind.`,
-  list: `usage: imslab list
-
-Lists every scenario with its TR 33.828 clause and title.`,
-};
-
-function progress(line: string): void {
-  const t = new Date().toISOString().slice(11, 19);
-  process.stderr.write(`[${t}] ${line}\n`);
-}
+/** Exit codes (cli-help.ts EXIT_CODES). */
+export const EXIT = { ok: 0, mismatch: 1, usage: 2, infrastructure: 4 } as const;
 
 function targetOf(v: string | undefined): TargetName {
   const t = (v ?? 'local') as TargetName;
-  if (!TARGETS.includes(t)) throw new Error(`unknown target "${v}"; targets: ${TARGETS.join(', ')}`);
+  if (!TARGETS.includes(t)) throw new UsageError(`unknown target "${v}"; targets: ${TARGETS.join(', ')}`);
   return t;
 }
+
+const OPTIONS = {
+  target: { type: 'string' }, subscribers: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  attach: { type: 'boolean' }, jobs: { type: 'string' }, json: { type: 'boolean' }, junit: { type: 'string' }, verbose: { type: 'boolean' },
+  servers: { type: 'string' }, capture: { type: 'boolean' }, 'no-build': { type: 'boolean' },
+  write: { type: 'boolean' }, check: { type: 'boolean' }, ip: { type: 'string', multiple: true }, out: { type: 'string' },
+} as const;
+/** Which options each verb takes (anything else is a usage error). */
+const VERB_OPTIONS: Record<string, Array<keyof typeof OPTIONS>> = {
+  run: ['target', 'subscribers', 'attach', 'jobs', 'json', 'junit', 'verbose'],
+  list: [], inspect: [], kinds: [],
+  up: ['target', 'subscribers', 'servers', 'capture'],
+  down: ['target'],
+  compose: ['subscribers', 'no-build'],
+  schema: ['write', 'check'],
+  cert: ['ip', 'out'],
+  images: [],
+};
 
 async function main(argv: string[]): Promise<number> {
   const verb = argv[0];
   if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
     console.log(HELP.main);
-    return verb ? 0 : 2;
+    return verb ? EXIT.ok : EXIT.usage;
   }
-  if (!HELP[verb] || verb === 'main') {
-    console.error(`unknown verb "${verb}"; verbs: up, run, inspect, down, list (imslab --help)`);
-    return 2;
-  }
-  const { values, positionals } = parseArgs({
-    args: argv.slice(1),
-    allowPositionals: true,
-    options: { target: { type: 'string' }, subscribers: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
+  if (!VERB_OPTIONS[verb]) throw new UsageError(`unknown verb "${verb}"; verbs: ${Object.keys(VERB_OPTIONS).join(', ')} (imslab --help)`);
+  const allowed = VERB_OPTIONS[verb]!;
+  const { values, positionals } = parseArgs({ args: argv.slice(1), allowPositionals: true, strict: true, options: Object.fromEntries([...allowed, 'help'].map((k) => [k, OPTIONS[k as keyof typeof OPTIONS]])) as typeof OPTIONS });
   if (values.help) {
     console.log(HELP[verb]);
-    return 0;
+    return EXIT.ok;
   }
   switch (verb) {
-    case 'list': {
-      for (const s of loadAllScenarios()) console.log(`${s.clause.padEnd(6)} ${s.name.padEnd(32)} ${s.title}`);
-      return 0;
-    }
-    case 'run': {
-      const scenarios = selectScenarios(positionals);
-      const target = await makeTarget(targetOf(values.target));
-      const { runDir, results } = await runScenarios(target, scenarios, { subscribers: values.subscribers, progress });
-      console.log(verdictTable(results));
-      console.log(`\nrun: ${runDir}  (imslab inspect latest; captures: <scenario>/all-links.pcapng)`);
-      return results.every((r) => r.pass) ? 0 : 1;
-    }
-    case 'inspect': {
-      if (positionals.length !== 1) {
-        console.error(HELP.inspect);
-        return 2;
+    case 'list':
+      for (const s of loadAllScenarios()) console.log(`${s.clause.padEnd(6)} ${s.name.padEnd(44)} ${s.title}`);
+      return EXIT.ok;
+    case 'kinds':
+      for (const k of KINDS) {
+        const keys = Object.entries(OVERRIDE_OWNER).filter(([, o]) => o === k.kind).map(([key]) => `network.${key}`);
+        console.log(`${k.kind.padEnd(11)} ${k.presence.padEnd(9)} ${k.summary}${keys.length ? ` [${keys.join(', ')}]` : ''}`);
       }
+      return EXIT.ok;
+    case 'run':
+      return runVerb(values, positionals);
+    case 'inspect':
+      if (positionals.length !== 1) throw new UsageError(HELP.inspect!);
       console.log(inspectRun(positionals[0]!));
-      return 0;
-    }
+      return EXIT.ok;
     case 'down': {
       const t = targetOf(values.target);
       if (t === 'local') {
-        const stopped = downLocal();
+        const stopped = downLocal({ all: true });
         console.log(stopped.length ? `stopped ${stopped.join('; ')}` : 'nothing was running');
       } else {
-        const target = await makeTarget(t);
-        await target.down();
-        console.log('docker network removed');
+        const { downDocker } = await import('./targets/docker-down.ts');
+        console.log(await downDocker());
       }
-      return 0;
+      return EXIT.ok;
     }
-    case 'up': {
-      const t = targetOf(values.target);
-      const plan = planNetwork(loadSubscribers(values.subscribers ?? DEFAULT_SUBSCRIBERS), t);
-      const target = await makeTarget(t);
-      const dir = join(newRunDir(), 'up');
-      await target.up(plan, { dir, progress });
-      for (const e of plan.elements) console.log(`${e.name.padEnd(10)} ${e.kind.padEnd(8)} ${Object.entries(e.addresses).map(([n, a]) => `${n}=${a}`).join(' ')}`);
-      for (const u of uesOf(plan)) console.log(`control ${u.name}: ${target.controlUrl(u.name)}`);
-      if (t === 'docker') return 0;
-      console.log(`network up; logs in ${dir}; Ctrl-C to stop`);
-      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
-      await target.down();
-      return 0;
-    }
+    case 'up':
+      return upVerb(targetOf(values.target), values);
+    case 'compose':
+      return composeVerb(values);
+    case 'schema':
+      return schemaVerb(values);
+    case 'cert':
+      return certVerb(positionals, values);
+    case 'images':
+      for (const l of imageLines()) console.log(l);
+      return EXIT.ok;
   }
-  return 2;
+  return EXIT.usage;
 }
+
+async function runVerb(values: { target?: string; subscribers?: string; attach?: boolean; jobs?: string; json?: boolean; junit?: string; verbose?: boolean }, positionals: string[]): Promise<number> {
+  const scenarios = selectScenarios(positionals);
+  const jobs = values.jobs === undefined ? 3 : Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 8) throw new UsageError(`--jobs must be a whole number 1..8, got "${values.jobs}"`);
+  const say = (line: string) => (values.json ? process.stderr : process.stdout).write(line + '\n');
+  const width = Math.max(...scenarios.map((s) => s.name.length));
+  const session = new RunSession(newRunDir(), values.attach ? 'attached' : targetOf(values.target), scenarios.map((s) => s.name));
+  const stopOn = (sig: NodeJS.Signals, code: number) => {
+    process.once(sig, () => {
+      process.once(sig, () => process.exit(code)); // a second one: leave it to the reapers
+      process.stderr.write(`imslab: ${sig}: taking the network(s) down; summary in ${session.dir}\n`);
+      process.exitCode = code;
+      void session.abort(sig);
+    });
+  };
+  stopOn('SIGINT', 130);
+  stopOn('SIGTERM', 143);
+  crashGuard = (e) => session.abort(`the runner crashed: ${e.message}`);
+  const opts = {
+    subscribers: values.subscribers, jobs, session,
+    progress: values.verbose ? (l: string) => process.stderr.write(`${l}\n`) : undefined,
+    onResult: (r: Parameters<typeof progressLine>[0], n: number, total: number) => say(progressLine(r, n, total, width)),
+  };
+  const { results } = values.attach
+    ? await attachedRun(scenarios, opts)
+    : await runScenarios(() => makeTarget(targetOf(values.target)), scenarios, opts);
+  say('');
+  say(verdictTable(results));
+  say(`\nrun: ${session.dir}  (imslab inspect latest; captures: <scenario>/all-links.pcapng)`);
+  if (values.json) console.log(JSON.stringify(session.summary, null, 2));
+  if (values.junit) writeFileSync(values.junit, junitXml(session.summary));
+  if (session.aborted) return process.exitCode as number ?? 130;
+  if (results.some((r) => r.error?.kind === 'infrastructure')) return EXIT.infrastructure;
+  return results.every((r) => r.status === 'pass' || r.status === 'skipped') ? EXIT.ok : EXIT.mismatch;
+}
+
+/** What a crash of the runner does besides exiting 4: take the networks down, write the summary. */
+let crashGuard: ((e: Error) => Promise<void>) | null = null;
+const crash = (e: unknown) => {
+  const err = e instanceof Error ? e : new Error(String(e));
+  process.stderr.write(`imslab: internal error: ${err.stack ?? err.message}\n`);
+  void (crashGuard?.(err) ?? Promise.resolve()).finally(() => process.exit(EXIT.infrastructure));
+};
+// A reader that went away (`imslab run | head`) is no crash: what is written after it is dropped,
+// and the run still ends by taking its networks down. (An error handler that writes to a closed
+// stderr would otherwise raise a new error on every tick, for ever.)
+for (const s of [process.stdout, process.stderr]) s.on('error', () => {});
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
 
 main(process.argv.slice(2))
   .then((code) => {
@@ -135,6 +157,9 @@ main(process.argv.slice(2))
   })
   .catch((e: Error) => {
     closeProbes();
-    console.error(`imslab: ${e.message}`);
-    process.exitCode = e.name === 'PrerequisiteError' ? 3 : 1;
+    const usage = e instanceof UsageError || e instanceof ScenarioError || e.name === 'FileError' || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
+    console.error(`imslab: ${e instanceof PrerequisiteError || usage ? e.message : e.stack ?? e.message}`);
+    process.exitCode = usage ? EXIT.usage : EXIT.infrastructure;
   });
+
+export { EXIT_CODES };

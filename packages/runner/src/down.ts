@@ -1,28 +1,39 @@
 import { readFileSync } from 'node:fs';
-import { clearState, readStates } from './state.ts';
+import { clearState, pidAlive, readStates, type RunState } from './state.ts';
 
-/** Is `pid` still one of ours? Process ids get reused, so never kill on the id alone. */
-function isOurs(pid: number, runDir: string): boolean {
+/** Is `pid` still one of the network's? Process ids get reused, so never kill on the id alone. */
+function isOurs(pid: number, dir: string): boolean {
   try {
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-    return cmd.includes(runDir) || /^rtpengine .*--listen-ng=/.test(cmd) || /^tcpdump -i lo .*imslab|^tcpdump .* -w .*runs\//.test(cmd);
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
   } catch {
     return false;
   }
 }
 
-/** Stops whatever a local run left running (a run killed with SIGKILL cannot clean up itself). */
-export function downLocal(): string[] {
+function killGroups(state: RunState): string[] {
+  const stopped: string[] = [];
+  for (const pgid of state.pgids) {
+    if (!isOurs(pgid, state.dir)) continue;
+    try {
+      process.kill(-pgid, 'SIGKILL');
+      stopped.push(`process group ${pgid} (${state.dir})`);
+    } catch { /* already gone */ }
+  }
+  return stopped;
+}
+
+/**
+ * Stops what local runs left running. `all`: every network, also those of a
+ * live runner (`imslab down`); otherwise only those whose runner is dead
+ * (what a run does before it starts, so a crashed run never makes the next
+ * one fail). Docker leftovers are removed by the docker target by label.
+ */
+export function downLocal(opts: { all: boolean } = { all: true }): string[] {
   const stopped: string[] = [];
   for (const { id, state } of readStates()) {
-    for (const pgid of state.pgids) {
-      if (!isOurs(pgid, state.runDir)) continue;
-      try {
-        process.kill(-pgid, 'SIGKILL');
-        stopped.push(`process group ${pgid} (${state.runDir})`);
-      } catch { /* already gone */ }
-    }
-    clearState(id);
+    if (!opts.all && pidAlive(state.runnerPid)) continue;
+    if (state.target === 'local') stopped.push(...killGroups(state));
+    if (state.target === 'local' || opts.all) clearState(id);
   }
   return stopped;
 }

@@ -20,3 +20,8 @@ export class ScenarioError extends Error {
 export class StepError extends Error {
   override name = 'StepError';
 }
+
+/** The command line asks for something that does not exist (a verb, a flag, a target). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

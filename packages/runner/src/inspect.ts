@@ -1,14 +1,13 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { Analysis } from '@imslab/analysis';
 import { REPO_ROOT } from '@imslab/topology';
 import { ScenarioError } from './errors.ts';
+import type { RunSummary, ScenarioResult } from './run-session.ts';
 import { verdictTable } from './report.ts';
-import type { ScenarioResult } from './run.ts';
 
 /** Finds a run directory by path, by name under runs/, or `latest`. */
-export function resolveRun(name: string): string {
-  const runs = join(REPO_ROOT, 'runs');
+export function resolveRun(name: string, runs = join(REPO_ROOT, 'runs')): string {
   const all = existsSync(runs) ? readdirSync(runs).filter((d) => statSync(join(runs, d)).isDirectory()).sort() : [];
   if (name === 'latest') {
     const last = all.at(-1);
@@ -19,11 +18,23 @@ export function resolveRun(name: string): string {
   throw new ScenarioError(`no run "${name}"; runs: ${all.slice(-5).join(', ') || 'none'} (or 'latest')`);
 }
 
+/** A run's summary; the scenario directories in it are relative to the run directory. */
+export function readSummary(dir: string): RunSummary {
+  const file = join(dir, 'summary.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as RunSummary;
+  if (existsSync(join(dir, 'verdict.json'))) {
+    const r = JSON.parse(readFileSync(join(dir, 'verdict.json'), 'utf8')) as ScenarioResult;
+    return { run: basename(dir), target: 'local', startedAt: '', finishedAt: null, aborted: null, planned: [r.scenario], results: [{ ...r, dir: '.' }] };
+  }
+  throw new ScenarioError(`${dir} holds no summary.json or verdict.json`);
+}
+
 function flowsOf(dir: string): string[] {
   const file = join(dir, 'analysis.json');
   if (!existsSync(file)) return ['  (no analysis.json)'];
   const a = JSON.parse(readFileSync(file, 'utf8')) as Analysis;
   const out: string[] = [];
+  for (const p of a.problems) out.push(`  PROBLEM: ${p}`);
   for (const l of a.links) {
     const s = l.signalling;
     out.push(`  ${l.link}: ${l.packets} packets; SIP plaintext ${s.plaintextSip}, TLS records ${s.tlsRecords}${s.exposedSdesKeys.length ? `, SDES keys readable: ${s.exposedSdesKeys.length}` : ''}`);
@@ -38,16 +49,15 @@ function flowsOf(dir: string): string[] {
 /** Human summary of a run: the verdict table, then every link's flows per scenario. */
 export function inspectRun(name: string): string {
   const dir = resolveRun(name);
-  const summary = join(dir, 'summary.json');
-  let results: ScenarioResult[];
-  if (existsSync(summary)) results = JSON.parse(readFileSync(summary, 'utf8')) as ScenarioResult[];
-  else if (existsSync(join(dir, 'verdict.json'))) results = [JSON.parse(readFileSync(join(dir, 'verdict.json'), 'utf8')) as ScenarioResult];
-  else throw new ScenarioError(`${dir} holds no summary.json or verdict.json`);
-  const lines = [`run ${basename(dir)}`, verdictTable(results), ''];
-  for (const r of results) {
-    lines.push(`${r.scenario} (${r.dir})`);
-    lines.push(...flowsOf(r.dir));
-    lines.push(`  captures: ${join(r.dir, 'all-links.pcapng')} (one interface per link)`);
+  const s = readSummary(dir);
+  const lines = [`run ${s.run} (${s.target})${s.aborted ? `  ABORTED: ${s.aborted}` : ''}`, verdictTable(s.results), ''];
+  const notRun = s.planned.filter((p) => !s.results.some((r) => r.scenario === p));
+  if (notRun.length) lines.push(`not run: ${notRun.join(', ')}`, '');
+  for (const r of s.results) {
+    const sdir = isAbsolute(r.dir) ? r.dir : join(dir, r.dir);
+    lines.push(`${r.scenario} (${sdir})`);
+    lines.push(...flowsOf(sdir));
+    lines.push(`  captures: ${join(sdir, 'all-links.pcapng')} (one interface per link)`);
   }
   return lines.join('\n');
 }

@@ -1,11 +1,9 @@
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
-import { listensOf, type ElementPlan, type Listen } from '@imslab/topology';
+import type { Listen } from '@imslab/topology';
 import { PrerequisiteError } from './errors.ts';
 
-export type PortUse = Listen;
-
-function free(p: PortUse): Promise<boolean> {
+function free(p: Listen): Promise<boolean> {
   return new Promise((resolve) => {
     if (p.protocol === 'udp') {
       const s = createSocket('udp4');
@@ -19,11 +17,10 @@ function free(p: PortUse): Promise<boolean> {
   });
 }
 
-/** Fails with one line when any element's port is taken (usually a run that was not torn down). */
-export async function requireFreePorts(elements: ElementPlan[]): Promise<void> {
-  const uses = elements.flatMap(listensOf);
-  const busy = (await Promise.all(uses.map(async (u) => ((await free(u)) ? null : u)))).filter((u): u is PortUse => u !== null);
+/** Fails with one line when any element's port is taken (usually a network that is still up). */
+export async function requireFreePorts(uses: Listen[]): Promise<void> {
+  const busy = (await Promise.all(uses.map(async (u) => ((await free(u)) ? null : u)))).filter((u): u is Listen => u !== null);
   if (busy.length === 0) return;
   const list = busy.slice(0, 3).map((b) => `${b.address}:${b.port}/${b.protocol} (${b.element})`).join(', ');
-  throw new PrerequisiteError(`port in use: ${list}${busy.length > 3 ? ` and ${busy.length - 3} more` : ''}; another imslab run may be up: run 'imslab down'`);
+  throw new PrerequisiteError(`port in use: ${list}${busy.length > 3 ? ` and ${busy.length - 3} more` : ''}; another imslab network is up (imslab up?): stop it, or run 'imslab down'`);
 }

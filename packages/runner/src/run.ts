@@ -1,147 +1,197 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyse, type Analysis } from '@imslab/analysis';
 import { mergeCaptures } from '@imslab/capture';
-import { loadSubscribers, planNetwork, REPO_ROOT, type NetworkPlan, type SubscriberFile } from '@imslab/topology';
-import { queryAgws, type AgwStreamReport } from './agw-evidence.ts';
-import { checkCall, type CallOutcome, type KmsAuditEntry } from './expect.ts';
-import { mediaToAfter, storeAndForwardEvidence, voicemailStoreAtRest } from './playback-evidence.ts';
+import { addressOwner, controllable, kindOf, planNetwork, type ElementPlan } from '@imslab/network';
+import { REPO_ROOT, loadSubscribers, type AfterRunContext, type EvidenceName, type EvidenceTypes, type NetworkPlan, type SubscriberFile } from '@imslab/topology';
+import type { CallStatus } from '@imslab/ue/contract';
+import type { CallRecord } from './checks/index.ts';
+import { ElementError, PrerequisiteError } from './errors.ts';
+import { checkCall, type CallOutcome } from './expect.ts';
+import { RunSession, newRunDir, type RunError, type ScenarioResult } from './run-session.ts';
 import type { Scenario } from './scenario.ts';
-import { makeContext, runSteps, snapshotCalls } from './steps.ts';
+import { makeContext, runSteps, snapshotCalls, type StepContext } from './steps.ts';
 import type { Target } from './targets/target.ts';
-import type { UeCallStatus } from './ue-client.ts';
-
-export interface ScenarioResult {
-  scenario: string;
-  clause: string;
-  title: string;
-  dir: string;
-  /** Set when the scenario could not run to the end (an element failed, a step failed). */
-  error: string | null;
-  calls: CallOutcome[];
-  pass: boolean;
-  durationMs: number;
-}
 
 export const DEFAULT_SUBSCRIBERS = join(REPO_ROOT, 'config', 'subscribers.yaml');
 
-export function newRunDir(root = join(REPO_ROOT, 'runs')): string {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const dir = join(root, stamp);
-  mkdirSync(dir, { recursive: true });
-  return dir;
+export interface RunOptions {
+  /** Subscriber file (default config/subscribers.yaml). */
+  subscribers?: string;
+  /** Where run directories go (default runs/). */
+  runsRoot?: string;
+  /** Scenarios side by side, each on its own network (local target: its own loopback slot). Default 1. */
+  jobs?: number;
+  /** Progress lines (what each step did); each scenario also keeps them in its run.log. */
+  progress?: (line: string) => void;
+  /** Called as each scenario ends, with its place in the run. */
+  onResult?: (r: ScenarioResult, done: number, total: number) => void;
+  /** A session made by the caller (the CLI, which aborts it on Ctrl-C). */
+  session?: RunSession;
 }
 
-/** Maps addresses to elements so the analyser can name the middle of a path. */
-export function addressOwner(plan: NetworkPlan) {
-  const map = new Map<string, { name: string; kind: string }>();
-  for (const e of plan.elements) for (const a of Object.values(e.addresses)) if (a) map.set(a, { name: e.partOf ?? e.name, kind: e.kind });
-  return (address: string) => map.get(address);
+type Evidence = Partial<{ [N in EvidenceName]: EvidenceTypes[N] }>;
+
+function classify(e: unknown): RunError {
+  const err = e as Error;
+  const infra = err instanceof ElementError || err instanceof PrerequisiteError || err.name === 'TopologyError' || err.name === 'FileError';
+  return { kind: infra ? 'infrastructure' : 'step', message: err.message };
 }
 
-/**
- * Runs one scenario on its own freshly started network: up, capture, drive
- * the steps, stop, collect, analyse, compare. The network always comes down,
- * whatever failed.
- */
-export async function runScenario(target: Target, scenario: Scenario, runDir: string, subs: SubscriberFile, progress: (l: string) => void): Promise<ScenarioResult> {
-  const started = Date.now();
-  const dir = join(runDir, scenario.name);
-  mkdirSync(dir, { recursive: true });
-  const n = scenario.network;
-  const plan = planNetwork(subs, target.name, { policy: n.policy, forwarding: n.forwarding, servers: n.servers, transcode: n.transcode, relay: n.relay, attacks: n.attacks, voicemail: n.voicemail, conferences: n.conferences });
-  let error: string | null = null;
-  let ueCalls: Record<string, UeCallStatus[]> = {};
-  let captures: Record<string, string> = {};
-  const ctxRef: { ctx?: ReturnType<typeof makeContext> } = {};
-  const agwReports: Record<string, AgwStreamReport[]> = {};
-  try {
-    progress(`${scenario.name}: starting the network (${target.name})`);
-    await target.up(plan, { dir, ueExtra: scenario.network.ues, progress });
-    await target.startCaptures(dir);
-    progress(`${scenario.name}: capturing ${plan.links.map((l) => l.name).join(', ')}`);
-    ctxRef.ctx = makeContext(plan, (n) => target.controlUrl(n), progress);
-    ctxRef.ctx.restart = (element) => target.restart(element);
-    ctxRef.ctx.onMediaFlowing = async (c) => {
-      agwReports[c.alias] = await queryAgws(plan, c.callId);
-    };
-    await runSteps(ctxRef.ctx, scenario);
-  } catch (e) {
-    error = (e as Error).message;
-    progress(`${scenario.name}: ${error}`);
-  } finally {
-    if (ctxRef.ctx) ueCalls = await snapshotCalls(ctxRef.ctx);
-    try {
-      captures = (await target.stopCaptures()).files;
-      await target.collect(dir);
-    } catch (e) {
-      error ??= `collecting evidence failed: ${(e as Error).message}`;
-    }
-    await target.down();
-  }
-  writeFileSync(join(dir, 'ue-calls.json'), JSON.stringify(ueCalls, null, 2));
-  writeFileSync(join(dir, 'agw-streams.json'), JSON.stringify(agwReports, null, 2));
-  const calls = [...(ctxRef.ctx?.calls.values() ?? [])];
-  let analysis: Analysis | null = null;
-  if (Object.keys(captures).length > 0) {
-    progress(`${scenario.name}: analysing captures`);
-    const keyDir = join(dir, 'keys');
-    const keyLogs = safeList(keyDir).filter((f) => f.endsWith('.srtp-keys.jsonl')).map((f) => join(keyDir, f));
-    const tlsKeyLogs = safeList(keyDir).filter((f) => f.endsWith('.tls-keys.log')).map((f) => join(keyDir, f));
-    analysis = await analyse({
-      captures, keyLogs, tlsKeyLogs, owner: addressOwner(plan),
-      calls: calls.map((c) => ({ alias: c.alias, callId: c.callId, ...(scenario.expect[c.alias]?.judge ? { directions: [scenario.expect[c.alias]!.judge!] } : {}) })),
-      // Element logs and stores; the UEs' key logs are where keys belong, so they are not scanned.
-      stores: { dirs: [join(dir, 'logs')], base: dir },
-    });
-    await mergeCaptures(Object.entries(captures).map(([name, path]) => ({ name, path })), join(dir, 'all-links.pcapng'));
-    writeFileSync(join(dir, 'analysis.json'), JSON.stringify(analysis, null, 2));
-  }
-  const kmsAudit = readJsonLines<KmsAuditEntry>(join(dir, 'logs', 'kms-audit.jsonl'));
-  const vm = plan.elements.find((e) => e.kind === 'voicemail');
-  const storeAndForward = vm && 'address' in vm && captures.core ? await storeAndForwardEvidence(captures.core, vm.name, vm.address) : null;
-  const storeAtRest = vm ? voicemailStoreAtRest(dir, analysis?.stores ?? []) : null;
-  if (storeAndForward) writeFileSync(join(dir, 'store-and-forward.json'), JSON.stringify(storeAndForward, null, 2));
-  const afterLeave: Record<string, { packets: number; links: string[] }> = {};
-  for (const [alias, exp] of Object.entries(scenario.expect)) {
-    const c = calls.find((x) => x.alias === alias);
-    const u = c && plan.elements.find((e) => e.name === c.from);
-    if (!exp.noMediaAfterHangup || !c?.hungUpAt || !u || !('address' in u)) continue;
-    // Until the same UE starts another call (a member rejoining), whose media is legitimately sent to it.
-    const next = (ueCalls[c.from] ?? []).map((s) => Date.parse(s.startedAt ?? '')).filter((t) => t > c.hungUpAt!).sort((a, b) => a - b)[0];
-    afterLeave[alias] = await mediaToAfter(captures, u.address, (c.hungUpAt + 200) * 1000, next !== undefined ? next * 1000 : Infinity);
-  }
-  const outcomes = Object.entries(scenario.expect).map(([alias, exp]) =>
-    checkCall(alias, exp, calls.find((c) => c.alias === alias), analysis, ueCalls, kmsAudit, { calls: ctxRef.ctx?.calls, storeAndForward, storeAtRest, afterLeave: afterLeave[alias] }));
-  const result: ScenarioResult = {
-    scenario: scenario.name, clause: scenario.clause, title: scenario.title, dir, error,
-    calls: outcomes, pass: error === null && outcomes.every((o) => o.pass), durationMs: Date.now() - started,
-  };
-  writeFileSync(join(dir, 'verdict.json'), JSON.stringify(result, null, 2));
-  return result;
-}
-
-function readJsonLines<T>(file: string): T[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => {
-    try {
-      return [JSON.parse(l) as T];
-    } catch {
-      return [];
-    }
-  });
+function writeJson(dir: string, file: string, data: unknown): void {
+  writeFileSync(join(dir, file), JSON.stringify(data, null, 2) + '\n');
 }
 
 function safeList(dir: string): string[] {
   try { return readdirSync(dir); } catch { return []; }
 }
 
-export async function runScenarios(target: Target, scenarios: Scenario[], opts: { subscribers?: string; runsRoot?: string; progress: (l: string) => void }): Promise<{ runDir: string; results: ScenarioResult[] }> {
-  const subs = loadSubscribers(opts.subscribers ?? DEFAULT_SUBSCRIBERS);
-  await target.checkPrerequisites();
-  const runDir = newRunDir(opts.runsRoot);
-  const results: ScenarioResult[] = [];
-  for (const s of scenarios) results.push(await runScenario(target, s, runDir, subs, opts.progress));
-  writeFileSync(join(runDir, 'summary.json'), JSON.stringify(results, null, 2));
-  return { runDir, results };
+/**
+ * Runs one scenario on its own freshly started network: up, capture, drive
+ * the steps, stop, collect, analyse, compare. The network always comes down,
+ * whatever failed; an element that died on its own makes the result an
+ * infrastructure error, whatever the verdicts say.
+ */
+export async function runScenario(target: Target, scenario: Scenario, session: RunSession, subs: SubscriberFile, opts: { slot?: number; progress?: (l: string) => void } = {}): Promise<ScenarioResult> {
+  const started = Date.now();
+  const dir = join(session.dir, scenario.name);
+  mkdirSync(dir, { recursive: true });
+  const progress = (line: string) => {
+    appendFileSync(join(dir, 'run.log'), `${new Date().toISOString()} ${line}\n`);
+    opts.progress?.(`${scenario.name}: ${line.trimStart()}`);
+  };
+  let error: RunError | null = null;
+  let ueCalls: Record<string, CallStatus[]> = {};
+  let captures: Record<string, string> = {};
+  let ctx: StepContext | undefined;
+  let plan: NetworkPlan<ElementPlan> | undefined;
+  const evidence: Evidence = {};
+  session.using(target);
+  try {
+    plan = planNetwork(subs, target.name, scenario.network, opts.slot ?? 0);
+    progress(`starting the network (${target.name}${plan.slot ? `, slot ${plan.slot}` : ''})`);
+    await target.up(plan, { dir, progress });
+    await target.startCaptures(dir);
+    progress(`capturing ${plan.links.map((l) => l.name).join(', ')}`);
+    ctx = makeContext(controllable(plan).filter((e) => e.kind === 'ue').map((e) => ({ name: e.name, url: target.controlUrl(e.name) })), progress);
+    ctx.restart = (element) => target.restart(element);
+    ctx.aborted = () => session.aborted !== null;
+    const p = plan;
+    ctx.onMediaFlowing = async (c) => {
+      for (const e of p.elements) {
+        const hook = kindOf(e.kind).evidence?.duringCall;
+        if (!hook) continue;
+        const byCall = ((evidence as Record<string, Record<string, unknown[]>>)[hook.name] ??= {});
+        byCall[c.alias] = [...(byCall[c.alias] ?? []), ...(await hook.collect(e, c.callId))];
+      }
+    };
+    await runSteps(ctx, scenario.steps);
+  } catch (e) {
+    error = classify(e);
+    progress(error.message);
+  } finally {
+    if (ctx) ueCalls = await snapshotCalls(ctx);
+    try {
+      captures = (await target.stopCaptures()).files;
+      await target.collect(dir);
+    } catch (e) {
+      error ??= { kind: 'infrastructure', message: `collecting evidence failed: ${(e as Error).message}` };
+    }
+    const crashed = target.crashed();
+    await target.down().catch((e: Error) => { error ??= { kind: 'infrastructure', message: `taking the network down failed: ${e.message}` }; });
+    session.done(target);
+    // An element that died while the scenario ran is the testbed failing, whatever the steps saw.
+    if (crashed.length) error = { kind: 'infrastructure', message: `${crashed.join('; ')} while the scenario ran (see logs/)` };
+  }
+  if (session.aborted) error = { kind: 'aborted', message: session.aborted };
+  writeJson(dir, 'ue-calls.json', ueCalls);
+  const calls = new Map<string, CallRecord>([...(ctx?.calls ?? new Map<string, CallRecord>())]);
+  let analysis: Analysis | null = null;
+  let outcomes: CallOutcome[] = [];
+  if (plan && !session.aborted && Object.keys(captures).length > 0) {
+    progress('analysing captures');
+    const judge = Object.fromEntries(Object.entries(scenario.expect).filter(([, e]) => e.judge).map(([a, e]) => [a, e.judge!]));
+    analysis = await analyseCaptures(dir, plan, captures, [...calls.values()], judge);
+    const storeFindings = analysis.stores;
+    const after: AfterRunContext = { dir, captures, storeFindings };
+    for (const e of plan.elements) {
+      for (const hook of kindOf(e.kind).evidence?.afterRun ?? []) {
+        try {
+          (evidence as Record<string, unknown>)[hook.name] = await hook.collect(e, after);
+        } catch (err) {
+          progress(`evidence ${hook.name} of ${e.name} could not be collected: ${(err as Error).message}`);
+        }
+      }
+    }
+    for (const [name, data] of Object.entries(evidence)) writeJson(dir, `${name}.json`, data);
+    const base = {
+      calls, analysis, ueCalls, captures, plan,
+      evidence: <N extends EvidenceName>(name: N) => evidence[name] as EvidenceTypes[N] | undefined,
+    };
+    for (const [alias, exp] of Object.entries(scenario.expect)) outcomes.push(await checkCall(alias, exp, base));
+  } else {
+    outcomes = Object.entries(scenario.expect).map(([alias, exp]) => ({
+      alias, callId: calls.get(alias)?.callId ?? null, expected: exp.verdict, observed: 'no-call', pass: false,
+      mismatches: [error ? `not judged: ${error.message}` : 'no evidence: no capture was made'], evidence: [], conditions: [],
+    }));
+  }
+  const pass = error === null && outcomes.every((o) => o.pass);
+  const result: ScenarioResult = {
+    scenario: scenario.name, clause: scenario.clause, title: scenario.title, dir: scenario.name,
+    status: error ? 'error' : pass ? 'pass' : 'fail', error, calls: outcomes, pass, durationMs: Date.now() - started,
+  };
+  writeJson(dir, 'verdict.json', result);
+  return result;
+}
+
+/**
+ * Analyses a network's captures with the key logs it left (`<dir>/keys`) and
+ * the stores and logs it left (`<dir>/logs`), merges the captures into one
+ * pcapng, and writes analysis.json. `judge` names calls judged in one
+ * direction only.
+ */
+export async function analyseCaptures(dir: string, plan: NetworkPlan<ElementPlan>, captures: Record<string, string>, calls: CallRecord[], judge: Record<string, 'orig'>): Promise<Analysis> {
+  const keyDir = join(dir, 'keys');
+  const keys = safeList(keyDir);
+  const analysis = await analyse({
+    captures,
+    keyLogs: keys.filter((f) => f.endsWith('.srtp-keys.jsonl')).map((f) => join(keyDir, f)),
+    tlsKeyLogs: keys.filter((f) => f.endsWith('.tls-keys.log')).map((f) => join(keyDir, f)),
+    owner: addressOwner(plan),
+    calls: calls.map((c) => ({ alias: c.alias, callId: c.callId, ...(judge[c.alias] ? { directions: [judge[c.alias]!] } : {}) })),
+    // Element logs and stores; the UEs' key logs are where keys belong, so they are not scanned.
+    stores: { dirs: [join(dir, 'logs')], base: dir },
+  });
+  await mergeCaptures(Object.entries(captures).filter(([, f]) => existsSync(f)).map(([name, path]) => ({ name, path })), join(dir, 'all-links.pcapng'));
+  writeJson(dir, 'analysis.json', analysis);
+  return analysis;
+}
+
+/**
+ * Runs scenarios, each on a network of its own, `jobs` at a time (each
+ * worker on its own target, on the local target its own loopback slot).
+ * Results come back in the order asked; the summary is written after each.
+ */
+export async function runScenarios(makeTarget: () => Promise<Target>, scenarios: Scenario[], opts: RunOptions = {}): Promise<{ session: RunSession; results: ScenarioResult[] }> {
+  const subs = loadSubscribers(opts.subscribers ?? DEFAULT_SUBSCRIBERS, REPO_ROOT);
+  const first = await makeTarget();
+  await first.checkPrerequisites();
+  const session = opts.session ?? new RunSession(newRunDir(opts.runsRoot), first.name, scenarios.map((s) => s.name));
+  const jobs = first.name === 'docker' ? 1 : Math.max(1, Math.min(opts.jobs ?? 1, scenarios.length));
+  const results: ScenarioResult[] = new Array(scenarios.length);
+  let next = 0;
+  let done = 0;
+  const worker = async (slot: number, target: Target) => {
+    while (next < scenarios.length && !session.aborted) {
+      const i = next++;
+      const r = await runScenario(target, scenarios[i]!, session, subs, { slot, progress: opts.progress });
+      results[i] = r;
+      session.record(r);
+      opts.onResult?.(r, ++done, scenarios.length);
+    }
+  };
+  const targets = [first, ...(await Promise.all(Array.from({ length: jobs - 1 }, () => makeTarget())))];
+  await Promise.all(targets.map((t, slot) => worker(slot, t)));
+  session.finish();
+  return { session, results: results.filter((r) => r !== undefined) };
 }

@@ -1,35 +1,88 @@
+import { closest, strictObject } from '@imslab/element-kit';
 import { markerFor } from '@imslab/probe';
-import { uesOf, type NetworkPlan } from '@imslab/topology';
+import { SECURITY_MODES, TICKET_POLICIES, type CallStatus } from '@imslab/ue/contract';
+import { z } from 'zod';
+import type { CallRecord } from './checks/index.ts';
 import { StepError } from './errors.ts';
-import type { Scenario, Step } from './scenario.ts';
-import { UeClient, type UeCallStatus } from './ue-client.ts';
+import { UeClient } from './ue-client.ts';
 
-export interface CallRecord {
-  alias: string;
-  callId: string;
-  from: string;
-  /** The device that answered, once known. */
-  answeredBy?: string;
-  /** When a hangup step ended this call (ms since the epoch). */
-  hungUpAt?: number;
-}
+/**
+ * Scenario steps: what each one asks (its schema) and how it is carried out
+ * through the UEs' control APIs. Steps run in order; a wait polls the UEs'
+ * status, it never sleeps in place of a check.
+ */
+const name = z.string().min(1);
+const packets = z.number().int().min(1).max(100_000);
+
+export const STEP_SHAPES = {
+  /** These UEs register (REGISTER with digest through their P-CSCF). */
+  register: z.array(name).min(1),
+  /** A call from a UE to a SIP URI under a security setting; `as` names it for later steps and the expectations. */
+  call: strictObject({
+    from: name, to: z.string().regex(/^sips?:\S+$/, 'must be a SIP URI'),
+    security: z.enum(SECURITY_MODES).optional(), policy: z.enum(TICKET_POLICIES).optional(), designatedDevice: name.optional(), as: name,
+  }, 'a call step'),
+  /** Both ends received `packets` probe packets of the other (or, `oneWay`, the caller sent them: a deposit). */
+  'wait-media': strictObject({ call: name, packets, oneWay: z.boolean().optional() }, 'a wait-media step'),
+  /** The caller of `call` received `packets` packets carrying the probe of call(s) `of` (a playback, a conference). */
+  'wait-probe': strictObject({ call: name, of: z.union([name, z.array(name).min(1)]), packets }, 'a wait-probe step'),
+  /** The far end hung up `call` (the voicemail at the end of a message). */
+  'wait-ended': strictObject({ call: name }, 'a wait-ended step'),
+  /** Stop an element and start it again (same configuration and storage); waits until it is healthy. */
+  restart: strictObject({ element: name }, 'a restart step'),
+  /** The caller reports the call failed. */
+  'wait-failure': strictObject({ call: name }, 'a wait-failure step'),
+  /** A UE switches an established call to another security setting by re-INVITE. */
+  secure: strictObject({ ue: name, call: name, security: z.enum(SECURITY_MODES) }, 'a secure step'),
+  /** A UE hangs up a call. */
+  hangup: strictObject({ ue: name, call: name }, 'a hangup step'),
+};
+type Shapes = typeof STEP_SHAPES;
+export type StepKind = keyof Shapes;
+export type Step = { [K in StepKind]: { [P in K]: z.output<Shapes[K]> } }[StepKind];
+export const STEP_KINDS = Object.keys(STEP_SHAPES) as StepKind[];
+
+/**
+ * A step: a mapping with exactly one of the step kinds. Checked by hand
+ * first so that a wrong kind is named as such (a plain union would report
+ * every branch's complaint), then by that kind's schema.
+ */
+export const StepSchema = z.unknown().transform((raw, ctx): Step => {
+  const keys = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? Object.keys(raw) : [];
+  const kind = keys[0];
+  if (keys.length !== 1 || kind === undefined || !(kind in STEP_SHAPES)) {
+    const near = kind && keys.length === 1 ? closest(kind, STEP_KINDS) : null;
+    ctx.addIssue({ code: 'custom', message: `a step has exactly one of ${STEP_KINDS.join(', ')}; found ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'none'}${near ? ` (did you mean "${near}"?)` : ''}` });
+    return z.NEVER;
+  }
+  const r = STEP_SHAPES[kind as StepKind].safeParse((raw as Record<string, unknown>)[kind]);
+  if (!r.success) {
+    for (const iss of r.error.issues) {
+      const keysOf = iss.code === 'unrecognized_keys' ? iss.keys : [undefined];
+      for (const k of keysOf) ctx.addIssue({ code: 'custom', message: iss.message, path: [kind, ...iss.path, ...(k === undefined ? [] : [k])] });
+    }
+    return z.NEVER;
+  }
+  return { [kind]: r.data } as Step;
+});
 
 export interface StepContext {
   ues: Map<string, UeClient>;
   calls: Map<string, CallRecord>;
   progress: (line: string) => void;
-  /** Called once media flows both ways on a call, while it is up: evidence gathering. */
+  /** Called once media flows on a call, while it is up: evidence gathering. */
   onMediaFlowing?: (call: CallRecord) => Promise<void>;
   /** Restarts an element (the target's). */
   restart?: (element: string) => Promise<void>;
+  /** Set when the run is being aborted: waits stop at once. */
+  aborted?: () => boolean;
 }
 
 const MEDIA_TIMEOUT_MS = 20_000;
 const POLL_MS = 100;
 
-export function makeContext(plan: NetworkPlan, controlUrl: (n: string) => string, progress: (l: string) => void): StepContext {
-  const ues = new Map(uesOf(plan).map((u) => [u.name, new UeClient(u.name, controlUrl(u.name))]));
-  return { ues, calls: new Map(), progress };
+export function makeContext(ues: Array<{ name: string; url: string }>, progress: (l: string) => void): StepContext {
+  return { ues: new Map(ues.map((u) => [u.name, new UeClient(u.name, u.url)])), calls: new Map(), progress };
 }
 
 function ue(ctx: StepContext, name: string): UeClient {
@@ -44,22 +97,37 @@ function call(ctx: StepContext, alias: string): CallRecord {
   return c;
 }
 
-async function findCall(u: UeClient, callId: string): Promise<UeCallStatus | undefined> {
+async function findCall(u: UeClient, callId: string): Promise<CallStatus | undefined> {
   return (await u.calls()).find((c) => c.callId === callId);
 }
 
-/** Waits until both ends of a call received at least `packets` probe packets of the other end. */
+/**
+ * Polls `probe` until it returns a result (not undefined), the deadline
+ * passes (StepError with the last state seen), or the run is aborted.
+ */
+async function poll<T>(ctx: StepContext, what: string, probe: (note: (s: string) => void) => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + MEDIA_TIMEOUT_MS;
+  let last = 'no status';
+  for (;;) {
+    if (ctx.aborted?.()) throw new StepError(`${what}: aborted`);
+    const r = await probe((s) => (last = s));
+    if (r !== undefined) return r;
+    if (Date.now() >= deadline) throw new StepError(`${what}: not within ${MEDIA_TIMEOUT_MS} ms (${last})`);
+    await new Promise((res) => setTimeout(res, POLL_MS));
+  }
+}
+
+const failedOrOver = (alias: string, from: string, s: CallStatus | undefined) => {
+  if (s && (s.state === 'failed' || s.state === 'terminated')) throw new StepError(`call ${alias} ${s.state} at ${from}: ${s.failure?.reason ?? 'no reason given'}`);
+};
+
+/** Both ends of a call received at least `packets` probe packets of the other end. */
 async function waitMedia(ctx: StepContext, alias: string, packets: number): Promise<void> {
   const c = call(ctx, alias);
-  const caller = ue(ctx, c.from);
-  const deadline = Date.now() + MEDIA_TIMEOUT_MS;
-  let last = '';
-  while (Date.now() < deadline) {
-    const mine = await findCall(caller, c.callId);
-    if (mine && (mine.state === 'failed' || mine.state === 'terminated')) {
-      throw new StepError(`call ${alias} ${mine.state} at ${c.from}: ${mine.failure?.reason ?? 'no reason given'}`);
-    }
-    let callee: { name: string; status: UeCallStatus } | undefined;
+  await poll(ctx, `call ${alias}: media both ways`, async (note) => {
+    const mine = await findCall(ue(ctx, c.from), c.callId);
+    failedOrOver(alias, c.from, mine);
+    let callee: { name: string; status: CallStatus } | undefined;
     for (const [name, u] of ctx.ues) {
       if (name === c.from) continue;
       const s = await findCall(u, c.callId);
@@ -68,70 +136,56 @@ async function waitMedia(ctx: StepContext, alias: string, packets: number): Prom
     if (callee) c.answeredBy = callee.name;
     const a = mine?.media.rxMarkerPackets ?? 0;
     const b = callee?.status.media.rxMarkerPackets ?? 0;
-    last = `${c.from} received ${a}, ${callee?.name ?? 'callee'} received ${b}`;
-    if (a >= packets && b >= packets) return;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  throw new StepError(`call ${alias}: media did not arrive within ${MEDIA_TIMEOUT_MS} ms (${last})`);
+    note(`${c.from} received ${a}, ${callee?.name ?? 'callee'} received ${b}`);
+    return a >= packets && b >= packets ? true : undefined;
+  });
 }
 
 /** One-way media (a deposit to a store): the caller's call is up and it sent `packets` packets. */
 async function waitSent(ctx: StepContext, alias: string, packets: number): Promise<void> {
   const c = call(ctx, alias);
-  const deadline = Date.now() + MEDIA_TIMEOUT_MS;
-  let last = 'no status';
-  while (Date.now() < deadline) {
+  await poll(ctx, `call ${alias}: ${packets} packets sent`, async (note) => {
     const s = await findCall(ue(ctx, c.from), c.callId);
-    if (s && (s.state === 'failed' || s.state === 'terminated')) throw new StepError(`call ${alias} ${s.state} at ${c.from}: ${s.failure?.reason ?? 'no reason given'}`);
-    last = `${c.from}: ${s?.state ?? '?'}, ${s?.media.txPackets ?? 0} packets sent`;
-    if (s?.state === 'confirmed' && s.media.txPackets >= packets) return;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  throw new StepError(`call ${alias}: ${packets} packets not sent within ${MEDIA_TIMEOUT_MS} ms (${last})`);
+    failedOrOver(alias, c.from, s);
+    note(`${c.from}: ${s?.state ?? '?'}, ${s?.media.txPackets ?? 0} packets sent`);
+    return s?.state === 'confirmed' && s.media.txPackets >= packets ? true : undefined;
+  });
 }
 
 /** The caller of `alias` received `packets` packets and the probe of every call in `of`. */
 async function waitProbe(ctx: StepContext, alias: string, of: string[], packets: number): Promise<void> {
   const c = call(ctx, alias);
   const want = of.map((o) => markerFor(call(ctx, o).callId, 'orig'));
-  const deadline = Date.now() + MEDIA_TIMEOUT_MS;
-  let last = 'no status';
-  while (Date.now() < deadline) {
+  await poll(ctx, `call ${alias}: probe of ${of.join(', ')}`, async (note) => {
     const s = await findCall(ue(ctx, c.from), c.callId);
-    if (s && (s.state === 'failed' || s.state === 'terminated')) throw new StepError(`call ${alias} ${s.state} at ${c.from}: ${s.failure?.reason ?? 'no reason given'}`);
+    failedOrOver(alias, c.from, s);
     const seen = s?.media.rxMarkersSeen ?? [];
     const missing = of.filter((_, i) => !seen.includes(want[i]!));
-    last = `${c.from} received ${s?.media.rxPackets ?? 0} packets; missing the probe of ${missing.join(', ') || 'none'}`;
-    if (s && s.media.rxPackets >= packets && missing.length === 0) return;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  throw new StepError(`call ${alias}: probe of ${of.join(', ')} not received within ${MEDIA_TIMEOUT_MS} ms (${last})`);
+    note(`${c.from} received ${s?.media.rxPackets ?? 0} packets; missing the probe of ${missing.join(', ') || 'none'}`);
+    return s && s.media.rxPackets >= packets && missing.length === 0 ? true : undefined;
+  });
 }
 
-/** Waits until the caller's side of the call is over (the far end sent BYE). */
+/** The caller's side of the call is over (the far end sent BYE). */
 async function waitEnded(ctx: StepContext, alias: string): Promise<void> {
   const c = call(ctx, alias);
-  const deadline = Date.now() + MEDIA_TIMEOUT_MS;
-  while (Date.now() < deadline) {
+  await poll(ctx, `call ${alias} ended by the far end`, async (note) => {
     const s = await findCall(ue(ctx, c.from), c.callId);
-    if (s?.state === 'terminated') return;
     if (s?.state === 'failed') throw new StepError(`call ${alias} failed at ${c.from}: ${s.failure?.reason ?? 'no reason given'}`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  throw new StepError(`call ${alias} was not ended by the far end within ${MEDIA_TIMEOUT_MS} ms`);
+    note(`${c.from}: ${s?.state ?? 'no record'}`);
+    return s?.state === 'terminated' ? true : undefined;
+  });
 }
 
-/** Waits until the caller reports the call failed; returns its reason. */
+/** The caller reports the call failed; returns its reason. */
 async function waitFailure(ctx: StepContext, alias: string): Promise<string> {
   const c = call(ctx, alias);
-  const deadline = Date.now() + MEDIA_TIMEOUT_MS;
-  while (Date.now() < deadline) {
+  return poll(ctx, `call ${alias} to fail`, async (note) => {
     const s = await findCall(ue(ctx, c.from), c.callId);
     if (s?.state === 'confirmed') throw new StepError(`call ${alias} was answered; expected it to fail`);
-    if (s && (s.state === 'failed' || s.state === 'terminated')) return s.failure?.reason ?? s.state;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  throw new StepError(`call ${alias} neither failed nor was answered within ${MEDIA_TIMEOUT_MS} ms`);
+    note(`${c.from}: ${s?.state ?? 'no record'}`);
+    return s && (s.state === 'failed' || s.state === 'terminated') ? s.failure?.reason ?? s.state : undefined;
+  });
 }
 
 export async function runStep(ctx: StepContext, step: Step): Promise<void> {
@@ -182,13 +236,13 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
   }
 }
 
-export async function runSteps(ctx: StepContext, scenario: Scenario): Promise<void> {
-  for (const step of scenario.steps) await runStep(ctx, step);
+export async function runSteps(ctx: StepContext, steps: readonly Step[]): Promise<void> {
+  for (const step of steps) await runStep(ctx, step);
 }
 
 /** Every UE's view of every call, kept as evidence next to the captures. */
-export async function snapshotCalls(ctx: StepContext): Promise<Record<string, UeCallStatus[]>> {
-  const out: Record<string, UeCallStatus[]> = {};
+export async function snapshotCalls(ctx: StepContext): Promise<Record<string, CallStatus[]>> {
+  const out: Record<string, CallStatus[]> = {};
   for (const [name, u] of ctx.ues) {
     try {
       out[name] = await u.calls();

@@ -1,109 +1,95 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { ElementError } from './errors.ts';
+import type { ChildProcess } from 'node:child_process';
+import { killGroup, spawnLogged, type LoggedChild } from './logged-child.ts';
 
 /** One child process started by the runner, with its output kept in a log file. */
-export interface Supervised {
+export interface Supervised extends LoggedChild {
   name: string;
-  child: ChildProcess;
-  logFile: string;
-  /** Resolves with the exit code (or signal name) once the process has exited. */
-  exited: Promise<number | string>;
-  hasExited(): boolean;
 }
 
 /**
  * Starts processes in their own process groups and stops them all, in reverse
- * order, on request, on the runner's exit and on SIGINT/SIGTERM. Nothing the
- * runner starts outlives it.
+ * order, on request and on the runner's exit. An element that exits while
+ * nobody asked it to is reported through `onUnexpectedExit` (a crash in the
+ * middle of a scenario is an infrastructure failure, not a verdict).
+ *
+ * Signals (Ctrl-C) are not handled here: the CLI's abort path tears every
+ * target down and writes the summary (run-session.ts). If the runner itself
+ * is killed, its reaper (reaper.ts) kills the groups recorded in its state
+ * file.
  */
 export class Supervisor {
   private readonly procs: Supervised[] = [];
-  private readonly onSignal = (sig: NodeJS.Signals) => {
-    void this.stopAll().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  };
+  private readonly stopping = new Set<Supervised>();
   private readonly onExit = () => {
     for (const p of this.procs) if (!p.hasExited()) killGroup(p.child, 'SIGKILL');
   };
 
-  constructor() {
-    process.once('SIGINT', this.onSignal);
-    process.once('SIGTERM', this.onSignal);
+  constructor(private readonly onUnexpectedExit: (name: string, how: number | string) => void = () => {}) {
     process.on('exit', this.onExit);
   }
 
   start(name: string, argv: string[], logFile: string, env: NodeJS.ProcessEnv = process.env, cwd?: string): Supervised {
-    const [cmd, ...args] = argv;
-    if (!cmd) throw new ElementError(name, 'empty command');
-    const log: WriteStream = createWriteStream(logFile, { flags: 'a' });
-    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env, cwd });
-    child.stdout?.pipe(log, { end: false });
-    child.stderr?.pipe(log, { end: false });
-    let done = false;
-    const exited = new Promise<number | string>((resolve) => {
-      child.once('error', (e) => {
-        done = true;
-        log.write(`\n[imslab] could not start ${cmd}: ${e.message}\n`);
-        resolve(`error: ${e.message}`);
-      });
-      child.once('exit', (code, signal) => {
-        done = true;
-        resolve(code ?? signal ?? 'unknown');
-        // Give the pipes a moment to drain before closing the log.
-        setImmediate(() => log.end());
-      });
-    });
-    const s: Supervised = { name, child, logFile, exited, hasExited: () => done };
-    this.procs.push(s);
+    const s: Supervised = { name, ...spawnLogged(argv, logFile, { env, cwd }) };
+    this.watch(s);
     return s;
   }
 
-  /** Takes over a child started elsewhere (a capture), so signals and stopAll reach it too. */
-  adopt(name: string, child: ChildProcess, logFile: string): Supervised {
-    let done = child.exitCode !== null || child.signalCode !== null;
-    const exited = done
-      ? Promise.resolve<number | string>(child.exitCode ?? child.signalCode ?? 'unknown')
-      : new Promise<number | string>((resolve) => child.once('exit', (code, signal) => { done = true; resolve(code ?? signal ?? 'unknown'); }));
-    const s: Supervised = { name, child, logFile, exited, hasExited: () => done };
-    this.procs.push(s);
+  /** Takes over a child started elsewhere (a capture), so stopAll and the exit hook reach it too. */
+  adopt(name: string, c: LoggedChild): Supervised {
+    const s: Supervised = { name, ...c };
+    this.watch(s);
     return s;
+  }
+
+  private watch(s: Supervised): void {
+    this.procs.push(s);
+    void s.exited.then((how) => {
+      if (!this.stopping.has(s) && this.procs.includes(s)) this.onUnexpectedExit(s.name, how);
+    });
+  }
+
+  /** Forgets a child that is about to be stopped by its owner (a capture stopped with SIGINT): its exit is no crash. */
+  release(p: Supervised): void {
+    this.stopping.add(p);
+    const i = this.procs.indexOf(p);
+    if (i >= 0) this.procs.splice(i, 1);
+  }
+
+  /** Process-group ids of every running child (for the state file and the reaper). */
+  pgids(): number[] {
+    return this.procs.filter((p) => !p.hasExited()).map((p) => p.child.pid).filter((x): x is number => x !== undefined);
   }
 
   /** Stops one process (SIGTERM, then SIGKILL after `graceMs`) and forgets it. */
   async stop(p: Supervised, graceMs = 3000): Promise<void> {
+    this.stopping.add(p);
     const i = this.procs.indexOf(p);
     if (i >= 0) this.procs.splice(i, 1);
     await stopOne(p, graceMs);
+    this.stopping.delete(p);
   }
 
-  /** Stops every process (reverse start order): SIGTERM, then SIGKILL after `graceMs`. */
+  /** Stops every process (reverse start order): SIGTERM, then SIGKILL after `graceMs`; resolves once their logs are closed. */
   async stopAll(graceMs = 3000): Promise<void> {
     const procs = this.procs.splice(0).reverse();
+    for (const p of procs) this.stopping.add(p);
     await Promise.all(procs.map((p) => stopOne(p, graceMs)));
+    for (const p of procs) this.stopping.delete(p);
   }
 
   dispose(): void {
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
     process.off('exit', this.onExit);
   }
 }
 
-function killGroup(child: ChildProcess, sig: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, sig);
-  } catch {
-    try { child.kill(sig); } catch { /* already gone */ }
+async function stopOne(p: { child: ChildProcess; exited: Promise<unknown>; logClosed: Promise<void>; hasExited(): boolean }, graceMs: number): Promise<void> {
+  if (!p.hasExited()) {
+    killGroup(p.child, 'SIGTERM');
+    const timer = setTimeout(() => killGroup(p.child, 'SIGKILL'), graceMs);
+    await p.exited;
+    clearTimeout(timer);
   }
-}
-
-async function stopOne(p: Supervised, graceMs: number): Promise<void> {
-  if (p.hasExited()) return;
-  killGroup(p.child, 'SIGTERM');
-  const timer = setTimeout(() => killGroup(p.child, 'SIGKILL'), graceMs);
-  await p.exited;
-  clearTimeout(timer);
   // Kamailio's children share the group; make sure none is left.
   killGroup(p.child, 'SIGKILL');
+  await p.logClosed;
 }

@@ -1,29 +1,5 @@
+import type { CallStatus } from '@imslab/ue/contract';
 import { StepError } from './errors.ts';
-
-/** What a UE reports about one call (services/ue control API, GET /calls). */
-export interface UeCallStatus {
-  callId: string;
-  direction: 'out' | 'in';
-  state: 'calling' | 'ringing' | 'early' | 'confirmed' | 'terminated' | 'failed';
-  localIdentity: string;
-  remoteIdentity: string;
-  remoteAssertedIdentity: string | null;
-  failure?: { status?: number; reason: string };
-  startedAt?: string;
-  answeredAt?: string;
-  keyManagement?: string | null;
-  securityAchieved?: string | null;
-  kmsAuthenticatedPeer?: string | null;
-  securityRequested?: string;
-  sdpProfile?: string;
-  suite?: string | null;
-  e2ae?: string | null;
-  securityWarning?: string;
-  media: {
-    txPackets: number; rxPackets: number; rxMarkerPackets: number; rxMarkersSeen: string[];
-    rxAuthFailed: number; rxReplayed: number; rxMalformed: number;
-  };
-}
 
 /** A thin client of one UE's HTTP/JSON control API. */
 export class UeClient {
@@ -68,7 +44,7 @@ export class UeClient {
   hangup(callId: string): Promise<unknown> {
     return this.request('POST', '/hangup', { callId });
   }
-  async calls(): Promise<UeCallStatus[]> {
-    return (await this.request<{ calls: UeCallStatus[] }>('GET', '/calls')).calls;
+  async calls(): Promise<CallStatus[]> {
+    return (await this.request<{ calls: CallStatus[] }>('GET', '/calls')).calls;
   }
 }

@@ -6,13 +6,15 @@
 //
 // beforeAll runs scripts/docker-engine.sh (installs docker.io and starts
 // dockerd when needed) and scripts/build-images.sh (which runs
-// scripts/base-image.sh); both are quick when everything is in place.
+// scripts/base-image.sh and builds what `imslab images` lists); both are
+// quick when everything is in place.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NG_PORT, REPO_ROOT, SIP_PORT, loadSubscribers, planNetwork, type NetworkPlan } from '@imslab/topology';
+import { NG_PORT, REPO_ROOT, SIP_PORT, loadSubscribers, type NetworkPlan } from '@imslab/topology';
+import { planNetwork, type AgwPlan, type ElementPlan } from '@imslab/network';
 import { decodeFrame, readCapture } from '@imslab/capture';
 import { DEFAULT_SUBSCRIBERS } from '../src/run.ts';
 import { closeProbes, httpHealthy, ngPingOk, sipOptionsOk } from '../src/probes.ts';
@@ -21,12 +23,9 @@ import { connectDocker, listByLabel } from '../src/targets/docker-engine.ts';
 import { probeFor } from '../src/targets/local.ts';
 
 const ENABLED = process.env.IMSLAB_DOCKER_TESTS === '1';
-/** The UE joins the test once its service exists (it was being written alongside). */
-const HAS_UE = existsSync(join(REPO_ROOT, 'services', 'ue', 'src', 'main.ts'));
 
-function fullPlan(): NetworkPlan {
-  const plan = planNetwork(loadSubscribers(DEFAULT_SUBSCRIBERS), 'docker');
-  return HAS_UE ? plan : { ...plan, elements: plan.elements.filter((e) => e.kind !== 'ue') };
+function fullPlan(): NetworkPlan<ElementPlan> {
+  return planNetwork(loadSubscribers(DEFAULT_SUBSCRIBERS), 'docker');
 }
 
 async function packetsTo(file: string, dst: string, dstPort: number): Promise<number> {
@@ -75,14 +74,14 @@ describe.runIf(ENABLED)('docker target against a Docker engine (IMSLAB_DOCKER_TE
       expect(await sipOptionsOk(pb.addresses['access-b']!, SIP_PORT)).toBe(true);
       expect(await sipOptionsOk(sc.addresses.core!, SIP_PORT)).toBe(true);
       expect(await ngPingOk(agw.addresses.core!, NG_PORT)).toBe(true);
-      if (HAS_UE) expect(await httpHealthy(`${target.controlUrl('alice')}/health`)).toBe(true);
+      expect(await httpHealthy(`${target.controlUrl('alice')}/health`)).toBe(true);
       const { files } = await target.stopCaptures();
       expect(Object.keys(files).sort()).toEqual(['access-a', 'access-b', 'core']);
       for (const f of Object.values(files)) expect(statSync(f).size).toBeGreaterThan(24);
       expect(await packetsTo(files['access-a']!, pa.addresses['access-a']!, SIP_PORT)).toBeGreaterThanOrEqual(1);
       expect(await packetsTo(files['access-b']!, pb.addresses['access-b']!, SIP_PORT)).toBeGreaterThanOrEqual(1);
       expect(await packetsTo(files.core!, sc.addresses.core!, SIP_PORT)).toBeGreaterThanOrEqual(1);
-      if (HAS_UE) expect(await packetsTo(files['access-a']!, plan.elements.find((e) => e.name === 'alice')!.addresses['access-a']!, 8000)).toBeGreaterThanOrEqual(1);
+      expect(await packetsTo(files['access-a']!, plan.elements.find((e) => e.name === 'alice')!.addresses['access-a']!, 8000)).toBeGreaterThanOrEqual(1);
 
       await target.collect(dir);
       for (const e of plan.elements) expect(existsSync(join(dir, 'logs', `${e.name}.log`)), e.name).toBe(true);
@@ -121,22 +120,39 @@ describe.runIf(ENABLED)('docker target against a Docker engine (IMSLAB_DOCKER_TE
     const lines: string[] = [];
     const target = new DockerTarget();
     await target.up(small, { dir: join(tmp, 'left'), progress: (l) => lines.push(l) });
-    expect(lines.some((l) => /removed what an earlier docker network left: imslab-leftover, imslab-core/.test(l))).toBe(true);
+    expect(lines.some((l) => /removed what an earlier docker run left: imslab-leftover, imslab-core/.test(l))).toBe(true);
     await target.down();
     expect(await listByLabel(docker)).toEqual({ containers: [], networks: [], volumes: [] });
   }, 120_000);
 
-  it.runIf(HAS_UE)('fails up() naming an element that exits during start-up, keeps its log, and cleans up', async () => {
+  it('fails up() naming an element that exits during start-up, keeps its log, and cleans up', async () => {
     const plan = fullPlan();
-    const small = { ...plan, elements: plan.elements.filter((e) => e.kind === 'ims-agw' || e.name === 'pcscf-a' || e.name === 'scscf' || e.name === 'alice') };
+    // rtpengine told to use an address its container does not have: it cannot bind, and exits.
+    const broken = plan.elements.filter((e): e is AgwPlan => e.name === 'ims-agw-a').map((e) => ({ ...e, accessAddress: '198.18.1.99' }));
+    const small = { ...plan, elements: broken };
     const dir = join(tmp, 'failing');
     const target = new DockerTarget();
-    // An invalid UE configuration: the UE exits with code 2 and says why.
-    const err = await target.up(small, { dir, ueExtra: { alice: { controlPort: 'not-a-port' } } }).then(() => null, (e: Error) => e);
-    expect(err?.message).toMatch(/^alice: exited \(code 2\) during start-up/);
-    expect(readFileSync(join(dir, 'logs', 'alice.log'), 'utf8')).toMatch(/config/);
+    const err = await target.up(small, { dir }).then(() => null, (e: Error) => e);
+    expect(err?.message).toMatch(/^ims-agw-a: exited \(code \d+\) during start-up/);
+    expect(readFileSync(join(dir, 'logs', 'ims-agw-a.log'), 'utf8')).toMatch(/198\.18\.1\.99/);
     await target.down();
     expect(await listByLabel(docker)).toEqual({ containers: [], networks: [], volumes: [] });
   }, 120_000);
+
+  it('leaves a network started by docker compose alone, and says to attach to it', async () => {
+    const net = await docker.createNetwork({
+      Name: 'imslab-core', Driver: 'bridge', Internal: true, Labels: { imslab: '1', 'imslab.run': 'compose' },
+      IPAM: { Driver: 'default', Config: [{ Subnet: '198.18.2.0/24', Gateway: '198.18.2.1' }] },
+      Options: { 'com.docker.network.bridge.name': 'ims-core' },
+    });
+    try {
+      const plan = fullPlan();
+      const err = await new DockerTarget().up({ ...plan, elements: plan.elements.filter((e) => e.kind === 'ims-agw') }, { dir: join(tmp, 'compose') }).then(() => null, (e: Error) => e);
+      expect(err?.message).toMatch(/a network started by docker compose is up: run scenarios against it with `imslab run --attach`/);
+      expect((await docker.listNetworks({ filters: { label: ['imslab.run=compose'] } })).length).toBe(1);
+    } finally {
+      await net.remove();
+    }
+  }, 60_000);
 });
 

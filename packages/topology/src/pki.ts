@@ -99,6 +99,30 @@ export function ensurePki(dir: string, entities: PkiEntity[]): PkiFiles {
   return files;
 }
 
+/**
+ * A certificate for a UA of the user's own (a softphone attached to the
+ * testbed): signed by the testbed CA, naming the addresses it listens on.
+ * Written to `outDir` with the CA certificate: `<name>.pem`, `<name>.key`,
+ * `ca.pem`. Always a new key pair.
+ */
+export function issueCertificate(pkiDir: string, name: string, ips: string[], outDir: string): { cert: string; key: string; ca: string } {
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`a certificate name is letters, digits, ".", "_" and "-": got "${name}"`);
+  if (ips.length === 0 || !ips.every((ip) => /^\d{1,3}(\.\d{1,3}){3}$/.test(ip))) throw new Error(`give the UA's IPv4 addresses (--ip), got ${ips.join(', ') || 'none'}`);
+  const files = ensurePki(pkiDir, []);
+  const ca = {
+    cert: forge.pki.certificateFromPem(readFileSync(files.caFile, 'utf8')),
+    key: forge.pki.privateKeyFromPem(readFileSync(join(pkiDir, 'ca.key'), 'utf8')) as forge.pki.rsa.PrivateKey,
+  };
+  const keys = newKeys();
+  const cert = makeCert(name, keys, ca, ips);
+  mkdirSync(outDir, { recursive: true, mode: 0o700 });
+  const out = { cert: join(outDir, `${name}.pem`), key: join(outDir, `${name}.key`), ca: join(outDir, 'ca.pem') };
+  writeFileSync(out.key, forge.pki.privateKeyToPem(keys.privateKey), { mode: 0o600 });
+  writeFileSync(out.cert, forge.pki.certificateToPem(cert));
+  writeFileSync(out.ca, readFileSync(files.caFile));
+  return out;
+}
+
 function coversIps(pem: string, ips: string[]): boolean {
   const cert = forge.pki.certificateFromPem(pem);
   if (cert.validity.notAfter.getTime() < Date.now() + 86400_000) return false;

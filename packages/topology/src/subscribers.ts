@@ -1,134 +1,78 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
-import { TopologyError } from './errors.ts';
+import { loadYamlStrict, strictObject } from '@imslab/element-kit';
+import { z } from 'zod';
+import { ACCESS_NETWORKS } from './networks.ts';
 
-export type AccessNetwork = 'access-a' | 'access-b';
-export type E2aePolicy = 'allow' | 'forbid';
+/**
+ * The one file every element's configuration is generated from
+ * (`config/subscribers.yaml`): the IMS domain, the subscribers with their
+ * devices, credentials and forwarding rules, and operator policy per P-CSCF.
+ */
 
-export interface Device {
-  /** Element name of the UE, unique in the network (e.g. `bob-1`). */
-  name: string;
-  /** Host part of its address on the subscriber's access network. */
-  host: number;
-  autoAnswer: boolean;
-}
+const NAME = /^[a-z][a-z0-9-]{0,30}$/;
+const SIP_URI = /^sips?:[^\s"<>]+$/;
+const sipUri = z.string().regex(SIP_URI, 'expected a SIP URI such as sip:voicemail@ims.test');
+
+export const E2AE_POLICIES = ['allow', 'forbid'] as const;
+export type E2aePolicy = (typeof E2AE_POLICIES)[number];
 
 /** Call forwarding at the S-CSCF (TR 33.828 4.1.1 forwarding, 4.1.2 deferred delivery). */
-export interface Forwarding {
+export const ForwardingSchema = strictObject({
   /** Target URI for every call. */
-  unconditional?: string;
+  unconditional: sipUri.optional(),
   /** Target URI when no device answers within `seconds`. */
-  noAnswer?: { to: string; seconds: number };
+  noAnswer: strictObject({ to: sipUri, seconds: z.number().min(1).max(120) }, 'noAnswer').optional(),
   /** Target URI when the user is busy (486/600). */
-  busy?: string;
-}
+  busy: sipUri.optional(),
+}, 'forwarding');
+export type Forwarding = z.output<typeof ForwardingSchema>;
 
-export interface Subscriber {
-  user: string;
-  displayName: string;
-  password: string;
-  network: AccessNetwork;
-  devices: Device[];
-  forwarding: Forwarding;
-}
+export const DeviceSchema = strictObject({
+  /** Element name of the UE, unique in the network (e.g. `bob-1`). */
+  name: z.string().regex(NAME, 'expected a lower-case name (letters, digits, -)'),
+  /** Host part of its address on the subscriber's access network (lower hosts are the network elements). */
+  host: z.number().int().min(50).max(250),
+  autoAnswer: z.boolean().default(true),
+}, 'a device');
+export type Device = z.output<typeof DeviceSchema>;
 
-export interface SubscriberFile {
-  domain: string;
-  subscribers: Subscriber[];
-  policy: Record<'pcscf-a' | 'pcscf-b', { e2ae: E2aePolicy }>;
-}
+export const SubscriberSchema = strictObject({
+  user: z.string().regex(NAME, 'expected a lower-case user name (letters, digits, -)'),
+  displayName: z.string().optional(),
+  password: z.string().min(1),
+  network: z.enum(ACCESS_NETWORKS as ['access-a', 'access-b']),
+  devices: z.array(DeviceSchema).min(1, 'expected at least one device'),
+  forwarding: ForwardingSchema.default({}),
+}, 'a subscriber').transform((s) => ({ ...s, displayName: s.displayName ?? s.user }));
+export type Subscriber = z.output<typeof SubscriberSchema>;
 
-const ACCESS: readonly string[] = ['access-a', 'access-b'];
-const NAME = /^[a-z][a-z0-9-]{0,30}$/;
+const PcscfPolicy = strictObject({ e2ae: z.enum(E2AE_POLICIES).default('allow') }, 'a P-CSCF policy');
 
-function fail(where: string, message: string): never {
-  throw new TopologyError(message, where);
-}
-
-function str(v: unknown, where: string, pattern?: RegExp): string {
-  if (typeof v !== 'string' || v.length === 0) fail(where, 'expected a non-empty string');
-  if (pattern && !pattern.test(v)) fail(where, `"${v}" does not match ${pattern}`);
-  return v;
-}
-
-const SIP_URI = /^sips?:[^\s"<>]+$/;
-
-/** Validates forwarding rules; every target must be a SIP URI. */
-export function validateForwarding(raw: unknown, where: string): Forwarding {
-  if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object') fail(where, 'expected a mapping with unconditional, noAnswer, busy');
-  const r = raw as Record<string, unknown>;
-  const out: Forwarding = {};
-  for (const k of Object.keys(r)) if (!['unconditional', 'noAnswer', 'busy'].includes(k)) fail(`${where}.${k}`, 'unknown rule; use unconditional, noAnswer or busy');
-  if (r.unconditional !== undefined) out.unconditional = str(r.unconditional, `${where}.unconditional`, SIP_URI);
-  if (r.busy !== undefined) out.busy = str(r.busy, `${where}.busy`, SIP_URI);
-  if (r.noAnswer !== undefined) {
-    const n = (r.noAnswer ?? {}) as Record<string, unknown>;
-    const seconds = n.seconds;
-    if (typeof seconds !== 'number' || seconds < 1 || seconds > 120) fail(`${where}.noAnswer.seconds`, 'expected a number of seconds 1..120');
-    out.noAnswer = { to: str(n.to, `${where}.noAnswer.to`, SIP_URI), seconds };
-  }
-  return out;
-}
-
-/** Validates a parsed subscriber file; every error names the field and what is expected. */
-export function validateSubscribers(raw: unknown, source = 'subscribers'): SubscriberFile {
-  if (typeof raw !== 'object' || raw === null) fail(source, 'expected a mapping with domain, subscribers, policy');
-  const r = raw as Record<string, unknown>;
-  const domain = str(r.domain, `${source}.domain`, /^[a-z0-9.-]+$/);
-  if (!Array.isArray(r.subscribers) || r.subscribers.length === 0) fail(`${source}.subscribers`, 'expected a non-empty list');
-  const seenDevices = new Set<string>();
-  const seenHosts = new Set<string>();
-  const subscribers = r.subscribers.map((s: unknown, i: number): Subscriber => {
-    const at = `${source}.subscribers[${i}]`;
-    if (typeof s !== 'object' || s === null) fail(at, 'expected a mapping');
-    const o = s as Record<string, unknown>;
-    const user = str(o.user, `${at}.user`, NAME);
-    const network = str(o.network, `${at}.network`);
-    if (!ACCESS.includes(network)) fail(`${at}.network`, `"${network}" is not an access network; use one of ${ACCESS.join(', ')}`);
-    if (!Array.isArray(o.devices) || o.devices.length === 0) fail(`${at}.devices`, 'expected at least one device');
-    const devices = o.devices.map((d: unknown, j: number): Device => {
-      const dat = `${at}.devices[${j}]`;
-      const dv = (d ?? {}) as Record<string, unknown>;
-      const name = str(dv.name, `${dat}.name`, NAME);
-      const host = dv.host;
-      if (typeof host !== 'number' || !Number.isInteger(host) || host < 50 || host > 250) fail(`${dat}.host`, 'expected an integer 50..250 (lower hosts are the network elements)');
-      if (seenDevices.has(name)) fail(`${dat}.name`, `device name "${name}" is used twice`);
-      if (seenHosts.has(`${network}/${host}`)) fail(`${dat}.host`, `host ${host} on ${network} is used twice`);
-      seenDevices.add(name);
-      seenHosts.add(`${network}/${host}`);
-      return { name, host, autoAnswer: dv.autoAnswer === undefined ? true : dv.autoAnswer === true };
-    });
-    return {
-      user,
-      forwarding: validateForwarding(o.forwarding, `${at}.forwarding`),
-      displayName: typeof o.displayName === 'string' ? o.displayName : user,
-      password: str(o.password, `${at}.password`),
-      network: network as AccessNetwork,
-      devices,
-    };
+export const SubscriberFileSchema = strictObject({
+  domain: z.string().regex(/^[a-z0-9.-]+$/, 'expected a domain name such as ims.test'),
+  subscribers: z.array(SubscriberSchema).min(1, 'expected a non-empty list'),
+  /** Operator policy at each P-CSCF: may it apply end-to-access-edge protection (TS 33.328)? */
+  policy: strictObject({ 'pcscf-a': PcscfPolicy.default({ e2ae: 'allow' }), 'pcscf-b': PcscfPolicy.default({ e2ae: 'allow' }) }, 'policy')
+    .default({ 'pcscf-a': { e2ae: 'allow' }, 'pcscf-b': { e2ae: 'allow' } }),
+}, 'the subscriber file').superRefine((f, ctx) => {
+  const names = new Map<string, string>();
+  const hosts = new Map<string, string>();
+  f.subscribers.forEach((s, i) => s.devices.forEach((d, j) => {
+    const path = ['subscribers', i, 'devices', j];
+    if (names.has(d.name)) ctx.addIssue({ code: 'custom', path: [...path, 'name'], message: `device name "${d.name}" is used twice (also ${names.get(d.name)})` });
+    names.set(d.name, `subscribers[${i}].devices[${j}]`);
+    const h = `${s.network}/${d.host}`;
+    if (hosts.has(h)) ctx.addIssue({ code: 'custom', path: [...path, 'host'], message: `host ${d.host} on ${s.network} is used twice (also ${hosts.get(h)})` });
+    hosts.set(h, `subscribers[${i}].devices[${j}]`);
+  }));
+  const users = new Set<string>();
+  f.subscribers.forEach((s, i) => {
+    if (users.has(s.user)) ctx.addIssue({ code: 'custom', path: ['subscribers', i, 'user'], message: `user "${s.user}" is listed twice` });
+    users.add(s.user);
   });
-  const p = (r.policy ?? {}) as Record<string, { e2ae?: unknown } | undefined>;
-  const policyOf = (name: 'pcscf-a' | 'pcscf-b') => {
-    const e2ae = p[name]?.e2ae ?? 'allow';
-    if (e2ae !== 'allow' && e2ae !== 'forbid') fail(`${source}.policy.${name}.e2ae`, `"${String(e2ae)}" is not allow or forbid`);
-    return { e2ae: e2ae as E2aePolicy };
-  };
-  return { domain, subscribers, policy: { 'pcscf-a': policyOf('pcscf-a'), 'pcscf-b': policyOf('pcscf-b') } };
-}
+});
+export type SubscriberFile = z.output<typeof SubscriberFileSchema>;
 
-export function loadSubscribers(path: string): SubscriberFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new TopologyError(`cannot read (${(e as Error).message}); pass --subscribers <file>`, path);
-  }
-  let raw: unknown;
-  try {
-    raw = parse(text);
-  } catch (e) {
-    throw new TopologyError(`not valid YAML: ${(e as Error).message}`, path);
-  }
-  return validateSubscribers(raw, path);
+/** Reads and checks a subscriber file; errors carry `file:line:column`. */
+export function loadSubscribers(path: string, base?: string): SubscriberFile {
+  return loadYamlStrict(SubscriberFileSchema, path, base);
 }

@@ -1,4 +1,4 @@
-import type { AsLogger } from '@imslab/app-server';
+import type { SipLogger } from '@imslab/app-server';
 import type { ConferenceMode } from './config.ts';
 import type { Leg, LegStats } from './leg.ts';
 import { mixFor } from './mixer.ts';
@@ -42,7 +42,7 @@ export class Bridge {
     readonly user: string,
     readonly mode: ConferenceMode,
     readonly members: readonly string[],
-    private readonly log: AsLogger,
+    private readonly log: SipLogger,
   ) {}
 
   admits(identity: string): boolean {

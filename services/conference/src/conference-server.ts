@@ -1,6 +1,5 @@
-import {
-  AsLogger, bindRtp, buildAnswer, closeQuietly, ControlServer, startBoth, readOffer, SipEndpoint, userOf, type OfferedMedia, type UasCall,
-} from '@imslab/app-server';
+import { SipLogger, bindRtp, buildAnswer, closeQuietly, readOffer, SipEndpoint, userOf, type OfferedMedia, type UasCall } from '@imslab/app-server';
+import { ControlServer, startBoth } from '@imslab/element-kit';
 import { contextOptionsFromCrypto, formatCryptoAttribute, generateKeySalt, parseCryptoAttribute, SrtpContext } from '@imslab/srtp';
 import { Bridge } from './bridge.ts';
 import type { ConferenceServerConfig } from './config.ts';
@@ -25,12 +24,12 @@ export class ConferenceServer {
     readonly cfg: ConferenceServerConfig,
     private readonly sip: SipEndpoint,
     private readonly control: ControlServer,
-    private readonly log: AsLogger,
+    private readonly log: SipLogger,
   ) {
     for (const c of cfg.conferences) this.bridges.set(c.user, new Bridge(c.user, c.mode, c.members, log));
   }
 
-  static async start(cfg: ConferenceServerConfig, log = new AsLogger('conference', cfg.name)): Promise<ConferenceServer> {
+  static async start(cfg: ConferenceServerConfig, log = new SipLogger('conference', cfg.name)): Promise<ConferenceServer> {
     let srv: ConferenceServer | undefined;
     const sip = new SipEndpoint(cfg.address, cfg.sipPort, FACTORY_USER, log, (call) => srv!.onInvite(call));
     const control = new ControlServer(cfg.address, cfg.controlPort, { 'GET /status': () => srv!.status() });

@@ -1,46 +1,44 @@
 import { isIP } from 'node:net';
+import { checkStrict, strictObject } from '@imslab/element-kit';
+import { z } from 'zod';
 
 /**
  * e2e: one group key from the KMS, the bridge forwards SRTP untouched (it may not mix);
  * e2m2e: each leg keyed with the bridge (SDES), the bridge decrypts, mixes and re-encrypts.
  */
-export type ConferenceMode = 'e2e' | 'e2m2e';
+export const CONFERENCE_MODES = ['e2e', 'e2m2e'] as const;
+export type ConferenceMode = (typeof CONFERENCE_MODES)[number];
 
-export interface ConferenceConfigEntry {
+const port = z.number().int().min(1).max(65535);
+
+export const ConferenceEntrySchema = strictObject({
   /** Request-URI user part, e.g. conf-team. */
-  user: string;
-  mode: ConferenceMode;
+  user: z.string().regex(/^conf-[a-z0-9-]+$/, 'must look like conf-<name> (lower case)'),
+  mode: z.enum(CONFERENCE_MODES),
   /** Member URIs; an empty list admits anyone (ad-hoc conferences made by the factory). */
-  members: string[];
-}
+  members: z.array(z.string().regex(/^sips?:\S+$/, 'must be a SIP URI')),
+}, 'a conference');
+export type ConferenceConfigEntry = z.output<typeof ConferenceEntrySchema>;
 
-export interface ConferenceServerConfig {
-  name: string;
-  address: string;
-  sipPort: number;
-  controlPort: number;
-  domain: string;
-  rtpPortMin: number;
-  rtpPortMax: number;
-  conferences: ConferenceConfigEntry[];
-}
+/**
+ * The bridge's configuration: rendered by services/conference/element.ts,
+ * read by the bridge. Unknown fields are refused.
+ */
+export const ConferenceConfigSchema = strictObject({
+  name: z.string().min(1),
+  address: z.string().refine((v) => isIP(v) === 4, 'must be an IPv4 address'),
+  sipPort: port,
+  controlPort: port,
+  domain: z.string().min(1),
+  rtpPortMin: port,
+  rtpPortMax: port,
+  conferences: z.array(ConferenceEntrySchema),
+}, 'the conference configuration');
 
-const port = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0 && (v as number) < 65536;
+export type ConferenceConfigInput = z.input<typeof ConferenceConfigSchema>;
+export type ConferenceServerConfig = z.output<typeof ConferenceConfigSchema>;
 
-/** Validates the config; errors name the field and what it must be. */
+/** Checks a configuration object; a FileError names every bad field. */
 export function parseConferenceConfig(raw: unknown): ConferenceServerConfig {
-  if (typeof raw !== 'object' || raw === null) throw new Error('the config must be a JSON object');
-  const o = raw as Record<string, unknown>;
-  for (const k of ['name', 'address', 'domain']) if (typeof o[k] !== 'string' || !o[k]) throw new Error(`"${k}" must be a non-empty string`);
-  if (isIP(o.address as string) !== 4) throw new Error(`"address" must be an IPv4 address, got ${JSON.stringify(o.address)}`);
-  for (const k of ['sipPort', 'controlPort', 'rtpPortMin', 'rtpPortMax']) if (!port(o[k])) throw new Error(`"${k}" must be a port, got ${JSON.stringify(o[k])}`);
-  if (!Array.isArray(o.conferences)) throw new Error('"conferences" must be a list of { user, mode, members }');
-  const conferences = o.conferences.map((c, i) => {
-    const e = c as Record<string, unknown>;
-    if (typeof e.user !== 'string' || !/^conf-[a-z0-9-]+$/.test(e.user)) throw new Error(`conferences[${i}].user must look like conf-<name>, got ${JSON.stringify(e.user)}`);
-    if (e.mode !== 'e2e' && e.mode !== 'e2m2e') throw new Error(`conferences[${i}].mode must be e2e or e2m2e, got ${JSON.stringify(e.mode)}`);
-    if (!Array.isArray(e.members) || !e.members.every((m) => typeof m === 'string')) throw new Error(`conferences[${i}].members must be a list of SIP URIs`);
-    return { user: e.user, mode: e.mode as ConferenceMode, members: e.members as string[] };
-  });
-  return { name: o.name as string, address: o.address as string, sipPort: o.sipPort as number, controlPort: o.controlPort as number, domain: o.domain as string, rtpPortMin: o.rtpPortMin as number, rtpPortMax: o.rtpPortMax as number, conferences };
+  return checkStrict(ConferenceConfigSchema, raw, 'conference configuration');
 }

@@ -1,5 +1,5 @@
-import { runService } from '@imslab/app-server';
-import { parseConferenceConfig } from './config.ts';
+import { runElement } from '@imslab/element-kit';
+import { ConferenceConfigSchema } from './config.ts';
 import { ConferenceServer } from './conference-server.ts';
 
-runService('conference', process.argv.slice(2), parseConferenceConfig, (cfg) => ConferenceServer.start(cfg));
+runElement('conference', process.argv.slice(2), ConferenceConfigSchema, (cfg) => ConferenceServer.start(cfg));

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AsLogger } from '@imslab/app-server';
+import { SipLogger } from '@imslab/app-server';
 import { findMarker, markerFor, probePayload, SAMPLES_PER_PACKET } from '@imslab/probe';
 import { generateKeySalt, parseCryptoAttribute, splitKeySalt, SrtpContext } from '@imslab/srtp';
 import { ConferenceServer } from '../src/conference-server.ts';
@@ -47,7 +47,7 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-const silent = new AsLogger('conference', 'test', () => undefined);
+const silent = new SipLogger('conference', 'test', () => undefined);
 
 async function startServer(address: string, conferences: Array<{ user: string; mode: string; members: string[] }>): Promise<ConferenceServer> {
   const cfg = parseConferenceConfig({

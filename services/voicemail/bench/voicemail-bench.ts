@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AsLogger, readOffer } from '@imslab/app-server';
+import { SipLogger, readOffer } from '@imslab/app-server';
 import { markerFor, probePayload } from '@imslab/probe';
 import type { SipRequest } from '@imslab/sip';
 import { SrtpContext } from '@imslab/srtp';
@@ -93,7 +93,7 @@ export async function runVoicemailBench(o: VoicemailBenchOptions = {}): Promise<
   const seconds = (n * PTIME_MS) / 1000;
   const dir = mkdtempSync(join(tmpdir(), 'imslab-vm-bench-'));
   const logLines: string[] = [];
-  const log = new AsLogger('voicemail', 'vm-bench', (l) => {
+  const log = new SipLogger('voicemail', 'vm-bench', (l) => {
     logLines.push(l);
     if (logLines.length > 200) logLines.shift();
   });

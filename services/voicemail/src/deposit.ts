@@ -1,7 +1,7 @@
 import { bindRtp, buildAnswer, closeQuietly, type OfferedMedia, type UasCall } from '@imslab/app-server';
 import { StoreError, type VoicemailStore } from './store.ts';
 import type { VoicemailConfig } from './config.ts';
-import type { AsLogger } from '@imslab/app-server';
+import type { SipLogger } from '@imslab/app-server';
 
 /** The a=key-mgmt:mikey value of an offer, if any (RFC 4567). */
 export function mikeyOf(offer: OfferedMedia): string | null {
@@ -15,7 +15,7 @@ export function mikeyOf(offer: OfferedMedia): string | null {
  * ciphertext and a ticket it cannot open. SDES is refused, because its key
  * would be handed to the voicemail in the SDP.
  */
-export async function deposit(call: UasCall, mailbox: string, offer: OfferedMedia, cfg: VoicemailConfig, store: VoicemailStore, log: AsLogger): Promise<void> {
+export async function deposit(call: UasCall, mailbox: string, offer: OfferedMedia, cfg: VoicemailConfig, store: VoicemailStore, log: SipLogger): Promise<void> {
   const mikey = mikeyOf(offer);
   let protection: 'srtp' | 'rtp';
   if (offer.profile === 'RTP/AVP') protection = 'rtp';

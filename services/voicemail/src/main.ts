@@ -1,5 +1,5 @@
-import { runService } from '@imslab/app-server';
-import { parseVoicemailConfig } from './config.ts';
+import { runElement } from '@imslab/element-kit';
+import { VoicemailConfigSchema } from './config.ts';
 import { Voicemail } from './voicemail.ts';
 
-runService('voicemail', process.argv.slice(2), parseVoicemailConfig, (cfg) => Voicemail.start(cfg));
+runElement('voicemail', process.argv.slice(2), VoicemailConfigSchema, (cfg) => Voicemail.start(cfg));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { bindRtp, buildAnswer, closeQuietly, type AsLogger, type OfferedMedia, type UasCall } from '@imslab/app-server';
+import { bindRtp, buildAnswer, closeQuietly, type SipLogger, type OfferedMedia, type UasCall } from '@imslab/app-server';
 import type { VoicemailConfig } from './config.ts';
 import type { MessageMeta, StoredPacket } from './store.ts';
 
@@ -39,7 +39,7 @@ export function payloadDigest(packets: readonly StoredPacket[] | readonly Buffer
  * in, with the depositor's TRANSFER_INIT in the answer so that the
  * retriever can resolve the key at the KMS, if the KMS lets it.
  */
-export async function playback(call: UasCall, meta: MessageMeta, packets: StoredPacket[], offer: OfferedMedia, cfg: VoicemailConfig, log: AsLogger, record: (r: PlaybackRecord) => void, hangUp: () => void): Promise<void> {
+export async function playback(call: UasCall, meta: MessageMeta, packets: StoredPacket[], offer: OfferedMedia, cfg: VoicemailConfig, log: SipLogger, record: (r: PlaybackRecord) => void, hangUp: () => void): Promise<void> {
   const want = meta.protection === 'srtp' ? 'RTP/SAVP' : 'RTP/AVP';
   if (offer.profile !== want) {
     return call.reject(488, `Not Acceptable Here (the message is stored ${meta.protection === 'srtp' ? 'end-to-end protected: retrieve it with RTP/SAVP (security stored-e2e)' : 'unprotected: retrieve it with RTP/AVP'})`);

@@ -4,6 +4,10 @@
  * record format `u32 BE length | u64 BE atUs | payload` with its reader,
  * which tells a torn trailing record (a crash mid-write) from corruption.
  */
+import { RECORD_HEADER_BYTES, type MessageMeta } from './contract.ts';
+
+export type { MessageMeta } from './contract.ts';
+
 export interface StoredPacket {
   /** Arrival time, microseconds since the epoch. */
   atUs: number;
@@ -11,30 +15,6 @@ export interface StoredPacket {
   data: Buffer;
 }
 
-export interface MessageMeta {
-  /** Unique, sortable by deposit time, safe as a file name: `<13-digit ms>-<8 hex>`. */
-  id: string;
-  /** User part, e.g. "bob". */
-  mailbox: string;
-  /** Caller identity, e.g. "sip:alice@ims.test". */
-  from: string;
-  callId: string;
-  /** ISO time of begin(). */
-  depositedAt: string;
-  sdpOffer: string;
-  sdpAnswer: string;
-  /** a=key-mgmt value as received, or null. */
-  keyMgmt: string | null;
-  protection: 'srtp' | 'rtp';
-  /** partial = recovered after a crash, or stopped by a limit or a full disk. */
-  state: 'recording' | 'complete' | 'partial';
-  /** Number of stored packets. */
-  packets: number;
-  /** Total payload bytes stored. */
-  bytes: number;
-  /** Why partial, or what is wrong with the stored file. */
-  note?: string;
-}
 
 export interface StoreLimits {
   /** Largest packets.bin of one message (payload plus record headers). */
@@ -74,7 +54,7 @@ export interface StoreOptions { writeSync?: WriteSyncFn }
 export const MAILBOX_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 export const ID_RE = /^\d{13}-[0-9a-f]{8}$/;
 /** Record header: u32 length + u64 arrival time. */
-export const RECORD_HEADER = 12;
+export const RECORD_HEADER = RECORD_HEADER_BYTES;
 /** No UDP payload is longer; a larger length field is corruption, not a torn write. */
 export const MAX_PAYLOAD = 65535;
 export const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);

@@ -32,6 +32,7 @@ import { readFile } from 'node:fs/promises';
 import {
   type StoredPacket, type MessageMeta, type StoreLimits, DEFAULT_LIMITS, StoreError, type Recording, type WriteSyncFn, type StoreOptions, MAILBOX_RE, ID_RE, RECORD_HEADER, MAX_PAYLOAD, DISK_FULL, encodeRecord, scanRecords, checkMeta, pickMeta, errText, errCode,
 } from './store-records.ts';
+import { META_FILE, PACKETS_FILE } from './contract.ts';
 export { DEFAULT_LIMITS, MAILBOX_RE, RECORD_HEADER, StoreError, encodeRecord, type MessageMeta, type Recording, type StoreErrorCode, type StoreLimits, type StoreOptions, type StoredPacket, type WriteSyncFn } from './store-records.ts';
 
 /** Makes a rename durable; not every platform can fsync a directory, and the rename is atomic anyway. */
@@ -103,7 +104,7 @@ export class VoicemailStore {
     try {
       mkdirSync(tmpDir, { recursive: true });
       this.writeMeta(tmpDir, meta);
-      fd = openSync(join(tmpDir, 'packets.bin'), 'wx');
+      fd = openSync(join(tmpDir, PACKETS_FILE), 'wx');
       renameSync(tmpDir, dir); // the open fd follows the directory
       syncDir(boxDir);
     } catch (e) {
@@ -132,7 +133,7 @@ export class VoicemailStore {
 
   read(id: string): { meta: MessageMeta; packets: StoredPacket[] } {
     const e = this.find(id);
-    const file = join(e.dir, 'packets.bin');
+    const file = join(e.dir, PACKETS_FILE);
     let buf: Buffer;
     try {
       buf = readFileSync(file);
@@ -145,7 +146,7 @@ export class VoicemailStore {
   /** {@link read} without blocking the event loop while the file is read (a long message is megabytes). */
   async readAsync(id: string): Promise<{ meta: MessageMeta; packets: StoredPacket[] }> {
     const e = this.find(id);
-    const file = join(e.dir, 'packets.bin');
+    const file = join(e.dir, PACKETS_FILE);
     let buf: Buffer;
     try {
       buf = await readFile(file);
@@ -263,7 +264,7 @@ export class VoicemailStore {
 
   /** Replaces `<dir>/meta.json` atomically: readers see the old or the new file, never a mix. */
   private writeMeta(dir: string, meta: MessageMeta): void {
-    const tmp = join(dir, 'meta.json.tmp');
+    const tmp = join(dir, `${META_FILE}.tmp`);
     const fd = openSync(tmp, 'w');
     try {
       this.writeAll(fd, Buffer.from(JSON.stringify(meta, null, 2) + '\n'), 0);
@@ -274,7 +275,7 @@ export class VoicemailStore {
       throw e;
     }
     closeSync(fd);
-    renameSync(tmp, join(dir, 'meta.json'));
+    renameSync(tmp, join(dir, META_FILE));
     syncDir(dir);
   }
 
@@ -339,7 +340,7 @@ export class VoicemailStore {
   }
 
   private recoverMessage(mailbox: string, name: string, dir: string): void {
-    const metaPath = join(dir, 'meta.json');
+    const metaPath = join(dir, META_FILE);
     let raw: string;
     try {
       raw = readFileSync(metaPath, 'utf8');
@@ -357,9 +358,9 @@ export class VoicemailStore {
       : (parsed as MessageMeta).mailbox !== mailbox ? `meta.json mailbox ${JSON.stringify((parsed as MessageMeta).mailbox)} differs from the directory` : null);
     if (bad) return this.quarantine(dir, mailbox, name, `meta.json: ${bad}`);
     const meta = pickMeta(parsed as MessageMeta);
-    rmSync(join(dir, 'meta.json.tmp'), { force: true }); // an interrupted meta write; meta.json itself is intact
+    rmSync(join(dir, `${META_FILE}.tmp`), { force: true }); // an interrupted meta write; meta.json itself is intact
 
-    const file = join(dir, 'packets.bin');
+    const file = join(dir, PACKETS_FILE);
     let buf: Buffer;
     try {
       buf = readFileSync(file);

@@ -1,4 +1,5 @@
-import { AsLogger, ControlServer, startBoth, HttpError, readOffer, SdpError, SipEndpoint, uriParam, userOf, type UasCall } from '@imslab/app-server';
+import { SipLogger, readOffer, SdpError, SipEndpoint, uriParam, userOf, type UasCall } from '@imslab/app-server';
+import { ControlServer, startBoth, HttpError } from '@imslab/element-kit';
 import type { VoicemailConfig } from './config.ts';
 import { deposit } from './deposit.ts';
 import { playback, type PlaybackRecord } from './playback.ts';
@@ -17,10 +18,10 @@ export class Voicemail {
     readonly store: VoicemailStore,
     private readonly sip: SipEndpoint,
     private readonly control: ControlServer,
-    private readonly log: AsLogger,
+    private readonly log: SipLogger,
   ) {}
 
-  static async start(cfg: VoicemailConfig, log = new AsLogger('voicemail', cfg.name)): Promise<Voicemail> {
+  static async start(cfg: VoicemailConfig, log = new SipLogger('voicemail', cfg.name)): Promise<Voicemail> {
     const store = VoicemailStore.open(cfg.storeDir, cfg.limits);
     for (const p of store.problems()) log.warn(`store: ${p}`);
     let vm: Voicemail | undefined;

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AsLogger, readOffer, type OfferedMedia } from '@imslab/app-server';
+import { SipLogger, readOffer, type OfferedMedia } from '@imslab/app-server';
 import type { SipRequest, SipResponse } from '@imslab/sip';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { offerSdp, RtpSink, SipPeer, sleep, tagParam, UacCall, until } from '../../../packages/app-server/test/sip-peer.ts';
@@ -39,7 +39,7 @@ function config(storeDir: string, extra: Record<string, unknown> = {}): Voicemai
   });
 }
 
-const quiet = (lines: string[]) => new AsLogger('voicemail', 'vm-test', (l) => lines.push(l));
+const quiet = (lines: string[]) => new SipLogger('voicemail', 'vm-test', (l) => lines.push(l));
 
 /** Fake SRTP: a valid RTP header byte 0x80 and PT 0, then random bytes (the voicemail never decrypts). */
 function fakeSrtp(seq: number, len = 182): Buffer {

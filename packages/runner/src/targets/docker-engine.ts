@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { LABEL } from './docker-layout.ts';
+import { LABEL } from '@imslab/network';
 
 /**
  * Thin helpers over dockerode for the docker target. Engine 20.10 (API 1.41):

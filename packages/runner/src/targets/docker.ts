@@ -1,65 +1,62 @@
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import type Docker from 'dockerode';
 import {
-  REPO_ROOT, controlUrlOf, ensureKmsSecrets, ensurePki, startStages, uesOf,
-  type ElementKind, type ElementPlan, type KmsSecrets, type LinkPlan, type NetworkPlan, type PkiFiles,
-} from '@imslab/topology';
+  COMPOSE_RUN, CONTAINER_CONFIG_DIR, CONTAINER_RUN_DIR, DOCKER_NETWORKS, LABEL, LABEL_ELEMENT, LABEL_KIND, LABEL_RUN,
+  containerName, controlUrlOf, endpointsOf, gatewayOf, imageOf, kindOf, leavesOf, pkiEntities, startStages, uesOf, volumeName, volumesOf,
+  writeContainerConfig, type ElementPlan,
+} from '@imslab/network';
+import { REPO_ROOT, ensureKmsSecrets, ensurePki, type LinkPlan, type NetworkPlan } from '@imslab/topology';
 import { ElementError, PrerequisiteError } from '../errors.ts';
 import { requirePrograms, requireRoot } from '../prerequisites.ts';
 import { waitUntil } from '../probes.ts';
+import { startReaper, type Reaper } from '../reaper.ts';
+import { clearState, pidAlive, readStates, writeState } from '../state.ts';
 import { TcpdumpCapture } from '../tcpdump.ts';
-import { PKI_DIR, probeFor } from './local.ts';
+import { collectLogs, copyOut } from './docker-collect.ts';
+import { connectDocker, engineMessage, followDeaths, listByLabel, removeByLabel, statusOf, withTimeout } from './docker-engine.ts';
+import { PKI_DIR, linkCaptureArgv, probeFor } from './local.ts';
 import type { CaptureSet, Target, UpOptions } from './target.ts';
-import {
-  connectDocker, engineMessage, followDeaths, isDone, removeByLabel, statusOf, withTimeout,
-} from './docker-engine.ts';
-import {
-  BASE_KINDS, CONTAINER_CONFIG_DIR, CONTAINER_RUN_DIR, DOCKER_NETWORKS, LABEL, LABEL_ELEMENT, LABEL_KIND, LABEL_RUN, volumesOf,
-  collectedInto, containerName, demuxLogs, endpointsOf, gatewayOf, imageFor, pkiEntitiesBothTargets, renderComposeConfigs, writeElementConfig,
-} from './docker-layout.ts';
 
-/**
- * Start stages, as on the local target: each waits for the previous one to be
- * healthy. Kamailio checks its rtpengine once at start-up, so the IMS-AGWs
- * come first; UEs register only when told to, so they start with the CSCFs.
- */
 const READY_TIMEOUT_MS = 30_000;
 const ENGINE_TIMEOUT_MS = 5_000;
 
-/** Where scripts/build-images.sh stages contexts and leaves its stamps. */
+/** Where the image build stages contexts and leaves its stamps. */
 const DOCKER_BUILD_DIR = join(REPO_ROOT, '.imslab', 'docker-build');
 
-const ENGINE_DOWN = 'Docker engine not running: run scripts/docker-engine.sh (installs docker.io and starts dockerd)';
+export const ENGINE_DOWN = 'Docker engine not running: run scripts/docker-engine.sh (installs docker.io and starts dockerd)';
+export const COMPOSE_UP = 'a network started by docker compose is up: run scenarios against it with `imslab run --attach`, or take it down first (docker compose --profile all down -v)';
 
 /**
  * The docker target: one container per element on three Docker networks
  * (access-a, core, access-b: 198.18.{1,2,3}.0/24, internal, so nothing leaves
- * the machine), created with dockerode from the images of
- * scripts/build-images.sh. Configuration is rendered per run into
- * `<dir>/config/<element>/` and bind-mounted read-only; each element's run
- * directory (key logs) is `<dir>/run/<element>/` on the host. Readiness is
- * probed from the host over the bridges with the same probes as the local
- * target; captures are tcpdump on each network's host bridge.
+ * the machine), created with dockerode from the images `imslab compose`
+ * builds. Configuration is rendered per run into `<dir>/config/<element>/`
+ * and bind-mounted read-only; each element's run directory (key logs) is
+ * `<dir>/run/<element>/` on the host. Readiness is probed from the host over
+ * the bridges with the same probes as the local target; captures are
+ * tcpdump on each network's host bridge. Everything it creates carries the
+ * run's own label, and only that is removed: a network `docker compose`
+ * started is never touched.
  */
 export class DockerTarget implements Target {
   readonly name = 'docker' as const;
   private readonly docker: Docker;
-  private plan: NetworkPlan | null = null;
+  private plan: NetworkPlan<ElementPlan> | null = null;
   private dir = '';
   private runId = '';
   private captures: TcpdumpCapture[] = [];
   private died = new Map<string, string>();
+  private restarting = new Set<string>();
   private stopFollowing: (() => void) | null = null;
-  private signalHandler: ((sig: NodeJS.Signals) => void) | null = null;
+  private reaper: Reaper | null = null;
 
   constructor(docker?: Docker) {
     this.docker = docker ?? connectDocker();
   }
 
-  /** Engine reachable, tcpdump present, and the images of `kinds` (default: those every network has) built. */
-  async checkPrerequisites(kinds: readonly ElementKind[] = BASE_KINDS): Promise<void> {
+  /** Engine reachable, tcpdump present, and the images of the plan's kinds (default: every network's) built. */
+  async checkPrerequisites(plan?: NetworkPlan<ElementPlan>): Promise<void> {
     requireRoot('the docker target');
     requirePrograms(['tcpdump']);
     try {
@@ -67,16 +64,17 @@ export class DockerTarget implements Target {
     } catch {
       throw new PrerequisiteError(ENGINE_DOWN);
     }
+    const images = [...new Set((plan?.elements ?? []).map((e) => imageOf(e.kind)))];
     const missing: string[] = [];
-    for (const kind of kinds) {
+    for (const image of images) {
       try {
-        await this.docker.getImage(imageFor(kind)).inspect();
+        await this.docker.getImage(image).inspect();
       } catch (e) {
-        if (statusOf(e) === 404) missing.push(imageFor(kind));
+        if (statusOf(e) === 404) missing.push(image);
         else throw new PrerequisiteError(`${ENGINE_DOWN} (${engineMessage(e)})`);
       }
     }
-    if (missing.length) throw new PrerequisiteError(`images not built (${missing.join(', ')}): run scripts/build-images.sh`);
+    if (missing.length) throw new PrerequisiteError(`images not built (${missing.join(', ')}): run ./bin/imslab compose (or scripts/build-images.sh)`);
   }
 
   controlUrl(element: string): string {
@@ -87,32 +85,35 @@ export class DockerTarget implements Target {
     return url;
   }
 
-  async up(plan: NetworkPlan, opts: UpOptions): Promise<void> {
+  crashed(): string[] {
+    return [...this.died].map(([e, code]) => `${e} exited (code ${code})`);
+  }
+
+  async up(plan: NetworkPlan<ElementPlan>, opts: UpOptions): Promise<void> {
     if (plan.target !== 'docker') throw new Error(`the docker target needs a plan for 'docker', not '${plan.target}'`);
     const progress = opts.progress ?? (() => {});
     const started = Date.now();
-    const kinds = [...new Set(plan.elements.map((e) => e.kind))];
-    await this.checkPrerequisites(kinds);
-    this.warnIfStale(kinds, progress);
+    await this.checkPrerequisites(plan);
+    await this.clearTheWay(progress);
+    this.warnIfStale(plan, progress);
     this.plan = plan;
     this.dir = opts.dir;
     this.runId = `${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${process.pid}`;
     this.died.clear();
-    this.catchSignals();
+    writeState(this.stateId(), { target: 'docker', dir: this.dir, runnerPid: process.pid, pgids: [], dockerRun: this.runId });
+    this.reaper = startReaper(this.stateId());
     try {
-      const left = await removeByLabel(this.docker, `${LABEL}=1`, 1);
-      if (left.containers.length || left.networks.length) {
-        progress(`  removed what an earlier docker network left: ${[...left.containers, ...left.networks].join(', ')}`);
-      }
       for (const sub of ['config', 'run', 'logs', 'keys']) mkdirSync(join(this.dir, sub), { recursive: true });
-      const pki = ensurePki(PKI_DIR, pkiEntitiesBothTargets(plan));
+      const pki = ensurePki(PKI_DIR, pkiEntities(plan));
       const secrets = ensureKmsSecrets(PKI_DIR, uesOf(plan).map((u) => u.name));
-      // What docker-compose.yml mounts: the configuration of the network last brought up.
-      renderComposeConfigs(plan, REPO_ROOT, pki, opts.ueExtra, secrets);
-      const commands = new Map(plan.elements.map((e) => [e.name, this.render(e, pki, opts.ueExtra, secrets)]));
+      const commands = new Map(plan.elements.map((e) => {
+        mkdirSync(join(this.dir, 'run', e.name), { recursive: true });
+        return [e.name, writeContainerConfig(e, join(this.dir, 'config', e.name), pki, secrets)];
+      }));
       await Promise.all(plan.links.map((l) => this.createNetwork(l)));
-      this.stopFollowing = await followDeaths(this.docker, `${LABEL_RUN}=${this.runId}`,
-        (d) => this.died.set(d.element, d.exitCode), LABEL_ELEMENT);
+      this.stopFollowing = await followDeaths(this.docker, `${LABEL_RUN}=${this.runId}`, (d) => {
+        if (!this.restarting.has(d.element)) this.died.set(d.element, d.exitCode);
+      }, LABEL_ELEMENT);
       const containers = new Map<string, Docker.Container>();
       await Promise.all(plan.elements.map(async (e) => containers.set(e.name, await this.createContainer(e, commands.get(e.name)!))));
       progress(`  created ${plan.links.length} networks and ${plan.elements.length} containers (${Date.now() - started} ms)`);
@@ -125,19 +126,33 @@ export class DockerTarget implements Target {
       }
     } catch (e) {
       // Keep the evidence, then leave nothing behind (the caller may call down() again: harmless).
-      await this.collectLogs(this.dir).catch(() => {});
+      await collectLogs(this.docker, this.runId, this.dir).catch(() => {});
       await this.down().catch(() => {});
       throw e;
-    } finally {
-      this.stopFollowing?.();
-      this.stopFollowing = null;
     }
   }
 
-  /** Renders one element's configuration into `<dir>/config/<element>/` and returns its argv. */
-  private render(e: ElementPlan, pki: PkiFiles, ueExtra: Record<string, Record<string, unknown>> | undefined, secrets: KmsSecrets): string[] {
-    mkdirSync(join(this.dir, 'run', e.name), { recursive: true });
-    return writeElementConfig(e, join(this.dir, 'config', e.name), pki, ueExtra, secrets).command;
+  private stateId(): string {
+    return `docker-${this.runId}`;
+  }
+
+  /**
+   * A compose-started network holds the subnets: use it (--attach), never
+   * delete it. What an earlier run left whose runner is dead is removed; a
+   * live run on the docker target is waited for by nobody: it is an error.
+   */
+  private async clearTheWay(progress: (l: string) => void): Promise<void> {
+    const all = await this.docker.listNetworks({ filters: { label: [`${LABEL}=1`] } });
+    if (all.some((n) => n.Labels?.[LABEL_RUN] === COMPOSE_RUN)) throw new PrerequisiteError(COMPOSE_UP);
+    const live = new Set(readStates().filter((s) => s.state.dockerRun && pidAlive(s.state.runnerPid)).map((s) => s.state.dockerRun));
+    const containers = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL}=1`] } });
+    const runs = new Set([...all.map((n) => n.Labels?.[LABEL_RUN]), ...containers.map((c) => c.Labels[LABEL_RUN])].filter((r): r is string => !!r));
+    for (const run of runs) {
+      if (live.has(run)) throw new PrerequisiteError(`another imslab run (${run}) is using the docker target; wait for it, or 'imslab down --target docker'`);
+      const left = await removeByLabel(this.docker, `${LABEL_RUN}=${run}`, 1);
+      progress(`  removed what an earlier docker run left: ${[...left.containers, ...left.networks].join(', ')}`);
+    }
+    for (const s of readStates()) if (s.state.dockerRun && !pidAlive(s.state.runnerPid)) clearState(s.id);
   }
 
   private labels(extra: Record<string, string> = {}): Record<string, string> {
@@ -160,7 +175,7 @@ export class DockerTarget implements Target {
     } catch (e) {
       const msg = engineMessage(e);
       if (/overlap/i.test(msg)) {
-        throw new PrerequisiteError(`the subnet ${l.subnet} of ${l.name} is taken by another Docker network (docker network ls; if it is a compose network of imslab: docker compose down, or imslab down --target docker)`);
+        throw new PrerequisiteError(`the subnet ${l.subnet} of ${l.name} is taken by another Docker network (docker network ls; if it is imslab's compose network: ${COMPOSE_UP})`);
       }
       throw new Error(`creating network ${n.name} failed: ${msg}`);
     }
@@ -169,12 +184,11 @@ export class DockerTarget implements Target {
   private async createContainer(e: ElementPlan, command: string[]): Promise<Docker.Container> {
     const [first, ...more] = endpointsOf(e);
     if (!first) throw new ElementError(e.name, 'has no address on any network');
-    const name = containerName(e.name);
-    const volumes = volumesOf(e, this.runId);
+    const volumes = volumesOf(e).map((v) => ({ name: volumeName(e.name, v.name, this.runId), target: `${CONTAINER_RUN_DIR}/${v.path}` }));
     for (const v of volumes) await this.docker.createVolume({ Name: v.name, Labels: this.labels({ [LABEL_ELEMENT]: e.name }) });
     const container = await this.docker.createContainer({
-      name,
-      Image: imageFor(e.kind),
+      name: containerName(e.name),
+      Image: imageOf(e.kind),
       Cmd: command,
       Hostname: e.name,
       Labels: this.labels({ [LABEL_ELEMENT]: e.name, [LABEL_KIND]: e.kind }),
@@ -209,12 +223,16 @@ export class DockerTarget implements Target {
 
   async restart(element: string): Promise<void> {
     const e = this.plan?.elements.find((x) => x.name === element);
-    if (!e) throw new ElementError(element, 'no such element on the running network');
-    // The run directory (logs, key logs) is a host directory and the voicemail store a volume: both survive.
-    this.died.delete(element);
-    await this.docker.getContainer(containerName(e.name)).restart({ t: 3 }).catch((err: unknown) => {
-      throw new ElementError(element, `container did not restart: ${engineMessage(err)}`);
-    });
+    if (!e) throw new ElementError(element, `no such element on the running network; elements: ${this.plan?.elements.map((x) => x.name).join(', ')}`);
+    // The run directory (logs, key logs) is a host directory and a store a volume: both survive.
+    this.restarting.add(element);
+    try {
+      await this.docker.getContainer(containerName(e.name)).restart({ t: 3 }).catch((err: unknown) => {
+        throw new ElementError(element, `container did not restart: ${engineMessage(err)}`);
+      });
+    } finally {
+      this.restarting.delete(element);
+    }
     await this.waitHealthy(e);
   }
 
@@ -231,11 +249,11 @@ export class DockerTarget implements Target {
     throw new ElementError(e.name, outcome === 'timeout' ? `not healthy after ${READY_TIMEOUT_MS} ms` : outcome, join(this.dir, 'logs', `${e.name}.log`));
   }
 
-  /** A note, not an error: a service's sources changed since scripts/build-images.sh built its image. */
-  private warnIfStale(kinds: ElementKind[], progress: (l: string) => void): void {
-    for (const kind of kinds) {
-      const stamp = join(DOCKER_BUILD_DIR, `${kind}.built`);
-      const inputs = join(DOCKER_BUILD_DIR, `${kind}.inputs.json`);
+  /** A note, not an error: an image's sources changed since it was built. */
+  private warnIfStale(plan: NetworkPlan<ElementPlan>, progress: (l: string) => void): void {
+    for (const image of new Set(plan.elements.map((e) => kindOf(e.kind).image.name))) {
+      const stamp = join(DOCKER_BUILD_DIR, `${image}.built`);
+      const inputs = join(DOCKER_BUILD_DIR, `${image}.inputs.json`);
       if (!existsSync(stamp) || !existsSync(inputs)) continue;
       try {
         const meta = JSON.parse(readFileSync(inputs, 'utf8')) as { inputs?: Record<string, unknown> };
@@ -244,7 +262,7 @@ export class DockerTarget implements Target {
           const p = join(REPO_ROOT, f);
           return !existsSync(p) || statSync(p).mtimeMs > built;
         });
-        if (changed.length) progress(`  note: ${changed.length} source file(s) of ${imageFor(kind)} changed since it was built (e.g. ${changed[0]}): run scripts/build-images.sh`);
+        if (changed.length) progress(`  note: ${changed.length} source file(s) of imslab/${image} changed since it was built (e.g. ${changed[0]}): run ./bin/imslab compose`);
       } catch {
         /* an unreadable metafile only loses the note */
       }
@@ -254,18 +272,12 @@ export class DockerTarget implements Target {
   async startCaptures(dir: string): Promise<void> {
     if (!this.plan) throw new Error('startCaptures before up');
     mkdirSync(dir, { recursive: true });
-    this.captures = this.plan.links.map((l) => {
-      const file = join(dir, `${l.name}.pcap`);
-      return new TcpdumpCapture(
-        l.name, file,
-        // The network's own bridge on the host sees everything between its containers.
-        // Same filter as the local target: packets with both ends on the link.
-        // --immediate-mode: without it, packets of the last ~second sit in the kernel's
-        // ring buffer block and are lost when tcpdump stops.
-        ['tcpdump', '-i', DOCKER_NETWORKS[l.name].bridge, '-n', '-s', '0', '--immediate-mode', '-U', '-w', file, `src net ${l.subnet} and dst net ${l.subnet}`],
-        join(dir, `capture-${l.name}.log`),
-      );
-    });
+    // The network's own bridge on the host carries exactly that link: every packet on it is kept.
+    this.captures = this.plan.links.map((l) => new TcpdumpCapture(
+      l.name, join(dir, `${l.name}.pcap`),
+      linkCaptureArgv(DOCKER_NETWORKS[l.name].bridge, join(dir, `${l.name}.pcap`), null),
+      join(dir, `capture-${l.name}.log`),
+    ));
     await Promise.all(this.captures.map((c) => c.start()));
   }
 
@@ -278,93 +290,46 @@ export class DockerTarget implements Target {
 
   /**
    * As the local target lays them out: container logs into
-   * `<dir>/logs/<element>.log`, what each UE wrote in its run directory (key
-   * logs) into `<dir>/keys/`, what other elements wrote into `<dir>/logs/`.
+   * `<dir>/logs/<element>.log`, what each element wrote in its run directory
+   * into `<dir>/keys/` (key logs) or `<dir>/logs/` (everything else), and its
+   * volumes (stores) copied out of the container.
    */
   async collect(dir: string): Promise<void> {
-    await this.collectLogs(dir);
+    await collectLogs(this.docker, this.runId, dir);
     if (!this.plan) return;
     for (const sub of ['keys', 'logs']) mkdirSync(join(dir, sub), { recursive: true });
     for (const e of this.plan.elements) {
       const from = join(this.dir, 'run', e.name);
+      const into = join(dir, leavesOf(e));
       for (const f of safeList(from)) {
         const src = join(from, f);
-        // Directories too: the voicemail's message store is evidence (scanned for plaintext and keys).
-        if (statSync(src).isFile()) copyFileSync(src, join(dir, collectedInto(e.kind), f));
-        else if (statSync(src).isDirectory()) cpSync(src, join(dir, collectedInto(e.kind), f), { recursive: true });
+        if (statSync(src).isFile()) copyFileSync(src, join(into, f));
+        else if (statSync(src).isDirectory()) cpSync(src, join(into, f), { recursive: true });
       }
-      for (const v of volumesOf(e, this.runId)) await this.copyOut(e, v.target, join(dir, collectedInto(e.kind)));
+      for (const v of volumesOf(e)) await copyOut(this.docker, e.name, `${CONTAINER_RUN_DIR}/${v.path}`, into);
     }
   }
 
-  /** Copies a directory out of an element's container (a volume's content) into `into`, with the engine's archive API and tar. */
-  private async copyOut(e: ElementPlan, path: string, into: string): Promise<void> {
-    const archive = await this.docker.getContainer(containerName(e.name)).getArchive({ path }).catch((err: unknown) => {
-      throw new ElementError(e.name, `cannot read ${path} from its container: ${engineMessage(err)}`);
-    });
-    mkdirSync(into, { recursive: true });
-    await new Promise<void>((resolve, reject) => {
-      const tar = spawn('tar', ['-x', '-C', into], { stdio: ['pipe', 'ignore', 'pipe'] });
-      let err = '';
-      tar.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      tar.on('error', reject);
-      tar.on('exit', (code) => (code === 0 ? resolve() : reject(new ElementError(e.name, `extracting ${path} failed: ${err.trim() || `tar exit ${code}`}`))));
-      archive.pipe(tar.stdin);
-    });
-  }
-
-  private async collectLogs(dir: string): Promise<void> {
-    if (!this.runId) return;
-    const logs = join(dir, 'logs');
-    mkdirSync(logs, { recursive: true });
-    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL_RUN}=${this.runId}`] } });
-    await Promise.all(list.map(async (c) => {
-      const element = c.Labels[LABEL_ELEMENT] ?? c.Id.slice(0, 12);
-      try {
-        const buf = await this.docker.getContainer(c.Id).logs({ stdout: true, stderr: true, follow: false });
-        writeFileSync(join(logs, `${element}.log`), demuxLogs(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf))));
-      } catch (e) {
-        if (!isDone(e)) throw e;
-      }
-    }));
-  }
-
-  /** Removes every container, network and volume labelled imslab=1: safe twice, after a failure, and with nothing up. */
+  /** Removes every container, network and volume of this run: safe twice, after a failure, and with nothing up. */
   async down(): Promise<void> {
     await Promise.all(this.captures.map((c) => c.stop()));
     this.captures = [];
     this.stopFollowing?.();
     this.stopFollowing = null;
+    if (!this.runId) return;
     try {
-      await removeByLabel(this.docker);
+      await removeByLabel(this.docker, `${LABEL_RUN}=${this.runId}`);
+      const left = await listByLabel(this.docker, `${LABEL_RUN}=${this.runId}`);
+      if (left.containers.length + left.networks.length + left.volumes.length > 0) throw new Error(`left behind: ${[...left.containers, ...left.networks, ...left.volumes].join(', ')}`);
     } catch (e) {
-      if (statusOf(e) === undefined && /ENOENT|ECONNREFUSED/.test(String((e as Error).message))) return; // no engine: nothing to remove
-      throw e;
+      if (!(statusOf(e) === undefined && /ENOENT|ECONNREFUSED/.test(String((e as Error).message)))) throw e; // no engine: nothing to remove
     } finally {
-      this.releaseSignals();
+      clearState(this.stateId());
+      this.reaper?.release();
+      this.reaper = null;
     }
   }
-
-  /** Ctrl-C (or SIGTERM) while the network is coming up or in use: tear it down, then exit. */
-  private catchSignals(): void {
-    if (this.signalHandler) return;
-    this.signalHandler = (sig) => {
-      process.stderr.write(`imslab: ${sig}: removing the docker network\n`);
-      void this.down().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-    };
-    process.once('SIGINT', this.signalHandler);
-    process.once('SIGTERM', this.signalHandler);
-  }
-
-  private releaseSignals(): void {
-    if (!this.signalHandler) return;
-    process.removeListener('SIGINT', this.signalHandler);
-    process.removeListener('SIGTERM', this.signalHandler);
-    this.signalHandler = null;
-  }
 }
-
-/** The plan's elements in start stages; a kind no stage names starts last. */
 
 function safeList(dir: string): string[] {
   try { return readdirSync(dir); } catch { return []; }

@@ -1,32 +1,28 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  REPO_ROOT, controlUrlOf, ensurePki, needsCertificate, readinessOf, renderElement,
-  type ElementPlan, type NetworkPlan, type ElementPaths,
-} from '@imslab/topology';
+  controlUrlOf, kindOf, leavesOf, listensOf, pkiEntities, readinessOf, renderElement, startStages, uesOf,
+  type ElementPlan,
+} from '@imslab/network';
+import { REPO_ROOT, ensureKmsSecrets, ensurePki, type ElementPaths, type KmsSecrets, type NetworkPlan, type PlannedElement } from '@imslab/topology';
+import { ensureServiceBundle } from '../bundle.ts';
+import { downLocal } from '../down.ts';
 import { ElementError } from '../errors.ts';
 import { requirePrograms, requireRoot } from '../prerequisites.ts';
 import { requireFreePorts } from '../ports.ts';
 import { httpHealthy, ngPingOk, sipOptionsOk, waitUntil } from '../probes.ts';
+import { startReaper, type Reaper } from '../reaper.ts';
+import { clearState, writeState } from '../state.ts';
 import { Supervisor, type Supervised } from '../supervisor.ts';
 import { TcpdumpCapture } from '../tcpdump.ts';
-import { ensureServiceBundle } from '../bundle.ts';
-import { pkiEntitiesBothTargets } from '@imslab/topology';
-import { ensureKmsSecrets, serviceOf, startStages, uesOf, type KmsSecrets } from '@imslab/topology';
-import { clearState, writeState } from '../state.ts';
 import type { CaptureSet, Target, UpOptions } from './target.ts';
 
-/** Start stages: each waits for the previous one to be healthy. */
-// Kamailio probes its rtpengine at start-up (and disables it for a while if
-// absent), so the IMS-AGWs come first; UEs do not register until told to,
-// so they start alongside the CSCFs.
 const READY_TIMEOUT_MS = 20_000;
 
 export const PKI_DIR = join(REPO_ROOT, '.imslab', 'pki');
 
-
-/** Readiness probe per element, from its kind's declaration (topology/kinds.ts). */
-export function probeFor(e: ElementPlan): () => Promise<boolean> {
+/** Readiness probe per element, from its kind's declaration. */
+export function probeFor(e: PlannedElement): () => Promise<boolean> {
   const r = readinessOf(e);
   switch (r.type) {
     case 'http': return () => httpHealthy(r.url);
@@ -35,21 +31,34 @@ export function probeFor(e: ElementPlan): () => Promise<boolean> {
   }
 }
 
+/** A capture that keeps every packet with one end on the link, whatever the other end's address (a UA bound to 127.0.0.1). */
+export function linkCaptureArgv(iface: string, file: string, filter: string | null): string[] {
+  // --immediate-mode: with TPACKET_V3 a short capture can otherwise sit in a
+  // partly filled ring block and be lost when tcpdump is interrupted.
+  return ['tcpdump', '-i', iface, '-n', '-s', '0', '--immediate-mode', '-U', '-w', file, ...(filter ? [filter] : [])];
+}
+
+let networks = 0;
+
 /**
  * The local target: every element a child process bound to its own loopback
- * address; captures with tcpdump on `lo`, one per link, filtered by the
- * link's /24.
+ * address (slot k of the plan: 127.k.x.y, so several networks run side by
+ * side); captures with tcpdump on `lo`, one per link.
  */
 export class LocalTarget implements Target {
   readonly name = 'local' as const;
   private supervisor: Supervisor | null = null;
   private procs = new Map<string, Supervised>();
-  private plan: NetworkPlan | null = null;
+  private plan: NetworkPlan<ElementPlan> | null = null;
   private dir = '';
   private captures: TcpdumpCapture[] = [];
-  private stateId = `local-${process.pid}`;
-  private readonly bundles = new Map<string, string>();
+  private stateId = '';
+  private reaper: Reaper | null = null;
+  private died: string[] = [];
   private kmsSecrets: KmsSecrets | undefined;
+  private pkiDir = PKI_DIR;
+  private readonly bundles = new Map<string, string>();
+  private attachable: UpOptions['attachable'];
 
   async checkPrerequisites(): Promise<void> {
     requireRoot('the local target');
@@ -63,62 +72,73 @@ export class LocalTarget implements Target {
     return url;
   }
 
-  async up(plan: NetworkPlan, opts: UpOptions): Promise<void> {
+  crashed(): string[] {
+    return [...this.died];
+  }
+
+  async up(plan: NetworkPlan<ElementPlan>, opts: UpOptions): Promise<void> {
     await this.checkPrerequisites();
-    await requireFreePorts(plan.elements);
+    // What a crashed run left behind must not make this one fail: its runner is dead, so it goes.
+    const cleaned = downLocal({ all: false });
+    if (cleaned.length) opts.progress?.(`  stopped what an earlier, crashed run left: ${cleaned.join('; ')}`);
+    await requireFreePorts(plan.elements.flatMap(listensOf));
     this.plan = plan;
     this.dir = opts.dir;
-    mkdirSync(this.dir, { recursive: true });
-    // Certificates name the element's addresses on both targets, so one PKI serves both.
-    const pki = ensurePki(PKI_DIR, pkiEntitiesBothTargets(plan));
+    this.attachable = opts.attachable;
+    this.stateId = `local-${process.pid}-${plan.slot}-${++networks}`;
+    this.died = [];
+    mkdirSync(join(this.dir, 'logs'), { recursive: true });
+    mkdirSync(join(this.dir, 'keys'), { recursive: true });
+    this.pkiDir = ensurePki(PKI_DIR, pkiEntities(plan)).dir;
     this.kmsSecrets = ensureKmsSecrets(PKI_DIR, uesOf(plan).map((u) => u.name));
     for (const e of plan.elements) {
-      const service = serviceOf(e);
-      if (service && !this.bundles.has(service)) this.bundles.set(service, await ensureServiceBundle(service));
+      const image = kindOf(e.kind).image;
+      if ('node' in image && !this.bundles.has(image.node.service)) this.bundles.set(image.node.service, await ensureServiceBundle(image.node.service));
     }
-    this.supervisor = new Supervisor();
-    const keysDir = join(this.dir, 'keys');
-    mkdirSync(keysDir, { recursive: true });
+    this.supervisor = new Supervisor((name, how) => {
+      this.died.push(`${name} exited (${how})`);
+      opts.progress?.(`  ${name} exited on its own (${how})`);
+    });
+    this.reaper = startReaper(this.stateId);
     for (const elements of startStages(plan)) {
-      this.restartWith = { pkiDir: pki.dir, keysDir, opts };
-      for (const e of elements) this.startElement(e, pki.dir, keysDir, opts);
+      for (const e of elements) this.startElement(e);
       this.saveState();
       await Promise.all(elements.map((e) => this.waitHealthy(e)));
       opts.progress?.(`  healthy: ${elements.map((e) => e.name).join(', ')}`);
     }
   }
 
-  /** What startElement needs again to restart an element. */
-  private restartWith: { pkiDir: string; keysDir: string; opts: UpOptions } | undefined;
-
   async restart(element: string): Promise<void> {
     const e = this.plan?.elements.find((x) => x.name === element);
     const p = this.procs.get(element);
-    if (!e || !p || !this.restartWith || !this.supervisor) throw new ElementError(element, 'no such element on the running network');
+    if (!e || !p || !this.supervisor) throw new ElementError(element, `no such element on the running network; elements: ${[...this.procs.keys()].join(', ')}`);
     await this.supervisor.stop(p);
-    const { pkiDir, keysDir, opts } = this.restartWith;
-    this.startElement(e, pkiDir, keysDir, opts);
+    this.startElement(e);
     this.saveState();
     await this.waitHealthy(e);
   }
 
-  private startElement(e: ElementPlan, pkiDir: string, keysDir: string, opts: UpOptions): void {
-    const configDir = join(this.dir, 'config', e.name);
-    mkdirSync(configDir, { recursive: true });
-    const paths: ElementPaths = {
-      configDir, pkiDir, runDir: e.kind === 'ue' ? keysDir : join(this.dir, 'logs'),
-      kmsSecrets: this.kmsSecrets,
+  private paths(e: PlannedElement): ElementPaths {
+    return {
+      configDir: join(this.dir, 'config', e.name),
+      pkiDir: this.pkiDir,
+      runDir: join(this.dir, leavesOf(e)),
+      kmsSecrets: this.kmsSecrets!,
       nodeCommand: [process.execPath, '--enable-source-maps'],
       serviceEntry: (s) => this.bundles.get(s) ?? join(REPO_ROOT, 'services', s, 'src', 'main.ts'),
     };
-    mkdirSync(join(this.dir, 'logs'), { recursive: true });
-    const r = renderElement(e, paths, opts.ueExtra);
-    for (const [file, content] of Object.entries(r.files)) writeFileSync(join(configDir, file), content);
+  }
+
+  private startElement(e: ElementPlan): void {
+    const paths = this.paths(e);
+    mkdirSync(paths.configDir, { recursive: true });
+    const r = renderElement(e, paths);
+    for (const [file, content] of Object.entries(r.files)) writeFileSync(join(paths.configDir, file), content);
     const log = join(this.dir, 'logs', `${e.name}.log`);
     this.procs.set(e.name, this.supervisor!.start(e.name, r.command, log, process.env, REPO_ROOT));
   }
 
-  private async waitHealthy(e: ElementPlan): Promise<void> {
+  private async waitHealthy(e: PlannedElement): Promise<void> {
     const p = this.procs.get(e.name)!;
     const outcome = await waitUntil(probeFor(e), {
       timeoutMs: READY_TIMEOUT_MS,
@@ -129,29 +149,33 @@ export class LocalTarget implements Target {
   }
 
   private saveState(): void {
-    const pgids = [...this.procs.values()].map((p) => p.child.pid).filter((x): x is number => x !== undefined);
-    writeState(this.stateId, { target: 'local', runDir: this.dir, pgids });
+    writeState(this.stateId, {
+      target: 'local', dir: this.dir, runnerPid: process.pid, pgids: this.supervisor?.pgids() ?? [],
+      ...(this.attachable && this.plan ? { attachable: { slot: this.plan.slot, ...this.attachable } } : {}),
+    });
   }
 
   async startCaptures(dir: string): Promise<void> {
-    if (!this.plan) throw new Error('startCaptures before up');
+    if (!this.plan || !this.supervisor) throw new Error('startCaptures before up');
     mkdirSync(dir, { recursive: true });
     this.captures = this.plan.links.map((l) => new TcpdumpCapture(
       l.name, join(dir, `${l.name}.pcap`),
-      // Only packets with both ends on the link: that is what crosses it.
-      // --immediate-mode: with TPACKET_V3 a short capture can otherwise sit in a
-      // partly filled ring block and be lost when tcpdump is interrupted.
-      ['tcpdump', '-i', 'lo', '-n', '-s', '0', '--immediate-mode', '-U', '-w', join(dir, `${l.name}.pcap`), `src net ${l.subnet} and dst net ${l.subnet}`],
+      linkCaptureArgv('lo', join(dir, `${l.name}.pcap`), `net ${l.subnet}`),
       join(dir, `capture-${l.name}.log`),
     ));
     const started = Promise.all(this.captures.map((c) => c.start()));
-    // Ctrl-C during a capture must stop tcpdump as well as the elements.
-    for (const c of this.captures) if (c.process) this.procs.set(`capture-${c.link}`, this.supervisor!.adopt(`capture-${c.link}`, c.process, c.file));
+    // Ctrl-C and a crash must stop tcpdump as well as the elements.
+    for (const c of this.captures) if (c.process) this.procs.set(`capture-${c.link}`, this.supervisor.adopt(`capture-${c.link}`, c.process));
     this.saveState();
     await started;
   }
 
   async stopCaptures(): Promise<CaptureSet> {
+    for (const c of this.captures) {
+      const p = this.procs.get(`capture-${c.link}`);
+      if (p) this.supervisor?.release(p);
+      this.procs.delete(`capture-${c.link}`);
+    }
     await Promise.all(this.captures.map((c) => c.stop()));
     const files = Object.fromEntries(this.captures.map((c) => [c.link, c.file]));
     this.captures = [];
@@ -160,22 +184,17 @@ export class LocalTarget implements Target {
 
   async collect(dir: string): Promise<void> {
     // Logs and key logs are written in place under the network's directory.
-    if (dir === this.dir) return;
-    for (const sub of ['logs', 'keys']) {
-      const from = join(this.dir, sub);
-      if (!existsSync(from)) continue;
-      mkdirSync(join(dir, sub), { recursive: true });
-      for (const f of readdirSync(from)) copyFileSync(join(from, f), join(dir, sub, f));
-    }
+    if (dir !== this.dir) throw new Error(`the local target keeps its evidence in ${this.dir}; collect(${dir}) is not supported`);
   }
 
   async down(): Promise<void> {
-    await Promise.all(this.captures.map((c) => c.stop()));
-    this.captures = [];
+    if (this.captures.length) await this.stopCaptures();
     await this.supervisor?.stopAll();
     this.supervisor?.dispose();
     this.supervisor = null;
     this.procs.clear();
-    clearState(this.stateId);
+    if (this.stateId) clearState(this.stateId);
+    this.reaper?.release();
+    this.reaper = null;
   }
 }

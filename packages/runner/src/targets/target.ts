@@ -1,13 +1,13 @@
+import type { ElementPlan } from '@imslab/network';
 import type { NetworkPlan, TargetName } from '@imslab/topology';
 
-/** What a scenario may change in the network it runs on. */
 export interface UpOptions {
   /** Host directory for this network's element configs, logs and key logs. */
   dir: string;
-  /** Extra UE configuration per UE name (e.g. e2aeCapable). */
-  ueExtra?: Record<string, Record<string, unknown>>;
   /** Progress lines for a terminal. */
   progress?: (line: string) => void;
+  /** Keep the network for others to attach to (`imslab up`): recorded in its state file. */
+  attachable?: { subscribers: string; servers: string[] };
 }
 
 export interface CaptureSet {
@@ -16,25 +16,27 @@ export interface CaptureSet {
 }
 
 /**
- * One way of running the network. Both targets run the same plan; the runner
- * drives scenarios through the elements' control APIs and never cares which
- * target it is on beyond this interface.
+ * One way of running the network. Every target runs the same plan; the
+ * runner drives scenarios through the elements' control APIs and never cares
+ * which target it is on beyond this interface.
  */
 export interface Target {
   readonly name: TargetName;
   /** Fails with a one-line PrerequisiteError naming what to install or start. */
-  checkPrerequisites(): Promise<void>;
+  checkPrerequisites(plan?: NetworkPlan<ElementPlan>): Promise<void>;
   /** Starts every element of the plan and returns once all are healthy. */
-  up(plan: NetworkPlan, opts: UpOptions): Promise<void>;
-  /** Starts one capture per link; resolves once every capture is really listening. */
+  up(plan: NetworkPlan<ElementPlan>, opts: UpOptions): Promise<void>;
+  /** Starts one capture per link, keeping every packet of the link; resolves once every capture is really listening. */
   startCaptures(dir: string): Promise<void>;
   stopCaptures(): Promise<CaptureSet>;
-  /** Base URL of an element's HTTP control API, as reachable from the runner. */
+  /** Base URL of an element's HTTP/JSON control API, as reachable from the runner. */
   controlUrl(element: string): string;
   /** Copies element logs, key logs and stores into `dir`. */
   collect(dir: string): Promise<void>;
   /** Stops one element and starts it again with the same configuration and storage; resolves once it is healthy. */
   restart(element: string): Promise<void>;
+  /** Elements that exited on their own while the network was up, with how: an infrastructure failure. */
+  crashed(): string[];
   /** Stops everything this target started. Safe to call twice and after a failure. */
   down(): Promise<void>;
 }

@@ -1,0 +1,146 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, loadSubscribers, type ElementPaths, type PlannedElement } from '@imslab/topology';
+import {
+  KINDS, NetworkOverridesSchema, OVERRIDE_OWNER, elementByName, kindOf, listensOf, pkiEntities, planNetwork, readinessOf, renderElement, startStages,
+} from '../src/index.ts';
+
+const subs = loadSubscribers(join(REPO_ROOT, 'config', 'subscribers.yaml'));
+const SECRETS = { masterKey: 'ab'.repeat(32), devices: { alice: '01'.repeat(32), 'bob-1': '02'.repeat(32), 'bob-2': '03'.repeat(32), carol: '04'.repeat(32) } };
+const paths: ElementPaths = { configDir: '/c', pkiDir: '/p', runDir: '/r', nodeCommand: ['node'], serviceEntry: (s) => `${s}.mjs`, kmsSecrets: SECRETS };
+const cfg = (e: PlannedElement, file: string) => renderElement(e, paths).files[file]!;
+const ALL_SERVERS = { servers: ['kms', 'transcoder', 'voicemail', 'conference'] };
+
+describe('the registry', () => {
+  it('has one kind per folder, each declaring what targets need', () => {
+    expect(KINDS.map((k) => k.kind)).toEqual(['ims-agw', 'transcoder', 'voicemail', 'conference', 'kms', 'scscf', 'pcscf', 'ue']);
+    for (const k of KINDS) {
+      expect(k.summary.length).toBeGreaterThan(10);
+      expect(['always', 'on-demand']).toContain(k.presence);
+      expect(k.image.name).toMatch(/^[a-z-]+$/);
+    }
+    expect(() => kindOf('poc')).toThrow(/unknown element kind; kinds: ims-agw, transcoder/);
+  });
+
+  it('gives every scenario network key exactly one owner', () => {
+    expect(OVERRIDE_OWNER).toEqual({ transcode: 'transcoder', voicemail: 'voicemail', conferences: 'conference', policy: 'pcscf', relay: 'pcscf', attacks: 'pcscf', ues: 'ue' });
+    expect(NetworkOverridesSchema.safeParse({ polcy: {} }).success).toBe(false);
+  });
+});
+
+describe('the network plan', () => {
+  for (const [target, slot] of [['local', 0], ['local', 5], ['docker', 0]] as const) {
+    it(`gives every element unique addresses inside its links (${target}, slot ${slot})`, () => {
+      const plan = planNetwork(subs, target, ALL_SERVERS, slot);
+      const all = plan.elements.flatMap((e) => Object.values(e.addresses));
+      expect(new Set(all).size).toBe(all.length);
+      for (const e of plan.elements) {
+        for (const [net, addr] of Object.entries(e.addresses)) {
+          expect(addr!.startsWith(plan.links.find((l) => l.name === net)!.prefix + '.')).toBe(true);
+        }
+      }
+      expect(all.every((a) => (target === 'docker' ? /^198\.18\./ : new RegExp(`^127\\.${slot}\\.`)).test(a!))).toBe(true);
+    });
+  }
+
+  it('has the always-present kinds by default, servers only when asked, and parts next to their whole', () => {
+    expect(planNetwork(subs, 'local').elements.map((e) => e.name)).toEqual(['ims-agw-a', 'ims-agw-b', 'scscf', 'pcscf-a', 'pcscf-b', 'alice', 'bob-1', 'bob-2', 'carol']);
+    const plan = planNetwork(subs, 'local', { servers: ['transcoder'], transcode: ['bob'] });
+    expect(plan.elements.map((e) => e.name).slice(0, 4)).toEqual(['ims-agw-a', 'ims-agw-b', 'transcoder-media', 'transcoder']);
+    expect(elementByName(plan, 'transcoder-media').partOf).toBe('transcoder');
+    // Media gateways (the transcoder's too) start first: Kamailio probes its rtpengine at start-up.
+    expect(startStages(plan).map((s) => s.map((e) => e.name))[0]).toEqual(['ims-agw-a', 'ims-agw-b', 'transcoder-media']);
+  });
+
+  it('applies a scenario override to the element it names only', () => {
+    const plan = planNetwork(subs, 'local', { policy: { 'pcscf-b': { e2ae: 'forbid' } }, attacks: { 'pcscf-a': 'tamper-key-mgmt' }, ues: { 'bob-2': { busy: true } } });
+    expect(cfg(elementByName(plan, 'pcscf-a'), 'kamailio.cfg')).toContain('$sht(policy=>e2ae) = "allow";');
+    expect(cfg(elementByName(plan, 'pcscf-b'), 'kamailio.cfg')).toContain('$sht(policy=>e2ae) = "forbid";');
+    expect(cfg(elementByName(plan, 'pcscf-a'), 'kamailio.cfg')).toContain('ATTACK: tampered');
+    expect(cfg(elementByName(plan, 'pcscf-b'), 'kamailio.cfg')).not.toContain('ATTACK: tampered');
+    expect(JSON.parse(cfg(elementByName(plan, 'bob-2'), 'ue.json'))).toMatchObject({ busy: true, autoAnswer: false });
+    expect(JSON.parse(cfg(elementByName(plan, 'bob-1'), 'ue.json'))).toMatchObject({ autoAnswer: true });
+    expect(JSON.parse(cfg(elementByName(plan, 'bob-1'), 'ue.json')).busy).toBeUndefined();
+  });
+
+  it('refuses overrides that cannot be built, naming what exists', () => {
+    expect(() => planNetwork(subs, 'local', { forwarding: { dave: {} } })).toThrow(/network\.forwarding\.dave: forwarding for unknown user; users: alice, bob, carol/);
+    expect(() => planNetwork(subs, 'local', { conferences: [{ user: 'conf-x', mode: 'e2e', members: ['alice'] }] })).toThrow(/network\.conferences: needs the conference \(network\.servers: \[conference\]\)/);
+    expect(() => planNetwork(subs, 'local', { servers: ['conference'], conferences: [{ user: 'team', mode: 'e2e', members: ['alice'] }] })).toThrow(/conf-<name>/);
+    expect(() => planNetwork(subs, 'local', { servers: ['conference'], conferences: [{ user: 'conf-x', mode: 'e2e', members: ['dave'] }] })).toThrow(/not a subscriber/);
+    expect(() => planNetwork(subs, 'local', { servers: ['transcoder'], transcode: ['dave'] })).toThrow(/transcode for unknown user/);
+    expect(() => planNetwork(subs, 'local', { ues: { dave: { busy: true } } })).toThrow(/network\.ues\.dave: no such UE; UEs: alice, bob-1, bob-2, carol/);
+    expect(() => planNetwork(subs, 'local', { servers: ['poc'] })).toThrow(/servers\[0\]: Invalid option/);
+    expect(() => elementByName(planNetwork(subs, 'local'), 'dave')).toThrow(/known: ims-agw-a, ims-agw-b, scscf/);
+  });
+
+  it('declares listening ports and a readiness probe per element', () => {
+    const plan = planNetwork(subs, 'local', ALL_SERVERS);
+    expect(listensOf(elementByName(plan, 'pcscf-a')).map((l) => `${l.address}:${l.port}/${l.protocol}`)).toEqual(['127.0.1.10:5060/udp', '127.0.1.10:5060/tcp', '127.0.1.10:5061/tcp', '127.0.2.10:5060/udp']);
+    expect(readinessOf(elementByName(plan, 'ims-agw-a'))).toEqual({ type: 'ng-ping', address: '127.0.2.11', port: 2223 });
+    expect(readinessOf(elementByName(plan, 'alice'))).toEqual({ type: 'http', url: 'http://127.0.1.100:8000/health' });
+  });
+
+  it('asks for certificates naming an element\'s addresses on every target and slot, so none regenerates the shared PKI', () => {
+    const byName = Object.fromEntries(pkiEntities(planNetwork(subs, 'docker', ALL_SERVERS)).map((x) => [x.name, x.ips]));
+    expect(Object.keys(byName).sort()).toEqual(['alice', 'bob-1', 'bob-2', 'carol', 'kms', 'pcscf-a', 'pcscf-b']);
+    for (let slot = 0; slot < 8; slot++) {
+      for (const e of planNetwork(subs, 'local', ALL_SERVERS, slot).elements) {
+        for (const ip of Object.values(e.addresses)) if (byName[e.name]) expect(byName[e.name]).toContain(ip);
+      }
+    }
+  });
+});
+
+describe('configuration rendering', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'imslab-render-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('renders Kamailio configurations that Kamailio itself accepts (kamailio -c)', () => {
+    const plan = planNetwork(subs, 'local', { ...ALL_SERVERS, transcode: ['bob'], policy: { 'pcscf-b': { e2ae: 'forbid' } }, conferences: [{ user: 'conf-team', mode: 'e2e', members: ['alice', 'bob'] }] });
+    for (const e of plan.elements.filter((x) => kindOf(x.kind).image.name === 'kamailio')) {
+      const configDir = join(dir, e.name);
+      mkdirSync(configDir, { recursive: true });
+      const r = renderElement(e, { ...paths, configDir, pkiDir: join(dir, 'pki'), runDir: dir });
+      for (const [f, c] of Object.entries(r.files)) writeFileSync(join(configDir, f), c);
+      // -c checks the configuration and exits; the TLS files are only read at start-up.
+      execFileSync('kamailio', ['-c', '-f', join(configDir, 'kamailio.cfg')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    }
+  });
+
+  it('renders forwarding rules, credentials and application-server routes into the S-CSCF', () => {
+    const plan = planNetwork(subs, 'local', { ...ALL_SERVERS, forwarding: { bob: { noAnswer: { to: 'sip:carol@ims.test', seconds: 4 }, busy: 'sip:carol@ims.test' } }, conferences: [{ user: 'conf-team', mode: 'e2e', members: ['alice', 'bob'] }] });
+    const s = cfg(elementByName(plan, 'scscf'), 'kamailio.cfg');
+    expect(s).toContain('$sht(cred=>alice) = "alice-testbed-pw";');
+    expect(s).toContain('$sht(cfnr=>bob) = "sip:carol@ims.test";');
+    expect(s).toContain('$sht(cfnrms=>bob) = 4000;');
+    expect(s).toContain('$sht(cfb=>bob) = "sip:carol@ims.test";');
+    expect(s).not.toMatch(/\$sht\(cfu=>\w+\) = /);
+    expect(s).toContain('$sht(as=>voicemail) = "127.0.2.60:5060";');
+    expect(s).toContain('$sht(as=>conf-team) = "127.0.2.70:5060";');
+    expect(s).toContain('$sht(as=>conference-factory) = "127.0.2.70:5060";');
+  });
+
+  it('renders our services\' JSON with the schema the service reads it with', () => {
+    const plan = planNetwork(subs, 'local', { ...ALL_SERVERS, voicemail: { mailboxAccess: 'open' }, conferences: [{ user: 'conf-team', mode: 'e2e', members: ['alice', 'bob'] }, { user: 'conf-mix', mode: 'e2m2e', members: ['carol'] }] });
+    const vm = renderElement(elementByName(plan, 'voicemail'), paths);
+    expect(JSON.parse(vm.files['voicemail.json']!)).toMatchObject({ storeDir: '/r/voicemail-store', mailboxAccess: 'open', sipPort: 5060 });
+    expect(vm.command).toEqual(['node', 'voicemail.mjs', '--config', '/c/voicemail.json']);
+    expect(JSON.parse(cfg(elementByName(plan, 'conference'), 'conference.json')).conferences).toEqual([
+      { user: 'conf-team', mode: 'e2e', members: ['sip:alice@ims.test', 'sip:bob@ims.test'] },
+      { user: 'conf-mix', mode: 'e2m2e', members: ['sip:carol@ims.test'] },
+    ]);
+    // Only e2e conferences have a group key.
+    expect(JSON.parse(cfg(elementByName(plan, 'kms'), 'kms.json')).groups).toEqual([{ uri: 'sip:conf-team@ims.test', members: ['sip:alice@ims.test', 'sip:bob@ims.test'] }]);
+    expect(JSON.parse(cfg(elementByName(plan, 'alice'), 'ue.json'))).toMatchObject({ kms: { secret: '01'.repeat(32), url: 'https://127.0.1.40:8443' } });
+  });
+
+  it('refuses to render a configuration its element would refuse', () => {
+    const plan = planNetwork(subs, 'local', { servers: ['kms'] });
+    expect(() => renderElement(elementByName(plan, 'kms'), { ...paths, kmsSecrets: { masterKey: 'ab'.repeat(32), devices: {} } })).toThrow(/no KMS secret for this device/);
+    expect(() => renderElement(elementByName(plan, 'kms'), { ...paths, kmsSecrets: { ...SECRETS, masterKey: 'xyz' } })).toThrow(/kms\.json: masterKey: must be 64 hex digits/);
+  });
+});

@@ -1,0 +1,36 @@
+import { answeredBy } from './answered-by.ts';
+import { callerAchieved } from './caller-achieved.ts';
+import type { Check } from './check.ts';
+import { displayed } from './displayed.ts';
+import { distinctAccessKeys } from './distinct-access-keys.ts';
+import { failure } from './failure.ts';
+import { keysExposed } from './keys-exposed.ts';
+import { kmsAuthenticated } from './kms-authenticated.ts';
+import { kmsDeferredResolved } from './kms-deferred-resolved.ts';
+import { kmsKeysForked } from './kms-keys-forked.ts';
+import { kmsRefused } from './kms-refused.ts';
+import { kmsResolved } from './kms-resolved.ts';
+import { links } from './links.ts';
+import { noMediaAfterHangup } from './no-media-after-hangup.ts';
+import { noMediaAt } from './no-media-at.ts';
+import { phases } from './phases.ts';
+import { playbackIdentical } from './playback-identical.ts';
+import { noProbeOf, probeReceived, receivedProbeOf } from './probes.ts';
+import { sipOnAccess } from './sip-on-access.ts';
+import { verdict } from './verdict.ts';
+import { voicemailStores } from './voicemail-stores.ts';
+
+/**
+ * Every expectation key a scenario may use, one check each, in the order
+ * they run. The scenario schema (and scenarios/scenario.schema.json) is
+ * built from this list: a key that is not here is refused at load.
+ */
+export const CHECKS: readonly Check[] = [
+  verdict, phases, keysExposed, links, distinctAccessKeys, sipOnAccess,
+  answeredBy, failure, callerAchieved,
+  kmsResolved, kmsDeferredResolved, kmsKeysForked, kmsRefused, kmsAuthenticated,
+  noMediaAt, displayed, receivedProbeOf, noProbeOf, probeReceived,
+  playbackIdentical, voicemailStores, noMediaAfterHangup,
+] as readonly Check[];
+
+export { defineCheck, noEvidence, type Check, type CheckContext, type CallRecord } from './check.ts';

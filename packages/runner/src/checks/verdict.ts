@@ -1,0 +1,13 @@
+import { VERDICT_PATTERN } from '@imslab/analysis';
+import { z } from 'zod';
+import { defineCheck } from './check.ts';
+
+export const verdict = defineCheck({
+  key: 'verdict',
+  doc: 'The verdict for the call\'s media from the captures: e2e, e2m2e(<element>), e2ae, none, unknown or no-media; both directions, or the one `judge` names.',
+  schema: z.string().regex(VERDICT_PATTERN, 'must be e2e, e2ae, none, unknown, no-media or e2m2e(<element>)'),
+  run(want, ctx) {
+    ctx.report.evidence.forEach((l) => ctx.saw(l));
+    if (ctx.report.verdict !== want) ctx.mismatch(`verdict ${ctx.report.verdict}, expected ${want}`);
+  },
+});

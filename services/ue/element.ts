@@ -1,0 +1,93 @@
+import { join } from 'node:path';
+import { checkStrict } from '@imslab/element-kit';
+import { KMS_HOST, KMS_HTTPS_PORT } from '@imslab/kms/element';
+import { PCSCF_ACCESS_HOST, pcscfOf, type PcscfName } from '@imslab/pcscf/element';
+import { CONTROL_PORT, SIP_PORT, SIP_TLS_PORT, TopologyError, defineKind, type Device, type PlannedElement, type Subscriber } from '@imslab/topology';
+import { z } from 'zod';
+import { UeConfigSchema, UeSettingsSchema, type UeConfigInput, type UeSettings } from './src/config.ts';
+
+/**
+ * A UE: our SIP user agent with probe media, SDES and MIKEY-TICKET; one per
+ * device of every subscriber, on the subscriber's access network.
+ */
+export interface UePlan extends PlannedElement {
+  kind: 'ue';
+  address: string;
+  subscriber: Subscriber;
+  device: Device;
+  domain: string;
+  pcscf: PcscfName;
+  pcscfAddress: string;
+  /** Where this UE reaches the KMS (its address on the UE's access network). */
+  kmsAddress: string;
+  /** The KMS's core address, which names it in MIKEY (IDRkms). */
+  kmsIdentityAddress: string;
+  /** A scenario's settings for this UE (network.ues.<name>). */
+  settings: UeSettings;
+}
+
+/** RTP ports of a UE's media (each UE has an address of its own). */
+export const UE_MEDIA_PORTS = { portMin: 40000, portMax: 40098 } as const;
+
+export const ue = defineKind<UePlan>()({
+  kind: 'ue',
+  summary: 'UE: SIP user agent with probe media (RTP/SRTP), SDES and MIKEY-TICKET, HTTP control API',
+  presence: 'always',
+  // UEs register only when told to, so they start with the CSCFs.
+  stage: 1,
+  overrides: {
+    /** Settings per UE (by device name), e.g. autoAnswer, busy, e2aeCapable. */
+    ues: z.record(z.string(), UeSettingsSchema),
+  },
+  image: { name: 'ue', node: { service: 'ue' } },
+  leaves: 'keys',
+  certificate: true,
+  plan(ctx) {
+    const devices = ctx.subscribers.flatMap((s) => s.devices.map((d) => d.name));
+    for (const name of Object.keys(ctx.own.ues ?? {})) {
+      if (!devices.includes(name)) throw new TopologyError(`no such UE; UEs: ${devices.join(', ')}`, `network.ues.${name}`);
+    }
+    return ctx.subscribers.flatMap((sub) => sub.devices.map((device): UePlan => {
+      const address = ctx.at(sub.network, device.host);
+      return {
+        kind: 'ue', name: device.name, addresses: { [sub.network]: address }, address,
+        subscriber: sub, device, domain: ctx.domain,
+        pcscf: pcscfOf(sub.network), pcscfAddress: ctx.at(sub.network, PCSCF_ACCESS_HOST),
+        kmsAddress: ctx.at(sub.network, KMS_HOST), kmsIdentityAddress: ctx.at('core', KMS_HOST),
+        settings: ctx.own.ues?.[device.name] ?? {},
+      };
+    }));
+  },
+  render(e, p) {
+    const s = e.subscriber;
+    const cfg: UeConfigInput = {
+      name: e.name, user: s.user, impu: `sip:${s.user}@${e.domain}`, impi: `${s.user}@${e.domain}`,
+      password: s.password, realm: e.domain, displayName: s.displayName,
+      address: e.address, sipPort: SIP_PORT, sipTlsPort: SIP_TLS_PORT, controlPort: CONTROL_PORT,
+      transport: 'tls',
+      pcscf: { host: e.pcscfAddress, udpPort: SIP_PORT, tcpPort: SIP_PORT, tlsPort: SIP_TLS_PORT },
+      tls: { caFile: join(p.pkiDir, 'ca.pem'), certFile: join(p.pkiDir, `${e.name}.pem`), keyFile: join(p.pkiDir, `${e.name}.key`) },
+      media: { ...UE_MEDIA_PORTS },
+      e2aeCapable: false, defaultSecurity: 'none',
+      autoAnswer: e.device.autoAnswer, answerDelayMs: 0,
+      runDir: p.runDir,
+      kms: {
+        url: `https://${e.kmsAddress}:${KMS_HTTPS_PORT}`,
+        kmsIdentity: `https://${e.kmsIdentityAddress}:${KMS_HTTPS_PORT}`,
+        identity: `sip:${s.user}@${e.domain}`,
+        secret: p.kmsSecrets.devices[e.name] ?? null,
+      },
+      ...e.settings,
+    };
+    checkStrict(UeConfigSchema, cfg, `${e.name} ue.json`);
+    return { files: { 'ue.json': JSON.stringify(cfg, null, 2) + '\n' }, command: [...p.nodeCommand, p.serviceEntry('ue'), '--config', join(p.configDir, 'ue.json')] };
+  },
+  listens: (e) => [
+    { element: e.name, address: e.address, port: SIP_PORT, protocol: 'udp' },
+    { element: e.name, address: e.address, port: SIP_PORT, protocol: 'tcp' },
+    { element: e.name, address: e.address, port: SIP_TLS_PORT, protocol: 'tcp' },
+    { element: e.name, address: e.address, port: CONTROL_PORT, protocol: 'tcp' },
+  ],
+  readiness: (e) => ({ type: 'http', url: `http://${e.address}:${CONTROL_PORT}/health` }),
+  controlUrl: (e) => `http://${e.address}:${CONTROL_PORT}`,
+});

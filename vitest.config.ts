@@ -1,11 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
 // Two tiers with clear homes: unit/interop tests beside each package and
-// service, scenario tests that bring up the whole network. Scenario files run
-// one at a time (`--no-file-parallelism` in package.json): each brings up a
-// whole network on a 2-core machine.
+// service, scenario tests that bring up whole networks. Scenario files run
+// one at a time (`--no-file-parallelism` in package.json): each brings up
+// networks on a 2-core machine. Under CI (CI set) every run also writes JUnit
+// XML (package.json names the file per tier, under runs/junit/).
 export default defineConfig({
   test: {
+    reporters: process.env.CI ? ['default', 'junit'] : ['default'],
     projects: [
       {
         test: {
@@ -18,8 +20,8 @@ export default defineConfig({
         test: {
           name: 'scenarios',
           include: ['test/scenarios/**/*.test.ts'],
-          testTimeout: 240_000,
-          hookTimeout: 240_000,
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
         },
       },
     ],

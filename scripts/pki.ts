@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ON_DEMAND_KINDS, pkiEntities, planNetwork, uesOf } from '@imslab/network';
+import { ON_DEMAND_KINDS, pkiEntities, planNetwork, deviceNames } from '@imslab/network';
 import { ensureKmsSecrets, ensurePki, loadSubscribers, REPO_ROOT } from '@imslab/topology';
 
 const { values } = parseArgs({ options: { subscribers: { type: 'string' } } });
@@ -16,7 +16,7 @@ const plan = planNetwork(loadSubscribers(values.subscribers ?? join(REPO_ROOT, '
 const dir = join(REPO_ROOT, '.imslab', 'pki');
 const entities = pkiEntities(plan);
 const pki = ensurePki(dir, entities);
-ensureKmsSecrets(dir, uesOf(plan).map((u) => u.name));
+ensureKmsSecrets(dir, deviceNames(plan));
 console.log(`CA: ${pki.caFile}`);
 for (const e of entities) console.log(`${e.name.padEnd(8)} ${pki.certFile(e.name)}  (${e.ips.join(', ')})`);
 console.log(`KMS device secrets: ${join(dir, 'kms-secrets.json')}`);

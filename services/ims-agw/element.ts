@@ -1,30 +1,11 @@
 import { join } from 'node:path';
 import { checkStrict, strictObject } from '@imslab/element-kit';
-import { defineKind, NG_PORT, type AccessNetwork, type PlannedElement } from '@imslab/topology';
+import { defineKind, NG_PORT, type AccessNetwork } from '@imslab/topology';
 import { z } from 'zod';
 import { queryAgw, type AgwStreamReport } from './agw-evidence.ts';
+import { AGW_SIDES, type AgwPlan } from './plan.ts';
 
-/**
- * The IMS-AGW (TS 23.228's access gateway): rtpengine in userspace with two
- * named interfaces, the access side and the core, and its ng control
- * protocol on the core address. Each P-CSCF drives its own.
- */
-export interface AgwPlan extends PlannedElement {
-  kind: 'ims-agw';
-  /** The first interface's address: on the access network, or (transcoder media) an inner address no link carries. */
-  accessAddress: string;
-  /** rtpengine's name for that interface: `access`, or `inner` for the transcoder's media engine. */
-  accessName: 'access' | 'inner';
-  coreAddress: string;
-  portMin: number;
-  portMax: number;
-}
-
-/** Host numbers and media port ranges per access side. */
-export const AGW_SIDES: Record<AccessNetwork, { name: string; accessHost: number; coreHost: number; portMin: number }> = {
-  'access-a': { name: 'ims-agw-a', accessHost: 11, coreHost: 11, portMin: 30000 },
-  'access-b': { name: 'ims-agw-b', accessHost: 11, coreHost: 31, portMin: 32000 },
-};
+export { AGW_SIDES, type AgwPlan } from './plan.ts';
 
 /** rtpengine's options as the element runs with them: typed, checked, then written as its command line. */
 const RtpengineOptions = strictObject({
@@ -37,7 +18,7 @@ const RtpengineOptions = strictObject({
 
 declare module '@imslab/topology' {
   interface EvidenceTypes {
-    /** What each IMS-AGW reported over ng `query` while each call was up, per call alias. */
+    /** What each IMS-AGW reported over ng `query` while each call was up, per call alias (one entry per ng session asked). */
     'agw-streams': Record<string, AgwStreamReport[]>;
   }
 }
@@ -77,6 +58,7 @@ export const imsAgw = defineKind<AgwPlan>()({
   listens: (e) => [{ element: e.name, address: e.coreAddress, port: NG_PORT, protocol: 'udp' }],
   readiness: (e) => ({ type: 'ng-ping', address: e.coreAddress, port: NG_PORT }),
   evidence: {
-    duringCall: { name: 'agw-streams', collect: (e, callId) => queryAgw(e.name, e.coreAddress, callId) },
+    // Every ng session the element holds for the call: -mo/-mt at a P-CSCF's IMS-AGW, -tc1/-tc2 at the transcoder's media engine.
+    duringCall: { name: 'agw-streams', collect: (e, callId) => queryAgw(e, callId) },
   },
 });

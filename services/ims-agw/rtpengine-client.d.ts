@@ -5,6 +5,8 @@ declare module 'rtpengine-client' {
   class Client {
     constructor(opts?: ClientOptions);
     ping(port: number, host: string): Promise<NgReply>;
+    offer(port: number, host: string, opts: Record<string, unknown>): Promise<NgReply>;
+    answer(port: number, host: string, opts: Record<string, unknown>): Promise<NgReply>;
     query(port: number, host: string, opts: Record<string, unknown>): Promise<NgReply>;
     list(port: number, host: string, opts?: Record<string, unknown>): Promise<NgReply>;
     delete(port: number, host: string, opts: Record<string, unknown>): Promise<NgReply>;

@@ -55,6 +55,7 @@ export const ue = defineKind<UePlan>()({
         pcscf: pcscfOf(sub.network), pcscfAddress: ctx.at(sub.network, PCSCF_ACCESS_HOST),
         kmsAddress: ctx.at(sub.network, KMS_HOST), kmsIdentityAddress: ctx.at('core', KMS_HOST),
         settings: ctx.own.ues?.[device.name] ?? {},
+        ...(device.external ? { external: true } : {}),
       };
     }));
   },

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeFrame, readCapture } from '@imslab/capture';
+import { demuxRtpRtcp } from '@imslab/rtp';
 import { PACKETS_FILE, STORE_DIR } from './src/contract.ts';
 
 /** What the core capture shows of a store-and-forward element's media: what reached it, what it sent. */
@@ -49,8 +50,6 @@ export function voicemailStoreAtRest(dir: string, findings: ReadonlyArray<{ file
   };
 }
 
-const isRtp = (p: Buffer) => p.length >= 12 && p[0]! >> 6 === 2 && !(p[1]! >= 200 && p[1]! <= 204);
-
 /**
  * Reads the core link and compares the RTP/SRTP payloads that went to
  * `address` (deposits) with those it sent (playbacks): the evidence that a
@@ -63,7 +62,7 @@ export async function storeAndForwardEvidence(corePcap: string, element: string,
   const byDest = new Map<string, Buffer[]>();
   for await (const pkt of readCapture(corePcap)) {
     const d = decodeFrame(pkt.linkType, pkt.data);
-    if (!d || d.protocol !== 'udp' || d.srcPort === 5060 || d.dstPort === 5060 || !isRtp(d.payload)) continue;
+    if (!d || d.protocol !== 'udp' || d.srcPort === 5060 || d.dstPort === 5060 || demuxRtpRtcp(d.payload) !== 'rtp') continue;
     if (d.dst === address) inbound.push(Buffer.from(d.payload));
     else if (d.src === address) {
       const b = Buffer.from(d.payload);

@@ -1,7 +1,9 @@
-import { CaptureFileReader, decodeFrame, flowKeyString, looksLikeMsrp, looksLikeRtcp, looksLikeSip, looksLikeTls, type CapturedPacket } from '@imslab/capture';
+import { CaptureFileReader, decodeFrame, flowKeyString, looksLikeMsrp, looksLikeSip, looksLikeTls, type CapturedPacket } from '@imslab/capture';
+import { demuxRtpRtcp, estimateRoc, looksLikeRtcp, packetIndex, rtpHeaderLength, rtpSequence, rtpSsrc } from '@imslab/rtp';
 import { fastUdp, ipv4String, type UdpView } from './fast-udp.ts';
 import { findMarker } from '@imslab/probe';
 import type { LoggedKey } from './keys.ts';
+import { readSipSdp, type SdesOffer, type SdpEndpoint } from './sip-sdp.ts';
 
 /** Ports that carry signalling or control, never media. */
 const SIGNALLING_PORTS = new Set([5060, 5061, 2223, 8000, 8080]);
@@ -75,13 +77,13 @@ export interface SignallingReport {
   /** SDES keys (a=crypto inline:...) readable in plaintext SIP on this link. */
   exposedSdesKeys: string[];
   /** The same keys with their crypto-suite, so the analyser can try them on the media. */
-  sdesOffers: Array<{ suite: string; keySalt: string }>;
+  sdesOffers: SdesOffer[];
   /** a=3ge2ae values readable in plaintext SIP on this link. */
   e2aeIndicators: string[];
   /** MIKEY messages (a=key-mgmt:mikey) readable in plaintext SIP: tickets are opaque, but who sent them is visible. */
   mikeyOffers: number;
   /** Media endpoints announced in plaintext SDP (c= address, m= port), with the Call-ID that set them up. */
-  sdpEndpoints: Array<{ endpoint: string; callId: string; protocol: string }>;
+  sdpEndpoints: SdpEndpoint[];
   /** MSRP messages readable in the clear (RFC 4975), and their flows. */
   plaintextMsrp: number;
   msrpFlows: string[];
@@ -161,13 +163,8 @@ function rocFor(state: FlowState, ssrc: number, seq: number): number {
     state.roc.set(ssrc, r);
   }
   state.lastSeq = r;
-  let v = r.roc;
-  if (r.last < 0x8000) {
-    if (seq - r.last > 0x8000) v = r.roc - 1;
-  } else if (r.last - 0x8000 > seq) {
-    v = r.roc + 1;
-  }
-  const ext = v * 0x10000 + seq;
+  const v = estimateRoc(seq, r.last, r.roc);
+  const ext = packetIndex(v, seq);
   if (ext > r.maxExt) {
     r.maxExt = ext;
     r.roc = v;
@@ -209,40 +206,6 @@ function countMarker(r: MediaFlowReport, marker: string, keyId: string | null, t
     else m.srtpSpan = [ts, ts];
   }
 }
-
-/**
- * The media endpoints an SDP body announces (RFC 4566: c= at session or media
- * level, m= port), so media flows can be tied to the SIP dialog that set them up.
- */
-export function sdpEndpoints(sipText: string): Array<{ endpoint: string; callId: string; protocol: string }> {
-  const callId = /^(?:Call-ID|i)[ \t]*:[ \t]*(\S+)/im.exec(sipText)?.[1] ?? '';
-  const body = sipText.split(/\r?\n\r?\n/).slice(1).join('\n');
-  const out: Array<{ endpoint: string; callId: string; protocol: string }> = [];
-  let sessionAddr: string | null = null;
-  let media: { port: number; protocol: string; addr: string | null } | null = null;
-  const emit = () => {
-    const addr = media?.addr ?? sessionAddr;
-    if (media && addr && media.port > 0) out.push({ endpoint: `${addr}:${media.port}`, callId, protocol: media.protocol });
-  };
-  for (const line of body.split(/\r?\n/)) {
-    const c = /^c=IN IP4 ([0-9.]+)/.exec(line);
-    if (c) {
-      if (media) media.addr = c[1]!;
-      else sessionAddr = c[1]!;
-      continue;
-    }
-    const m = /^m=\w+ (\d+) (\S+)/.exec(line);
-    if (m) {
-      emit();
-      media = { port: Number(m[1]), protocol: m[2]!, addr: null };
-    }
-  }
-  emit();
-  return out;
-}
-
-const CRYPTO_INLINE = /a=crypto:\d+ ([A-Z0-9_]+) inline:([A-Za-z0-9+/=]+)/g;
-const E2AE = /a=3ge2ae:([a-z]+)/g;
 
 /** Reads one link's capture and classifies every flow on it. */
 export async function scanLink(link: string, file: string, keys: LoggedKey[]): Promise<LinkReport> {
@@ -342,15 +305,15 @@ class MediaScanner {
     } else if (looksLikeSip(payload)) {
       sig.plaintextSip++;
       if (!sig.sipFlows.includes(flowName)) sig.sipFlows.push(flowName);
-      const text = payload.toString('latin1');
-      for (const m of text.matchAll(CRYPTO_INLINE)) {
-        if (sig.exposedSdesKeys.includes(m[2]!)) continue;
-        sig.exposedSdesKeys.push(m[2]!);
-        sig.sdesOffers.push({ suite: m[1]!, keySalt: m[2]! });
+      const sdp = readSipSdp(payload.toString('latin1'));
+      for (const o of sdp.sdes) {
+        if (sig.exposedSdesKeys.includes(o.keySalt)) continue;
+        sig.exposedSdesKeys.push(o.keySalt);
+        sig.sdesOffers.push(o);
       }
-      for (const m of text.matchAll(E2AE)) if (!sig.e2aeIndicators.includes(m[1]!)) sig.e2aeIndicators.push(m[1]!);
-      sig.mikeyOffers += text.match(/a=key-mgmt:mikey /g)?.length ?? 0;
-      for (const e of sdpEndpoints(text)) if (!sig.sdpEndpoints.some((x) => x.endpoint === e.endpoint && x.callId === e.callId)) sig.sdpEndpoints.push(e);
+      for (const v of sdp.e2ae) if (!sig.e2aeIndicators.includes(v)) sig.e2aeIndicators.push(v);
+      sig.mikeyOffers += sdp.mikeyOffers;
+      for (const e of sdp.endpoints) if (!sig.sdpEndpoints.some((x) => x.endpoint === e.endpoint && x.callId === e.callId)) sig.sdpEndpoints.push(e);
     } else if (looksLikeMsrp(payload)) {
       sig.plaintextMsrp++;
       if (!sig.msrpFlows.includes(flowName)) sig.msrpFlows.push(flowName);
@@ -365,25 +328,22 @@ class MediaScanner {
   private media(st: FlowState, frame: Buffer, start: number, end: number, ts: number): void {
     const r = st.report;
     r.lastUs = ts;
-    const len = end - start;
-    const b0 = frame[start]!;
-    // RFC 3550 sec. 5.1: version 2, fixed header 12 octets plus CSRCs and extension.
-    if (len < 12 || b0 >> 6 !== 2) return;
-    const pt = frame[start + 1]! & 0x7f;
-    if (pt >= 72 && pt <= 79 && looksLikeRtcp(frame.subarray(start, end))) {
-      r.rtcp++;
-      this.rtcp(st, frame.subarray(start, end));
+    // RFC 5761 sec. 4: RTCP multiplexed on the media port has an RTCP packet type in the second octet.
+    const kind = demuxRtpRtcp(frame, start, end);
+    if (kind === 'rtcp') {
+      if (looksLikeRtcp(frame, start, end)) {
+        r.rtcp++;
+        this.rtcp(st, frame.subarray(start, end));
+      }
       return;
     }
-    let headerLength = 12 + (b0 & 0x0f) * 4;
-    if (b0 & 0x10) {
-      if (len < headerLength + 4) return;
-      headerLength += 4 + ((frame[start + headerLength + 2]! << 8) | frame[start + headerLength + 3]!) * 4;
-    }
-    if (headerLength > len) return;
+    if (kind !== 'rtp') return;
+    // RFC 3550 sec. 5.1, 5.3.1: fixed header plus CSRCs and extension; the padding is SRTP ciphertext, not checked.
+    const headerLength = rtpHeaderLength(frame, start, end);
+    if (typeof headerLength !== 'number') return;
     r.packets++;
-    const seq = (frame[start + 2]! << 8) | frame[start + 3]!;
-    const ssrc = ((frame[start + 8]! << 24) | (frame[start + 9]! << 16) | (frame[start + 10]! << 8) | frame[start + 11]!) >>> 0;
+    const seq = rtpSequence(frame, start);
+    const ssrc = rtpSsrc(frame, start);
     const roc = rocFor(st, ssrc, seq);
     if (ssrc !== st.lastSsrc) {
       st.lastSsrc = ssrc;

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { readCryptoValue, splitAttribute } from '@imslab/sdp';
 
 const run = promisify(execFile);
 
@@ -62,14 +63,14 @@ export async function readSipInsideTls(capture: string, keyLogs: string[]): Prom
   }
 }
 
-const INLINE = /^crypto:\d+ \S+ inline:([A-Za-z0-9+/=]+)/;
-
-/** SDES keys (base64 key||salt) carried in the messages. */
+/** SDES keys (base64 key||salt) carried in the messages' a=crypto attributes (RFC 4568, read by @imslab/sdp). */
 export function sdesKeysIn(messages: TlsSipMessage[]): string[] {
   const out = new Set<string>();
-  for (const m of messages) for (const a of m.mediaAttributes) {
-    const hit = INLINE.exec(a);
-    if (hit) out.add(hit[1]!);
+  for (const m of messages) for (const text of m.mediaAttributes) {
+    const a = splitAttribute(text);
+    if (a.name !== 'crypto') continue;
+    const line = readCryptoValue(a.value);
+    for (const k of line.attribute?.keyParams ?? []) out.add(k.keySalt.toString('base64'));
   }
   return [...out];
 }

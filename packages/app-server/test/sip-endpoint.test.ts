@@ -6,11 +6,11 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { request as httpRequest } from 'node:http';
-import { parseNameAddr, type SipRequest, type SipResponse } from '@imslab/sip';
+import { createRequest, cseqOf, fromOf, parseNameAddr, tagOf, toOf, type SipRequest, type SipResponse } from '@imslab/sip';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SipLogger, bindRtp, buildAnswer, readOffer, SdpError, SipEndpoint, type EndReason, type UasCall } from '../src/index.ts';
 import { ControlServer, HttpError } from '@imslab/element-kit';
-import { cseqMethod, offerSdp, rawRequest, RtpSink, SipPeer, sleep, tagParam, UacCall, until } from './sip-peer.ts';
+import { isRequest, isResponse, offerSdp, RtpSink, SipPeer, sleep, UacCall, until } from '@imslab/sip/test-peer';
 
 const EP_ADDR = '127.0.11.2';
 const EP_PORT = 25_070;
@@ -49,19 +49,22 @@ describe('SipEndpoint', () => {
     new UacCall(peer, { host: EP_ADDR, port: EP_PORT, uri: 'sip:vm@ims.test', from: 'sip:alice@ims.test', to: 'sip:vm@ims.test', ...over });
   const sdp = offerSdp({ address: PEER_ADDR, port: 40_000 });
   const answerSdp = buildAnswer({ address: EP_ADDR, port: 41_000, profile: 'RTP/AVP', direction: 'sendrecv' });
+  /** An out-of-dialog request from alice with a branch, tag and Call-ID the test can name. */
+  const request = (method: string, branch: string, fromTag: string, callId: string, cseq: number, headers: Array<[string, string]> = []) =>
+    createRequest({ method, uri: 'sip:vm@ims.test', via: { transport: 'UDP', host: PEER_ADDR, port: peer.port, branch }, from: `<sip:alice@ims.test>;tag=${fromTag}`, to: '<sip:vm@ims.test>', callId, cseq, headers });
 
   it('answers an INVITE with 100, then the handler 200 with To-tag, Contact, Record-Route and SDP', async () => {
     handler = (c) => c.answer(answerSdp);
     const u = uac({ headers: [['Record-Route', `<sip:${PROXY_ADDR}:5999;lr>`], ['Record-Route', '<sip:pcscf.ims.test;lr>']] });
     await u.invite(sdp);
     const trying = await peer.response(100, 'INVITE', u.callId);
-    expect(tagParam(trying.headers.get('To'))).toBeUndefined();
+    expect(tagOf(toOf(trying))).toBeUndefined();
     const ok = await u.final();
     expect(ok.status).toBe(200);
     const call = calls[0]!;
     expect(calls).toHaveLength(1);
-    expect(tagParam(ok.headers.get('To'))).toBe(call.toTag);
-    expect(tagParam(ok.headers.get('From'))).toBe(u.fromTag);
+    expect(tagOf(toOf(ok))).toBe(call.toTag);
+    expect(tagOf(fromOf(ok))).toBe(u.fromTag);
     expect(ok.headers.get('Call-ID')).toBe(u.callId);
     expect(ok.headers.get('CSeq')).toBe('1 INVITE');
     expect(ok.headers.get('Contact')).toBe(`<sip:vm@${EP_ADDR}:${EP_PORT};transport=udp>`);
@@ -86,7 +89,7 @@ describe('SipEndpoint', () => {
     const r = await u.final();
     expect(r.status).toBe(486);
     expect(r.reason).toBe('Busy Here (test)');
-    expect(tagParam(r.headers.get('To'))).toBe(calls[0]!.toTag);
+    expect(tagOf(toOf(r))).toBe(calls[0]!.toTag);
     expect(calls[0]!.caller).toBe('sip:bob@ims.test');
     expect(calls[0]!.divertedFrom).toBe('sip:carol@ims.test');
     expect(calls[0]!.endReason).toBe('rejected');
@@ -101,20 +104,20 @@ describe('SipEndpoint', () => {
     };
     const u = uac();
     await u.invite(sdp);
-    const is200 = (m: SipRequest | SipResponse) => m.kind === 'response' && m.status === 200 && cseqMethod(m) === 'INVITE';
+    const is200 = isResponse(200, 'INVITE');
     const first = await peer.nextReceived(is200, 'first 200');
     const second = await peer.nextReceived(is200, 'retransmitted 200', 2000);
     const gap = second.at - first.at;
     expect(gap).toBeGreaterThanOrEqual(400);
     expect(gap).toBeLessThan(900);
     expect(second.msg.body.toString()).toBe(answerSdp);
-    expect(tagParam(second.msg.headers.get('To'))).toBe(tagParam(first.msg.headers.get('To')));
+    expect(tagOf(toOf(second.msg))).toBe(tagOf(toOf(first.msg)));
     await u.ack2xx(first.msg as SipResponse);
     await until(() => confirmed.length === 1, 'onConfirmed ran');
     expect(calls[0]!.state).toBe('confirmed');
     // the next retransmission was due 1 s after the second one: none may come
     await sleep(1300);
-    expect(peer.count(is200)).toBe(2);
+    expect(peer.all(is200)).toHaveLength(2);
     // a second ACK (e.g. retransmitted) changes nothing
     await u.ack2xx(first.msg as SipResponse);
     await sleep(50);
@@ -134,7 +137,7 @@ describe('SipEndpoint', () => {
     await until(() => calls[0]?.state === 'confirmed', 'confirmed');
     await u.bye();
     const r = await peer.response(200, 'BYE', u.callId);
-    expect(tagParam(r.headers.get('To'))).toBe(calls[0]!.toTag);
+    expect(tagOf(toOf(r))).toBe(calls[0]!.toTag);
     expect(r.headers.get('CSeq')).toBe('2 BYE');
     expect(ended).toEqual(['bye']);
     expect(calls[0]!.state).toBe('ended');
@@ -147,7 +150,9 @@ describe('SipEndpoint', () => {
     await u.bye();
     expect((await peer.response(481, 'BYE', u.callId)).headers.get('Call-ID')).toBe(u.callId);
     const v = uac();
-    await peer.send(v.inviteText(sdp).replace('To: <sip:vm@ims.test>', 'To: <sip:vm@ims.test>;tag=stale'), EP_ADDR, EP_PORT);
+    const stale = v.inviteRequest(sdp);
+    stale.headers.set('To', '<sip:vm@ims.test>;tag=stale');
+    await peer.send(stale, EP_ADDR, EP_PORT);
     const r = await peer.response(481, 'INVITE', v.callId);
     expect(r.reason).toBe('Call/Transaction Does Not Exist');
     expect(calls).toHaveLength(0);
@@ -166,14 +171,14 @@ describe('SipEndpoint', () => {
     const terminated = await u.final();
     expect(terminated.status).toBe(487);
     expect(terminated.headers.get('CSeq')).toBe('1 INVITE');
-    expect(tagParam(terminated.headers.get('To'))).toBe(calls[0]!.toTag);
+    expect(tagOf(toOf(terminated))).toBe(calls[0]!.toTag);
     await u.ackNon2xx(terminated);
     expect(calls[0]!.state).toBe('ended');
     expect(ended).toHaveLength(1);
     // a late answer from the handler sends nothing
     calls[0]!.answer(answerSdp);
     await sleep(100);
-    expect(peer.count((m) => m.kind === 'response' && m.status === 200 && cseqMethod(m) === 'INVITE')).toBe(0);
+    expect(peer.all(isResponse(200, 'INVITE'))).toHaveLength(0);
   });
 
   it('reports a CANCELled call as ended by cancel', async () => {
@@ -193,19 +198,21 @@ describe('SipEndpoint', () => {
 
   it('answers OPTIONS 200 with Allow, an unknown method 405 with Allow', async () => {
     const u = uac();
-    await peer.send(rawRequest({ method: 'OPTIONS', uri: 'sip:vm@ims.test', via: `SIP/2.0/UDP ${PEER_ADDR}:${peer.port};branch=z9hG4bKopt1`, from: '<sip:alice@ims.test>;tag=a1', to: '<sip:vm@ims.test>', callId: 'opt-1@test', cseq: '7 OPTIONS' }), EP_ADDR, EP_PORT);
+    await peer.send(request('OPTIONS', 'z9hG4bKopt1', 'a1', 'opt-1@test', 7), EP_ADDR, EP_PORT);
     const ok = await peer.response(200, 'OPTIONS', 'opt-1@test');
     expect(ok.headers.get('Allow')).toBe('INVITE, ACK, BYE, CANCEL, OPTIONS');
     expect(ok.headers.get('CSeq')).toBe('7 OPTIONS');
     expect(ok.headers.get('Via')).toBe(`SIP/2.0/UDP ${PEER_ADDR}:${peer.port};branch=z9hG4bKopt1`);
-    await peer.send(rawRequest({ method: 'SUBSCRIBE', uri: 'sip:vm@ims.test', via: `SIP/2.0/UDP ${PEER_ADDR}:${peer.port};branch=z9hG4bKsub1`, from: '<sip:alice@ims.test>;tag=a2', to: '<sip:vm@ims.test>', callId: u.callId, cseq: '1 SUBSCRIBE', headers: [['Event', 'presence']] }), EP_ADDR, EP_PORT);
+    await peer.send(request('SUBSCRIBE', 'z9hG4bKsub1', 'a2', u.callId, 1, [['Event', 'presence']]), EP_ADDR, EP_PORT);
     const no = await peer.response(405, 'SUBSCRIBE', u.callId);
     expect(no.headers.get('Allow')).toBe('INVITE, ACK, BYE, CANCEL, OPTIONS');
     expect(calls).toHaveLength(0);
   });
 
   it('answers a malformed request that names a Via 400; drops garbage and keeps serving', async () => {
-    await peer.send(rawRequest({ method: 'OPTIONS', uri: 'sip:vm@ims.test', via: `SIP/2.0/UDP ${PEER_ADDR}:${peer.port};branch=z9hG4bKbad1`, from: '<sip:alice@ims.test>;tag=b1', to: '<sip:vm@ims.test>', callId: 'bad-1@test', cseq: '1 OPTIONS', noMaxForwards: true }), EP_ADDR, EP_PORT);
+    const noMaxForwards = request('OPTIONS', 'z9hG4bKbad1', 'b1', 'bad-1@test', 1);
+    noMaxForwards.headers.remove('Max-Forwards');
+    await peer.send(noMaxForwards, EP_ADDR, EP_PORT);
     const bad = await peer.response(400, 'OPTIONS', 'bad-1@test');
     expect(bad.reason).toBe('Bad Request');
     expect(bad.headers.get('Via')).toContain('branch=z9hG4bKbad1');
@@ -216,7 +223,7 @@ describe('SipEndpoint', () => {
     await peer.send('INVITE sip:vm@ims.test SIP/2.0\r\n\r\n', EP_ADDR, EP_PORT);
     await peer.send('OPTIONS sip:vm@ims.test SIP/2.0\r\nVia: SIP/2.0/UDP x', EP_ADDR, EP_PORT);
     await peer.send('\r\n\r\n', EP_ADDR, EP_PORT); // keep-alive
-    await peer.send(rawRequest({ method: 'OPTIONS', uri: 'sip:vm@ims.test', via: `SIP/2.0/UDP ${PEER_ADDR}:${peer.port};branch=z9hG4bKok2`, from: '<sip:alice@ims.test>;tag=b2', to: '<sip:vm@ims.test>', callId: 'after-garbage@test', cseq: '1 OPTIONS' }), EP_ADDR, EP_PORT);
+    await peer.send(request('OPTIONS', 'z9hG4bKok2', 'b2', 'after-garbage@test', 1), EP_ADDR, EP_PORT);
     await peer.response(200, 'OPTIONS', 'after-garbage@test');
     // nothing but the 400 and the 200 came back
     expect(peer.log.map((r) => (r.msg.kind === 'response' ? r.msg.status : r.msg.method))).toEqual([400, 200]);
@@ -254,11 +261,14 @@ describe('SipEndpoint', () => {
     const ok = await u.final();
     await u.ack2xx(ok);
     await until(() => calls[0]?.state === 'confirmed', 'confirmed');
-    const reinvite = rawRequest({ method: 'INVITE', uri: ep.contact.slice(1, -1), via: `SIP/2.0/UDP ${PEER_ADDR}:${peer.port};branch=z9hG4bKreinv1`, from: `<sip:alice@ims.test>;tag=${u.fromTag}`, to: `<sip:vm@ims.test>;tag=${u.toTag}`, callId: u.callId, cseq: '2 INVITE', headers: [['Contact', `<sip:ue@${PEER_ADDR}:${peer.port}>`]], body: sdp });
+    const reinvite = createRequest({
+      method: 'INVITE', uri: ep.contact.slice(1, -1), via: { transport: 'UDP', host: PEER_ADDR, port: peer.port, branch: 'z9hG4bKreinv1' },
+      from: `<sip:alice@ims.test>;tag=${u.fromTag}`, to: `<sip:vm@ims.test>;tag=${u.toTag}`, callId: u.callId, cseq: 2, contact: `<sip:ue@${PEER_ADDR}:${peer.port}>`, body: sdp,
+    });
     await peer.send(reinvite, EP_ADDR, EP_PORT);
     const again = await peer.response(200, 'INVITE', u.callId);
     expect(again.headers.get('CSeq')).toBe('2 INVITE');
-    expect(tagParam(again.headers.get('To'))).toBe(calls[0]!.toTag);
+    expect(tagOf(toOf(again))).toBe(calls[0]!.toTag);
     expect(again.body.toString()).toBe(answerSdp);
     expect(calls).toHaveLength(1);
   });
@@ -275,29 +285,28 @@ describe('SipEndpoint', () => {
       await until(() => calls[0]?.state === 'confirmed', 'confirmed');
       const call = calls[0]!;
       const done = ep.bye(call);
-      const got = await proxy.nextReceived((m) => m.kind === 'request' && m.method === 'BYE', 'BYE at the proxy');
+      const got = await proxy.nextReceived(isRequest('BYE'), 'BYE at the proxy');
       const bye = got.msg as SipRequest;
       expect(got.from).toEqual({ address: EP_ADDR, port: EP_PORT });
       expect(bye.uri).toBe(`sip:ue@${PEER_ADDR}:${peer.port}`); // loose routing: Request-URI = remote target
       expect(bye.headers.getAll('Route')).toEqual([`<sip:${PROXY_ADDR}:${proxy.port};lr>`, '<sip:scscf.ims.test:6060;lr>']);
       expect(bye.headers.get('Call-ID')).toBe(u.callId);
-      expect(tagParam(bye.headers.get('From'))).toBe(call.toTag);
+      expect(tagOf(fromOf(bye))).toBe(call.toTag);
       expect(parseNameAddr(bye.headers.get('From')!)?.uri).toBe('sip:vm@ims.test');
-      expect(tagParam(bye.headers.get('To'))).toBe(u.fromTag);
+      expect(tagOf(toOf(bye))).toBe(u.fromTag);
       expect(parseNameAddr(bye.headers.get('To')!)?.uri).toBe('sip:alice@ims.test');
-      expect(cseqMethod(bye)).toBe('BYE');
+      expect(cseqOf(bye).method).toBe('BYE');
       expect(bye.headers.get('Via')).toMatch(new RegExp(`^SIP/2\\.0/UDP ${EP_ADDR.replace(/\./g, '\\.')}:${EP_PORT};`));
       expect(call.state).toBe('ended');
       expect(call.endReason).toBe('bye-sent');
-      expect(peer.count((m) => m.kind === 'request' && m.method === 'BYE')).toBe(0);
+      expect(peer.all(isRequest('BYE'))).toHaveLength(0);
       // answer it at the proxy: bye() resolves
-      const okLines = ['SIP/2.0 200 OK', ...bye.headers.getAll('Via').map((v) => `Via: ${v}`), `From: ${bye.headers.get('From')}`, `To: ${bye.headers.get('To')}`, `Call-ID: ${bye.headers.get('Call-ID')}`, `CSeq: ${bye.headers.get('CSeq')}`, 'Content-Length: 0'];
-      await proxy.send(okLines.join('\r\n') + '\r\n\r\n', EP_ADDR, EP_PORT);
+      await proxy.reply(bye, 200, got.from);
       await done;
       // a second bye() on the ended call does nothing
       await ep.bye(call);
       await sleep(50);
-      expect(proxy.count((m) => m.kind === 'request' && m.method === 'BYE')).toBe(1);
+      expect(proxy.all(isRequest('BYE'))).toHaveLength(1);
     } finally {
       await proxy.close();
     }
@@ -314,7 +323,7 @@ describe('SipEndpoint', () => {
     const bye = await peer.request('BYE', u.callId);
     expect(bye.headers.has('Route')).toBe(false);
     expect(bye.uri).toBe(`sip:ue@${PEER_ADDR}:${peer.port}`);
-    await u.okTo(bye, EP_ADDR, EP_PORT);
+    await peer.reply(bye, 200, { address: EP_ADDR, port: EP_PORT });
     await done;
   });
 
@@ -341,7 +350,7 @@ describe('SipEndpoint', () => {
     await u.final();
     await ep.bye(calls[0]!); // answered, no ACK yet
     await sleep(50);
-    expect(peer.count((m) => m.kind === 'request' && m.method === 'BYE')).toBe(0);
+    expect(peer.all(isRequest('BYE'))).toHaveLength(0);
     expect(calls[0]!.state).toBe('answered');
   });
 

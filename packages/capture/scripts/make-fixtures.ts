@@ -8,7 +8,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { buildRtpPacket, buildTcpFrame, buildUdpFrame } from '../src/frame-builder.ts';
+import { buildRtp as buildRtpPacket, buildSenderReport } from '@imslab/rtp';
+import { buildTcpFrame, buildUdpFrame } from '../src/frame-builder.ts';
 import { LINKTYPE, linkTypeName } from '../src/linktypes.ts';
 import { PcapWriter } from '../src/pcap-writer.ts';
 import { PcapngWriter } from '../src/pcapng-writer.ts';
@@ -115,18 +116,13 @@ export function rtpScenario(): ScenarioPacket[] {
   return out;
 }
 
-/** RTCP SR with no report blocks (RFC 3550 sec 6.4.1): 28 octets, length word 6. */
+/**
+ * RTCP SR with no report blocks (RFC 3550 sec 6.4.1): 28 octets, length word 6,
+ * NTP time 0xe8e00000 + k seconds exactly (arbitrary but fixed: the instant is
+ * given in Unix milliseconds, 2208988800 s after the NTP epoch).
+ */
 function rtcpSenderReport(ssrc: number, k: number): Buffer {
-  const b = Buffer.alloc(28);
-  b[0] = 0x80;
-  b[1] = 200;
-  b.writeUInt16BE(6, 2);
-  b.writeUInt32BE(ssrc, 4);
-  b.writeUInt32BE(0xe8e0_0000 + k, 8); // NTP seconds, arbitrary but fixed
-  b.writeUInt32BE(160 * k, 16);
-  b.writeUInt32BE(k, 20);
-  b.writeUInt32BE(160 * k, 24);
-  return b;
+  return buildSenderReport(ssrc, 160 * k, k, 160 * k, (0xe8e0_0000 + k - 2_208_988_800) * 1000);
 }
 
 /** Link types the RTP scenario is written in (the tshark interop set). */

@@ -8,8 +8,7 @@
  */
 import type { DecodedPacket } from './decode-frame.ts';
 import type { CapturedPacket } from './packet.ts';
-import { looksLikeRtcp, parseRtpHeader } from './rtp.ts';
-import { RtpSequenceState } from './rtp-sequence.ts';
+import { checkRtpPacket, demuxRtpRtcp, looksLikeRtcp, rtcpSenderSsrc, RtpSequenceState, rtpSequence, rtpSsrc } from '@imslab/rtp';
 import { looksLikeDtls, looksLikeMsrp, looksLikeSip, looksLikeTls } from './signatures.ts';
 
 /** What a flow carries, judged from its first payloads (`tls` includes DTLS). */
@@ -182,7 +181,7 @@ export class FlowTable {
     else if (looksLikeTls(payload) || (e.udp && looksLikeDtls(payload))) kind = 'tls';
     else if (e.udp) {
       if (looksLikeRtcp(payload)) kind = 'rtcp';
-      else if (parseRtpHeader(payload) !== null) kind = 'rtp';
+      else if (isRtpPacket(payload)) kind = 'rtp';
       // ICE/STUN checks (RFC 8489 magic cookie) often precede media: do not spend an attempt on them.
       else if (payload.length >= 20 && payload[0]! < 4 && payload.readUInt32BE(4) === STUN_MAGIC_COOKIE) return;
     }
@@ -201,25 +200,21 @@ export class FlowTable {
       if (e.stats.kind === 'rtcp') this.rtcpSsrc(e, payload);
       return;
     }
-    const b1 = payload[1]!;
-    if (b1 >= 192 && b1 <= 223) return;
-    if (parseRtpHeader(payload) === null) return;
+    if (!isRtpPacket(payload)) return;
     e.stats.kind = 'rtp';
     e.stats.ssrcs.length = 0;
     this.rtp(e, payload);
   }
 
   private rtcpSsrc(e: FlowEntry, payload: Buffer): void {
-    const ssrc = payload.readUInt32BE(4);
+    const ssrc = rtcpSenderSsrc(payload);
     if (!e.stats.ssrcs.includes(ssrc)) e.stats.ssrcs.push(ssrc);
   }
 
   private rtp(e: FlowEntry, p: Buffer): void {
-    if (p.length < 12 || p[0]! >> 6 !== 2) return;
-    const b1 = p[1]!;
-    if (b1 >= 192 && b1 <= 223) return; // multiplexed RTCP (RFC 5761 sec 4)
-    const seq = (p[2]! << 8) | p[3]!;
-    const ssrc = (p[8]! << 24) | (p[9]! << 16) | (p[10]! << 8) | p[11]!; // int32 on purpose (small-integer Map key)
+    if (demuxRtpRtcp(p) !== 'rtp') return; // not RTP, or multiplexed RTCP (RFC 5761 sec. 4)
+    const seq = rtpSequence(p);
+    const ssrc = rtpSsrc(p) | 0; // int32 on purpose (small-integer Map key)
     let st = e.lastStream;
     let before = 0; // a new stream has lost nothing yet
     if (st !== null && e.lastSsrc === ssrc) before = st.lost;
@@ -243,4 +238,12 @@ export class FlowTable {
     s.lastSeq = seq;
     s.lost = (s.lost ?? 0) + st.lost - before;
   }
+}
+
+/**
+ * A plaintext RTP packet as classification wants it: RTP by RFC 5761 sec. 4
+ * (not an RTCP packet type) and well formed (RFC 3550 sec. 5.1, padding too).
+ */
+function isRtpPacket(p: Buffer): boolean {
+  return demuxRtpRtcp(p) === 'rtp' && checkRtpPacket(p) === null;
 }

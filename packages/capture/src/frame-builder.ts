@@ -9,16 +9,6 @@ import { FrameBuildError } from './errors.ts';
 import { parseIpv4, parseIpv6 } from './ip-address.ts';
 import { LINKTYPE } from './linktypes.ts';
 
-/** Fields of an RTP header to build (RFC 3550 sec 5.1). */
-export interface RtpBuildFields {
-  payloadType: number;
-  sequence: number;
-  timestamp: number;
-  ssrc: number;
-  marker?: boolean;
-  csrcs?: number[];
-}
-
 /** TCP header fields to build. */
 export interface TcpBuildFields {
   seq: number;
@@ -30,20 +20,6 @@ export interface TcpBuildFields {
 
 const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
-
-/** Builds an RTP packet (version 2, no padding, no extension). */
-export function buildRtpPacket(h: RtpBuildFields, payload: Buffer): Buffer {
-  const csrcs = h.csrcs ?? [];
-  const b = Buffer.alloc(12 + 4 * csrcs.length + payload.length);
-  b[0] = 0x80 | csrcs.length;
-  b[1] = (h.marker ? 0x80 : 0) | (h.payloadType & 0x7f);
-  b.writeUInt16BE(h.sequence & 0xffff, 2);
-  b.writeUInt32BE(h.timestamp >>> 0, 4);
-  b.writeUInt32BE(h.ssrc >>> 0, 8);
-  csrcs.forEach((c, i) => b.writeUInt32BE(c >>> 0, 12 + 4 * i));
-  payload.copy(b, 12 + 4 * csrcs.length);
-  return b;
-}
 
 /**
  * UDP datagram in an IP packet in a frame of `linkType`: ETHERNET, LINUX_SLL,

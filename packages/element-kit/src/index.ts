@@ -6,4 +6,4 @@
 export { FileError, checkStrict, closest, loadJsonStrict, loadYamlStrict, parseYamlStrict, strictObject, type FileProblem } from './strict.ts';
 export { EXIT, runElement } from './main.ts';
 export { ElementLogger } from './log.ts';
-export { ControlServer, HttpError, startBoth, type ControlRoute } from './control-server.ts';
+export { ControlServer, HttpError, MAX_CONTROL_BODY, startBoth, type ControlRoute, type ControlServerOptions } from './control-server.ts';

@@ -56,7 +56,12 @@ export function controllable(plan: NetworkPlan): PlannedElement[] {
   return plan.elements.filter((e) => controlUrlOf(e) !== null);
 }
 
-/** The UEs of a plan. */
+/** The UEs of a plan (those the targets start). */
 export function uesOf(plan: NetworkPlan): UePlan[] {
   return plan.elements.filter((e): e is UePlan => e.kind === 'ue');
+}
+
+/** Every device of the plan, UAs of the user's own included: each shares a secret with the KMS. */
+export function deviceNames(plan: NetworkPlan): string[] {
+  return [...plan.elements, ...plan.external].filter((e) => e.kind === 'ue').map((e) => e.name);
 }

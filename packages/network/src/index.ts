@@ -4,7 +4,7 @@
  */
 export { KINDS, ON_DEMAND_KINDS, kindOf, type ElementKindName, type ElementPlan, type Kind } from './registry.ts';
 export { NetworkOverridesSchema, OVERRIDE_OWNER, addressOwner, elementByName, elementsOf, planNetwork, startStages, type NetworkOverrides } from './plan.ts';
-export { controlUrlOf, controllable, leavesOf, listensOf, pkiEntities, readinessOf, renderElement, uesOf, volumesOf } from './elements.ts';
+export { controlUrlOf, controllable, leavesOf, listensOf, pkiEntities, readinessOf, renderElement, uesOf, deviceNames, volumesOf } from './elements.ts';
 export type { UePlan } from '@imslab/ue/element';
 export type { AgwPlan } from '@imslab/ims-agw/element';
 export type { PcscfPlan } from '@imslab/pcscf/element';

@@ -77,7 +77,11 @@ export function planNetwork(subs: SubscriberFile, target: TargetName, overrides:
     }
   }
   checkUnique(elements);
-  return { target, slot, domain: subs.domain, links: addr.links, elements: elements as ElementPlan[] };
+  return {
+    target, slot, domain: subs.domain, links: addr.links,
+    elements: elements.filter((e) => !e.external) as ElementPlan[],
+    external: elements.filter((e) => e.external) as ElementPlan[],
+  };
 }
 
 function checkUnique(elements: PlannedElement[]): void {
@@ -119,6 +123,6 @@ export function elementsOf<K extends AnyKind>(plan: NetworkPlan, kind: K): Array
 /** Maps addresses to elements so the analyser can name the middle of a path (a part is named after its whole). */
 export function addressOwner(plan: NetworkPlan) {
   const map = new Map<string, { name: string; kind: string }>();
-  for (const e of plan.elements) for (const a of Object.values(e.addresses)) if (a) map.set(a, { name: e.partOf ?? e.name, kind: e.kind });
+  for (const e of [...plan.elements, ...plan.external]) for (const a of Object.values(e.addresses)) if (a) map.set(a, { name: e.partOf ?? e.name, kind: e.kind });
   return (address: string) => map.get(address);
 }

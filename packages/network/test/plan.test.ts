@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, loadSubscribers, type ElementPaths, type PlannedElement } from '@imslab/topology';
 import {
-  KINDS, NetworkOverridesSchema, OVERRIDE_OWNER, elementByName, kindOf, listensOf, pkiEntities, planNetwork, readinessOf, renderElement, startStages,
+  KINDS, NetworkOverridesSchema, OVERRIDE_OWNER, addressOwner, deviceNames, elementByName, kindOf, listensOf, pkiEntities, planNetwork, readinessOf, renderElement, startStages,
 } from '../src/index.ts';
 
 const subs = loadSubscribers(join(REPO_ROOT, 'config', 'subscribers.yaml'));
-const SECRETS = { masterKey: 'ab'.repeat(32), devices: { alice: '01'.repeat(32), 'bob-1': '02'.repeat(32), 'bob-2': '03'.repeat(32), carol: '04'.repeat(32) } };
+const SECRETS = { masterKey: 'ab'.repeat(32), devices: { alice: '01'.repeat(32), 'bob-1': '02'.repeat(32), 'bob-2': '03'.repeat(32), carol: '04'.repeat(32), dave: '05'.repeat(32) } };
 const paths: ElementPaths = { configDir: '/c', pkiDir: '/p', runDir: '/r', nodeCommand: ['node'], serviceEntry: (s) => `${s}.mjs`, kmsSecrets: SECRETS };
 const cfg = (e: PlannedElement, file: string) => renderElement(e, paths).files[file]!;
 const ALL_SERVERS = { servers: ['kms', 'transcoder', 'voicemail', 'conference'] };
@@ -55,6 +55,17 @@ describe('the network plan', () => {
     expect(startStages(plan).map((s) => s.map((e) => e.name))[0]).toEqual(['ims-agw-a', 'ims-agw-b', 'transcoder-media']);
   });
 
+  it('plans a UA of the user\'s own (external device) with its address, but gives the targets nothing to start', () => {
+    const plan = planNetwork(subs, 'local', { servers: ['kms'] });
+    expect(plan.elements.map((e) => e.name)).not.toContain('dave');
+    expect(plan.external.map((e) => [e.name, e.addresses])).toEqual([['dave', { 'access-a': '127.0.1.150' }]]);
+    expect(addressOwner(plan)('127.0.1.150')).toEqual({ name: 'dave', kind: 'ue' });
+    expect(deviceNames(plan)).toEqual(['alice', 'bob-1', 'bob-2', 'carol', 'dave']);
+    // Its user is known to the S-CSCF and the KMS like any other.
+    expect(cfg(elementByName(plan, 'scscf'), 'kamailio.cfg')).toContain('$sht(cred=>dave) = "dave-testbed-pw";');
+    expect(JSON.parse(cfg(elementByName(plan, 'kms'), 'kms.json')).users.map((u: { user: string }) => u.user)).toContain('dave');
+  });
+
   it('applies a scenario override to the element it names only', () => {
     const plan = planNetwork(subs, 'local', { policy: { 'pcscf-b': { e2ae: 'forbid' } }, attacks: { 'pcscf-a': 'tamper-key-mgmt' }, ues: { 'bob-2': { busy: true } } });
     expect(cfg(elementByName(plan, 'pcscf-a'), 'kamailio.cfg')).toContain('$sht(policy=>e2ae) = "allow";');
@@ -67,14 +78,14 @@ describe('the network plan', () => {
   });
 
   it('refuses overrides that cannot be built, naming what exists', () => {
-    expect(() => planNetwork(subs, 'local', { forwarding: { dave: {} } })).toThrow(/network\.forwarding\.dave: forwarding for unknown user; users: alice, bob, carol/);
+    expect(() => planNetwork(subs, 'local', { forwarding: { erin: {} } })).toThrow(/network\.forwarding\.erin: forwarding for unknown user; users: alice, bob, carol, dave/);
     expect(() => planNetwork(subs, 'local', { conferences: [{ user: 'conf-x', mode: 'e2e', members: ['alice'] }] })).toThrow(/network\.conferences: needs the conference \(network\.servers: \[conference\]\)/);
     expect(() => planNetwork(subs, 'local', { servers: ['conference'], conferences: [{ user: 'team', mode: 'e2e', members: ['alice'] }] })).toThrow(/conf-<name>/);
-    expect(() => planNetwork(subs, 'local', { servers: ['conference'], conferences: [{ user: 'conf-x', mode: 'e2e', members: ['dave'] }] })).toThrow(/not a subscriber/);
-    expect(() => planNetwork(subs, 'local', { servers: ['transcoder'], transcode: ['dave'] })).toThrow(/transcode for unknown user/);
-    expect(() => planNetwork(subs, 'local', { ues: { dave: { busy: true } } })).toThrow(/network\.ues\.dave: no such UE; UEs: alice, bob-1, bob-2, carol/);
+    expect(() => planNetwork(subs, 'local', { servers: ['conference'], conferences: [{ user: 'conf-x', mode: 'e2e', members: ['erin'] }] })).toThrow(/not a subscriber/);
+    expect(() => planNetwork(subs, 'local', { servers: ['transcoder'], transcode: ['erin'] })).toThrow(/transcode for unknown user/);
+    expect(() => planNetwork(subs, 'local', { ues: { erin: { busy: true } } })).toThrow(/network\.ues\.erin: no such UE; UEs: alice, bob-1, bob-2, carol, dave/);
     expect(() => planNetwork(subs, 'local', { servers: ['poc'] })).toThrow(/servers\[0\]: Invalid option/);
-    expect(() => elementByName(planNetwork(subs, 'local'), 'dave')).toThrow(/known: ims-agw-a, ims-agw-b, scscf/);
+    expect(() => elementByName(planNetwork(subs, 'local'), 'erin')).toThrow(/known: ims-agw-a, ims-agw-b, scscf/);
   });
 
   it('declares listening ports and a readiness probe per element', () => {

@@ -44,12 +44,13 @@ options:
   --jobs N                scenarios side by side, each on a network of its own
                           (local target: its own loopback range 127.<slot>.x.y; default 3)
   --subscribers FILE      subscriber file (default config/subscribers.yaml)
+  --scenarios DIR         scenario folder (default scenarios/; suites are its subfolders)
   --json                  print the run's summary as JSON on stdout (the lines go to stderr)
   --junit FILE            write JUnit XML: one test case per scenario, mismatches as failures
   --verbose               every step of every scenario on stderr (always in <scenario>/run.log)
 
 ${EXIT_CODES}`,
-  list: `usage: imslab list
+  list: `usage: imslab list [--scenarios DIR]
 
 Lists every scenario with its TR 33.828 clause and title.`,
   inspect: `usage: imslab inspect <RUN|latest>

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ON_DEMAND_KINDS, allImages, composeYaml, pkiEntities, planNetwork, renderComposeConfigs, uesOf } from '@imslab/network';
+import { ON_DEMAND_KINDS, allImages, composeYaml, pkiEntities, planNetwork, renderComposeConfigs, deviceNames } from '@imslab/network';
 import { REPO_ROOT, ensureKmsSecrets, ensurePki, issueCertificate, loadSubscribers } from '@imslab/topology';
 import { PrerequisiteError, UsageError } from './errors.ts';
 import { DEFAULT_SUBSCRIBERS } from './run.ts';
@@ -39,7 +39,7 @@ export async function composeVerb(values: { subscribers?: string; 'no-build'?: b
   const subscribers = values.subscribers ?? DEFAULT_SUBSCRIBERS;
   const plan = composePlan(subscribers);
   const pki = ensurePki(PKI_DIR, pkiEntities(plan));
-  const secrets = ensureKmsSecrets(PKI_DIR, uesOf(plan).map((u) => u.name));
+  const secrets = ensureKmsSecrets(PKI_DIR, deviceNames(plan));
   const dir = renderComposeConfigs(plan, REPO_ROOT, pki, secrets);
   const text = composeYaml(plan);
   const before = (() => { try { return readFileSync(COMPOSE_FILE, 'utf8'); } catch { return ''; } })();

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KINDS, OVERRIDE_OWNER } from '@imslab/network';
 import { TARGETS, type TargetName } from '@imslab/topology';
@@ -15,7 +16,7 @@ import { progressLine, verdictTable } from './report.ts';
 import { RunSession, newRunDir } from './run-session.ts';
 import { runScenarios } from './run.ts';
 import { attachedRun } from './targets/attached.ts';
-import { loadAllScenarios, selectScenarios } from './scenario.ts';
+import { SCENARIO_DIR, loadAllScenarios, selectScenarios } from './scenario.ts';
 import { makeTarget } from './targets/index.ts';
 
 /** Exit codes (cli-help.ts EXIT_CODES). */
@@ -32,11 +33,12 @@ const OPTIONS = {
   attach: { type: 'boolean' }, jobs: { type: 'string' }, json: { type: 'boolean' }, junit: { type: 'string' }, verbose: { type: 'boolean' },
   servers: { type: 'string' }, capture: { type: 'boolean' }, 'no-build': { type: 'boolean' },
   write: { type: 'boolean' }, check: { type: 'boolean' }, ip: { type: 'string', multiple: true }, out: { type: 'string' },
+  scenarios: { type: 'string' },
 } as const;
 /** Which options each verb takes (anything else is a usage error). */
 const VERB_OPTIONS: Record<string, Array<keyof typeof OPTIONS>> = {
-  run: ['target', 'subscribers', 'attach', 'jobs', 'json', 'junit', 'verbose'],
-  list: [], inspect: [], kinds: [],
+  run: ['target', 'subscribers', 'attach', 'jobs', 'json', 'junit', 'verbose', 'scenarios'],
+  list: ['scenarios'], inspect: [], kinds: [],
   up: ['target', 'subscribers', 'servers', 'capture'],
   down: ['target'],
   compose: ['subscribers', 'no-build'],
@@ -60,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (verb) {
     case 'list':
-      for (const s of loadAllScenarios()) console.log(`${s.clause.padEnd(6)} ${s.name.padEnd(44)} ${s.title}`);
+      for (const s of loadAllScenarios(scenarioDir(values.scenarios))) console.log(`${s.clause.padEnd(6)} ${s.name.padEnd(44)} ${s.title}`);
       return EXIT.ok;
     case 'kinds':
       for (const k of KINDS) {
@@ -100,8 +102,16 @@ async function main(argv: string[]): Promise<number> {
   return EXIT.usage;
 }
 
-async function runVerb(values: { target?: string; subscribers?: string; attach?: boolean; jobs?: string; json?: boolean; junit?: string; verbose?: boolean }, positionals: string[]): Promise<number> {
-  const scenarios = selectScenarios(positionals);
+/** The scenario folder: scenarios/ of the repository, or one of the user's (--scenarios DIR). */
+function scenarioDir(v: string | undefined): string {
+  const dir = v ? resolve(v) : SCENARIO_DIR;
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--scenarios: no folder ${v}`);
+  return dir;
+}
+
+async function runVerb(values: { target?: string; subscribers?: string; attach?: boolean; jobs?: string; json?: boolean; junit?: string; verbose?: boolean; scenarios?: string }, positionals: string[]): Promise<number> {
+  const dir = scenarioDir(values.scenarios);
+  const scenarios = selectScenarios(positionals, loadAllScenarios(dir), dir);
   const jobs = values.jobs === undefined ? 3 : Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 8) throw new UsageError(`--jobs must be a whole number 1..8, got "${values.jobs}"`);
   const say = (line: string) => (values.json ? process.stderr : process.stdout).write(line + '\n');

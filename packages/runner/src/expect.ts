@@ -1,4 +1,5 @@
 import type { Analysis } from '@imslab/analysis';
+import { callMediaView, crossCheckAgw } from '@imslab/ims-agw/cross-check';
 import { markerFor } from '@imslab/probe';
 import { CHECKS, type CheckContext } from './checks/index.ts';
 import type { Expectation } from './scenario.ts';
@@ -39,6 +40,11 @@ function contextEvidence(ctx: CheckContext, a: Analysis): void {
       ...x.insideTlsOn.map((t) => `${t.link} inside TLS (${t.between.join(' <-> ')})`),
     ];
     ctx.saw(`key ${x.key} travelled: ${where.join('; ') || 'not seen in signalling'}`);
+  }
+  // The IMS-AGWs' own account of this call's media (ng query while it was up), against the captures.
+  const agw = ctx.evidence('agw-streams')?.[ctx.alias];
+  if (agw && agw.length > 0) {
+    for (const line of crossCheckAgw(agw, callMediaView(a, ctx.alias))) ctx.saw(`IMS-AGW cross-check (${line.kind}): ${line.text}`);
   }
 }
 

@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } fro
 import { join } from 'node:path';
 import { analyse, type Analysis } from '@imslab/analysis';
 import { mergeCaptures } from '@imslab/capture';
+import type { ProbeDirection } from '@imslab/probe';
 import { addressOwner, controllable, kindOf, planNetwork, type ElementPlan } from '@imslab/network';
 import { REPO_ROOT, loadSubscribers, type AfterRunContext, type EvidenceName, type EvidenceTypes, type NetworkPlan, type SubscriberFile } from '@imslab/topology';
 import type { CallStatus } from '@imslab/ue/contract';
@@ -145,20 +146,23 @@ export async function runScenario(target: Target, scenario: Scenario, session: R
 }
 
 /**
- * Analyses a network's captures with the key logs it left (`<dir>/keys`) and
- * the stores and logs it left (`<dir>/logs`), merges the captures into one
- * pcapng, and writes analysis.json. `judge` names calls judged in one
- * direction only.
+ * Analyses a network's captures with the key logs it left (`<dir>/keys`, or
+ * `keyDir`) and the stores and logs it left (`<dir>/logs`), merges the
+ * captures into one pcapng, and writes analysis.json. `judge` names the
+ * directions to judge of calls that are not judged both ways (a deposit; a
+ * call with a UA of one's own, whose direction carries no probe).
  */
-export async function analyseCaptures(dir: string, plan: NetworkPlan<ElementPlan>, captures: Record<string, string>, calls: CallRecord[], judge: Record<string, 'orig'>): Promise<Analysis> {
-  const keyDir = join(dir, 'keys');
+export async function analyseCaptures(dir: string, plan: NetworkPlan<ElementPlan>, captures: Record<string, string>, calls: CallRecord[], judge: Record<string, ProbeDirection | readonly ProbeDirection[]>, keyDir = join(dir, 'keys')): Promise<Analysis> {
   const keys = safeList(keyDir);
   const analysis = await analyse({
     captures,
     keyLogs: keys.filter((f) => f.endsWith('.srtp-keys.jsonl')).map((f) => join(keyDir, f)),
     tlsKeyLogs: keys.filter((f) => f.endsWith('.tls-keys.log')).map((f) => join(keyDir, f)),
     owner: addressOwner(plan),
-    calls: calls.map((c) => ({ alias: c.alias, callId: c.callId, ...(judge[c.alias] ? { directions: [judge[c.alias]!] } : {}) })),
+    calls: calls.map((c) => {
+      const j = judge[c.alias];
+      return { alias: c.alias, callId: c.callId, ...(j ? { directions: typeof j === 'string' ? [j] : [...j] } : {}) };
+    }),
     // Element logs and stores; the UEs' key logs are where keys belong, so they are not scanned.
     stores: { dirs: [join(dir, 'logs')], base: dir },
   });

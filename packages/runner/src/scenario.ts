@@ -111,11 +111,11 @@ export function loadAllScenarios(dir = SCENARIO_DIR): Scenario[] {
  * Resolves names to scenarios: a scenario name, a clause folder (suite) such as
  * `4.1.4`, or `all`. An unknown name lists the known ones.
  */
-export function selectScenarios(names: string[], all = loadAllScenarios()): Scenario[] {
+export function selectScenarios(names: string[], all = loadAllScenarios(), dir = SCENARIO_DIR): Scenario[] {
   if (names.length === 0 || names.includes('all')) return all;
   const out: Scenario[] = [];
   for (const n of names) {
-    const hit = all.filter((s) => s.name === n || s.clause === n || relative(SCENARIO_DIR, s.file).startsWith(`${n}/`));
+    const hit = all.filter((s) => s.name === n || s.clause === n || relative(dir, s.file).startsWith(`${n}/`));
     if (hit.length === 0) {
       const suites = [...new Set(all.map((s) => s.clause))].join(', ');
       const near = closest(n, all.map((s) => s.name));

@@ -34,6 +34,9 @@ export class UeClient {
   register(): Promise<{ registered: boolean; securityServer: string | null }> {
     return this.request('POST', '/register', {}, 15_000);
   }
+  unregister(): Promise<unknown> {
+    return this.request('POST', '/unregister', {}, 15_000);
+  }
   call(to: string, security: string, extra: { policy?: string; designatedDevice?: string } = {}): Promise<{ callId: string }> {
     return this.request('POST', '/call', { to, security, ...extra });
   }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ON_DEMAND_KINDS, controlUrlOf, listensOf, planNetwork } from '@imslab/network';
 import { REPO_ROOT, loadSubscribers, type TargetName } from '@imslab/topology';
+import type { ProbeDirection } from '@imslab/probe';
 import type { CallRecord } from './checks/index.ts';
 import { UsageError } from './errors.ts';
 import { RunSession, newRunDir, type ScenarioResult } from './run-session.ts';
@@ -49,10 +50,19 @@ export async function upVerb(t: TargetName, values: { subscribers?: string; serv
   session.done(target);
   const result: ScenarioResult = { scenario: 'up', clause: '-', title: 'imslab up', dir: 'up', status: 'pass', error: null, calls: [], pass: true, durationMs: Date.now() - started };
   if (values.capture) {
-    // Every call one of our UEs took part in, named by its Call-ID.
+    // Every call one of our UEs took part in. Only the directions our UEs sent carry a
+    // probe: a UA of one's own sends its own audio, which no marker follows.
     const calls: CallRecord[] = [];
-    for (const [ue, cs] of Object.entries(ueCalls)) for (const c of cs) if (!calls.some((x) => x.callId === c.callId)) calls.push({ alias: `call-${calls.length + 1}`, callId: c.callId, from: ue });
-    const a = await analyseCaptures(dir, plan, captures, calls, {});
+    const judge: Record<string, ProbeDirection[]> = {};
+    for (const [ue, cs] of Object.entries(ueCalls)) {
+      for (const c of cs) {
+        if (c.media.txPackets === 0) continue;
+        let rec = calls.find((x) => x.callId === c.callId);
+        if (!rec) calls.push((rec = { alias: `call-${calls.length + 1}`, callId: c.callId, from: ue }));
+        judge[rec.alias] = [...new Set([...(judge[rec.alias] ?? []), c.direction === 'out' ? 'orig' : 'term'] as ProbeDirection[])];
+      }
+    }
+    const a = await analyseCaptures(dir, plan, captures, calls, judge);
     result.calls = a.calls.map((c) => ({ alias: c.alias, callId: c.callId, expected: '-', observed: c.verdict, pass: true, mismatches: [], evidence: c.evidence, conditions: c.conditions }));
     console.log(`analysed ${Object.keys(captures).length} links, ${calls.length} call(s): imslab inspect latest`);
   }

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NG_PORT, REPO_ROOT, SIP_PORT, loadSubscribers, type NetworkPlan } from '@imslab/topology';
-import { planNetwork, type AgwPlan, type ElementPlan } from '@imslab/network';
+import { planNetwork, type ElementPlan, type PcscfPlan } from '@imslab/network';
 import { decodeFrame, readCapture } from '@imslab/capture';
 import { DEFAULT_SUBSCRIBERS } from '../src/run.ts';
 import { closeProbes, httpHealthy, ngPingOk, sipOptionsOk } from '../src/probes.ts';
@@ -127,15 +127,17 @@ describe.runIf(ENABLED)('docker target against a Docker engine (IMSLAB_DOCKER_TE
 
   it('fails up() naming an element that exits during start-up, keeps its log, and cleans up', async () => {
     const plan = fullPlan();
-    // rtpengine told to use an address its container does not have: it cannot bind, and exits.
-    const broken = plan.elements.filter((e): e is AgwPlan => e.name === 'ims-agw-a').map((e) => ({ ...e, accessAddress: '198.18.1.99' }));
-    const small = { ...plan, elements: broken };
+    // Kamailio told to listen on an address its container does not have: it cannot bind, and exits.
+    const broken = plan.elements.flatMap((e): ElementPlan[] => (e.kind === 'ims-agw' ? [e] : e.name === 'pcscf-a' ? [{ ...(e as PcscfPlan), accessAddress: '198.18.1.99' }] : []));
     const dir = join(tmp, 'failing');
     const target = new DockerTarget();
-    const err = await target.up(small, { dir }).then(() => null, (e: Error) => e);
-    expect(err?.message).toMatch(/^ims-agw-a: exited \(code \d+\) during start-up/);
-    expect(readFileSync(join(dir, 'logs', 'ims-agw-a.log'), 'utf8')).toMatch(/198\.18\.1\.99/);
-    await target.down();
+    try {
+      const err = await target.up({ ...plan, elements: broken }, { dir }).then(() => null, (e: Error) => e);
+      expect(err?.message).toMatch(/^pcscf-a: exited \(code \d+\) during start-up/);
+      expect(readFileSync(join(dir, 'logs', 'pcscf-a.log'), 'utf8')).toMatch(/198\.18\.1\.99/);
+    } finally {
+      await target.down();
+    }
     expect(await listByLabel(docker)).toEqual({ containers: [], networks: [], volumes: [] });
   }, 120_000);
 

@@ -3,12 +3,13 @@
  * covering any number of SSRCs with per-SSRC rollover counter, SRTCP index
  * and replay window.
  */
+import { estimateRoc, packetIndex } from '@imslab/rtp';
 import { RtpFormatError, SrtpConfigError, SrtpIndexReuseError, SrtpKeyExpiredError } from './errors.ts';
 import { tagsEqual } from './hmac-sha1.ts';
 import { checkKdr, KeySchedule } from './key-schedule.ts';
 import { DEFAULT_REPLAY_WINDOW, MIN_REPLAY_WINDOW, SRTCP_INDEX_LENGTH, SRTCP_MAX_LIFETIME, SRTP_MAX_LIFETIME, type SrtpProfile, type SrtpProfileName } from './profiles.ts';
-import { estimateRoc, ReplayWindow, RtpStreamState } from './replay.ts';
-import { checkRtcpHeader, readU32, rtcpSsrc, rtpHeaderLength, rtpSeq, rtpSsrc } from './rtp.ts';
+import { ReplayWindow, RtpStreamState } from './replay.ts';
+import { checkRtcpHeader, readU32, rtcpSsrc, rtpSeq, rtpSsrc, srtpHeaderLength } from './rtp.ts';
 import { checkMasterKey, checkMki, resolveProfile } from './validate.ts';
 
 /** Why an SRTP/SRTCP packet was not delivered. */
@@ -136,7 +137,7 @@ export class SrtpContext {
    * @throws SrtpKeyExpiredError when the key lifetime is reached
    */
   protectRtp(rtp: Uint8Array): Buffer {
-    const hdrLen = rtpHeaderLength(rtp);
+    const hdrLen = srtpHeaderLength(rtp);
     if (typeof hdrLen !== 'number') throw new RtpFormatError(rtpFormatMessage(hdrLen, rtp.length));
     checkDatagramSize(rtp.length);
     if (this.rtpPackets >= this.rtpLifetime) throw new SrtpKeyExpiredError(`master key lifetime of ${this.rtpLifetime} SRTP packets reached; re-key (RFC 3711 sec. 9.2)`);
@@ -151,7 +152,7 @@ export class SrtpContext {
     const v = estimateRoc(seq, st.sl, st.roc);
     if (v > MAX_ROC) throw new SrtpKeyExpiredError('rollover counter exhausted (2^48 packets); re-key (RFC 3711 sec. 9.2)');
     if (v < 0) throw new SrtpIndexReuseError(`SSRC ${ssrc}: sequence number ${seq} lies before the start of the stream`);
-    const index = v * 65536 + seq;
+    const index = packetIndex(v, seq);
     if (!this.allowRepeatTx && st.window.check(index) !== 'ok') {
       throw new SrtpIndexReuseError(`SSRC ${ssrc}: packet index ${index} (ROC ${v}, SEQ ${seq}) was already protected or is too far behind; reusing it would reuse keystream (RFC 3711 sec. 9.1)`);
     }
@@ -164,7 +165,7 @@ export class SrtpContext {
 
   /** Verifies and decrypts an SRTP packet (RFC 3711 sec. 3.3); never throws on bad input. */
   unprotectRtp(srtp: Uint8Array): UnprotectResult {
-    const hdrLen = rtpHeaderLength(srtp);
+    const hdrLen = srtpHeaderLength(srtp);
     if (typeof hdrLen !== 'number') return this.fail(hdrLen);
     const tagLen = this.profile.authTagLength;
     const len = srtp.length;
@@ -178,7 +179,7 @@ export class SrtpContext {
     const v = st ? estimateRoc(seq, st.sl, st.roc) : (this.initialRoc.get(ssrc) ?? 0);
     if (v < 0) return this.fail('too-old');
     if (v > MAX_ROC) return this.fail('key-expired');
-    const index = v * 65536 + seq;
+    const index = packetIndex(v, seq);
     // RFC 3711 sec. 3.3.2: replay check before the (costlier) authentication.
     if (st) {
       const c = st.window.check(index);

@@ -1,7 +1,12 @@
 /**
  * Replay protection and rollover-counter bookkeeping for one SSRC
- * (RFC 3711 sec. 3.3.1, 3.3.2 and appendix A).
+ * (RFC 3711 sec. 3.3.1, 3.3.2); the ROC guess itself (appendix A) is
+ * @imslab/rtp's `estimateRoc`.
  */
+import { packetIndex } from '@imslab/rtp';
+
+// Re-exported where it used to live (the SRTP primitives test imports it from here).
+export { estimateRoc } from '@imslab/rtp';
 
 /** Result of checking an index against the replay window. */
 export type ReplayCheck = 'ok' | 'replayed' | 'too-old';
@@ -55,22 +60,6 @@ export class ReplayWindow {
   }
 }
 
-/**
- * Rollover counter guess for a received sequence number, RFC 3711 appendix A.
- * May return -1 (packet from before the stream's first ROC) or 2^32 (ROC
- * exhausted); callers treat both as unusable.
- *
- * @param seq received sequence number
- * @param sl highest sequence number seen (s_l)
- * @param roc current rollover counter
- */
-export function estimateRoc(seq: number, sl: number, roc: number): number {
-  if (sl < 32768) {
-    return seq - sl > 32768 ? roc - 1 : roc;
-  }
-  return sl - 32768 > seq ? roc + 1 : roc;
-}
-
 /** Per-SSRC SRTP state: rollover counter, highest sequence number, replay window. */
 export class RtpStreamState {
   readonly window: ReplayWindow;
@@ -89,6 +78,6 @@ export class RtpStreamState {
     } else if (v === this.roc && seq > this.sl) {
       this.sl = seq;
     }
-    this.window.update(v * 65536 + seq);
+    this.window.update(packetIndex(v, seq));
   }
 }

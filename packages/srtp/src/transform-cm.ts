@@ -9,7 +9,7 @@ import { HmacSha1 } from './hmac-sha1.ts';
 import type { SessionKeys } from './kdf.ts';
 import { RTCP_FIXED_HEADER, SRTCP_E_FLAG, SRTCP_INDEX_LENGTH } from './profiles.ts';
 import { readU32, writeU32 } from './rtp.ts';
-import type { PacketTransform } from './transform.ts';
+import type { PacketTransform } from './packet-transform.ts';
 
 export class CmTransform implements PacketTransform {
   private readonly aes: AesCm;

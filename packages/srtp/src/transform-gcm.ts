@@ -8,7 +8,7 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 import type { SessionKeys } from './kdf.ts';
 import { RTCP_FIXED_HEADER, SRTCP_E_FLAG, SRTCP_INDEX_LENGTH } from './profiles.ts';
 import { readU32, writeU32 } from './rtp.ts';
-import type { PacketTransform } from './transform.ts';
+import type { PacketTransform } from './packet-transform.ts';
 
 type GcmAlgorithm = 'aes-128-gcm' | 'aes-256-gcm';
 

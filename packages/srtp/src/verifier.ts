@@ -6,7 +6,7 @@
 import { SrtpConfigError } from './errors.ts';
 import { deriveSessionKeys } from './kdf.ts';
 import { SRTCP_INDEX_LENGTH, type SrtpProfile, type SrtpProfileName } from './profiles.ts';
-import { checkRtcpHeader, rtcpSsrc, rtpHeaderLength, rtpSsrc } from './rtp.ts';
+import { checkRtcpHeader, rtcpSsrc, rtpSsrc, srtpHeaderLength } from './rtp.ts';
 import { createTransform, type PacketTransform } from './transform.ts';
 import { checkMasterKey, resolveProfile } from './validate.ts';
 
@@ -50,7 +50,7 @@ export class SrtpVerifier {
    * or null (malformed, or no ROC in `rocs` authenticates). Never throws on packet content.
    */
   verifyRtp(srtp: Uint8Array, rocs: readonly number[] = ROC_ZERO): { roc: number; packet: Buffer } | null {
-    const hdrLen = rtpHeaderLength(srtp);
+    const hdrLen = srtpHeaderLength(srtp);
     if (typeof hdrLen !== 'number' || srtp.length < hdrLen + this.profile.authTagLength + this.mkiLen) return null;
     return this.rtp.openRtpAnyRoc(srtp, hdrLen, rtpSsrc(srtp), rocs, this.encrypted, this.mkiLen);
   }

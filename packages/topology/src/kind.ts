@@ -20,6 +20,8 @@ export interface PlannedElement {
   partOf?: string;
   /** Address per attached network; the runner captures each network as one link. */
   addresses: Partial<Record<NetworkName, string>>;
+  /** Planned and named, but started by nothing: a UA of the user's own (a device with `external: true`). */
+  external?: boolean;
 }
 
 /** A port an element listens on (checked free before a local start). */
@@ -174,5 +176,8 @@ export interface NetworkPlan<E extends PlannedElement = PlannedElement> {
   slot: number;
   domain: string;
   links: LinkPlan[];
+  /** What the targets start, in planning order. */
   elements: E[];
+  /** Elements that are planned (addresses, names in reports) but started by nothing: UAs of the user's own. */
+  external: E[];
 }

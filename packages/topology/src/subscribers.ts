@@ -32,6 +32,12 @@ export const DeviceSchema = strictObject({
   /** Host part of its address on the subscriber's access network (lower hosts are the network elements). */
   host: z.number().int().min(50).max(250),
   autoAnswer: z.boolean().default(true),
+  /**
+   * A UA of the user's own (a softphone): planned like any device (its
+   * address, its user's credentials at the S-CSCF, a secret at the KMS) and
+   * named in reports, but nothing starts it.
+   */
+  external: z.boolean().default(false),
 }, 'a device');
 export type Device = z.output<typeof DeviceSchema>;
 

@@ -19,8 +19,9 @@ describe('the subscriber file', () => {
   it('loads the repository file, with defaults filled in', () => {
     const subs = loadSubscribers(join(REPO_ROOT, 'config', 'subscribers.yaml'));
     expect(subs.domain).toBe('ims.test');
-    expect(subs.subscribers.map((s) => s.user)).toEqual(['alice', 'bob', 'carol']);
-    expect(subs.subscribers[1]!.devices).toEqual([{ name: 'bob-1', host: 100, autoAnswer: true }, { name: 'bob-2', host: 101, autoAnswer: false }]);
+    expect(subs.subscribers.map((s) => s.user)).toEqual(['alice', 'bob', 'carol', 'dave']);
+    expect(subs.subscribers[1]!.devices).toEqual([{ name: 'bob-1', host: 100, autoAnswer: true, external: false }, { name: 'bob-2', host: 101, autoAnswer: false, external: false }]);
+    expect(subs.subscribers[3]!.devices[0]!.external).toBe(true);
     expect(subs.policy['pcscf-a'].e2ae).toBe('allow');
     expect(load(ONE)().subscribers[0]).toMatchObject({ displayName: 'a', forwarding: {} });
   });

@@ -30,9 +30,10 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { markerFor, probePayload, SAMPLES_PER_PACKET } from '@imslab/probe';
+import { buildRtp } from '@imslab/rtp';
 import { generateKeySalt, splitKeySalt, SrtpContext } from '@imslab/srtp';
 import type { ConferenceMode, ConferenceServerConfig } from '../src/config.ts';
-import { contextFromCryptoLine, newSdesKey, rtpPacket, SipPeer, SUITE, type PeerCall } from '../test/sip-peer.ts';
+import { contextFromCryptoLine, Member, newSdesKey, SUITE, type PeerCall } from '../test/member.ts';
 import { BridgeProcess, hostCpuSeconds, killAllBridges } from './bridge-process.ts';
 
 /** Options of {@link runConferenceBench}. */
@@ -157,10 +158,10 @@ const SATURATED_PCT = 85;
 /** e2m2e: mix rate (fraction of 50/s) below which the bridge counts as lagging, not just its clock running slow. */
 const MIN_MIX_RATE = 0.95;
 
-interface Member {
+interface BenchMember {
   index: number;
   uri: string;
-  peer: SipPeer;
+  peer: Member;
   call: PeerCall;
   bridge: { address: string; port: number };
   tx: SrtpContext;
@@ -212,17 +213,17 @@ function distinctRandom32(n: number): number[] {
 }
 
 /** Opens and joins N members (in batches, each waiting for its 200 and sending the ACK). */
-async function join(mode: ConferenceMode, n: number, peers: SipPeer[]): Promise<Member[]> {
+async function join(mode: ConferenceMode, n: number, peers: Member[]): Promise<BenchMember[]> {
   const group = mode === 'e2e' ? splitKeySalt(SUITE, generateKeySalt(SUITE)) : undefined;
   const ssrcs = distinctRandom32(n);
-  const members: Member[] = [];
+  const members: BenchMember[] = [];
   const uri = `sip:${CONFERENCE}@${DOMAIN}`;
-  const one = async (i: number): Promise<Member> => {
-    const peer = await SipPeer.open(`127.0.14.${MEMBER_BASE + i}`, { address: BRIDGE_ADDRESS, port: SIP_PORT });
+  const one = async (i: number): Promise<BenchMember> => {
+    const peer = await Member.open(`127.0.14.${MEMBER_BASE + i}`, { address: BRIDGE_ADDRESS, port: SIP_PORT });
     peers.push(peer);
     // The helper keeps every datagram; the bench counts instead.
-    peer.rtp.removeAllListeners('message');
-    peer.rtp.setRecvBufferSize(MEMBER_RCVBUF);
+    peer.rtp.socket.removeAllListeners('message');
+    peer.rtp.socket.setRecvBufferSize(MEMBER_RCVBUF);
     const identity = `sip:m${i + 1}@${DOMAIN}`;
     const key = mode === 'e2m2e' ? newSdesKey(1) : undefined;
     const call = await peer.invite(uri, identity, peer.offerSdp(key ? { crypto: [key.line] } : {}));
@@ -305,7 +306,7 @@ class DelayHistogram {
 /** One conference of `n` members in `mode` against a fresh bridge process. */
 async function runOnce(mode: ConferenceMode, n: number, seconds: number): Promise<ConferenceBenchRun> {
   const bridge = await BridgeProcess.start(configFor(mode, n));
-  const peers: SipPeer[] = [];
+  const peers: Member[] = [];
   const timers: Array<ReturnType<typeof setTimeout>> = [];
   try {
     const members = await join(mode, n, peers);
@@ -321,7 +322,7 @@ async function runOnce(mode: ConferenceMode, n: number, seconds: number): Promis
     let lastRx = performance.now();
 
     for (const m of members) {
-      m.peer.rtp.on('message', (data: Buffer) => {
+      m.peer.rtp.socket.on('message', (data: Buffer) => {
         const now = performance.now();
         lastRx = now;
         m.datagrams++;
@@ -376,8 +377,9 @@ async function runOnce(mode: ConferenceMode, n: number, seconds: number): Promis
             const m = members[s % n]!;
             const k = Math.floor(s / n);
             if (k >= warm && now - due > maxLate) maxLate = now - due;
-            const pkt = m.tx.protectRtp(rtpPacket(m.seq0 + k, m.ts0 + k * SAMPLES_PER_PACKET, m.ssrc, m.payload));
-            m.peer.rtp.send(pkt, m.bridge.port, m.bridge.address);
+            const pkt = m.tx.protectRtp(buildRtp({ payloadType: 0, sequence: m.seq0 + k, timestamp: m.ts0 + k * SAMPLES_PER_PACKET, ssrc: m.ssrc }, m.payload));
+            // Not awaited: one timer loop sends for everybody, on schedule.
+            m.peer.rtp.socket.send(pkt, m.bridge.port, m.bridge.address);
             s++;
           }
           if (s < total) timers.push(setTimeout(loop, Math.max(0, t0 + s * period - performance.now())));
@@ -458,7 +460,7 @@ async function runOnce(mode: ConferenceMode, n: number, seconds: number): Promis
     };
   } finally {
     for (const t of timers) clearTimeout(t);
-    for (const p of peers) p.close();
+    await Promise.all(peers.map((p) => p.close()));
     await bridge.stop();
   }
 }

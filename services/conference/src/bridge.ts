@@ -1,4 +1,6 @@
 import type { SipLogger } from '@imslab/app-server';
+import { PCMU_PAYLOAD_TYPE } from '@imslab/probe';
+import { buildRtp, demuxRtpRtcp, RtpHeaderView } from '@imslab/rtp';
 import type { ConferenceMode } from './config.ts';
 import type { Leg, LegStats } from './leg.ts';
 import { mixFor } from './mixer.ts';
@@ -9,19 +11,6 @@ const TICK_MS = 20;
 const MAX_QUEUE = 5;
 /** Ticks run back to back at most after the event loop was late. */
 const MAX_CATCH_UP = 5;
-const RTP_HEADER = 12;
-
-/** The payload of an RTP packet: after the CSRCs and any header extension (X), without padding (P); null when inconsistent. */
-export function rtpPayload(p: Uint8Array): Uint8Array | null {
-  let start = RTP_HEADER + 4 * (p[0]! & 0x0f);
-  if (p[0]! & 0x10) {
-    if (p.length < start + 4) return null;
-    start += 4 + 4 * ((p[start + 2]! << 8) | p[start + 3]!);
-  }
-  let end = p.length;
-  if (p[0]! & 0x20) end -= p[p.length - 1]!;
-  return start <= end ? p.subarray(start, end) : null;
-}
 
 /**
  * One conference. e2e: every SRTP packet from a member is sent on to every
@@ -37,6 +26,8 @@ export class Bridge {
   private tick = 0;
   /** Start of the mixing clock: tick n is due at clockStart + n * TICK_MS (no drift from late timers). */
   private clockStart = 0;
+  /** Reads each decrypted packet's header in place (e2m2e). */
+  private readonly rx = new RtpHeaderView();
 
   constructor(
     readonly user: string,
@@ -73,8 +64,8 @@ export class Bridge {
   }
 
   private receive(from: Leg, data: Buffer): void {
-    // RTCP on the RTP port (rtcp-mux) and junk are not media.
-    if (data.length < RTP_HEADER || data[0]! >> 6 !== 2 || (data[1]! >= 200 && data[1]! <= 204)) return;
+    // RTCP on the RTP port (rtcp-mux, RFC 5761 sec. 4) and junk are not media.
+    if (demuxRtpRtcp(data) !== 'rtp') return;
     from.stats.rxPackets++;
     if (this.mode === 'e2e') {
       for (const leg of this.legs.values()) if (leg !== from) leg.send(data);
@@ -85,12 +76,12 @@ export class Bridge {
       from.stats.rxAuthFailed++;
       return;
     }
-    const payload = rtpPayload(r.packet);
-    if (!payload) {
+    // The payload after CSRCs and extension, without padding (RFC 3550 sec. 5.1, 5.3.1); a malformed packet counts as failed.
+    if (this.rx.wrap(r.packet) !== null) {
       from.stats.rxAuthFailed++;
       return;
     }
-    from.queue.push(Buffer.from(payload));
+    from.queue.push(Buffer.from(this.rx.payload()));
     if (from.queue.length > MAX_QUEUE) from.queue.shift();
   }
 
@@ -125,15 +116,10 @@ export class Bridge {
     for (const leg of legs) {
       const payload = out.get(leg.id);
       if (!payload) continue;
-      const header = Buffer.alloc(RTP_HEADER);
-      header[0] = 0x80;
-      header[1] = 0; // PCMU
-      header.writeUInt16BE(leg.seq, 2);
-      header.writeUInt32BE(leg.timestamp >>> 0, 4);
-      header.writeUInt32BE(leg.ssrc >>> 0, 8);
+      const rtp = buildRtp({ payloadType: PCMU_PAYLOAD_TYPE, sequence: leg.seq, timestamp: leg.timestamp, ssrc: leg.ssrc }, payload);
       leg.seq = (leg.seq + 1) & 0xffff;
       leg.timestamp = (leg.timestamp + payload.length) >>> 0;
-      leg.send(leg.crypto!.tx.protectRtp(Buffer.concat([header, payload])));
+      leg.send(leg.crypto!.tx.protectRtp(rtp));
     }
   }
 

@@ -33,7 +33,7 @@ export const ConferenceConfigSchema = strictObject({
   rtpPortMin: port,
   rtpPortMax: port,
   conferences: z.array(ConferenceEntrySchema),
-}, 'the conference configuration');
+}, 'the conference configuration').refine((c) => c.rtpPortMax > c.rtpPortMin, { message: 'must be above rtpPortMin', path: ['rtpPortMax'] });
 
 export type ConferenceConfigInput = z.input<typeof ConferenceConfigSchema>;
 export type ConferenceServerConfig = z.output<typeof ConferenceConfigSchema>;

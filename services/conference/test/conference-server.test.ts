@@ -1,10 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SipLogger } from '@imslab/app-server';
+import { FileError } from '@imslab/element-kit';
 import { findMarker, markerFor, probePayload, SAMPLES_PER_PACKET } from '@imslab/probe';
 import { generateKeySalt, parseCryptoAttribute, splitKeySalt, SrtpContext } from '@imslab/srtp';
 import { ConferenceServer } from '../src/conference-server.ts';
 import { parseConferenceConfig } from '../src/config.ts';
-import { contextFromCryptoLine, newSdesKey, rtpPacket, SipPeer, sleep, SUITE, waitFor, type PeerCall } from './sip-peer.ts';
+import { buildRtp } from '@imslab/rtp';
+import { sleep, until } from '@imslab/sip/test-peer';
+import { contextFromCryptoLine, Member, newSdesKey, SUITE, type PeerCall } from './member.ts';
 
 /*
  * The conference AS over real UDP on 127.0.12.x: raw SIP peers join
@@ -40,10 +43,10 @@ interface Status {
 }
 
 const servers: ConferenceServer[] = [];
-const peers: SipPeer[] = [];
+const peers: Member[] = [];
 
 afterEach(async () => {
-  for (const p of peers.splice(0)) p.close();
+  await Promise.all(peers.splice(0).map((p) => p.close()));
   for (const s of servers.splice(0)) await s.close();
 });
 
@@ -65,8 +68,8 @@ async function startServer(address: string, conferences: Array<{ user: string; m
   return srv;
 }
 
-async function peer(address: string, server: string): Promise<SipPeer> {
-  const p = await SipPeer.open(address, { address: server, port: SIP_PORT });
+async function peer(address: string, server: string): Promise<Member> {
+  const p = await Member.open(address, { address: server, port: SIP_PORT });
   peers.push(p);
   return p;
 }
@@ -110,7 +113,7 @@ class Sender {
   next(i: number): Buffer {
     const payload = probePayload(this.marker, i);
     this.sentPayloads.push(payload);
-    const pkt = this.ctx.protectRtp(rtpPacket(this.seq++, this.ts, this.ssrc, payload));
+    const pkt = this.ctx.protectRtp(buildRtp({ payloadType: 0, sequence: this.seq++, timestamp: this.ts, ssrc: this.ssrc }, payload));
     this.ts += SAMPLES_PER_PACKET;
     return pkt;
   }
@@ -150,7 +153,7 @@ describe('e2e conference (group key, the bridge forwards SRTP untouched)', () =>
       sent.push(pkt);
       await a.sendMedia(callA, pkt);
     }
-    await waitFor(() => b.media.length >= 20 && c.media.length >= 20, 'B and C to receive 20 packets');
+    await until(() => b.media.length >= 20 && c.media.length >= 20, 'B and C to receive 20 packets');
     expect(b.media.map(hex)).toEqual(sent.map(hex));
     expect(c.media.map(hex)).toEqual(sent.map(hex));
     expect(a.media).toHaveLength(0); // A never hears itself
@@ -189,7 +192,7 @@ describe('e2e conference (group key, the bridge forwards SRTP untouched)', () =>
       more.push(pkt);
       await a.sendMedia(callA, pkt);
     }
-    await waitFor(() => b.media.length >= 30, 'B to receive the 10 packets sent after C left');
+    await until(() => b.media.length >= 30, 'B to receive the 10 packets sent after C left');
     expect(b.media.slice(20).map(hex)).toEqual(more.map(hex));
 
     // B talks too: A hears it, C (gone) does not.
@@ -200,7 +203,7 @@ describe('e2e conference (group key, the bridge forwards SRTP untouched)', () =>
       fromB.push(pkt);
       await b.sendMedia(callB, pkt);
     }
-    await waitFor(() => a.media.length >= 5, 'A to receive B\'s 5 packets');
+    await until(() => a.media.length >= 5, 'A to receive B\'s 5 packets');
     expect(a.media.map(hex)).toEqual(fromB.map(hex));
     await sleep(100); // anything still on its way to C would have arrived with B's copy
     expect(c.media).toHaveLength(20);
@@ -233,7 +236,7 @@ describe('e2e conference (group key, the bridge forwards SRTP untouched)', () =>
     rtp[0] = 0x80;
     rtp[1] = 0;
     await a.sendMedia(callA, rtp); // a real (if meaningless) RTP packet, forwarded
-    await waitFor(() => b.media.length >= 1, 'B to receive the RTP packet');
+    await until(() => b.media.length >= 1, 'B to receive the RTP packet');
     await sleep(50);
     expect(b.media.map(hex)).toEqual([hex(rtp)]);
     const s = conference(server.status() as unknown as Status, 'conf-team');
@@ -247,7 +250,7 @@ describe('e2m2e conference (per-leg SDES keys, the bridge decrypts, mixes and re
     const srv = '127.0.12.21';
     const server = await startServer(srv, [{ user: 'conf-mix', mode: 'e2m2e', members: [ALICE, BOB, CAROL] }]);
     const uri = `sip:conf-mix@${DOMAIN}`;
-    const members = [] as Array<{ who: string; peer: SipPeer; call: PeerCall; sender: Sender; rx: SrtpContext; offerKey: Buffer }>;
+    const members = [] as Array<{ who: string; peer: Member; call: PeerCall; sender: Sender; rx: SrtpContext; offerKey: Buffer }>;
     for (const [i, who] of [ALICE, BOB, CAROL].entries()) {
       const p = await peer(`127.0.12.${22 + i}`, srv);
       const key = newSdesKey(1);
@@ -290,7 +293,7 @@ describe('e2m2e conference (per-leg SDES keys, the bridge decrypts, mixes and re
     }
     // Let the bridge drain its queues, then wait until what it counted as sent has arrived.
     await sleep(150);
-    await waitFor(() => {
+    await until(() => {
       const s = conference(server.status() as unknown as Status, 'conf-mix');
       return members.every((m) => m.peer.media.length === leg(s, m.who).txPackets);
     }, 'every packet the bridge sent to arrive');
@@ -356,14 +359,12 @@ describe('e2m2e conference (per-leg SDES keys, the bridge decrypts, mixes and re
     for (let i = 0; i < 5; i++) {
       const payload = probePayload(marker, i);
       sent.push(payload);
-      const plain = rtpPacket(1000 + i, 160 * i, 0x1234, payload);
       // X=1 with a one-word RFC 8285 one-byte-header extension between header and payload.
-      const ext = Buffer.from([0xbe, 0xde, 0x00, 0x01, 0x10, 0xaa, 0x00, 0x00]);
-      plain[0] = plain[0]! | 0x10;
-      await a.sendMedia(callA, txA.protectRtp(Buffer.concat([plain.subarray(0, 12), ext, payload])));
+      const extension = { profile: 0xbede, data: Buffer.from([0x10, 0xaa, 0x00, 0x00]) };
+      await a.sendMedia(callA, txA.protectRtp(buildRtp({ payloadType: 0, sequence: 1000 + i, timestamp: 160 * i, ssrc: 0x1234, extension }, payload)));
       await sleep(20);
     }
-    await waitFor(() => b.media.length >= 5, 'B to receive 5 mixed packets');
+    await until(() => b.media.length >= 5, 'B to receive 5 mixed packets');
     for (const p of b.media.slice(0, 5)) {
       const r = rxB.unprotectRtp(p);
       expect(r.ok).toBe(true);
@@ -429,7 +430,7 @@ describe('refusals', () => {
     expect(r8.response.reason).toContain('conf-mix');
 
     // Every refused INVITE has a To tag (the dialog-less final response) and no leg was created.
-    for (const r of [r1, r2, r3, r4, r5, r6, r7, r8]) expect(r.toHeader).toMatch(/;tag=/);
+    for (const r of [r1, r2, r3, r4, r5, r6, r7, r8]) expect(r.response.headers.get('To')).toMatch(/;tag=/);
     const s = server.status() as unknown as Status;
     for (const c of s.conferences) expect(c.members).toEqual([]);
     expect(conference(s, 'conf-e2e').left).toHaveLength(1); // only the accepted ALICE call
@@ -549,17 +550,32 @@ describe('parseConferenceConfig', () => {
   });
 
   it('names the field that is wrong', () => {
-    expect(() => parseConferenceConfig(withConf({ user: 'team' }))).toThrow(/conferences\[0\]\.user.*conf-<name>.*"team"/);
-    expect(() => parseConferenceConfig(withConf({ user: 'conf-Team' }))).toThrow(/conferences\[0\]\.user/);
-    expect(() => parseConferenceConfig(withConf({ mode: 'mixed' }))).toThrow(/conferences\[0\]\.mode.*e2e or e2m2e.*"mixed"/);
-    expect(() => parseConferenceConfig(withConf({ members: 'sip:alice@ims.test' }))).toThrow(/conferences\[0\]\.members.*list/);
-    expect(() => parseConferenceConfig(withConf({ members: [1] }))).toThrow(/conferences\[0\]\.members/);
-    expect(() => parseConferenceConfig({ ...base, conferences: {} })).toThrow(/"conferences" must be a list/);
-    expect(() => parseConferenceConfig({ ...base, address: 'localhost' })).toThrow(/"address"/);
-    expect(() => parseConferenceConfig({ ...base, sipPort: 70000 })).toThrow(/"sipPort"/);
-    expect(() => parseConferenceConfig({ ...base, domain: '' })).toThrow(/"domain"/);
-    expect(() => parseConferenceConfig(null)).toThrow(/JSON object/);
+    const problems = (raw: unknown) => {
+      try {
+        parseConferenceConfig(raw);
+      } catch (e) {
+        expect(e).toBeInstanceOf(FileError);
+        return (e as FileError).problems;
+      }
+      throw new Error('config was accepted');
+    };
+    const only = (path: string, message: RegExp) => [{ path, message: expect.stringMatching(message) }];
+    expect(problems(withConf({ user: 'team' }))).toEqual(only('conferences[0].user', /conf-<name>/));
+    expect(problems(withConf({ user: 'conf-Team' }))).toEqual(only('conferences[0].user', /lower case/));
+    expect(problems(withConf({ mode: 'mixed' }))).toEqual(only('conferences[0].mode', /"e2e"\|"e2m2e"/));
+    expect(problems(withConf({ members: 'sip:alice@ims.test' }))).toEqual(only('conferences[0].members', /expected array/));
+    expect(problems(withConf({ members: [1] }))).toEqual(only('conferences[0].members[0]', /expected string/));
+    expect(problems(withConf({ members: ['alice'] }))).toEqual(only('conferences[0].members[0]', /SIP URI/));
+    expect(problems({ ...base, conferences: {} })).toEqual(only('conferences', /expected array/));
+    expect(problems({ ...base, address: 'localhost' })).toEqual(only('address', /IPv4/));
+    expect(problems({ ...base, sipPort: 70000 })).toEqual(only('sipPort', /<=65535/));
+    expect(problems({ ...base, domain: '' })).toEqual(only('domain', />=1 characters/));
+    expect(problems(null)).toEqual(only('', /expected object, received null/));
     const second = { ...base, conferences: [base.conferences[0], { user: 'conf-x', mode: 'e2e' }] };
-    expect(() => parseConferenceConfig(second)).toThrow(/conferences\[1\]\.members/);
+    expect(problems(second)).toEqual(only('conferences[1].members', /expected array, received undefined/));
+    // Unknown keys are refused, at any depth.
+    expect(problems({ ...base, extra: 1 })).toEqual(only('extra', /^unknown key "extra"; the conference configuration allows: name, /));
+    expect(problems(withConf({ membres: [] }))).toEqual(only('conferences[0].membres', /^unknown key "membres" \(did you mean "members"\?\); a conference allows: user, mode, members$/));
+    expect(() => parseConferenceConfig(withConf({ user: 'team' }))).toThrow('conference configuration: conferences[0].user: must look like conf-<name> (lower case)');
   });
 });

@@ -1,10 +1,12 @@
 /**
  * Named errors of the KMS. A refusal of a MIKEY request is a
- * {@link KmsRefusal}: it becomes a 4xx JSON answer and an audit entry, never
- * a crash. Configuration and start-up problems stop the process with one line.
+ * {@link KmsRefusal} (element-kit's HttpError): it becomes a 4xx JSON answer
+ * and an audit entry, never a crash. Configuration and start-up problems
+ * stop the process with one line.
  */
+import { HttpError } from '@imslab/element-kit';
 
-/** Base class of the KMS's errors. */
+/** Base class of the KMS's configuration and start-up errors. */
 export class KmsError extends Error {
   override name = 'KmsError';
 }
@@ -24,7 +26,7 @@ export class KmsConfigError extends KmsError {
 export class KmsPortInUseError extends KmsError {
   override name = 'KmsPortInUseError';
   constructor(readonly endpoint: string) {
-    super(`kms: ${endpoint} is in use (another imslab run? run 'imslab down')`);
+    super(`${endpoint} is in use (another imslab run? run 'imslab down')`);
   }
 }
 
@@ -32,15 +34,16 @@ export class KmsPortInUseError extends KmsError {
  * A request the KMS refuses: HTTP status (4xx, or 503 when the replay cache
  * is full and the KMS fails closed), a short code and a reason a human
  * understands. Thrown inside request handling, turned into
- * `{ error: reason, code }` by the HTTPS front.
+ * `{ error: reason, code }` by the HTTPS front (the body element-kit's
+ * ControlServer would give it too: message = reason, extra = { code }).
  */
-export class KmsRefusal extends KmsError {
+export class KmsRefusal extends HttpError {
   override name = 'KmsRefusal';
   constructor(
-    readonly status: number,
+    status: number,
     readonly code: string,
     readonly reason: string,
   ) {
-    super(`${status} ${code}: ${reason}`);
+    super(status, reason, { code });
   }
 }

@@ -5,10 +5,10 @@
  */
 import { createHmac } from 'node:crypto';
 import { mkdirSync, type WriteStream } from 'node:fs';
-import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
+import type { ControlServer } from '@imslab/element-kit';
 import { KmsTicketCodec, ReplayCache } from '@imslab/mikey';
 import { AuditLog } from './audit-log.ts';
 import { readTlsMaterial, type KmsConfig, type TlsMaterial } from './config.ts';
@@ -38,7 +38,7 @@ export interface KmsStartOptions {
   replayWindowMs?: number;
 }
 
-function listen(server: HttpServer | HttpsServer | NetServer, host: string, port: number): Promise<void> {
+function listen(server: HttpsServer | NetServer, host: string, port: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) => {
       const where = `${host.includes(':') ? `[${host}]` : host}:${port}/tcp`;
@@ -54,7 +54,7 @@ function listen(server: HttpServer | HttpsServer | NetServer, host: string, port
   });
 }
 
-function closeServer(s: HttpServer | HttpsServer): Promise<void> {
+function closeServer(s: HttpsServer): Promise<void> {
   return new Promise((resolve) => {
     s.closeAllConnections();
     s.close(() => resolve());
@@ -78,7 +78,7 @@ export class Kms {
     private readonly ctx: TicketContext,
     private readonly counters: KmsCounters,
     private readonly https: HttpsServer,
-    private readonly control: HttpServer,
+    private readonly control: ControlServer,
     private readonly keylog: WriteStream,
     readonly log: Logger,
   ) {
@@ -88,8 +88,9 @@ export class Kms {
   }
 
   /**
-   * Starts both listeners. Rejects with {@link KmsPortInUseError} when a port
-   * is taken, {@link KmsConfigError} when a TLS file is unreadable.
+   * Starts both listeners. Rejects with {@link KmsPortInUseError} when the
+   * HTTPS port is taken (element-kit's one-line error for the control port),
+   * {@link KmsConfigError} when a TLS file is unreadable.
    */
   static async start(cfg: KmsConfig, o: KmsStartOptions = {}): Promise<Kms> {
     const tls = o.tls ?? readTlsMaterial(cfg);
@@ -108,17 +109,17 @@ export class Kms {
     const audit = new AuditLog(cfg.auditLog);
     const { server: https, keylog } = createMikeyServer(tls, join(cfg.runDir, KMS_TLS_KEYLOG), { ctx, audit, counters, log });
     let kms: Kms | undefined;
-    const control = createControlServer({ name: cfg.name, status: () => kms!.status(), auditEntries: () => audit.entries() });
+    const control = createControlServer(cfg.address, cfg.controlPort, { name: cfg.name, status: () => kms!.status(), auditEntries: () => audit.entries() }, log);
     // The same TLS server answers on every access address: each extra listener
     // hands its connections over, so there is one handler, one audit log.
     const extra = cfg.accessAddresses.map(() => createNetServer((socket) => https.emit('connection', socket)));
     try {
       await listen(https, cfg.address, cfg.httpsPort);
-      await listen(control, cfg.address, cfg.controlPort);
+      await control.start();
       for (const [i, a] of cfg.accessAddresses.entries()) await listen(extra[i]!, a, cfg.httpsPort);
     } catch (e) {
       for (const x of extra) if (x.listening) x.close();
-      if (control.listening) await closeServer(control);
+      await control.close();
       if (https.listening) await closeServer(https);
       keylog.end();
       audit.close();
@@ -154,7 +155,7 @@ export class Kms {
   close(): Promise<void> {
     this.closing ??= (async () => {
       for (const x of this.extraListeners) x.close();
-      await Promise.all([closeServer(this.https), closeServer(this.control)]);
+      await Promise.all([closeServer(this.https), this.control.close()]);
       await new Promise<void>((r) => this.keylog.end(() => r()));
       this.audit.close();
       this.log.info('stopped');

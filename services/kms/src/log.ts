@@ -1,15 +1,8 @@
-/** Human log on stderr, one line per event; the runner keeps it with the run. */
-export class Logger {
-  constructor(
-    readonly name: string,
-    private readonly write: (line: string) => void = (l) => process.stderr.write(l + '\n'),
-  ) {}
+import { ElementLogger } from '@imslab/element-kit';
 
-  info(text: string): void {
-    this.write(`${new Date().toISOString()} kms ${this.name}: ${text}`);
-  }
-
-  warn(text: string): void {
-    this.info(`WARNING ${text}`);
+/** The KMS's log: element-kit's line format, kind `kms`, one line per event on stderr. */
+export class Logger extends ElementLogger {
+  constructor(name: string, write?: (line: string) => void) {
+    super('kms', name, write);
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Config validation (every field named on failure) and the process entry
- * as the runner starts it: the esbuild bundle of src/main.ts under node,
- * exit 2 for a bad config, 1 for a port in use, 0 after SIGTERM.
+ * Config validation (every field named on failure, unknown keys refused) and
+ * the process entry as the runner starts it: the esbuild bundle of
+ * src/main.ts under node, exit 2 for a bad config, 1 for a port in use, 0
+ * after SIGTERM.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,22 +12,25 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, ensureKmsSecrets, kmsConfig, loadSubscribers, planNetwork, type KmsPlan } from '@imslab/topology';
-import { KmsConfigError, SubscriberDirectory, parseKmsConfig, readTlsMaterial } from '../src/index.ts';
+import { FileError } from '@imslab/element-kit';
+import { elementByName, planNetwork, renderElement } from '@imslab/network';
+import { REPO_ROOT, ensureKmsSecrets, loadSubscribers } from '@imslab/topology';
+import { SubscriberDirectory, parseKmsConfig, readTlsMaterial } from '../src/index.ts';
 import { rawConfig, testDevices, testPki } from './helpers.ts';
 
 const pki = testPki(['127.0.6.12', '127.0.6.13']);
 afterAll(() => rmSync(pki.dir, { recursive: true, force: true }));
 const good = () => rawConfig('127.0.6.12', pki.dir, pki, testDevices()) as Record<string, unknown> & { users: Array<Record<string, unknown>>; tls: Record<string, unknown> };
 
-function fieldOf(mutate: (c: ReturnType<typeof good>) => void): string {
+/** The FileError a mutated good config is refused with. */
+function refusalOf(mutate: (c: ReturnType<typeof good>) => void): FileError {
   const c = good();
   mutate(c);
   try {
     parseKmsConfig(JSON.parse(JSON.stringify(c)));
   } catch (e) {
-    expect(e).toBeInstanceOf(KmsConfigError);
-    return (e as KmsConfigError).field;
+    expect(e).toBeInstanceOf(FileError);
+    return e as FileError;
   }
   throw new Error('config was accepted');
 }
@@ -40,58 +44,65 @@ describe('parseKmsConfig', () => {
     expect(readTlsMaterial(c).cert.toString()).toContain('BEGIN CERTIFICATE');
   });
 
-  it('accepts the config packages/topology renders from config/subscribers.yaml', () => {
+  it('accepts the config the KMS element renders from config/subscribers.yaml', () => {
     const subs = loadSubscribers(join(REPO_ROOT, 'config', 'subscribers.yaml'));
     const plan = planNetwork(subs, 'local', { servers: ['kms'], forwarding: { bob: { noAnswer: { to: 'sip:carol@ims.test', seconds: 4 } } } });
-    const e = plan.elements.find((x): x is KmsPlan => x.kind === 'kms')!;
+    const e = elementByName(plan, 'kms');
     const devices = subs.subscribers.flatMap((u) => u.devices.map((d) => d.name));
     const secretsDir = mkdtempSync(join(tmpdir(), 'imslab-kms-secrets-'));
-    const secrets = ensureKmsSecrets(secretsDir, devices);
+    const kmsSecrets = ensureKmsSecrets(secretsDir, devices);
     rmSync(secretsDir, { recursive: true, force: true });
-    const raw = kmsConfig(e, { configDir: '/c', pkiDir: '/p', runDir: '/r', nodeCommand: ['node'], serviceEntry: (x) => x, kmsSecrets: secrets });
-    const c = parseKmsConfig(JSON.parse(JSON.stringify(raw)));
-    expect(c.address).toBe(e.address);
+    const rendered = renderElement(e, { configDir: '/c', pkiDir: '/p', runDir: '/r', nodeCommand: ['node'], serviceEntry: (x) => x, kmsSecrets });
+    // Read back as the KMS reads it: the JSON text, through its own schema.
+    const c = parseKmsConfig(JSON.parse(rendered.files['kms.json']!));
+    expect(c.address).toBe(e.addresses.core);
     const dir = new SubscriberDirectory(c.users, c.domain);
     expect(dir.userByUri('sip:bob@ims.test')!.devices.map((d) => d.nai)).toEqual(['bob-1@ims.test', 'bob-2@ims.test']);
     expect(dir.forwardingPath(dir.userByUri('sip:bob@ims.test')!, dir.userByUri('sip:carol@ims.test')!)).toHaveLength(1);
-    // Without provisioned secrets the KMS refuses to start, naming the field.
-    expect(() => parseKmsConfig(JSON.parse(JSON.stringify(kmsConfig(e, { configDir: '/c', pkiDir: '/p', runDir: '/r', nodeCommand: ['node'], serviceEntry: (x) => x }))))).toThrow(
-      "field 'masterKey': is null",
-    );
   });
 
-  it('accepts forwarding: {} and ignores unknown top-level fields', () => {
+  it('accepts forwarding: {} (and null) but refuses unknown fields, naming them', () => {
     const c = good();
     c.users[0]!.forwarding = {};
-    (c as Record<string, unknown>).extra = 1;
-    expect(parseKmsConfig(c).users[0]!.forwarding).toEqual({});
+    c.users[1]!.forwarding = null as never;
+    const parsed = parseKmsConfig(c);
+    expect(parsed.users[0]!.forwarding).toEqual({});
+    expect(parsed.users[1]!.forwarding).toEqual({});
+    const e = refusalOf((x) => Object.assign(x, { extra: 1 }));
+    expect(e.problems).toEqual([{ path: 'extra', message: expect.stringMatching(/^unknown key "extra"; the KMS configuration allows: name, address, /) }]);
+    expect(refusalOf((x) => Object.assign(x.tls, { keyfile: '/k' })).problems.map((p) => p.path)).toEqual(['tls.keyfile']);
   });
 
+  // The bad field is the first problem named; a user's mistake may also leave groups naming a user no longer there.
   it.each([
-    ['name', (c: ReturnType<typeof good>) => (c.name = 'a b')],
-    ['address', (c: ReturnType<typeof good>) => (c.address = 'kms.local')],
-    ['httpsPort', (c: ReturnType<typeof good>) => (c.httpsPort = 70000)],
-    ['controlPort', (c: ReturnType<typeof good>) => (c.controlPort = c.httpsPort)],
-    ['domain', (c: ReturnType<typeof good>) => delete c.domain],
-    ['tls', (c: ReturnType<typeof good>) => (c.tls = 'x' as never)],
-    ['tls.keyFile', (c: ReturnType<typeof good>) => (c.tls.keyFile = '')],
-    ['masterKey', (c: ReturnType<typeof good>) => (c.masterKey = null)],
-    ['masterKey', (c: ReturnType<typeof good>) => (c.masterKey = 'abcd')],
-    ['users', (c: ReturnType<typeof good>) => (c.users = [])],
-    ['users[1].uri', (c: ReturnType<typeof good>) => (c.users[1]!.uri = 'bob@ims.test')],
-    ['users[1].uri', (c: ReturnType<typeof good>) => Object.assign(c.users[1]!, { uri: c.users[0]!.uri, user: 'alice' })],
-    ['users[1].user', (c: ReturnType<typeof good>) => (c.users[1]!.user = 'robert')],
-    ['users[1].forwarding.noAnswer.to', (c: ReturnType<typeof good>) => (c.users[1]!.forwarding = { noAnswer: { to: 'carol', seconds: 4 } })],
-    ['users[1].forwarding.noAnswer.seconds', (c: ReturnType<typeof good>) => (c.users[1]!.forwarding = { noAnswer: { to: 'sip:carol@ims.test' } })],
-    ['users[1].forwarding.always', (c: ReturnType<typeof good>) => (c.users[1]!.forwarding = { always: 'sip:carol@ims.test' })],
-    ['users[1].devices', (c: ReturnType<typeof good>) => (c.users[1]!.devices = [])],
-    ['users[1].devices[1].secret', (c: ReturnType<typeof good>) => ((c.users[1]!.devices as Array<Record<string, unknown>>)[1]!.secret = null)],
-    ['users[1].devices[0].name', (c: ReturnType<typeof good>) => ((c.users[1]!.devices as Array<Record<string, unknown>>)[0]!.name = 'alice')],
-    ['users[2].uri', (c: ReturnType<typeof good>) => (c.users[2]!.uri = 'sip:carol@other.test')],
-    ['auditLog', (c: ReturnType<typeof good>) => (c.auditLog = 5)],
-    ['runDir', (c: ReturnType<typeof good>) => delete c.runDir],
-  ])('names %s', (field, mutate) => {
-    expect(fieldOf(mutate)).toBe(field);
+    ['name', /letters, digits/, (c: ReturnType<typeof good>) => (c.name = 'a b')],
+    ['address', /must be an IP address/, (c: ReturnType<typeof good>) => (c.address = 'kms.local')],
+    ['httpsPort', /<=65535/, (c: ReturnType<typeof good>) => (c.httpsPort = 70000)],
+    ['controlPort', /must differ from httpsPort \(8443\)/, (c: ReturnType<typeof good>) => (c.controlPort = c.httpsPort)],
+    ['domain', /expected string, received undefined/, (c: ReturnType<typeof good>) => delete c.domain],
+    ['tls', /expected object/, (c: ReturnType<typeof good>) => (c.tls = 'x' as never)],
+    ['tls.keyFile', />=1 characters/, (c: ReturnType<typeof good>) => (c.tls.keyFile = '')],
+    ['masterKey', /^is null: no KMS secrets were provisioned/, (c: ReturnType<typeof good>) => (c.masterKey = null)],
+    ['masterKey', /must be 64 hex digits/, (c: ReturnType<typeof good>) => (c.masterKey = 'abcd')],
+    ['users', /non-empty list of users/, (c: ReturnType<typeof good>) => (c.users = [])],
+    ['users[1].uri', /must be a SIP URI/, (c: ReturnType<typeof good>) => (c.users[1]!.uri = 'bob@ims.test')],
+    ['users[1].uri', /sip:alice@ims.test is listed twice/, (c: ReturnType<typeof good>) => Object.assign(c.users[1]!, { uri: c.users[0]!.uri, user: 'alice' })],
+    ['users[1].user', /"robert" is not the user part of sip:bob@ims.test/, (c: ReturnType<typeof good>) => (c.users[1]!.user = 'robert')],
+    ['users[1].forwarding.noAnswer.to', /must be a SIP URI/, (c: ReturnType<typeof good>) => (c.users[1]!.forwarding = { noAnswer: { to: 'carol', seconds: 4 } })],
+    ['users[1].forwarding.noAnswer.seconds', /expected number, received undefined/, (c: ReturnType<typeof good>) => (c.users[1]!.forwarding = { noAnswer: { to: 'sip:carol@ims.test' } })],
+    ['users[1].forwarding.always', /unknown key "always"; forwarding allows: unconditional, noAnswer, busy/, (c: ReturnType<typeof good>) => (c.users[1]!.forwarding = { always: 'sip:carol@ims.test' })],
+    ['users[1].devices', /non-empty list of \{ name, secret \}/, (c: ReturnType<typeof good>) => (c.users[1]!.devices = [])],
+    ['users[1].devices[1].secret', /^is null/, (c: ReturnType<typeof good>) => ((c.users[1]!.devices as Array<Record<string, unknown>>)[1]!.secret = null)],
+    ['users[1].devices[0].name', /device alice is listed twice/, (c: ReturnType<typeof good>) => ((c.users[1]!.devices as Array<Record<string, unknown>>)[0]!.name = 'alice')],
+    ['users[2].uri', /not in the KMS's domain ims.test/, (c: ReturnType<typeof good>) => (c.users[2]!.uri = 'sip:carol@other.test')],
+    ['groups[0].uri', /is a user, not a conference/, (c: ReturnType<typeof good>) => ((c.groups as Array<Record<string, unknown>>)[0]!.uri = 'sip:alice@ims.test')],
+    ['groups[0].members[3]', /"sip:zed@ims.test" is not a user of this KMS/, (c: ReturnType<typeof good>) => (c.groups as Array<{ members: string[] }>)[0]!.members.push('sip:zed@ims.test')],
+    ['auditLog', /expected string, received number/, (c: ReturnType<typeof good>) => (c.auditLog = 5)],
+    ['runDir', /expected string, received undefined/, (c: ReturnType<typeof good>) => delete c.runDir],
+  ])('names %s', (field, message, mutate) => {
+    const e = refusalOf(mutate);
+    expect(e.problems[0]).toEqual({ path: field, message: expect.stringMatching(message) });
+    expect(e.message.split('\n')[0]).toBe(`KMS configuration: ${field}: ${e.problems[0]!.message}`);
   });
 
   it('an unreadable TLS file names its field', () => {
@@ -120,7 +131,7 @@ describe('main.ts as the runner starts it (esbuild bundle)', () => {
     });
   });
 
-  function run(config: unknown, untilLine?: RegExp): Promise<{ code: number | null; stderr: string }> {
+  function run(config: unknown, untilLine?: RegExp): Promise<{ code: number | null; stderr: string; file: string }> {
     const file = join(dir, `kms-${Math.random().toString(16).slice(2)}.json`);
     writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config));
     return new Promise((resolve) => {
@@ -131,25 +142,33 @@ describe('main.ts as the runner starts it (esbuild bundle)', () => {
         stderr += c.toString();
         if (!killed && untilLine?.test(stderr)) killed = p.kill('SIGTERM');
       });
-      p.on('exit', (code) => resolve({ code, stderr }));
+      p.on('exit', (code) => resolve({ code, stderr, file }));
     });
   }
 
-  it('bad config → exit 2 with one line naming the field', async () => {
-    const r = await run({ ...good(), masterKey: 'zz' });
+  it('bad config → exit 2, a heading line and one line per problem naming file and field', async () => {
+    const r = await run({ ...good(), masterKey: 'zz', extra: 1 });
     expect(r.code).toBe(2);
-    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^kms: config .*: field 'masterKey': must be 64 hex digits/);
-    expect((await run('{ nope')).code).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      'kms: bad configuration:',
+      `${r.file}: masterKey: must be 64 hex digits (a 256-bit key)`,
+      expect.stringMatching(new RegExp(`^${r.file}: extra: unknown key "extra"`)),
+    ]);
+    const notJson = await run('{ nope');
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).toMatch(/^kms: bad configuration:\n.*kms-.*\.json: not valid JSON: /);
   });
 
-  it('port in use → exit 1 with the one-line message', async () => {
+  it('port in use → exit 1 with the one-line start-up failure', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(8443, '127.0.6.13', r));
     try {
       const r = await run({ ...good(), address: '127.0.6.13' });
       expect(r.code).toBe(1);
-      expect(r.stderr.trimEnd()).toBe("kms: 127.0.6.13:8443/tcp is in use (another imslab run? run 'imslab down')");
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^kms kms: start-up failed: /);
+      expect(lines[0]).toContain("127.0.6.13:8443/tcp is in use (another imslab run? run 'imslab down')");
     } finally {
       blocker.close();
     }

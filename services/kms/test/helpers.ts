@@ -64,7 +64,7 @@ export function testPki(ips: string[]): { dir: string; caFile: string; certFile:
   return { dir, caFile: pki.caFile, certFile: pki.certFile('kms'), keyFile: pki.keyFile('kms') };
 }
 
-/** The raw JSON config, as packages/topology renders it. */
+/** The raw JSON config, as services/kms/element.ts renders it. */
 export function rawConfig(address: string, dir: string, pki: { caFile: string; certFile: string; keyFile: string }, d: TestDevices, masterKey = randomBytes(32).toString('hex')) {
   const u = (user: string, devs: TestDevice[], forwarding: object = {}) => ({ uri: `sip:${user}@${DOMAIN}`, user, forwarding, devices: devs.map((x) => ({ name: x.name, secret: hex(x.secret) })) });
   return {

@@ -362,7 +362,7 @@ describe('HTTP', () => {
 
   it('a second KMS on the same address fails with the one-line port message', async () => {
     await expect(Kms.start(w.cfg, { log: () => {} })).rejects.toThrow(new KmsPortInUseError('127.0.6.10:8443/tcp'));
-    expect(new KmsPortInUseError('127.0.2.40:8443/tcp').message).toBe("kms: 127.0.2.40:8443/tcp is in use (another imslab run? run 'imslab down')");
+    expect(new KmsPortInUseError('127.0.2.40:8443/tcp').message).toBe("127.0.2.40:8443/tcp is in use (another imslab run? run 'imslab down')");
   });
 });
 

@@ -1,5 +1,6 @@
 import { callIdOf, cseqOf, tagOf, toOf, type ServerTransaction, type SipRequest, type SipResponse } from '@imslab/sip';
-import { ALLOWED_METHODS, type Call, type CallContext, type TicketOptions } from './call.ts';
+import { ALLOWED_METHODS, type CallContext, type TicketOptions } from './call-context.ts';
+import type { Call } from './call.ts';
 import type { SecurityMode } from './config.ts';
 import { IncomingCall } from './incoming-call.ts';
 import { OutgoingCall } from './outgoing-call.ts';

@@ -4,44 +4,18 @@ import {
   type Dialog, type ServerTransaction, type SipRequest, type SipResponse,
 } from '@imslab/sip';
 import { markerFor } from '@imslab/probe';
+import { ALLOWED_METHODS, type CallContext, type TicketOptions } from './call-context.ts';
 import type { CallState, CallStatus, SecurityHistoryEntry } from './call-status.ts';
-import type { SecurityMode, TicketPolicy, UeConfig } from './config.ts';
+import type { SecurityMode } from './config.ts';
 import { CallStateError } from './errors.ts';
-import type { KeyLog } from './key-log.ts';
-import type { KmsAgent } from './kms-agent.ts';
-import type { Logger } from './log.ts';
 import { joinWarnings, type MediaSecurityLines, type SecurityOutcome, type SrtpKey } from './media-security.ts';
 import type { MediaSession } from './media-session.ts';
 import type { NegotiationEnv } from './negotiation.ts';
-import type { PortAllocator } from './port-allocator.ts';
-import type { Registration } from './registration.ts';
-import { SessionUpdater } from './reinvite.ts';
+import { SessionUpdater, type UpdatableCall } from './reinvite.ts';
 import { buildSdp, type RemoteSdp } from './sdp.ts';
-import type { SipStack } from './sip-stack.ts';
 import type { Flow } from './sip-transport.ts';
 
 export type { CallState, CallStatus, SecurityHistoryEntry } from './call-status.ts';
-
-/** Everything a call needs from the UE. */
-export interface CallContext {
-  cfg: UeConfig;
-  stack: SipStack;
-  log: Logger;
-  keylog: KeyLog;
-  ports: PortAllocator;
-  registration: Registration;
-  /** MIKEY-TICKET access to the KMS; undefined when the config has no `kms`. */
-  kms: KmsAgent | undefined;
-}
-
-/** Ticket options of a call we place (or an upgrade we start). */
-export interface TicketOptions {
-  policy: TicketPolicy;
-  designatedDevice?: string | undefined;
-}
-
-/** Methods we implement (Allow header, sec. 20.5). */
-export const ALLOWED_METHODS = 'INVITE, ACK, CANCEL, BYE, OPTIONS';
 
 /** Allowed call state changes; anything else is a bug and throws CallStateError naming both states. */
 const CALL_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
@@ -59,7 +33,7 @@ const CALL_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
  * mid-call, TR 33.828 sec. 4.1.1), 2xx retransmission until ACK
  * (sec. 13.3.1.4), status reporting.
  */
-export abstract class Call {
+export abstract class Call implements UpdatableCall {
   state: CallState = 'calling';
   remoteAsserted: string | null = null;
   failure: { status?: number; reason: string } | undefined;

@@ -1,38 +1,32 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ControlServer, HttpError, type ControlRoute } from '@imslab/element-kit';
 import { isValidUri } from '@imslab/sip';
-import type { TicketOptions } from './call.ts';
-import { SECURITY_MODES, TICKET_POLICIES, type SecurityMode, type TicketPolicy } from './config.ts';
-import { HttpError, PortInUseError } from './errors.ts';
+import type { CallManager } from './call-manager.ts';
+import type { TicketOptions } from './call-context.ts';
+import { SECURITY_MODES, TICKET_POLICIES, type SecurityMode, type TicketPolicy, type UeConfig } from './config.ts';
 import { IncomingCall } from './incoming-call.ts';
-import type { Ue } from './ue.ts';
+import type { KmsAgent } from './kms-agent.ts';
+import type { Logger } from './log.ts';
+import type { Registration } from './registration.ts';
 
-const MAX_BODY = 64 * 1024;
-const ENDPOINTS = 'GET /health, POST /register, POST /unregister, POST /call, POST /answer, POST /hangup, POST /busy, GET /calls, GET /calls/<callId>, POST /calls/<callId>/secure, POST /shutdown';
+/**
+ * What the control API drives: the UE's parts (Ue, ue.ts, provides them)
+ * and its exit.
+ */
+export interface ControlledUe {
+  readonly cfg: UeConfig;
+  readonly log: Logger;
+  readonly registration: Registration;
+  readonly calls: CallManager;
+  readonly kms: KmsAgent | undefined;
+  /** Shutdown then exit (POST /shutdown, after the answer went out). */
+  shutdownAndExit(code: number): Promise<void>;
+}
 
-function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new HttpError(413, `request body larger than ${MAX_BODY} bytes`));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8').trim();
-      if (!text) return resolve({});
-      try {
-        const v: unknown = JSON.parse(text);
-        if (typeof v !== 'object' || v === null || Array.isArray(v)) return reject(new HttpError(400, 'body must be a JSON object'));
-        resolve(v as Record<string, unknown>);
-      } catch (e) {
-        reject(new HttpError(400, `body is not valid JSON: ${(e as Error).message}`));
-      }
-    });
-    req.on('error', reject);
-  });
+/** The body as an object: none is `{}`; anything but a JSON object is a 400. */
+function objectBody(body: unknown): Record<string, unknown> {
+  if (body === undefined) return {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'body must be a JSON object');
+  return body as Record<string, unknown>;
 }
 
 function securityField(body: Record<string, unknown>, dflt: SecurityMode | undefined): SecurityMode {
@@ -58,122 +52,82 @@ function callIdField(body: Record<string, unknown>): string {
 }
 
 /**
- * The UE's HTTP/JSON control API on address:controlPort. Errors are JSON
- * `{error}` with a 4xx/5xx status and a message saying what to do.
+ * The UE's HTTP/JSON control API on address:controlPort (element-kit's
+ * ControlServer). Errors are JSON `{error}` with a 4xx/5xx status and a
+ * message saying what to do.
  */
-export class ControlApi {
-  private server: Server | undefined;
-
-  constructor(private readonly ue: Ue) {}
-
-  async start(): Promise<void> {
-    const { address, controlPort, name } = this.ue.cfg;
-    const server = createServer((req, res) => void this.handle(req, res));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new PortInUseError(name, `${address}:${controlPort}/tcp (control API)`) : e));
-      server.listen({ host: address, port: controlPort, exclusive: true }, () => resolve());
-    });
-  }
-
-  async close(): Promise<void> {
-    const s = this.server;
-    if (!s) return;
-    s.closeAllConnections?.();
-    await new Promise<void>((r) => s.close(() => r()));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const send = (status: number, body: unknown) => {
-      const data = JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) });
-      res.end(data);
-    };
-    try {
-      const url = new URL(req.url ?? '/', 'http://ue');
-      const route = `${req.method} ${url.pathname.replace(/\/+$/, '') || '/'}`;
-      const result = await this.route(route, url.pathname, req);
-      send(result.status ?? 200, result.body);
-      if (result.after) setImmediate(result.after);
-    } catch (e) {
-      if (e instanceof HttpError) send(e.status, { error: e.message, ...e.extra });
-      else {
-        this.ue.log.warn(`control API error: ${(e as Error).stack ?? e}`);
-        send(500, { error: `internal error: ${(e as Error).message}` });
-      }
+export function createControlApi(ue: ControlledUe): ControlServer {
+  const find = (id: string) => {
+    const call = ue.calls.get(id);
+    if (!call) {
+      const known = ue.calls.list().map((c) => c.callId);
+      throw new HttpError(404, `no call ${id}; known call ids: ${known.join(', ') || 'none'}`, { knownCallIds: known });
     }
-  }
-
-  private async route(route: string, path: string, req: IncomingMessage): Promise<{ status?: number; body: unknown; after?: () => void }> {
-    const ue = this.ue;
-    if (route === 'GET /health') {
-      return { body: { ok: true, name: ue.cfg.name, registered: ue.registration.registered, e2aeConfirmed: ue.registration.e2aeConfirmed, busy: ue.cfg.busy, kms: ue.kms ? ue.kms.userText : null } };
-    }
-    if (route === 'POST /register') {
-      const body = await readJson(req);
-      const expires = body['expires'] ?? 600;
+    return call;
+  };
+  const routes: Record<string, ControlRoute> = {
+    'GET /health': () => ({ ok: true, name: ue.cfg.name, registered: ue.registration.registered, e2aeConfirmed: ue.registration.e2aeConfirmed, busy: ue.cfg.busy, kms: ue.kms ? ue.kms.userText : null }),
+    'POST /register': async (_req, raw) => {
+      const expires = objectBody(raw)['expires'] ?? 600;
       if (typeof expires !== 'number' || !Number.isInteger(expires) || expires < 0) throw new HttpError(400, 'field "expires" must be an integer number of seconds >= 0 (default 600)');
       const o = await ue.registration.register(expires);
       if (!o.ok) throw new HttpError(502, `REGISTER failed: ${o.reason}`, { status: o.status });
-      return { body: { registered: ue.registration.registered, status: o.status, expires: o.expires, serviceRoute: o.serviceRoute, securityServer: o.securityServer, e2aeConfirmed: ue.registration.e2aeConfirmed } };
-    }
-    if (route === 'POST /unregister') {
-      await readJson(req);
+      return { registered: ue.registration.registered, status: o.status, expires: o.expires, serviceRoute: o.serviceRoute, securityServer: o.securityServer, e2aeConfirmed: ue.registration.e2aeConfirmed };
+    },
+    'POST /unregister': async (_req, raw) => {
+      objectBody(raw);
       const o = await ue.registration.unregister();
       if (!o.ok) throw new HttpError(502, `REGISTER (unregister) failed: ${o.reason}`, { status: o.status });
-      return { body: { registered: false, status: o.status } };
-    }
-    if (route === 'POST /call') {
-      const body = await readJson(req);
+      return { registered: false, status: o.status };
+    },
+    'POST /call': async (_req, raw) => {
+      const body = objectBody(raw);
       const to = body['to'];
       if (typeof to !== 'string' || !isValidUri(to)) throw new HttpError(400, 'field "to" must be a SIP or tel URI, e.g. "sip:bob@ims.test"');
       const security = securityField(body, ue.cfg.defaultSecurity);
       const call = ue.calls.placeCall(to, security, ticketFields(body, ue.cfg.defaultPolicy));
       await Promise.resolve();
       const status = call.toStatus();
-      return { body: status.state === 'failed' ? { callId: call.callId, state: status.state, failure: status.failure } : { callId: call.callId } };
-    }
-    if (route === 'POST /answer') {
-      const id = callIdField(await readJson(req));
-      const call = this.find(id);
+      return status.state === 'failed' ? { callId: call.callId, state: status.state, failure: status.failure } : { callId: call.callId };
+    },
+    'POST /answer': (_req, raw) => {
+      const id = callIdField(objectBody(raw));
+      const call = find(id);
       if (!(call instanceof IncomingCall)) throw new HttpError(409, `call ${id} is outgoing: only incoming calls can be answered`);
       if (!call.answerable) throw new HttpError(409, `call ${id} is ${call.state}, not ringing: nothing to answer`);
       call.answer();
-      return { body: { callId: id, state: call.state } };
-    }
-    if (route === 'POST /hangup') {
-      const id = callIdField(await readJson(req));
-      const call = this.find(id);
+      return { callId: id, state: call.state };
+    },
+    'POST /hangup': async (_req, raw) => {
+      const id = callIdField(objectBody(raw));
+      const call = find(id);
       await call.hangup();
-      return { body: { callId: id, state: call.state } };
-    }
-    if (route === 'POST /busy') {
-      const busy = (await readJson(req))['busy'];
+      return { callId: id, state: call.state };
+    },
+    'POST /busy': (_req, raw) => {
+      const busy = objectBody(raw)['busy'];
       if (typeof busy !== 'boolean') throw new HttpError(400, 'field "busy" must be true or false');
       ue.cfg.busy = busy;
       ue.log.info(`busy ${busy ? 'on: new calls get 486 Busy Here' : 'off'}`);
-      return { body: { busy } };
-    }
-    const secure = /^POST \/calls\/([^/]+)\/secure$/.exec(route);
-    if (secure) {
-      const call = this.find(decodeURIComponent(secure[1]!));
-      const body = await readJson(req);
+      return { busy };
+    },
+    'GET /calls': () => ({ calls: ue.calls.list().map((c) => c.toStatus()) }),
+    'GET /calls/:callId': (_req, _body, p) => find(p['callId']!).toStatus(),
+    'POST /calls/:callId/secure': async (_req, raw, p) => {
+      const call = find(p['callId']!);
+      const body = objectBody(raw);
       const security = securityField(body, undefined);
       const ticket = body['policy'] !== undefined || body['designatedDevice'] !== undefined ? ticketFields(body, ue.cfg.defaultPolicy) : undefined;
       const busy = call.updater.cannotUpdate();
       if (busy) throw new HttpError(409, busy);
       const r = await call.updater.secure(security, ticket ? { policy: ticket.policy!, designatedDevice: ticket.designatedDevice } : undefined);
-      return { body: { callId: call.callId, state: call.state, ...r, securityHistory: call.securityHistory } };
-    }
-    if (route === 'GET /calls') return { body: { calls: ue.calls.list().map((c) => c.toStatus()) } };
-    if (req.method === 'GET' && path.startsWith('/calls/')) return { body: this.find(decodeURIComponent(path.slice('/calls/'.length))).toStatus() };
-    if (route === 'POST /shutdown') return { body: { ok: true, shuttingDown: true }, after: () => void ue.shutdownAndExit(0) };
-    throw new HttpError(404, `no endpoint ${route}; endpoints: ${ENDPOINTS}`);
-  }
-
-  private find(id: string) {
-    const call = this.ue.calls.get(id);
-    if (!call) throw new HttpError(404, `no call ${id}; known call ids: ${this.ue.calls.list().map((c) => c.callId).join(', ') || 'none'}`, { knownCallIds: this.ue.calls.list().map((c) => c.callId) });
-    return call;
-  }
+      return { callId: call.callId, state: call.state, ...r, securityHistory: call.securityHistory };
+    },
+    'POST /shutdown': () => {
+      // After the answer is sent (the server sends it as soon as this returns).
+      setImmediate(() => void ue.shutdownAndExit(0));
+      return { ok: true, shuttingDown: true };
+    },
+  };
+  return new ControlServer(ue.cfg.address, ue.cfg.controlPort, routes, { log: ue.log });
 }

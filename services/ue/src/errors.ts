@@ -1,23 +1,13 @@
 /**
  * Named errors of the UE. Protocol outcomes (a 486, a failed REGISTER) are
  * values in call/registration status; these errors are for misuse and for
- * conditions that stop the process.
+ * conditions that stop the process. (The configuration is checked by its zod
+ * schema, element-kit; control API errors are element-kit's HttpError.)
  */
 
 /** Base class of the UE's errors. */
 export class UeError extends Error {
   override name = 'UeError';
-}
-
-/** The config file is unusable; the message names the field. */
-export class ConfigError extends UeError {
-  override name = 'ConfigError';
-  constructor(
-    readonly field: string,
-    problem: string,
-  ) {
-    super(`field '${field}': ${problem}`);
-  }
 }
 
 /** A socket could not be bound because the address/port is taken. */
@@ -27,19 +17,7 @@ export class PortInUseError extends UeError {
     readonly ueName: string,
     readonly endpoint: string,
   ) {
-    super(`ue ${ueName}: ${endpoint} is in use (another imslab run? run 'imslab down')`);
-  }
-}
-
-/** A control API request that must be answered with a 4xx/5xx JSON error. */
-export class HttpError extends UeError {
-  override name = 'HttpError';
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message);
+    super(`${endpoint} is in use (another imslab run? run 'imslab down')`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { createResponse, createUasDialog, fromOf, newTag, type ServerTransaction } from '@imslab/sip';
-import { ALLOWED_METHODS, Call, type CallContext } from './call.ts';
+import { ALLOWED_METHODS, type CallContext } from './call-context.ts';
+import { Call } from './call.ts';
 import type { SecurityMode } from './config.ts';
 import type { SecurityOutcome } from './media-security.ts';
 import { MediaSession } from './media-session.ts';

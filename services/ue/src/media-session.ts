@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:dgram';
 import { findMarker, PCMU_PAYLOAD_TYPE, probePayload, SAMPLES_PER_PACKET } from '@imslab/probe';
+import { buildRtp, buildSenderReport, demuxRtpRtcp, RtpHeaderView } from '@imslab/rtp';
 import { SrtpContext } from '@imslab/srtp';
 import { contextOptions, type SrtpKey } from './media-security.ts';
 import type { PortAllocator } from './port-allocator.ts';
-import { buildRtp, buildSenderReport, parseRtp } from './rtp-packet.ts';
 
 /** Packet interval of the probe stream (a=ptime:20). */
 export const PACKET_INTERVAL_MS = 20;
@@ -67,6 +67,8 @@ export class MediaSession {
   private closed = false;
   private txOctets = 0;
   private firstRxSsrc: number | undefined;
+  /** Reused for every received packet: reading its header allocates nothing. */
+  private readonly rxView = new RtpHeaderView();
   private readonly markers = new Set<string>();
   readonly counters: MediaCounters = { txPackets: 0, rxPackets: 0, rxMarkerPackets: 0, rxMarkersSeen: [], rxAuthFailed: 0, rxReplayed: 0, rxMalformed: 0, rxFrom: null };
   /** Called once with the SSRC of the first valid incoming packet (the key log records it). */
@@ -216,11 +218,11 @@ export class MediaSession {
   private receive(msg: Buffer, from: string): void {
     if (!this.plan || this.closed) return;
     // RTCP multiplexed on the RTP port (RFC 5761 sec. 4): not counted as media.
-    if (msg.length >= 2 && msg[1]! >= 200 && msg[1]! <= 204) return;
+    if (demuxRtpRtcp(msg) === 'rtcp') return;
     const packet = this.unprotect(msg);
     if (!packet) return;
-    const rtp = parseRtp(packet);
-    if (!rtp) {
+    const rtp = this.rxView;
+    if (rtp.wrap(packet) !== null) {
       this.counters.rxMalformed++;
       return;
     }
@@ -230,7 +232,7 @@ export class MediaSession {
       this.firstRxSsrc = rtp.ssrc;
       this.onFirstRxSsrc?.(rtp.ssrc);
     }
-    const marker = findMarker(rtp.payload);
+    const marker = findMarker(rtp.payload());
     if (marker === null) return;
     if (marker === this.plan.expectedRxMarker) this.counters.rxMarkerPackets++;
     if (!this.markers.has(marker) && this.markers.size < MAX_MARKERS_KEPT) {

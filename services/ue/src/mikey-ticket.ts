@@ -1,9 +1,10 @@
 import {
   buildTransferInit, buildTransferResp, completeTransferInit, decodeKeyMgmtAttribute, deferredReceiveKeys, deferredTransferKeys, defaultUserOf,
   deriveSrtpFromTicketTgk, encodeKeyMgmtAttribute, identitiesEqual, prfHash, ReplayCache,
-  identityToString, MIKEY_KMPID, parseTransferInit, readTicketPolicyData, verifyTransferResp,
+  identityToString, parseTransferInit, readTicketPolicyData, verifyTransferResp,
   type CryptoSessionKeys, type MikeyIdentity, type ResolutionPolicy, type TransferInitState,
 } from '@imslab/mikey';
+import { isMikeyKeyMgmt } from '@imslab/sdp';
 import { isSrtpProfileName } from '@imslab/srtp';
 import { KmsFailure, type KmsAgent } from './kms-agent.ts';
 import type { SrtpKey } from './media-security.ts';
@@ -59,9 +60,9 @@ function pickKeys(srtp: CryptoSessionKeys[], txCs: number, rxCs: number): { tx: 
   return { tx: srtpKeyFromMikey(tx), rx: srtpKeyFromMikey(rx) };
 }
 
-/** The first `mikey` value among a=key-mgmt values, or undefined. */
+/** The first `mikey` value among a=key-mgmt values (RFC 4567 sec. 3.1), or undefined. */
 export function mikeyValueOf(keyMgmt: readonly string[] | undefined): string | undefined {
-  return (keyMgmt ?? []).find((v) => v.trimStart().startsWith(`${MIKEY_KMPID} `));
+  return (keyMgmt ?? []).find(isMikeyKeyMgmt);
 }
 
 /**

@@ -2,7 +2,8 @@ import {
   createAckFor2xx, createCancel, createInDialogRequest, createRequest, createUacDialog, dialogId, dialogIdOfResponse, newCallId, newTag,
   type ClientTransaction, type SipRequest, type SipResponse,
 } from '@imslab/sip';
-import { ALLOWED_METHODS, Call, type CallContext, type TicketOptions } from './call.ts';
+import { ALLOWED_METHODS, type CallContext, type TicketOptions } from './call-context.ts';
+import { Call } from './call.ts';
 import type { SecurityMode } from './config.ts';
 import { MediaSession } from './media-session.ts';
 import { finishOffer, finishStoredOffer, prepareOffer, type LocalOffer } from './negotiation.ts';

@@ -1,19 +1,47 @@
 import { randomInt } from 'node:crypto';
 import {
   createAckFor2xx, createInDialogRequest, createResponse, cseqOf, refreshRemoteTarget,
-  type ServerTransaction, type SipRequest, type SipResponse,
+  type Dialog, type ServerTransaction, type SipRequest, type SipResponse,
 } from '@imslab/sip';
-import type { Call, TicketOptions } from './call.ts';
+import { ALLOWED_METHODS, type CallContext, type TicketOptions } from './call-context.ts';
+import type { CallState } from './call-status.ts';
 import type { SecurityMode } from './config.ts';
-import type { KeyManagement, MediaSecurityLines, SecurityAchieved } from './media-security.ts';
+import type { KeyManagement, MediaSecurityLines, SecurityAchieved, SecurityOutcome } from './media-security.ts';
+import type { MediaSession } from './media-session.ts';
 import { mikeyValueOf } from './mikey-ticket.ts';
-import { answerRemoteOffer, finishOffer, modeOfOffer, prepareOffer, type LocalOffer } from './negotiation.ts';
-import { parseRemoteSdp } from './sdp.ts';
+import { answerRemoteOffer, finishOffer, modeOfOffer, prepareOffer, type LocalOffer, type NegotiationEnv } from './negotiation.ts';
+import { parseRemoteSdp, type RemoteSdp } from './sdp.ts';
 import type { Flow } from './sip-transport.ts';
 import { warningTextOf, warningValue } from './warning.ts';
 
-/** Methods we implement (kept in step with call.ts ALLOWED_METHODS, which imports this module). */
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS';
+/**
+ * The call as its re-INVITEs see and change it (implemented by Call,
+ * call.ts): dialog and media state, the security lines and outcome, and the
+ * call's own steps (SDP, 2xx until ACK, BYE, ending).
+ */
+export interface UpdatableCall {
+  readonly ctx: CallContext;
+  readonly callId: string;
+  readonly state: CallState;
+  readonly ended: boolean;
+  readonly dialog: Dialog | undefined;
+  readonly media: MediaSession | undefined;
+  readonly outcome: SecurityOutcome | undefined;
+  /** The peer's URI for a new ticket. */
+  readonly peerUri: string;
+  securityRequested: SecurityMode;
+  ticket: TicketOptions | null;
+  localLines: MediaSecurityLines | undefined;
+  updateWarning: string | undefined;
+  negotiationEnv(): NegotiationEnv;
+  localSdp(lines: MediaSecurityLines): string;
+  applyOutcome(outcome: SecurityOutcome, remote: RemoteSdp, deferTxUntilAck?: number): void;
+  recordSecurity(security: SecurityMode): void;
+  send2xx(txn: ServerTransaction, res: SipResponse, flow: Flow): void;
+  sendBye(): Promise<number | null>;
+  terminate(failure?: { status?: number; reason: string }): void;
+  fail(reason: string, status?: number): void;
+}
 
 /** Result of POST /calls/<id>/secure. */
 export interface SecureResult {
@@ -48,7 +76,7 @@ export class SessionUpdater {
   /** The last MIKEY offer we answered and our answer: a repeated TRANSFER_INIT (session refresh) gets the same answer, not a replay error. */
   private lastMikey: { offer: string; lines: MediaSecurityLines } | undefined;
 
-  constructor(private readonly call: Call) {}
+  constructor(private readonly call: UpdatableCall) {}
 
   /** Why a security update cannot start now, or undefined when it can. */
   cannotUpdate(): string | undefined {
@@ -82,7 +110,7 @@ export class SessionUpdater {
     }
     const previousLines = call.localLines;
     const invite = createInDialogRequest(call.dialog, 'INVITE', {
-      via: stack.via(), contact: stack.contact(), headers: [['Allow', ALLOW], ['User-Agent', 'imslab-ue']], body: call.localSdp(prepared.offer.lines),
+      via: stack.via(), contact: stack.contact(), headers: [['Allow', ALLOWED_METHODS], ['User-Agent', 'imslab-ue']], body: call.localSdp(prepared.offer.lines),
     });
     const cseq = cseqOf(invite).seq;
     log.info(`call ${call.callId}: re-INVITE (CSeq ${cseq}) to switch security to ${mode}`);
@@ -185,7 +213,7 @@ export class SessionUpdater {
     if (this.outgoing) return void stack.respond(txn, 491, { reason: 'Request Pending' });
     if (this.answering) return void reject(500, 'an earlier re-INVITE is still being answered', [['Retry-After', String(randomInt(0, 11))]]);
     refreshRemoteTarget(call.dialog, req);
-    const headers: Array<[string, string]> = [['Contact', stack.contact()], ['Allow', ALLOW]];
+    const headers: Array<[string, string]> = [['Contact', stack.contact()], ['Allow', ALLOWED_METHODS]];
     if (req.body.length === 0) {
       // Offer-less re-INVITE: our current description is the offer; the ACK would carry the answer.
       call.send2xx(txn, createResponse(req, 200, { headers, body: call.localSdp(call.localLines ?? { profile: 'RTP/AVP', crypto: [], attributes: [] }) }), flow);

@@ -1,8 +1,9 @@
+import type { ControlServer } from '@imslab/element-kit';
 import type { TimerBase } from '@imslab/sip';
 import { CallManager } from './call-manager.ts';
-import type { CallContext } from './call.ts';
+import type { CallContext } from './call-context.ts';
 import type { UeConfig } from './config.ts';
-import { ControlApi } from './control-api.ts';
+import { createControlApi, type ControlledUe } from './control-api.ts';
 import { KeyLog } from './key-log.ts';
 import { KmsAgent } from './kms-agent.ts';
 import { Logger } from './log.ts';
@@ -23,10 +24,11 @@ export const SHUTDOWN_UNREGISTER_CAP_MS = 1000;
 
 /**
  * One UE: SIP stack, registration, calls, control API. `Ue.start` binds every
- * socket (throwing PortInUseError when one is taken); `shutdown` hangs up,
+ * socket (throwing PortInUseError when a SIP port is taken, element-kit's
+ * one-line error for the control port); `shutdown` hangs up,
  * unregisters best effort and closes everything.
  */
-export class Ue {
+export class Ue implements ControlledUe {
   readonly log: Logger;
   readonly keylog: KeyLog;
   readonly stack: SipStack;
@@ -34,7 +36,7 @@ export class Ue {
   readonly calls: CallManager;
   /** MIKEY-TICKET access to the KMS (undefined without a `kms` config). */
   readonly kms: KmsAgent | undefined;
-  private readonly api: ControlApi;
+  private readonly api: ControlServer;
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -62,7 +64,7 @@ export class Ue {
       onAck: (req) => this.calls.onAck(req),
       onStrayResponse: (res) => this.calls.onStrayResponse(res),
     };
-    this.api = new ControlApi(this);
+    this.api = createControlApi(this);
   }
 
   /** Creates and binds a UE. */

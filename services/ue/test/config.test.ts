@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../src/index.ts';
+import { FileError } from '@imslab/element-kit';
+import { parseConfig } from '../src/index.ts';
 
 const valid = {
   name: 'alice', user: 'alice', impu: 'sip:alice@ims.test', impi: 'alice@ims.test', password: 'secret', realm: 'ims.test', displayName: 'Alice',
@@ -9,14 +10,14 @@ const valid = {
   media: { portMin: 40000, portMax: 40098 }, e2aeCapable: true, defaultSecurity: 'none', autoAnswer: true, answerDelayMs: 0, runDir: '/tmp/run',
 };
 
-function errorOf(patch: Record<string, unknown>): ConfigError {
+function errorOf(patch: Record<string, unknown> | unknown[]): FileError {
   try {
-    parseConfig({ ...valid, ...patch });
+    parseConfig(Array.isArray(patch) ? patch : { ...valid, ...patch });
   } catch (e) {
-    if (e instanceof ConfigError) return e;
+    if (e instanceof FileError) return e;
     throw e;
   }
-  throw new Error('expected a ConfigError');
+  throw new Error('expected a FileError');
 }
 
 describe('config validation', () => {
@@ -28,31 +29,37 @@ describe('config validation', () => {
   });
 
   it.each([
-    [{ name: undefined }, 'name', /missing/],
+    [{ name: undefined }, 'name', /expected string, received undefined/],
     [{ name: 'a/b' }, 'name', /letters/],
     [{ impu: 'alice' }, 'impu', /SIP URI/],
     [{ address: 'localhost' }, 'address', /IPv4/],
-    [{ sipPort: 70000 }, 'sipPort', /1-65535/],
-    [{ controlPort: '8000' }, 'controlPort', /port number/],
-    [{ transport: 'sctp' }, 'transport', /"udp", "tcp" or "tls"/],
+    [{ sipPort: 70000 }, 'sipPort', /<=65535/],
+    [{ controlPort: '8000' }, 'controlPort', /expected number, received string/],
+    [{ transport: 'sctp' }, 'transport', /"udp"\|"tcp"\|"tls"/],
     [{ pcscf: { host: 'pcscf' } }, 'pcscf.host', /IPv4/],
-    [{ pcscf: 'x' }, 'pcscf', /object/],
+    [{ pcscf: 'x' }, 'pcscf', /expected object/],
+    [{ pcscf: { host: '127.0.1.10', udpport: 5060 } }, 'pcscf.udpport', /^unknown key "udpport"; pcscf allows: host, udpPort, tcpPort, tlsPort$/],
     [{ tls: undefined }, 'tls', /required when transport is "tls"/],
-    [{ tls: { caFile: '/ca' } }, 'tls.certFile', /missing/],
     [{ media: { portMin: 40000, portMax: 40000 } }, 'media.portMax', /portMin \+ 1/],
-    [{ defaultSecurity: 'srtp' }, 'defaultSecurity', /"none", "e2ae", "sdes-e2e"/],
-    [{ e2aeCapable: 'yes' }, 'e2aeCapable', /true or false/],
-    [{ answerDelayMs: -1 }, 'answerDelayMs', />= 0/],
+    [{ defaultSecurity: 'srtp' }, 'defaultSecurity', /"none"\|"e2ae"\|"sdes-e2e"/],
+    [{ e2aeCapable: 'yes' }, 'e2aeCapable', /expected boolean/],
+    [{ answerDelayMs: -1 }, 'answerDelayMs', />=0/],
     [{ runDir: '' }, 'runDir', /non-empty/],
+    [{ sipport: 5060 }, 'sipport', /unknown key "sipport" \(did you mean "sipPort"\?\); the UE configuration allows: /],
   ])('rejects %j naming the field', (patch, field, msg) => {
     const e = errorOf(patch);
-    expect(e.field).toBe(field);
-    expect(e.message).toContain(`'${field}'`);
-    expect(e.message).toMatch(msg);
-    expect(e.message).not.toContain('\n');
+    expect(e.problems).toEqual([{ path: field, message: expect.stringMatching(msg) }]);
+    // One line per problem: `<what>: <path>: <message>`.
+    expect(e.message).toBe(`UE configuration: ${field}: ${e.problems[0]!.message}`);
+  });
+
+  it('names every missing field of an object, one line each', () => {
+    const e = errorOf({ tls: { caFile: '/ca' } });
+    expect(e.problems.map((p) => p.path)).toEqual(['tls.certFile', 'tls.keyFile']);
+    expect(e.message.split('\n')).toEqual(['UE configuration: tls.certFile: Invalid input: expected string, received undefined', 'UE configuration: tls.keyFile: Invalid input: expected string, received undefined']);
   });
 
   it('rejects a non-object', () => {
-    expect(() => parseConfig([])).toThrow(ConfigError);
+    expect(errorOf([]).problems).toEqual([{ path: '', message: expect.stringMatching(/expected object, received array/) }]);
   });
 });

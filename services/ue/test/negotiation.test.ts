@@ -7,7 +7,8 @@ import {
 import { answerRemoteOffer, finishOffer, finishStoredOffer, intendedResponder, modeOfOffer, prepareOffer, type LocalOffer } from '../src/negotiation.ts';
 import { groupSrtpKey } from '../src/mikey-ticket.ts';
 import { warningTextOf, warningValue } from '../src/warning.ts';
-import { ConfigError, KmsAgent, parseConfig, parseRemoteSdp } from '../src/index.ts';
+import { FileError } from '@imslab/element-kit';
+import { KmsAgent, parseConfig, parseRemoteSdp } from '../src/index.ts';
 
 const env = { kms: undefined, e2aeConfirmed: false };
 const sdp = (extra: string[], sessionExtra: string[] = []) =>
@@ -87,17 +88,18 @@ describe('config: kms, defaultPolicy, busy', () => {
     expect(parseConfig({ ...base, defaultSecurity: 'e2e-or-e2m2e', defaultPolicy: 'retargeting', busy: true })).toMatchObject({ defaultSecurity: 'e2e-or-e2m2e', defaultPolicy: 'retargeting', busy: true, kms: undefined });
   });
   it.each([
-    [{ kms: { url: 'http://127.0.2.40:8443' } }, 'kms.url'],
-    [{ kms: { url: 'https://127.0.2.40:8443', secret: 'xyz' } }, 'kms.secret'],
-    [{ defaultPolicy: 'anyone' }, 'defaultPolicy'],
-    [{ busy: 'no' }, 'busy'],
-  ])('rejects %j naming %s', (patch, field) => {
+    [{ kms: { url: 'http://127.0.2.40:8443' } }, 'kms.url', /https:\/\//],
+    [{ kms: { url: 'https://127.0.2.40:8443', secret: 'xyz' } }, 'kms.secret', /null or hex/],
+    [{ kms: { url: 'https://127.0.2.40:8443', psk: 'ab'.repeat(32) } }, 'kms.psk', /^unknown key "psk"; kms allows: url, identity, secret, kmsIdentity, timeoutMs$/],
+    [{ defaultPolicy: 'anyone' }, 'defaultPolicy', /"designated-device"\|"any-device-of-user"\|"retargeting"/],
+    [{ busy: 'no' }, 'busy', /expected boolean/],
+  ])('rejects %j naming %s', (patch, field, message) => {
     try {
       parseConfig({ ...base, ...patch });
-      throw new Error('expected a ConfigError');
+      throw new Error('expected a FileError');
     } catch (e) {
-      expect(e).toBeInstanceOf(ConfigError);
-      expect((e as ConfigError).field).toBe(field);
+      expect(e).toBeInstanceOf(FileError);
+      expect((e as FileError).problems).toEqual([{ path: field, message: expect.stringMatching(message) }]);
     }
   });
 });

@@ -32,20 +32,23 @@ function config(dir: string, patch: Record<string, unknown> = {}): string {
 }
 
 describe('UE process', () => {
-  it('exits 2 with one line naming the bad field', async () => {
-    const r = await runToExit(config(tempDir(), { transport: 'sctp' }));
+  it('exits 2 naming the file and the bad field, one line per problem', async () => {
+    const file = config(tempDir(), { transport: 'sctp' });
+    const r = await runToExit(file);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/field 'transport'/);
+    expect(r.stderr.trimEnd().split('\n')).toEqual(['ue: bad configuration:', `${file}: transport: Invalid option: expected one of "udp"|"tcp"|"tls"`]);
   });
 
-  it('exits 1 with the documented line when the SIP port is in use', async () => {
+  it('exits 1 with the one-line start-up failure when the SIP port is in use', async () => {
     const blocker = createSocket('udp4');
     await new Promise<void>((r) => blocker.bind(5060, ADDR, () => r()));
     try {
       const r = await runToExit(config(tempDir()));
       expect(r.code).toBe(1);
-      expect(r.stderr.trim()).toBe(`ue carol: ${ADDR}:5060/udp is in use (another imslab run? run 'imslab down')`);
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^ue carol: start-up failed: /);
+      expect(lines[0]).toContain(`${ADDR}:5060/udp is in use (another imslab run? run 'imslab down')`);
     } finally {
       blocker.close();
     }

@@ -17,7 +17,7 @@ import { SipLogger, readOffer } from '@imslab/app-server';
 import { markerFor, probePayload } from '@imslab/probe';
 import type { SipRequest } from '@imslab/sip';
 import { SrtpContext } from '@imslab/srtp';
-import { offerSdp, RtpSink, SipPeer, UacCall } from '../../../packages/app-server/test/sip-peer.ts';
+import { isRequest, offerSdp, RtpSink, SipPeer, UacCall } from '@imslab/sip/test-peer';
 import { parseVoicemailConfig, Voicemail } from '../src/index.ts';
 
 /** Options of {@link runVoicemailBench}. */
@@ -176,8 +176,8 @@ export async function runVoicemailBench(o: VoicemailBenchOptions = {}): Promise<
     const retrievalAnswerMs = performance.now() - retStart;
     if (retOk.status !== 200) throw new Error(`retrieval INVITE answered ${retOk.status} ${retOk.reason}`);
     await ret.ack2xx(retOk);
-    const byeRx = await bob.nextReceived((m) => m.kind === 'request' && m.method === 'BYE' && m.headers.get('Call-ID') === ret.callId, 'the voicemail\'s BYE', depositSendMs * 2 + 10_000);
-    await ret.okTo(byeRx.msg as SipRequest, byeRx.from.address, byeRx.from.port);
+    const byeRx = await bob.nextReceived(isRequest('BYE', ret.callId), 'the voicemail\'s BYE', depositSendMs * 2 + 10_000);
+    await bob.reply(byeRx.msg as SipRequest, 200, byeRx.from);
 
     const got = bobRtp.packets;
     if (got.length === 0) throw new Error('no packet played back');

@@ -1,11 +1,13 @@
 import { bindRtp, buildAnswer, closeQuietly, type OfferedMedia, type UasCall } from '@imslab/app-server';
+import { demuxRtpRtcp } from '@imslab/rtp';
+import { isMikeyKeyMgmt } from '@imslab/sdp';
 import { StoreError, type VoicemailStore } from './store.ts';
 import type { VoicemailConfig } from './config.ts';
 import type { SipLogger } from '@imslab/app-server';
 
-/** The a=key-mgmt:mikey value of an offer, if any (RFC 4567). */
+/** The a=key-mgmt:mikey value of an offer, if any (RFC 4567 sec. 3.1; media level first). */
 export function mikeyOf(offer: OfferedMedia): string | null {
-  return offer.keyMgmt.find((k) => k.trimStart().startsWith('mikey ')) ?? null;
+  return offer.keyMgmt.find(isMikeyKeyMgmt) ?? null;
 }
 
 /**
@@ -41,8 +43,8 @@ export async function deposit(call: UasCall, mailbox: string, offer: OfferedMedi
   }
   let warned = false;
   socket.on('message', (data) => {
-    // RTCP on the RTP port (rtcp-mux) is not part of the message.
-    if (data.length >= 2 && data[1]! >= 200 && data[1]! <= 204) return;
+    // RTCP on the RTP port (rtcp-mux, RFC 5761 sec. 4) is not part of the message.
+    if (demuxRtpRtcp(data) === 'rtcp') return;
     if (!rec.append({ atUs: Math.round((performance.timeOrigin + performance.now()) * 1000), data }) && !warned && rec.stopped) {
       warned = true;
       log.warn(`message ${rec.id}: recording stopped, earlier packets kept: ${rec.stopped}`);

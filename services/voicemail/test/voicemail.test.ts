@@ -12,9 +12,10 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SipLogger, readOffer, type OfferedMedia } from '@imslab/app-server';
-import type { SipRequest, SipResponse } from '@imslab/sip';
+import { FileError } from '@imslab/element-kit';
+import { fromOf, tagOf, toOf, type SipRequest, type SipResponse } from '@imslab/sip';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { offerSdp, RtpSink, SipPeer, sleep, tagParam, UacCall, until } from '../../../packages/app-server/test/sip-peer.ts';
+import { isRequest, offerSdp, RtpSink, SipPeer, sleep, UacCall, until } from '@imslab/sip/test-peer';
 import { parseVoicemailConfig, payloadDigest, Voicemail, VoicemailStore, type MessageMeta, type PlaybackRecord, type VoicemailConfig } from '../src/index.ts';
 
 const VM_ADDR = '127.0.11.100';
@@ -264,9 +265,9 @@ describe('Voicemail: SRTP deposit, restart, byte-identical retrieval', () => {
     const ackedAt = performance.now();
     await u.ack2xx(ok);
 
-    const byeRx = await peer.nextReceived((m) => m.kind === 'request' && m.method === 'BYE', 'the voicemail BYE', 5000);
+    const byeRx = await peer.nextReceived(isRequest('BYE'), 'the voicemail BYE', 5000);
     const bye = byeRx.msg as SipRequest;
-    await u.okTo(bye, byeRx.from.address, byeRx.from.port);
+    await peer.reply(bye, 200, byeRx.from);
 
     expect(received.packets.map((p) => p.data.toString('hex'))).toEqual(packets.map((p) => p.toString('hex')));
     // spacing: the playback follows the stored arrival times (never earlier, not much later)
@@ -284,8 +285,8 @@ describe('Voicemail: SRTP deposit, restart, byte-identical retrieval', () => {
     expect(byeRx.from).toEqual({ address: VM_ADDR, port: cfg.sipPort });
     expect(bye.uri).toBe(`sip:ue@${PEER_ADDR}:${peer.port}`);
     expect(bye.headers.get('Call-ID')).toBe(u.callId);
-    expect(tagParam(bye.headers.get('From'))).toBe(tagParam(ok.headers.get('To')));
-    expect(tagParam(bye.headers.get('To'))).toBe(u.fromTag);
+    expect(tagOf(fromOf(bye))).toBe(tagOf(toOf(ok)));
+    expect(tagOf(toOf(bye))).toBe(u.fromTag);
     expect(bye.headers.get('CSeq')).toMatch(/^\d+ BYE$/);
     // the message is still there after the retrieval
     expect(vm.store.list('bob')).toEqual([stored]);
@@ -367,7 +368,8 @@ describe('Voicemail: refusals and access', () => {
     await u.ackNon2xx(r);
     expect(vm.store.list('bob').map((m) => m.id)).toEqual([meta.id]);
     expect(vm.store.read(meta.id).packets.map((p) => p.data)).toEqual(sent);
-    expect(() => parseVoicemailConfig({ ...cfg, limits: { maxTotalBytes: 0 } })).toThrow(/"limits.maxTotalBytes" must be a positive integer/);
+    expect(problemsOf({ ...cfg, limits: { maxTotalBytes: 0 } })).toEqual([{ path: 'limits.maxTotalBytes', message: 'Too small: expected number to be >=1' }]);
+    expect(problemsOf({ ...cfg, limits: { maxMessages: 1 } })).toEqual([{ path: 'limits.maxMessages', message: expect.stringMatching(/^unknown key "maxMessages"; limits allows: maxBytesPerMessage, maxMessagesPerMailbox, maxTotalBytes/) }]);
   });
 
   it('refuses carol 403 for bob\'s mailbox when access is owner, naming the mailbox', async () => {
@@ -399,8 +401,8 @@ describe('Voicemail: refusals and access', () => {
     expect(ok.status).toBe(200);
     expect(readOffer(ok.body.toString())).toMatchObject({ direction: 'sendonly', profile: 'RTP/SAVP', keyMgmt: [meta.keyMgmt] });
     await u.ack2xx(ok);
-    const bye = await peer.nextReceived((m) => m.kind === 'request' && m.method === 'BYE', 'the voicemail BYE', 4000);
-    await u.okTo(bye.msg as SipRequest, bye.from.address, bye.from.port);
+    const bye = await peer.nextReceived(isRequest('BYE'), 'the voicemail BYE', 4000);
+    await peer.reply(bye.msg as SipRequest, 200, bye.from);
     expect(rtp.packets.map((p) => p.data.toString('hex'))).toEqual(packets.map((p) => p.toString('hex')));
     expect(vm.playbacks).toHaveLength(1);
     expect(vm.playbacks[0]).toMatchObject({ messageId: meta.id, mailbox: 'bob', by: 'sip:carol@ims.test', packetsSent: 3, finished: true });
@@ -449,16 +451,33 @@ describe('parseVoicemailConfig', () => {
   });
 
   it('names the bad field', () => {
-    expect(() => parseVoicemailConfig({ ...base, address: '999.0.0.1' })).toThrow('"address" must be an IPv4 address, got "999.0.0.1"');
-    expect(() => parseVoicemailConfig({ ...base, address: '::1' })).toThrow('"address" must be an IPv4 address');
+    expect(problemsOf({ ...base, address: '999.0.0.1' })).toEqual([{ path: 'address', message: 'must be an IPv4 address' }]);
+    expect(problemsOf({ ...base, address: '::1' })).toEqual([{ path: 'address', message: 'must be an IPv4 address' }]);
     const { storeDir: _, ...noDir } = base;
-    expect(() => parseVoicemailConfig(noDir)).toThrow('"storeDir" must be a directory, got undefined');
-    expect(() => parseVoicemailConfig({ ...base, storeDir: '' })).toThrow('"storeDir" must be a directory');
-    expect(() => parseVoicemailConfig({ ...base, sipPort: 70000 })).toThrow('"sipPort" must be a port, got 70000');
-    expect(() => parseVoicemailConfig({ ...base, controlPort: '8080' })).toThrow('"controlPort" must be a port');
-    expect(() => parseVoicemailConfig({ ...base, mailboxAccess: 'anyone' })).toThrow('"mailboxAccess" must be owner or open, got "anyone"');
-    expect(() => parseVoicemailConfig({ ...base, rtpPortMax: 30000 })).toThrow('"rtpPortMax" must be above "rtpPortMin"');
-    expect(() => parseVoicemailConfig(null)).toThrow('the config must be a JSON object');
-    expect(() => parseVoicemailConfig('x')).toThrow('the config must be a JSON object');
+    expect(problemsOf(noDir)).toEqual([{ path: 'storeDir', message: 'Invalid input: expected string, received undefined' }]);
+    expect(problemsOf({ ...base, storeDir: '' })).toEqual([{ path: 'storeDir', message: 'must be a directory' }]);
+    expect(problemsOf({ ...base, sipPort: 70000 })).toEqual([{ path: 'sipPort', message: expect.stringMatching(/<=65535/) }]);
+    expect(problemsOf({ ...base, controlPort: '8080' })).toEqual([{ path: 'controlPort', message: expect.stringMatching(/expected number, received string/) }]);
+    expect(problemsOf({ ...base, mailboxAccess: 'anyone' })).toEqual([{ path: 'mailboxAccess', message: 'Invalid option: expected one of "owner"|"open"' }]);
+    expect(problemsOf({ ...base, rtpPortMax: 30000 })).toEqual([{ path: 'rtpPortMax', message: 'must be above rtpPortMin' }]);
+    expect(problemsOf(null)).toEqual([{ path: '', message: expect.stringMatching(/expected object, received null/) }]);
+    expect(problemsOf('x')).toEqual([{ path: '', message: expect.stringMatching(/expected object, received string/) }]);
+    // The message is one `<what>: <path>: <message>` line per problem.
+    expect(() => parseVoicemailConfig({ ...base, address: '::1', sipPort: 0 })).toThrow('voicemail configuration: address: must be an IPv4 address\nvoicemail configuration: sipPort: ');
+  });
+
+  it('refuses unknown fields, naming them', () => {
+    expect(problemsOf({ ...base, mailboxacess: 'open' })).toEqual([{ path: 'mailboxacess', message: expect.stringMatching(/^unknown key "mailboxacess" \(did you mean "mailboxAccess"\?\); the voicemail configuration allows: name, /) }]);
   });
 });
+
+/** The problems a configuration is refused with (a FileError, else the test fails). */
+function problemsOf(raw: unknown) {
+  try {
+    parseVoicemailConfig(raw);
+  } catch (e) {
+    expect(e).toBeInstanceOf(FileError);
+    return (e as FileError).problems;
+  }
+  throw new Error('config was accepted');
+}

@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync, openSync, readSync, closeSync, readdirSy
 import { join } from 'node:path';
 import {
   COMPOSE_DIR, COMPOSE_RUN, CONTAINER_PATHS, CONTAINER_RUN_DIR, DOCKER_NETWORKS, LABEL, LABEL_ELEMENT, LABEL_RUN, ON_DEMAND_KINDS,
-  containerName, controlUrlOf, leavesOf, planNetwork, renderElement, volumesOf, type ElementPlan,
+  containerName, controlUrlOf, leavesOf, planNetwork, renderElement, uesOf, volumesOf, type ElementPlan,
 } from '@imslab/network';
 import { REPO_ROOT, loadSubscribers, type ElementPaths, type KmsSecrets, type NetworkPlan, type PlannedElement, type TargetName } from '@imslab/topology';
 import { ElementError, PrerequisiteError } from '../errors.ts';
@@ -12,6 +12,7 @@ import { DEFAULT_SUBSCRIBERS, runScenario, type RunOptions } from '../run.ts';
 import type { Scenario } from '../scenario.ts';
 import { pidAlive, readStates } from '../state.ts';
 import { TcpdumpCapture } from '../tcpdump.ts';
+import { UeClient } from '../ue-client.ts';
 import { collectLogs, copyOut } from './docker-collect.ts';
 import { connectDocker, engineMessage } from './docker-engine.ts';
 import { linkCaptureArgv, probeFor } from './local.ts';
@@ -73,6 +74,10 @@ export function misfit(scenario: Scenario, running: Running): string | null {
   const servers = new Set<string>(running.plan.elements.map((e) => e.kind));
   const missing = (scenario.network.servers ?? []).filter((s) => !servers.has(s));
   if (missing.length) return `needs ${missing.join(', ')}, which this network does not have`;
+  // A server that is up changes what a scenario without it shows (a KMS that should be unreachable).
+  const wanted = new Set(scenario.network.servers ?? []);
+  const extra = [...new Set(running.plan.elements.filter((e) => running.up.has(e.name) && !e.partOf && (ON_DEMAND_KINDS as readonly string[]).includes(e.kind) && !wanted.has(e.kind)).map((e) => e.kind))];
+  if (extra.length) return `needs a network without ${extra.join(', ')}${running.target === 'docker' ? ` (docker compose stop ${extra.join(' ')})` : ''}`;
   let mine: NetworkPlan<ElementPlan>;
   try {
     mine = planNetwork(loadSubscribers(running.subscribers, REPO_ROOT), running.plan.target, { ...scenario.network, servers: [...new Set(running.plan.elements.map((e) => e.kind))].filter((k) => (ON_DEMAND_KINDS as readonly string[]).includes(k)) }, running.plan.slot);
@@ -89,7 +94,11 @@ export function misfit(scenario: Scenario, running: Running): string | null {
   }
   const scenarioElements = planNetwork(loadSubscribers(running.subscribers, REPO_ROOT), running.plan.target, scenario.network, running.plan.slot).elements;
   const down = scenarioElements.filter((e) => !running.up.has(e.name)).map((e) => e.name);
-  if (down.length) return `needs ${down.join(', ')}, not up (docker compose --profile <kind> up -d)`;
+  if (down.length) {
+    // Compose profiles are named after the on-demand kind (a part comes with its whole).
+    const kinds = new Set(scenarioElements.filter((e) => !running.up.has(e.name)).map((e) => scenarioElements.find((x) => x.name === e.partOf)?.kind ?? e.kind));
+    return `needs ${down.join(', ')}, not up${running.target === 'docker' ? ` (docker compose ${[...kinds].map((k) => `--profile ${k}`).join(' ')} up -d)` : ' (imslab up --servers ...)'}`;
+  }
   return null;
 }
 
@@ -131,12 +140,22 @@ class AttachedTarget implements Target {
     return [];
   }
 
-  /** Nothing is started: every element the scenario uses must answer its readiness probe. */
+  /**
+   * Nothing is started: every element the scenario uses must answer its
+   * readiness probe. Each scenario starts from what a fresh network has: no
+   * UE registered (an earlier scenario's registrations would make the S-CSCF
+   * fork to devices this one never registered), no call up.
+   */
   async up(plan: NetworkPlan<ElementPlan>, _opts: UpOptions): Promise<void> {
     for (const e of plan.elements) {
       const ok = await waitUntil(probeFor(e), { timeoutMs: 5000, intervalMs: 200 });
       if (ok !== 'ready') throw new ElementError(e.name, 'the running network\'s element does not answer its readiness probe');
     }
+    await Promise.all(uesOf(plan).map(async (u) => {
+      const ue = new UeClient(u.name, this.controlUrl(u.name));
+      for (const c of await ue.calls()) if (c.state !== 'terminated' && c.state !== 'failed') await ue.hangup(c.callId).catch(() => {});
+      await ue.unregister().catch(() => {});
+    }));
     this.since = Math.floor(Date.now() / 1000);
     for (const e of this.running.plan.elements) {
       const dir = this.running.runDir(e);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import {
   COMPOSE_RUN, CONTAINER_CONFIG_DIR, CONTAINER_RUN_DIR, DOCKER_NETWORKS, LABEL, LABEL_ELEMENT, LABEL_KIND, LABEL_RUN,
-  containerName, controlUrlOf, endpointsOf, gatewayOf, imageOf, kindOf, leavesOf, pkiEntities, startStages, uesOf, volumeName, volumesOf,
+  containerName, controlUrlOf, endpointsOf, gatewayOf, imageOf, kindOf, leavesOf, pkiEntities, startStages, deviceNames, volumeName, volumesOf,
   writeContainerConfig, type ElementPlan,
 } from '@imslab/network';
 import { REPO_ROOT, ensureKmsSecrets, ensurePki, type LinkPlan, type NetworkPlan } from '@imslab/topology';
@@ -105,7 +105,7 @@ export class DockerTarget implements Target {
     try {
       for (const sub of ['config', 'run', 'logs', 'keys']) mkdirSync(join(this.dir, sub), { recursive: true });
       const pki = ensurePki(PKI_DIR, pkiEntities(plan));
-      const secrets = ensureKmsSecrets(PKI_DIR, uesOf(plan).map((u) => u.name));
+      const secrets = ensureKmsSecrets(PKI_DIR, deviceNames(plan));
       const commands = new Map(plan.elements.map((e) => {
         mkdirSync(join(this.dir, 'run', e.name), { recursive: true });
         return [e.name, writeContainerConfig(e, join(this.dir, 'config', e.name), pki, secrets)];
@@ -278,7 +278,10 @@ export class DockerTarget implements Target {
       linkCaptureArgv(DOCKER_NETWORKS[l.name].bridge, join(dir, `${l.name}.pcap`), null),
       join(dir, `capture-${l.name}.log`),
     ));
-    await Promise.all(this.captures.map((c) => c.start()));
+    const started = Promise.all(this.captures.map((c) => c.start()));
+    // The reaper stops the captures too if the runner dies.
+    writeState(this.stateId(), { target: 'docker', dir: this.dir, runnerPid: process.pid, pgids: this.captures.map((c) => c.process?.child.pid).filter((p): p is number => p !== undefined), dockerRun: this.runId });
+    await started;
   }
 
   async stopCaptures(): Promise<CaptureSet> {

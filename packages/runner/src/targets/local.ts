@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  controlUrlOf, kindOf, leavesOf, listensOf, pkiEntities, readinessOf, renderElement, startStages, uesOf,
+  controlUrlOf, kindOf, leavesOf, listensOf, pkiEntities, readinessOf, renderElement, startStages, deviceNames,
   type ElementPlan,
 } from '@imslab/network';
 import { REPO_ROOT, ensureKmsSecrets, ensurePki, type ElementPaths, type KmsSecrets, type NetworkPlan, type PlannedElement } from '@imslab/topology';
@@ -90,7 +90,7 @@ export class LocalTarget implements Target {
     mkdirSync(join(this.dir, 'logs'), { recursive: true });
     mkdirSync(join(this.dir, 'keys'), { recursive: true });
     this.pkiDir = ensurePki(PKI_DIR, pkiEntities(plan)).dir;
-    this.kmsSecrets = ensureKmsSecrets(PKI_DIR, uesOf(plan).map((u) => u.name));
+    this.kmsSecrets = ensureKmsSecrets(PKI_DIR, deviceNames(plan));
     for (const e of plan.elements) {
       const image = kindOf(e.kind).image;
       if ('node' in image && !this.bundles.has(image.node.service)) this.bundles.set(image.node.service, await ensureServiceBundle(image.node.service));
@@ -157,6 +157,7 @@ export class LocalTarget implements Target {
 
   async startCaptures(dir: string): Promise<void> {
     if (!this.plan || !this.supervisor) throw new Error('startCaptures before up');
+    if (this.captures.length > 0) throw new Error('captures are running already: stopCaptures() first');
     mkdirSync(dir, { recursive: true });
     this.captures = this.plan.links.map((l) => new TcpdumpCapture(
       l.name, join(dir, `${l.name}.pcap`),

@@ -5,8 +5,8 @@
  * packets must count), and loss from an SSRC's earlier incarnation is kept
  * when a restart is detected instead of being forgotten.
  */
+import { RTP_SEQ_MOD } from './sequence.ts';
 
-const RTP_SEQ_MOD = 1 << 16;
 /** RFC 3550 A.1 defaults. */
 const MAX_DROPOUT = 3000;
 const MAX_MISORDER = 100;
@@ -23,6 +23,8 @@ export class RtpSequenceState {
   readonly firstSeq: number;
   /** Most recent sequence number seen. */
   lastSeq: number;
+  /** Cumulative packets lost; duplicates never make it negative. Kept up to date by `update` (read per packet by the capture flow table). */
+  lost = 0;
   private baseSeq = 0;
   private maxSeq = 0;
   private cycles = 0;
@@ -53,9 +55,6 @@ export class RtpSequenceState {
   get expected(): number {
     return this.extendedMax - this.baseSeq + 1;
   }
-
-  /** Cumulative packets lost; duplicates never make it negative. Kept up to date by `update` (read per packet by the flow table). */
-  lost = 0;
 
   /** Feeds one sequence number (update_seq of RFC 3550 A.1). */
   update(seq: number): void {

@@ -1,0 +1,4 @@
+/** Hex (spaces allowed) to bytes. */
+export function hex(s: string): Buffer {
+  return Buffer.from(s.replace(/\s+/g, ''), 'hex');
+}

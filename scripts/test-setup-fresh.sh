@@ -90,31 +90,7 @@ die() { say "$*"; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "run it as root (debootstrap, mount, chroot): sudo $0"
 
 # ---- this machine's Debian mirror (as scripts/base-image.sh finds it) -----------
-apt_sources() {
-  local f
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    case "$f" in
-      *.sources)
-        awk '
-          /^[[:space:]]*#/ { next }
-          /^[[:space:]]*$/ { flush(); next }
-          /^URIs:/ { uris = substr($0, 6) }
-          /^Suites:/ { suites = substr($0, 8) }
-          /^Types:/ { types = substr($0, 7) }
-          function flush(  i, j, nu, ns, u, s) {
-            if (types ~ /(^|[[:space:]])deb([[:space:]]|$)/) {
-              nu = split(uris, u, " "); ns = split(suites, s, " ")
-              for (i = 1; i <= nu; i++) for (j = 1; j <= ns; j++) print u[i], s[j]
-            }
-            uris = ""; suites = ""; types = ""
-          }
-          END { flush() }' "$f"
-        ;;
-      *) awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } print $i, $(i+1) }' "$f" ;;
-    esac
-  done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt-sources.sh"
 MIRROR="${IMSLAB_DEBIAN_MIRROR:-$(apt_sources | awk -v s="$SUITE" '$2 == s { print $1; exit }')}"
 SECURITY="$(apt_sources | awk -v s="$SUITE-security" '$2 == s { print $1; exit }')"
 [ -n "$MIRROR" ] || die "no Debian mirror for $SUITE in /etc/apt/sources.list(.d): set IMSLAB_DEBIAN_MIRROR"

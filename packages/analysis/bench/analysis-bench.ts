@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildUdpFrame, LINKTYPE, PcapWriter } from '@imslab/capture';
 import { formatKeyLogEntry, markerFor, probePayload } from '@imslab/probe';
+import { buildRtp } from '@imslab/rtp';
 import { generateKeySalt, splitKeySalt, SrtpContext } from '@imslab/srtp';
 import { loadKeyRing, scanLink } from '../src/index.ts';
 
@@ -24,18 +25,12 @@ async function makeCapture(dir: string, packets: number): Promise<{ file: string
   const keyLog = join(dir, 'bench.srtp-keys.jsonl');
   writeFileSync(keyLog, keys.map((k, i) => formatKeyLogEntry({ kind: 'srtp', owner: `ue${i}`, callId: `call-${i}`, dir: 'tx', suite: 'AES_CM_128_HMAC_SHA1_80', keySalt: k.toString('base64'), keyMgmt: 'sdes', at: '' })).join(''));
   const ctx = keys.map((k) => new SrtpContext({ profile: 'AES_CM_128_HMAC_SHA1_80', ...splitKeySalt('AES_CM_128_HMAC_SHA1_80', k) }));
-  const header = Buffer.alloc(12);
   // One second of probe per flow, reused: building the file is not what is measured.
   const payloads = Array.from({ length: flows }, (_, f) => Array.from({ length: 50 }, (_, n) => probePayload(markerFor(`call-${f}`, 'orig'), n)));
   for (let i = 0; i < packets; i++) {
     const f = i % flows;
     const n = Math.floor(i / flows);
-    header[0] = 0x80;
-    header[1] = 0;
-    header.writeUInt16BE(n & 0xffff, 2);
-    header.writeUInt32BE((n * 160) >>> 0, 4);
-    header.writeUInt32BE(0x1000 + f, 8);
-    const rtp = Buffer.concat([header, payloads[f]![n % payloads[f]!.length]!]);
+    const rtp = buildRtp({ payloadType: 0, sequence: n, timestamp: n * 160, ssrc: 0x1000 + f }, payloads[f]![n % payloads[f]!.length]!);
     const wire = f < flows / 2 ? ctx[f]!.protectRtp(rtp) : rtp;
     w.write(1_700_000_000_000_000 + i * 20, buildUdpFrame(LINKTYPE.ETHERNET, '127.0.1.100', 40000 + 2 * f, '127.0.1.11', 30000 + 2 * f, wire));
   }

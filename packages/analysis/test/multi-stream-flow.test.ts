@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildRtpPacket, buildUdpFrame, LINKTYPE, PcapWriter } from '@imslab/capture';
+import { buildUdpFrame, LINKTYPE, PcapWriter } from '@imslab/capture';
 import { formatKeyLogEntry, markerFor, probePayload } from '@imslab/probe';
+import { buildRtp } from '@imslab/rtp';
 import { generateKeySalt, splitKeySalt, SrtpContext } from '@imslab/srtp';
 import { loadKeyRing, scanLink } from '../src/index.ts';
 
@@ -30,11 +31,11 @@ describe('a flow with two interleaved streams', () => {
     let t = 1_700_000_000_000_000;
     let seqA = 0;
     const frame = (rtp: Buffer) => w.write((t += 10_000), buildUdpFrame(LINKTYPE.ETHERNET, '127.0.2.70', 36000, '127.0.2.11', 30000, rtp));
-    const sendA = () => frame(ctx.protectRtp(buildRtpPacket({ payloadType: 0, sequence: seqA, timestamp: 160 * seqA, ssrc: 0xaaaa }, probePayload(a, seqA++))));
+    const sendA = () => frame(ctx.protectRtp(buildRtp({ payloadType: 0, sequence: seqA, timestamp: 160 * seqA, ssrc: 0xaaaa }, probePayload(a, seqA++))));
     for (let i = 0; i < 200; i++) sendA();
     for (let i = 0; i < 100; i++) {
       sendA();
-      frame(buildRtpPacket({ payloadType: 0, sequence: i, timestamp: 160 * i, ssrc: 0xbbbb }, probePayload(b, i)));
+      frame(buildRtp({ payloadType: 0, sequence: i, timestamp: 160 * i, ssrc: 0xbbbb }, probePayload(b, i)));
     }
     await w.close();
     const report = await scanLink('core', file, loadKeyRing([keyLog]).keys);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildTcpFrame, buildUdpFrame, LINKTYPE, PcapWriter } from '@imslab/capture';
+import { buildSenderReport } from '@imslab/rtp';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,11 +62,7 @@ describe('RTCP on media flows', () => {
     writeFileSync(join(dir, 'k.jsonl'), formatKeyLogEntry({ kind: 'srtp', owner: 'alice', callId: 'c-9', dir: 'tx', suite: 'AES_CM_128_HMAC_SHA1_80', keySalt: ks.toString('base64'), keyMgmt: 'sdes', at: '' }));
     const ctx = new SrtpContext({ profile: 'AES_CM_128_HMAC_SHA1_80', ...splitKeySalt('AES_CM_128_HMAC_SHA1_80', ks) });
     // RFC 3550 sec. 6.4.1 sender report, no report blocks: V=2, PT=200, length 6 (28 octets).
-    const sr = Buffer.alloc(28);
-    sr[0] = 0x80;
-    sr[1] = 200;
-    sr.writeUInt16BE(6, 2);
-    sr.writeUInt32BE(0x11112222, 4);
+    const sr = buildSenderReport(0x11112222, 0, 0, 0, 0);
     const file = join(dir, 'a.pcap');
     const w = new PcapWriter(file, LINKTYPE.ETHERNET);
     w.write(1, buildUdpFrame(LINKTYPE.ETHERNET, '127.0.1.100', 40001, '127.0.1.11', 30001, ctx.protectRtcp(sr)));

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildUdpFrame, LINKTYPE, PcapWriter } from '@imslab/capture';
 import { formatKeyLogEntry, markerFor, probePayload, type ProbeDirection } from '@imslab/probe';
+import { buildRtp } from '@imslab/rtp';
 import { generateKeySalt, splitKeySalt, SrtpContext } from '@imslab/srtp';
 
 /**
@@ -62,13 +63,8 @@ export class SynthRun {
     });
     for (let i = 0; i < packets; i++) {
       hops.forEach((h, j) => {
-        const header = Buffer.alloc(12);
-        header[0] = 0x80;
-        header[1] = 0;
-        header.writeUInt16BE((65530 + i) & 0xffff, 2);
-        header.writeUInt32BE(i * 160, 4);
-        header.writeUInt32BE(ssrc, 8);
-        const rtp = Buffer.concat([header, h.payload ? h.payload(i) : probePayload(marker, i)]);
+        // PCMU; the sequence numbers wrap after 6 packets.
+        const rtp = buildRtp({ payloadType: 0, sequence: 65530 + i, timestamp: i * 160, ssrc }, h.payload ? h.payload(i) : probePayload(marker, i));
         const wire = contexts[j] ? contexts[j]!.protectRtp(rtp) : rtp;
         const [sa, sp] = h.src.split(':');
         const [da, dp] = h.dst.split(':');

@@ -8,8 +8,9 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { buildRtp, writeRtpHeader, type RtpHeaderFields } from '@imslab/rtp';
 import {
-  buildRtpPacket, buildUdpFrame, decodeFrame, FlowTable, LINKTYPE, PcapWriter, readCapture,
+  buildUdpFrame, decodeFrame, FlowTable, LINKTYPE, PcapWriter, readCapture,
 } from '../src/index.ts';
 
 /** Result of {@link runCaptureBench}. */
@@ -35,14 +36,16 @@ const RSS_SAMPLE_EVERY = 8192;
 
 /**
  * Writes an RTP-only capture of `packets` packets: FLOWS interleaved G.711
- * streams, 20 ms apart per stream. Frames are built once per flow and
- * patched (sequence, timestamp) per packet; the UDP checksum is set to 0
+ * streams, 20 ms apart per stream. Frames are built once per flow and their
+ * RTP header rewritten in place per packet (sequence, timestamp: @imslab/rtp's
+ * writeRtpHeader, no allocation); the UDP checksum is set to 0
  * ("none", RFC 768) since the patched bytes would invalidate it.
  */
 export async function writeRtpCapture(path: string, packets: number): Promise<void> {
   const w = new PcapWriter(path, LINKTYPE.ETHERNET);
-  const templates = Array.from({ length: FLOWS }, (_, f) => {
-    const rtp = buildRtpPacket({ payloadType: 0, sequence: 0, timestamp: 0, ssrc: 0x5000_0000 + f }, Buffer.alloc(RTP_PAYLOAD, 0xd5));
+  const headers: RtpHeaderFields[] = Array.from({ length: FLOWS }, (_, f) => ({ payloadType: 0, sequence: 0, timestamp: 0, ssrc: 0x5000_0000 + f }));
+  const templates = headers.map((h, f) => {
+    const rtp = buildRtp(h, Buffer.alloc(RTP_PAYLOAD, 0xd5));
     const frame = buildUdpFrame(LINKTYPE.ETHERNET, `10.1.${f >> 8}.${f & 0xff}`, 20000 + 2 * f, '10.2.0.1', 30000 + 2 * f, rtp);
     frame.writeUInt16BE(0, 14 + 20 + 6); // Ethernet 14 + IPv4 20 + UDP checksum at 6
     return frame;
@@ -53,8 +56,10 @@ export async function writeRtpCapture(path: string, packets: number): Promise<vo
     const f = i % FLOWS;
     const n = (i / FLOWS) | 0;
     const frame = templates[f]!;
-    frame.writeUInt16BE(n & 0xffff, rtpAt + 2);
-    frame.writeUInt32BE((n * RTP_PAYLOAD) >>> 0, rtpAt + 4);
+    const h = headers[f]!;
+    h.sequence = n;
+    h.timestamp = n * RTP_PAYLOAD;
+    writeRtpHeader(frame, rtpAt, h);
     w.write(t0 + n * 20_000 + f * 10, frame);
   }
   await w.close();

@@ -1,6 +1,7 @@
 /**
  * @imslab/capture: read and write pcap/pcapng, decode frames down to
  * UDP/TCP, recognise SIP/TLS/MSRP/RTP/RTCP payloads and track flows.
+ * RTP and RTCP themselves are read and built with @imslab/rtp.
  */
 export * from './errors.ts';
 export * from './linktypes.ts';
@@ -8,7 +9,6 @@ export type { CapturedPacket } from './packet.ts';
 export { readCapture, readCaptureBuffer, CaptureFileReader, READ_CHUNK_BYTES } from './read-capture.ts';
 export type { CaptureContainer } from './capture-parser.ts';
 export { decodeFrame, TCP_FLAGS, type DecodedPacket } from './decode-frame.ts';
-export { parseRtpHeader, looksLikeRtcp, rtcpSenderSsrc, RtpSequenceState, buildRtpPacket, type RtpHeader, type RtpBuildFields } from './rtp.ts';
 export { looksLikeTls, looksLikeDtls, looksLikeSip, looksLikeMsrp } from './signatures.ts';
 export { FlowTable, flowKeyString, type FlowKind, type FlowKey, type FlowStats, type RtpStreamStats } from './flow-table.ts';
 export { SipStreamReassembler } from './sip-stream.ts';

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { buildRtp } from '@imslab/rtp';
 import { describe, expect, it } from 'vitest';
 import {
-  buildRtpPacket, buildUdpFrame, decodeFrame, FlowTable, flowKeyString, LINKTYPE, readCapture, readCaptureBuffer,
+  buildUdpFrame, decodeFrame, FlowTable, flowKeyString, LINKTYPE, readCapture, readCaptureBuffer,
   type CapturedPacket, type DecodedPacket, type FlowStats,
 } from '../src/index.ts';
 import { RTP_EXPECTED } from '../scripts/make-fixtures.ts';
@@ -27,7 +28,7 @@ function feed(t: FlowTable, payloads: Buffer[], from = '10.9.0.1'): FlowStats {
   return s!;
 }
 
-const rtp = (sequence: number, ssrc = 0xabc, payloadType = 0): Buffer => buildRtpPacket({ payloadType, sequence, timestamp: sequence * 160, ssrc }, Buffer.alloc(40, 0xd5));
+const rtp = (sequence: number, ssrc = 0xabc, payloadType = 0): Buffer => buildRtp({ payloadType, sequence, timestamp: sequence * 160, ssrc }, Buffer.alloc(40, 0xd5));
 
 describe('FlowTable on the RTP fixture', () => {
   it('finds each directional flow, classifies it and counts RTP loss across the wrap', async () => {

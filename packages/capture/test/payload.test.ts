@@ -1,53 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildRtpPacket, looksLikeDtls, looksLikeMsrp, looksLikeRtcp, looksLikeSip, looksLikeTls, parseRtpHeader } from '../src/index.ts';
+// RTP and RTCP recognition (readRtpHeader, looksLikeRtcp) is @imslab/rtp's, tested in packages/rtp/test.
+import { looksLikeDtls, looksLikeMsrp, looksLikeSip, looksLikeTls } from '../src/index.ts';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-
-describe('parseRtpHeader (RFC 3550 sec 5.1)', () => {
-  it('reads every fixed-header field', () => {
-    const p = hex('80 e0 ff fe 12345678 deadbeef');
-    const h = parseRtpHeader(Buffer.concat([p, Buffer.alloc(4)]));
-    expect(h).toEqual({
-      version: 2, padding: false, extension: false, csrcCount: 0, marker: true, payloadType: 96,
-      sequence: 0xfffe, timestamp: 0x12345678, ssrc: 0xdeadbeef, headerLength: 12,
-    });
-  });
-
-  it('counts CSRCs and the header extension into headerLength', () => {
-    const csrc = buildRtpPacket({ payloadType: 0, sequence: 1, timestamp: 2, ssrc: 3, csrcs: [10, 11] }, Buffer.alloc(10));
-    expect(parseRtpHeader(csrc)).toMatchObject({ csrcCount: 2, headerLength: 20 });
-    // X bit with a one-word extension (profile 0xbede, RFC 8285), then payload.
-    const ext = Buffer.concat([hex('90 00 0001 00000002 00000003'), hex('bede 0001 11223344'), Buffer.alloc(5)]);
-    expect(parseRtpHeader(ext)).toMatchObject({ extension: true, headerLength: 20 });
-  });
-
-  it('rejects what is not plausibly RTP', () => {
-    expect(parseRtpHeader(hex('40 00 0001 00000002 00000003'))).toBeNull(); // version 1
-    expect(parseRtpHeader(hex('80 00 0001 00000002 0000'))).toBeNull(); // 10 bytes
-    expect(parseRtpHeader(hex('83 00 0001 00000002 00000003 00000004'))).toBeNull(); // 3 CSRCs announced, 1 present
-    expect(parseRtpHeader(hex('90 00 0001 00000002 00000003 bede 0009 00000000'))).toBeNull(); // extension longer than packet
-    expect(parseRtpHeader(hex('a0 00 0001 00000002 00000003 aaaa 00'))).toBeNull(); // padding count 0
-    expect(parseRtpHeader(hex('a0 00 0001 00000002 00000003 aaaa 09'))).toBeNull(); // padding longer than payload
-    expect(parseRtpHeader(hex('a0 00 0001 00000002 00000003 aaaa 03'))).toMatchObject({ padding: true });
-  });
-});
-
-describe('looksLikeRtcp (RFC 5761 sec 4)', () => {
-  it('accepts RTCP packet types 192..223 with a consistent length', () => {
-    const sr = hex('80 c8 0006 11111111 00000000 00000000 00000000 00000000 00000000');
-    expect(looksLikeRtcp(sr)).toBe(true);
-    expect(looksLikeRtcp(hex('81 c9 0001 22222222 33333333'))).toBe(true); // RR length 1 → 8 bytes
-    expect(looksLikeRtcp(hex('80 cd 0001 22222222 33333333'))).toBe(true); // RTPFB 205
-  });
-
-  it('rejects RTP, short packets and impossible lengths', () => {
-    expect(looksLikeRtcp(buildRtpPacket({ payloadType: 0, sequence: 1, timestamp: 1, ssrc: 1 }, Buffer.alloc(20)))).toBe(false);
-    expect(looksLikeRtcp(buildRtpPacket({ payloadType: 96, marker: true, sequence: 1, timestamp: 1, ssrc: 1 }, Buffer.alloc(20)))).toBe(false); // byte 224
-    expect(looksLikeRtcp(hex('80 c8 0006 1111'))).toBe(false);
-    expect(looksLikeRtcp(hex('80 c8 00ff 11111111 00000000'))).toBe(false);
-    expect(looksLikeRtcp(hex('40 c8 0001 11111111 00000000'))).toBe(false);
-  });
-});
 
 describe('looksLikeTls / looksLikeDtls', () => {
   it('recognises TLS record headers (RFC 8446 sec 5.1)', () => {

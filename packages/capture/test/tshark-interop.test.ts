@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeFrame, FlowTable, looksLikeRtcp, mergeCaptures, parseRtpHeader, readCapture } from '../src/index.ts';
+import { looksLikeRtcp, RtpHeaderView } from '@imslab/rtp';
+import { decodeFrame, FlowTable, mergeCaptures, readCapture } from '../src/index.ts';
 import { RTP_EXPECTED } from '../scripts/make-fixtures.ts';
 import { collect, fixture, run, tempDir } from './helpers.ts';
 
@@ -57,8 +58,8 @@ async function ourView(path: string): Promise<RtpView> {
     if (!d) continue;
     const flow = table.add(p, d);
     if (flow.kind !== 'rtp' || looksLikeRtcp(d.payload)) continue;
-    const h = parseRtpHeader(d.payload);
-    if (h) addPacket(v, `${d.srcPort}>${d.dstPort}`, h.ssrc, h.sequence);
+    const h = RtpHeaderView.parse(d.payload);
+    if (typeof h !== 'string') addPacket(v, `${d.srcPort}>${d.dstPort}`, h.ssrc, h.sequence);
   }
   for (const f of table.flows()) {
     for (const s of table.rtpStreams(f)) v.streams.set(`${f.key.srcPort}>${f.key.dstPort} ${s.ssrc}`, [s.packets, s.lost]);

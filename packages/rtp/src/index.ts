@@ -4,7 +4,9 @@
  * RTCP recognition and sender reports (RFC 3550 sec. 6), RTP/RTCP
  * demultiplexing on one port (RFC 5761 sec. 4), sequence-number distance,
  * SRTP packet index and rollover-counter guessing (RFC 3711 sec. 3.3.1,
- * App. A), per-SSRC loss (RFC 3550 A.1, A.3). Pure, no dependencies.
+ * App. A), per-SSRC loss (RFC 3550 A.1, A.3), and the big-endian word
+ * access all of it is written with (SRTP uses it for its ROC and SRTCP index
+ * words). Pure, no dependencies.
  */
 export { RtpError, RtpFormatError, RtpBuildError, describeRtpProblem, type RtpProblem } from './errors.ts';
 export {
@@ -17,3 +19,4 @@ export { RTCP_FIXED_HEADER_LENGTH, RTCP_PACKET_TYPE, isRtcpPacketType, looksLike
 export { demuxRtpRtcp, type MuxedPacketKind } from './demux.ts';
 export { RTP_SEQ_MOD, seqDistance, packetIndex, estimateRoc } from './sequence.ts';
 export { RtpSequenceState } from './sequence-state.ts';
+export { readU16, readU32, writeU16, writeU32 } from './bytes.ts';

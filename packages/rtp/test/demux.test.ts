@@ -56,6 +56,7 @@ describe('looksLikeRtcp (RFC 3550 sec. 6.4.1 length word)', () => {
 
   it('rejects RTP, short packets and lengths past the end', () => {
     expect(looksLikeRtcp(buildRtp({ payloadType: 0, sequence: 1, timestamp: 1, ssrc: 1 }, Buffer.alloc(20)))).toBe(false);
+    expect(looksLikeRtcp(buildRtp({ payloadType: 96, marker: true, sequence: 1, timestamp: 1, ssrc: 1 }, Buffer.alloc(20)))).toBe(false); // second octet 224
     expect(looksLikeRtcp(hex('80c80006 1111'))).toBe(false);
     expect(looksLikeRtcp(RFC7714_SR)).toBe(false);
     expect(looksLikeRtcp(LIBSRTP_SR_FRAGMENT)).toBe(false);

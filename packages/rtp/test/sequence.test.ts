@@ -66,6 +66,16 @@ describe('RFC 3711 App. A: the receiver guesses v among ROC-1, ROC, ROC+1', () =
   it('reads a jump of more than half the sequence space as a late packet (ROC-1), as the appendix must', () => {
     expect(estimateRoc(40000, 200, 1)).toBe(0);
   });
+
+  it('gives the guesses the SRTP context relies on (cases moved from @imslab/srtp)', () => {
+    expect(estimateRoc(5, 65530, 0)).toBe(1);
+    expect(estimateRoc(65530, 5, 1)).toBe(0);
+    expect(estimateRoc(65530, 5, 0)).toBe(-1);
+    expect(estimateRoc(100, 50, 2)).toBe(2);
+    expect(estimateRoc(40000, 100, 1)).toBe(0); // more than half the space ahead: from before the last wrap
+    expect(estimateRoc(30000, 100, 0)).toBe(0); // less than half ahead: same ROC
+    expect(estimateRoc(100, 40000, 0)).toBe(1); // s_l in the upper half, SEQ far below: wrapped
+  });
 });
 
 describe('RtpSequenceState: RFC 3550 A.1 update_seq and A.3 loss', () => {

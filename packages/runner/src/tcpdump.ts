@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { DOCKER_NETWORKS } from '@imslab/network';
+import type { LinkPlan } from '@imslab/topology';
 import { ElementError } from './errors.ts';
 import { killGroup, spawnLogged, type LoggedChild } from './logged-child.ts';
 
@@ -52,4 +55,30 @@ export class TcpdumpCapture {
     }
     await p.logClosed;
   }
+}
+
+/** Where a link is captured: an interface, and a filter (null: every packet on the interface). */
+export type LinkTap = (l: LinkPlan) => { iface: string; filter: string | null };
+
+/** The local target: every packet to or from the link's /24 on `lo`, whatever the other end's address (a UA bound to 127.0.0.1). */
+export const LOOPBACK_TAP: LinkTap = (l) => ({ iface: 'lo', filter: `net ${l.subnet}` });
+/** The docker target: the link's own Docker bridge on the host carries exactly that link; every packet on it is kept. */
+export const BRIDGE_TAP: LinkTap = (l) => ({ iface: DOCKER_NETWORKS[l.name].bridge, filter: null });
+
+/** One capture per link into `<dir>/<link>.pcap` (tcpdump's own messages in `<dir>/capture-<link>.log`). */
+export function linkCaptures(links: readonly LinkPlan[], dir: string, tap: LinkTap): TcpdumpCapture[] {
+  return links.map((l) => {
+    const { iface, filter } = tap(l);
+    const file = join(dir, `${l.name}.pcap`);
+    // --immediate-mode: with TPACKET_V3 a short capture can otherwise sit in a
+    // partly filled ring block and be lost when tcpdump is interrupted.
+    const argv = ['tcpdump', '-i', iface, '-n', '-s', '0', '--immediate-mode', '-U', '-w', file, ...(filter ? [filter] : [])];
+    return new TcpdumpCapture(l.name, file, argv, join(dir, `capture-${l.name}.log`));
+  });
+}
+
+/** Stops captures and names their files by link. */
+export async function stopAll(captures: readonly TcpdumpCapture[]): Promise<{ files: Record<string, string> }> {
+  await Promise.all(captures.map((c) => c.stop()));
+  return { files: Object.fromEntries(captures.map((c) => [c.link, c.file])) };
 }

@@ -1,6 +1,6 @@
 /**
  * @imslab/sip/test-peer: the raw-UDP SIP peer of every test and bench that
- * talks SIP to an element (app-server, voicemail, conference). It sends what
+ * talks SIP to an element (app-server, voicemail, conference, the UE). It sends what
  * the test builds (a message from @imslab/sip's builders, or raw text and
  * bytes for malformed input) and queues every datagram that comes back,
  * parsed by @imslab/sip. No transaction layer on purpose: a test sees every

@@ -3,13 +3,13 @@
  * covering any number of SSRCs with per-SSRC rollover counter, SRTCP index
  * and replay window.
  */
-import { estimateRoc, packetIndex } from '@imslab/rtp';
+import { estimateRoc, packetIndex, RTCP_FIXED_HEADER_LENGTH, rtcpSenderSsrc, readU32, rtpSequence, rtpSsrc } from '@imslab/rtp';
 import { RtpFormatError, SrtpConfigError, SrtpIndexReuseError, SrtpKeyExpiredError } from './errors.ts';
 import { tagsEqual } from './hmac-sha1.ts';
 import { checkKdr, KeySchedule } from './key-schedule.ts';
 import { DEFAULT_REPLAY_WINDOW, MIN_REPLAY_WINDOW, SRTCP_INDEX_LENGTH, SRTCP_MAX_LIFETIME, SRTP_MAX_LIFETIME, type SrtpProfile, type SrtpProfileName } from './profiles.ts';
 import { ReplayWindow, RtpStreamState } from './replay.ts';
-import { checkRtcpHeader, readU32, rtcpSsrc, rtpSeq, rtpSsrc, srtpHeaderLength } from './rtp.ts';
+import { checkRtcpHeader, srtpHeaderLength } from './rtp.ts';
 import { checkMasterKey, checkMki, resolveProfile } from './validate.ts';
 
 /** Why an SRTP/SRTCP packet was not delivered. */
@@ -142,7 +142,7 @@ export class SrtpContext {
     checkDatagramSize(rtp.length);
     if (this.rtpPackets >= this.rtpLifetime) throw new SrtpKeyExpiredError(`master key lifetime of ${this.rtpLifetime} SRTP packets reached; re-key (RFC 3711 sec. 9.2)`);
     const ssrc = rtpSsrc(rtp);
-    const seq = rtpSeq(rtp);
+    const seq = rtpSequence(rtp);
     let st = this.txRtp.get(ssrc);
     if (!st) {
       st = new RtpStreamState(this.initialRoc.get(ssrc) ?? 0, seq, this.window);
@@ -173,7 +173,7 @@ export class SrtpContext {
     // RFC 3711 sec. 3.1: MKI precedes the tag; RFC 7714 sec. 8: for AEAD it follows the tag.
     if (this.mki && !tagsEqual(this.mki, 0, srtp, this.profile.aead ? len - this.mkiLen : len - tagLen - this.mkiLen, this.mkiLen)) return this.fail('mki-unknown');
     const ssrc = rtpSsrc(srtp);
-    const seq = rtpSeq(srtp);
+    const seq = rtpSequence(srtp);
     const st = this.rxRtp.get(ssrc);
     // RFC 3711 sec. 3.3.1: the first packet of a stream sets s_l; ROC starts at 0 unless signalled.
     const v = st ? estimateRoc(seq, st.sl, st.roc) : (this.initialRoc.get(ssrc) ?? 0);
@@ -210,7 +210,7 @@ export class SrtpContext {
     if (bad) throw new RtpFormatError(bad === 'too-short' ? `RTCP packet of ${rtcp.length} octets is shorter than the 8-octet header (RFC 3550 sec. 6.4)` : 'not an RTCP packet: expected version 2 and packet type 192..223 (RFC 3550 sec. 6.4, RFC 5761 sec. 4)');
     checkDatagramSize(rtcp.length);
     if (this.rtcpPackets >= this.rtcpLifetime) throw new SrtpKeyExpiredError(`master key lifetime of ${this.rtcpLifetime} SRTCP packets reached; re-key (RFC 3711 sec. 9.2)`);
-    const ssrc = rtcpSsrc(rtcp);
+    const ssrc = rtcpSenderSsrc(rtcp);
     // RFC 3711 sec. 3.4: the SRTCP index starts at 0 and counts packets per SSRC; 31 bits, never wrapping under one key.
     const index = this.txRtcpIndex.get(ssrc) ?? 0;
     if (index >= SRTCP_MAX_LIFETIME) throw new SrtpKeyExpiredError(`SSRC ${ssrc}: SRTCP index exhausted (2^31 packets); re-key (RFC 3711 sec. 9.2)`);
@@ -227,10 +227,10 @@ export class SrtpContext {
     if (bad) return this.fail(bad);
     const len = srtcp.length;
     const tagLen = this.profile.srtcpAuthTagLength;
-    if (len < 8 + SRTCP_INDEX_LENGTH + this.mkiLen + tagLen) return this.fail('too-short');
+    if (len < RTCP_FIXED_HEADER_LENGTH + SRTCP_INDEX_LENGTH + this.mkiLen + tagLen) return this.fail('too-short');
     // MKI: before the tag for HMAC (RFC 3711 sec. 3.4), last for AEAD (RFC 7714 sec. 9).
     if (this.mki && !tagsEqual(this.mki, 0, srtcp, this.profile.aead ? len - this.mkiLen : len - tagLen - this.mkiLen, this.mkiLen)) return this.fail('mki-unknown');
-    const ssrc = rtcpSsrc(srtcp);
+    const ssrc = rtcpSenderSsrc(srtcp);
     // E|index precedes MKI and tag (RFC 3711 sec. 3.4); with AEAD the tag comes before it (RFC 7714 sec. 9).
     const idxOff = len - this.mkiLen - SRTCP_INDEX_LENGTH - (this.profile.aead ? 0 : tagLen);
     const index = readU32(srtcp, idxOff) & 0x7fffffff;

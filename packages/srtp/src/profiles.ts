@@ -4,7 +4,6 @@
  * and every protocol constant that depends on the profile. All lengths are
  * in octets.
  */
-import { RTCP_FIXED_HEADER_LENGTH } from '@imslab/rtp';
 
 /** SDES / IANA crypto-suite names of the implemented SRTP profiles. */
 export type SrtpProfileName =
@@ -87,8 +86,6 @@ export const KDF_LABEL = Object.freeze({
   rtcpSalt: 0x05,
 });
 
-/** The RTCP header SRTCP leaves in the clear: V/P/RC, PT, length, SSRC (RFC 3550 sec. 6.4, RFC 3711 sec. 3.4). */
-export const RTCP_FIXED_HEADER = RTCP_FIXED_HEADER_LENGTH;
 export const SRTCP_INDEX_LENGTH = 4; // E flag + 31-bit index, RFC 3711 sec. 3.4
 /** SRTCP E flag (encrypted), top bit of the index word (RFC 3711 sec. 3.4). */
 export const SRTCP_E_FLAG = 0x80000000;

@@ -5,9 +5,6 @@
  */
 import { packetIndex } from '@imslab/rtp';
 
-// Re-exported where it used to live (the SRTP primitives test imports it from here).
-export { estimateRoc } from '@imslab/rtp';
-
 /** Result of checking an index against the replay window. */
 export type ReplayCheck = 'ok' | 'replayed' | 'too-old';
 

@@ -1,11 +1,9 @@
 /**
- * SRTP's reading of RTP/RTCP headers: @imslab/rtp's parsing, reduced to the
- * two failure reasons SRTP reports ('too-short', 'not-rtp'), and the 32-bit
- * big-endian helpers the packet transforms use for ROC and SRTCP index words.
+ * SRTP's two header checks, on @imslab/rtp: an RTP or RTCP header reduced
+ * to the two failure reasons SRTP reports ('too-short', 'not-rtp'). Field
+ * reads and byte access come from @imslab/rtp directly.
  */
 import { demuxRtpRtcp, RTCP_FIXED_HEADER_LENGTH, RTP_FIXED_HEADER_LENGTH, rtpHeaderLength } from '@imslab/rtp';
-
-export { rtpSequence as rtpSeq, rtpSsrc, rtcpSenderSsrc as rtcpSsrc } from '@imslab/rtp';
 
 /** Why a packet could not be parsed as RTP/RTCP. */
 export type HeaderFailure = 'too-short' | 'not-rtp';
@@ -32,17 +30,4 @@ export function srtpHeaderLength(p: Uint8Array): number | HeaderFailure {
 export function checkRtcpHeader(p: Uint8Array): HeaderFailure | null {
   if (p.length < RTCP_FIXED_HEADER_LENGTH) return 'too-short';
   return demuxRtpRtcp(p) === 'rtcp' ? null : 'not-rtp';
-}
-
-/** Big-endian 32-bit read as an unsigned number. */
-export function readU32(p: Uint8Array, off: number): number {
-  return ((p[off]! << 24) | (p[off + 1]! << 16) | (p[off + 2]! << 8) | p[off + 3]!) >>> 0;
-}
-
-/** Big-endian 32-bit write. */
-export function writeU32(p: Uint8Array, off: number, v: number): void {
-  p[off] = v >>> 24;
-  p[off + 1] = v >>> 16;
-  p[off + 2] = v >>> 8;
-  p[off + 3] = v;
 }

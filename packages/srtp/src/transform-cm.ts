@@ -4,11 +4,11 @@
  * header || encrypted payload || MKI || tag, tag over header || payload || ROC.
  * SRTCP layout (sec. 3.4): header || encrypted || E|index || MKI || tag.
  */
+import { packetIndex, RTCP_FIXED_HEADER_LENGTH, readU32, rtpSequence, writeU32 } from '@imslab/rtp';
 import { AesCm } from './aes-cm.ts';
 import { HmacSha1 } from './hmac-sha1.ts';
 import type { SessionKeys } from './kdf.ts';
-import { RTCP_FIXED_HEADER, SRTCP_E_FLAG, SRTCP_INDEX_LENGTH } from './profiles.ts';
-import { readU32, writeU32 } from './rtp.ts';
+import { SRTCP_E_FLAG, SRTCP_INDEX_LENGTH } from './profiles.ts';
 import type { PacketTransform } from './packet-transform.ts';
 
 export class CmTransform implements PacketTransform {
@@ -29,7 +29,7 @@ export class CmTransform implements PacketTransform {
     if (encrypt) {
       copyHead(rtp, hdrLen, out);
       // RFC 3711 sec. 3.3.1: i = 2^16 * ROC + SEQ.
-      this.aes.xorPacket(ssrc, roc * 65536 + ((rtp[2]! << 8) | rtp[3]!), rtp, hdrLen, len, out, hdrLen);
+      this.aes.xorPacket(ssrc, packetIndex(roc, rtpSequence(rtp)), rtp, hdrLen, len, out, hdrLen);
     } else {
       out.set(rtp.subarray(0, len), 0);
     }
@@ -59,7 +59,7 @@ export class CmTransform implements PacketTransform {
     const out = Buffer.allocUnsafe(authedLen);
     if (encrypted) {
       copyHead(srtp, hdrLen, out);
-      this.aes.xorPacket(ssrc, roc * 65536 + ((srtp[2]! << 8) | srtp[3]!), srtp, hdrLen, authedLen, out, hdrLen);
+      this.aes.xorPacket(ssrc, packetIndex(roc, rtpSequence(srtp)), srtp, hdrLen, authedLen, out, hdrLen);
     } else {
       out.set(srtp.subarray(0, authedLen), 0);
     }
@@ -73,8 +73,8 @@ export class CmTransform implements PacketTransform {
     if (encrypt) {
       // RFC 3711 sec. 3.4: everything after the first 8 octets is encrypted;
       // the SRTCP index takes the place of the SRTP index in the IV (sec. 4.1.1).
-      copyHead(rtcp, RTCP_FIXED_HEADER, out);
-      this.aes.xorPacket(ssrc, index, rtcp, RTCP_FIXED_HEADER, len, out, RTCP_FIXED_HEADER);
+      copyHead(rtcp, RTCP_FIXED_HEADER_LENGTH, out);
+      this.aes.xorPacket(ssrc, index, rtcp, RTCP_FIXED_HEADER_LENGTH, len, out, RTCP_FIXED_HEADER_LENGTH);
     } else {
       out.set(rtcp.subarray(0, len), 0);
     }
@@ -93,8 +93,8 @@ export class CmTransform implements PacketTransform {
     const index = word & 0x7fffffff;
     const out = Buffer.allocUnsafe(idxOff);
     if (word & SRTCP_E_FLAG) {
-      copyHead(srtcp, RTCP_FIXED_HEADER, out);
-      this.aes.xorPacket(ssrc, index, srtcp, RTCP_FIXED_HEADER, idxOff, out, RTCP_FIXED_HEADER);
+      copyHead(srtcp, RTCP_FIXED_HEADER_LENGTH, out);
+      this.aes.xorPacket(ssrc, index, srtcp, RTCP_FIXED_HEADER_LENGTH, idxOff, out, RTCP_FIXED_HEADER_LENGTH);
     } else {
       out.set(srtcp.subarray(0, idxOff), 0);
     }

@@ -5,9 +5,9 @@
  * header || ciphertext || tag || E|index || MKI.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { RTCP_FIXED_HEADER_LENGTH, readU32, rtpSequence, writeU32 } from '@imslab/rtp';
 import type { SessionKeys } from './kdf.ts';
-import { RTCP_FIXED_HEADER, SRTCP_E_FLAG, SRTCP_INDEX_LENGTH } from './profiles.ts';
-import { readU32, writeU32 } from './rtp.ts';
+import { SRTCP_E_FLAG, SRTCP_INDEX_LENGTH } from './profiles.ts';
 import type { PacketTransform } from './packet-transform.ts';
 
 type GcmAlgorithm = 'aes-128-gcm' | 'aes-256-gcm';
@@ -51,7 +51,7 @@ export class GcmTransform implements PacketTransform {
     const len = rtp.length;
     const mkiLen = mki ? mki.length : 0;
     const out = Buffer.allocUnsafe(len + this.tagLength + mkiLen);
-    const seq = (rtp[2]! << 8) | rtp[3]!;
+    const seq = rtpSequence(rtp);
     const c = createCipheriv(this.algorithm, this.key, this.setIv(ssrc, roc, seq), { authTagLength: this.tagLength });
     // RFC 7714 sec. 8.2: AAD is the header incl. CSRCs and extension; sec. 8.3: tag-only mode authenticates everything.
     const aadEnd = encrypt ? hdrLen : len;
@@ -66,7 +66,7 @@ export class GcmTransform implements PacketTransform {
 
   openRtp(srtp: Uint8Array, hdrLen: number, ssrc: number, roc: number, encrypted: boolean, mkiLen: number): Buffer | null {
     const ctEnd = srtp.length - mkiLen - this.tagLength;
-    const seq = (srtp[2]! << 8) | srtp[3]!;
+    const seq = rtpSequence(srtp);
     const d = createDecipheriv(this.algorithm, this.key, this.setIv(ssrc, roc, seq), { authTagLength: this.tagLength });
     d.setAuthTag(srtp.subarray(ctEnd, ctEnd + this.tagLength));
     const aadEnd = encrypted ? hdrLen : ctEnd;
@@ -98,7 +98,7 @@ export class GcmTransform implements PacketTransform {
     writeU32(this.word, 0, (encrypt ? SRTCP_E_FLAG : 0) | index);
     const c = createCipheriv(this.algorithm, this.key, this.setIv(ssrc, index >>> 16, index & 0xffff), { authTagLength: this.tagLength });
     // RFC 7714 sec. 9.2: AAD = first 8 octets (or the whole packet when E=0) || E|index.
-    const aadEnd = encrypt ? RTCP_FIXED_HEADER : len;
+    const aadEnd = encrypt ? RTCP_FIXED_HEADER_LENGTH : len;
     c.setAAD(rtcp.subarray(0, aadEnd));
     c.setAAD(this.word);
     out.set(rtcp.subarray(0, aadEnd), 0);
@@ -117,7 +117,7 @@ export class GcmTransform implements PacketTransform {
     const encrypted = (word & SRTCP_E_FLAG) !== 0;
     const d = createDecipheriv(this.algorithm, this.key, this.setIv(ssrc, (word & 0x7fffffff) >>> 16, word & 0xffff), { authTagLength: this.tagLength });
     d.setAuthTag(srtcp.subarray(ctEnd, idxOff));
-    const aadEnd = encrypted ? RTCP_FIXED_HEADER : ctEnd;
+    const aadEnd = encrypted ? RTCP_FIXED_HEADER_LENGTH : ctEnd;
     d.setAAD(srtcp.subarray(0, aadEnd));
     d.setAAD(srtcp.subarray(idxOff, idxOff + SRTCP_INDEX_LENGTH));
     const out = Buffer.allocUnsafe(ctEnd);

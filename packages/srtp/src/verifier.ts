@@ -3,10 +3,11 @@
  * for the packet analyser. No replay window, no ROC tracking: the caller
  * supplies ROC guesses.
  */
+import { RTCP_FIXED_HEADER_LENGTH, rtcpSenderSsrc, rtpSsrc } from '@imslab/rtp';
 import { SrtpConfigError } from './errors.ts';
 import { deriveSessionKeys } from './kdf.ts';
 import { SRTCP_INDEX_LENGTH, type SrtpProfile, type SrtpProfileName } from './profiles.ts';
-import { checkRtcpHeader, rtcpSsrc, rtpSsrc, srtpHeaderLength } from './rtp.ts';
+import { checkRtcpHeader, srtpHeaderLength } from './rtp.ts';
 import { createTransform, type PacketTransform } from './transform.ts';
 import { checkMasterKey, resolveProfile } from './validate.ts';
 
@@ -57,7 +58,7 @@ export class SrtpVerifier {
 
   /** The decrypted RTCP packet if `srtcp` authenticates under this key, else null. */
   verifyRtcp(srtcp: Uint8Array): Buffer | null {
-    if (checkRtcpHeader(srtcp) || srtcp.length < 8 + SRTCP_INDEX_LENGTH + this.mkiLen + this.profile.srtcpAuthTagLength) return null;
-    return this.rtcp.openRtcp(srtcp, rtcpSsrc(srtcp), this.mkiLen);
+    if (checkRtcpHeader(srtcp) || srtcp.length < RTCP_FIXED_HEADER_LENGTH + SRTCP_INDEX_LENGTH + this.mkiLen + this.profile.srtcpAuthTagLength) return null;
+    return this.rtcp.openRtcp(srtcp, rtcpSenderSsrc(srtcp), this.mkiLen);
   }
 }

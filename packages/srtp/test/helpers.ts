@@ -1,5 +1,6 @@
 /** Shared test helpers: vector loading (copied from shared/vectors, `source` fields kept) and packet builders. */
 import { readFileSync } from 'node:fs';
+import { buildRtp, RTCP_PACKET_TYPE, RTP_VERSION, writeU16, writeU32 } from '@imslab/rtp';
 import { SRTP_PROFILES, type SrtpProfileName } from '../src/index.ts';
 
 /** Parses one of the JSON vector files copied into test/vectors/. */
@@ -21,34 +22,26 @@ export function keysFor(profile: SrtpProfileName, seed = 1): { masterKey: Buffer
   return { masterKey: fill(p.keyLength, 1), masterSalt: fill(p.saltLength, 2) };
 }
 
-/** Builds an RTP packet (RFC 3550 sec. 5.1) with optional CSRCs and header extension. */
+/** An RTP packet (RFC 3550 sec. 5.1) with optional CSRCs and a one-byte-header extension (0xBEDE, RFC 8285); @imslab/rtp's buildRtp. */
 export function rtpPacket(opts: { seq: number; ssrc?: number; ts?: number; pt?: number; payload?: Buffer; csrcs?: number[]; ext?: Buffer }): Buffer {
-  const csrcs = opts.csrcs ?? [];
-  const ext = opts.ext;
   const payload = opts.payload ?? Buffer.from(Array.from({ length: 160 }, (_, i) => (i * 7 + opts.seq) & 0xff));
-  const hdr = Buffer.alloc(12 + 4 * csrcs.length + (ext ? 4 + ext.length : 0));
-  hdr[0] = 0x80 | (ext ? 0x10 : 0) | csrcs.length;
-  hdr[1] = opts.pt ?? 0;
-  hdr.writeUInt16BE(opts.seq & 0xffff, 2);
-  hdr.writeUInt32BE((opts.ts ?? opts.seq * 160) >>> 0, 4);
-  hdr.writeUInt32BE((opts.ssrc ?? 0x11223344) >>> 0, 8);
-  csrcs.forEach((c, i) => hdr.writeUInt32BE(c >>> 0, 12 + 4 * i));
-  if (ext) {
-    const off = 12 + 4 * csrcs.length;
-    hdr.writeUInt16BE(0xbede, off);
-    hdr.writeUInt16BE(ext.length / 4, off + 2);
-    ext.copy(hdr, off + 4);
-  }
-  return Buffer.concat([hdr, payload]);
+  return buildRtp({
+    payloadType: opts.pt ?? 0, sequence: opts.seq, timestamp: opts.ts ?? opts.seq * 160, ssrc: opts.ssrc ?? 0x11223344,
+    csrcs: opts.csrcs, extension: opts.ext ? { profile: 0xbede, data: opts.ext } : undefined,
+  }, payload);
 }
 
-/** A compound-looking RTCP receiver report (RFC 3550 sec. 6.4.2) with some body. */
+/**
+ * A compound-looking RTCP receiver report (RFC 3550 sec. 6.4.2) with some
+ * body: RC 1, length word, sender SSRC, then `bodyLen` patterned octets
+ * (@imslab/rtp builds sender reports only).
+ */
 export function rtcpPacket(ssrc = 0x11223344, bodyLen = 24): Buffer {
   const p = Buffer.alloc(8 + bodyLen);
-  p[0] = 0x81;
-  p[1] = 201;
-  p.writeUInt16BE((p.length >> 2) - 1, 2);
-  p.writeUInt32BE(ssrc >>> 0, 4);
+  p[0] = (RTP_VERSION << 6) | 1;
+  p[1] = RTCP_PACKET_TYPE.RR;
+  writeU16(p, 2, (p.length >> 2) - 1);
+  writeU32(p, 4, ssrc);
   for (let i = 8; i < p.length; i++) p[i] = (i * 13) & 0xff;
   return p;
 }

@@ -30,7 +30,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { markerFor, probePayload, SAMPLES_PER_PACKET } from '@imslab/probe';
-import { buildRtp } from '@imslab/rtp';
+import { buildRtp, rtpSequence, rtpSsrc, seqDistance } from '@imslab/rtp';
 import { generateKeySalt, splitKeySalt, SrtpContext } from '@imslab/srtp';
 import type { ConferenceMode, ConferenceServerConfig } from '../src/config.ts';
 import { contextFromCryptoLine, Member, newSdesKey, SUITE, type PeerCall } from '../test/member.ts';
@@ -332,9 +332,9 @@ async function runOnce(mode: ConferenceMode, n: number, seconds: number): Promis
           else m.otherRefused++;
           return;
         }
-        const seq = data.readUInt16BE(2);
+        const seq = rtpSequence(data);
         if (mode === 'e2e') {
-          const from = bySsrc.get(data.readUInt32BE(8));
+          const from = bySsrc.get(rtpSsrc(data));
           if (!from || from === m) {
             m.otherRefused++;
             return;
@@ -349,7 +349,7 @@ async function runOnce(mode: ConferenceMode, n: number, seconds: number): Promis
           return;
         }
         // e2m2e: the bridge's own sequence numbers, extended, say how many packets it sent in the window.
-        m.seqExt = m.seqLast < 0 ? seq : m.seqExt + ((((seq - m.seqLast + 0x8000) & 0xffff) - 0x8000));
+        m.seqExt = m.seqLast < 0 ? seq : m.seqExt + seqDistance(m.seqLast, seq);
         m.seqLast = seq;
         if (now >= wStart && now < wEnd) {
           m.received++;

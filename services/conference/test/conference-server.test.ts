@@ -5,7 +5,7 @@ import { findMarker, markerFor, probePayload, SAMPLES_PER_PACKET } from '@imslab
 import { generateKeySalt, parseCryptoAttribute, splitKeySalt, SrtpContext } from '@imslab/srtp';
 import { ConferenceServer } from '../src/conference-server.ts';
 import { parseConferenceConfig } from '../src/config.ts';
-import { buildRtp } from '@imslab/rtp';
+import { buildRtp, buildSenderReport, RtpHeaderView } from '@imslab/rtp';
 import { sleep, until } from '@imslab/sip/test-peer';
 import { contextFromCryptoLine, Member, newSdesKey, SUITE, type PeerCall } from './member.ts';
 
@@ -94,12 +94,11 @@ function leg(c: ConferenceStatus, member: string): LegStatus {
 
 const hex = (b: Buffer) => b.toString('hex');
 
-/** The RTP header length (no CSRC/extension expected from the bridge) and a few header fields. */
+/** A few header fields and the payload of an RTP packet from the bridge, which adds no CSRC, extension or padding. */
 function rtpFields(p: Buffer): { pt: number; seq: number; ts: number; ssrc: number; payload: Buffer } {
-  expect(p[0]! >> 6).toBe(2);
-  expect(p[0]! & 0x0f).toBe(0);
-  expect(p[0]! & 0x10).toBe(0);
-  return { pt: p[1]! & 0x7f, seq: p.readUInt16BE(2), ts: p.readUInt32BE(4), ssrc: p.readUInt32BE(8), payload: p.subarray(12) };
+  const h = RtpHeaderView.from(p);
+  expect([h.csrcCount, h.extension, h.padding]).toEqual([0, false, false]);
+  return { pt: h.payloadType, seq: h.sequence, ts: h.timestamp, ssrc: h.ssrc, payload: p.subarray(h.payloadOffset, h.payloadEnd) };
 }
 
 /** One member's SRTP sender: own SSRC and sequence, probe packets with `marker`. */
@@ -227,14 +226,9 @@ describe('e2e conference (group key, the bridge forwards SRTP untouched)', () =>
     const callA = await a.invite(uri, ALICE, a.offerSdp());
     const callB = await b.invite(uri, BOB, b.offerSdp());
     expect([callA.response.status, callB.response.status]).toEqual([200, 200]);
-    const rtcp = Buffer.alloc(28);
-    rtcp[0] = 0x80;
-    rtcp[1] = 200; // SR
-    await a.sendMedia(callA, rtcp);
+    await a.sendMedia(callA, buildSenderReport(0x1234, 0, 0, 0));
     await a.sendMedia(callA, Buffer.from('short'));
-    const rtp = Buffer.alloc(40, 1);
-    rtp[0] = 0x80;
-    rtp[1] = 0;
+    const rtp = buildRtp({ payloadType: 0, sequence: 1, timestamp: 160, ssrc: 0x1234 }, Buffer.alloc(28, 1));
     await a.sendMedia(callA, rtp); // a real (if meaningless) RTP packet, forwarded
     await until(() => b.media.length >= 1, 'B to receive the RTP packet');
     await sleep(50);

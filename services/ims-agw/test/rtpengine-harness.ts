@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import rtpengine from 'rtpengine-client';
 import { SDES_ONLY_80 } from '@imslab/kamailio';
+import { buildRtp } from '@imslab/rtp';
 import { SrtpContext, generateKeySalt, splitKeySalt } from '@imslab/srtp';
 
 export const SUITE = 'AES_CM_128_HMAC_SHA1_80';
@@ -178,13 +179,7 @@ export function srtp(key: string): SrtpContext {
 }
 
 export function rtpPacket(seq: number, ssrc: number, fill: number): Buffer {
-  const b = Buffer.alloc(12 + 160, fill);
-  b[0] = 0x80;
-  b[1] = 0; // PCMU
-  b.writeUInt16BE(seq, 2);
-  b.writeUInt32BE(seq * 160, 4);
-  b.writeUInt32BE(ssrc, 8);
-  return b;
+  return buildRtp({ payloadType: 0, sequence: seq, timestamp: seq * 160, ssrc }, Buffer.alloc(160, fill)); // PCMU
 }
 
 /** A media endpoint: a UDP socket that records what it receives. */

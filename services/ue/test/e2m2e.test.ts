@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createResponse, type SipRequest } from '@imslab/sip';
+import { isRequest, SipPeer } from '@imslab/sip/test-peer';
 import { Ue, type SecurityMode } from '../src/index.ts';
-import { FakePeer, isRequest } from './fake-peer.ts';
 import { FixtureKms } from './kms-fixture.ts';
 import { makeCert, quietLogger, status, tempDir, ueConfig, waitFor } from './helpers.ts';
 
@@ -23,7 +23,7 @@ async function setup() {
   const psk = randomBytes(32);
   const kms = await FixtureKms.start(KMS, 8443, cert, [{ nai: 'alice@ims.test', user: 'sip:alice@ims.test', psk }]);
   cleanup.push(() => kms.close());
-  const peer = await FakePeer.start(MIDDLE);
+  const peer = await SipPeer.open(MIDDLE, 5060); // the UE's P-CSCF port (ueConfig)
   cleanup.push(() => peer.close());
   const ue = await Ue.start(
     ueConfig('alice', UE, MIDDLE, { runDir, tls: cert, controlPort: 8030, kms: { url: kms.url, identity: 'sip:alice@ims.test', secret: psk.toString('hex') } }),
@@ -43,7 +43,7 @@ async function callThroughTranscoder(mode: SecurityMode) {
   const { ue, peer } = await setup();
   const call = ue.calls.placeCall('sip:bob@ims.test', mode);
   const invite = (await waitFor('INVITE', () => peer.all(isRequest('INVITE'))[0], 5000)) as SipRequest;
-  await peer.send(createResponse(invite, 200, { toTag: 'tc', headers: [['Contact', `<sip:tc@${MIDDLE}:5060>`]], body: sdesAnswer(41010) }), UE);
+  await peer.send(createResponse(invite, 200, { toTag: 'tc', headers: [['Contact', `<sip:tc@${MIDDLE}:5060>`]], body: sdesAnswer(41010) }), UE, 5060);
   return { ue, peer, call, offer: invite.body.toString() };
 }
 

@@ -3,12 +3,14 @@ import {
   buildDigestAuthorization, computeDigestResponse, createRequest, createResponse, cseqOf, parseAuthParams, tagOf, toOf, topViaOf,
   type SipRequest,
 } from '@imslab/sip';
+import { isRequest, isResponse, SipPeer } from '@imslab/sip/test-peer';
 import { Ue } from '../src/index.ts';
-import { FakePeer, isRequest, isResponse } from './fake-peer.ts';
 import { quietLogger, status, ueConfig, waitFor } from './helpers.ts';
 
 const UE = '127.0.5.21';
 const PEER = '127.0.5.22';
+/** The UE's SIP port, and the peer's: it stands in for the P-CSCF the UE is configured with (ueConfig: port 5060). */
+const SIP_PORT = 5060;
 
 let cleanup: Array<() => unknown> = [];
 afterEach(async () => {
@@ -17,7 +19,7 @@ afterEach(async () => {
 });
 
 async function setup(o: Record<string, unknown> = {}) {
-  const peer = await FakePeer.start(PEER);
+  const peer = await SipPeer.open(PEER, SIP_PORT);
   cleanup.push(() => peer.close());
   const ue = await Ue.start(ueConfig('alice', UE, PEER, { controlPort: 8001, e2aeCapable: true, ...o }), { logger: quietLogger('alice') });
   cleanup.push(() => ue.shutdown());
@@ -36,7 +38,7 @@ describe('registration against a scripted P-CSCF/registrar', () => {
     expect(first.headers.get('Supported')).toBe('path');
     expect(first.headers.get('Contact')).toBe(`<sip:alice@${UE}:5060;transport=udp>;expires=600`);
     expect(first.headers.get('Authorization')).toContain('username="alice@ims.test"');
-    await peer.send(createResponse(first, 401, { headers: [['WWW-Authenticate', 'Digest realm="ims.test", nonce="n0nce", qop="auth", algorithm=MD5']] }), UE);
+    await peer.send(createResponse(first, 401, { headers: [['WWW-Authenticate', 'Digest realm="ims.test", nonce="n0nce", qop="auth", algorithm=MD5']] }), UE, SIP_PORT);
     const second = (await waitFor('second REGISTER', () => peer.all(isRequest('REGISTER'))[1])) as SipRequest;
     expect(topViaOf(second).params.get('branch')).not.toBe(topViaOf(first).params.get('branch'));
     expect(cseqOf(second).seq).toBe(cseqOf(first).seq + 1);
@@ -56,6 +58,7 @@ describe('registration against a scripted P-CSCF/registrar', () => {
         ],
       }),
       UE,
+      SIP_PORT,
     );
     const o = await outcome;
     expect(o).toMatchObject({ ok: true, status: 200, serviceRoute: ['<sip:orig@scscf.ims.test:6060;lr>'], securityServer: 'sdes-srtp;mediasec' });
@@ -70,7 +73,7 @@ describe('registration against a scripted P-CSCF/registrar', () => {
     expect(body).toMatch(/a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:/);
     expect(body).toContain('a=3ge2ae:requested');
     expect(status(ue, call.callId)!.e2ae).toBe('requested');
-    await peer.send(createResponse(invite, 486, { toTag: 'x' }), UE);
+    await peer.send(createResponse(invite, 486, { toTag: 'x' }), UE, SIP_PORT);
     await waitFor('failed', () => status(ue, call.callId)?.state === 'failed');
     expect(status(ue, call.callId)!.failure).toEqual({ status: 486, reason: '486 Busy Here' });
     await waitFor('ACK for 486', () => peer.all(isRequest('ACK')).length === 1);
@@ -80,7 +83,7 @@ describe('registration against a scripted P-CSCF/registrar', () => {
     const { peer, ue } = await setup();
     const outcome = ue.registration.register();
     const first = (await waitFor('REGISTER', () => peer.all(isRequest('REGISTER'))[0])) as SipRequest;
-    await peer.send(createResponse(first, 403), UE);
+    await peer.send(createResponse(first, 403), UE, SIP_PORT);
     expect(await outcome).toEqual({ ok: false, status: 403, reason: '403 Forbidden' });
     expect(ue.registration.registered).toBe(false);
   });
@@ -91,20 +94,20 @@ describe('INVITE client against a forking peer (sec. 13.2.2.4)', () => {
     const { peer, ue } = await setup();
     const call = ue.calls.placeCall('sip:bob@ims.test', 'none');
     const invite = (await waitFor('INVITE', () => peer.all(isRequest('INVITE'))[0])) as SipRequest;
-    await peer.send(createResponse(invite, 180, { toTag: 'fork1', headers: [['Contact', `<sip:bob@${PEER}:5060>`]] }), UE);
+    await peer.send(createResponse(invite, 180, { toTag: 'fork1', headers: [['Contact', `<sip:bob@${PEER}:5060>`]] }), UE, SIP_PORT);
     const ok1 = createResponse(invite, 200, {
       toTag: 'fork1',
       headers: [['Contact', `<sip:bob@${PEER}:5060>`], ['P-Asserted-Identity', '"Bob" <sip:bob.real@ims.test>'], ['Record-Route', `<sip:${PEER}:5060;lr>`]],
       body: answerSdp(41000),
     });
-    await peer.send(ok1, UE);
+    await peer.send(ok1, UE, SIP_PORT);
     await waitFor('confirmed', () => status(ue, call.callId)?.state === 'confirmed');
     const s = status(ue, call.callId)!;
     expect(s.remoteAssertedIdentity).toBe('sip:bob.real@ims.test');
     expect(s.remoteIdentity).toBe('sip:bob.real@ims.test');
     expect(s.remoteClaimedIdentity).toBe('sip:bob@ims.test');
     const ok2 = createResponse(invite, 200, { toTag: 'fork2', headers: [['Contact', `<sip:bob2@${PEER}:5060>`]], body: answerSdp(41002) });
-    await peer.send(ok2, UE);
+    await peer.send(ok2, UE, SIP_PORT);
     const byes = await waitFor('BYE to fork 2', () => peer.all(isRequest('BYE')).length === 1 && peer.all(isRequest('BYE')));
     expect(tagOf(toOf(byes[0]!))).toBe('fork2');
     expect((byes[0] as SipRequest).uri).toBe(`sip:bob2@${PEER}:5060`);
@@ -113,11 +116,11 @@ describe('INVITE client against a forking peer (sec. 13.2.2.4)', () => {
     const ack1 = acks.find((a) => tagOf(toOf(a)) === 'fork1')!;
     expect(ack1.headers.get('CSeq')).toBe('1 ACK');
     expect(ack1.headers.getAll('Route')).toEqual([`<sip:${PEER}:5060;lr>`]);
-    await peer.send(ok1, UE);
+    await peer.send(ok1, UE, SIP_PORT);
     await waitFor('re-ACK', () => peer.all(isRequest('ACK')).length === 3);
     expect(status(ue, call.callId)!.state).toBe('confirmed');
     const bye2 = byes[0] as SipRequest;
-    await peer.send(createResponse(bye2, 200), UE);
+    await peer.send(createResponse(bye2, 200), UE, SIP_PORT);
   });
 });
 
@@ -129,7 +132,7 @@ describe('INVITE server 2xx reliability (sec. 13.3.1.4)', () => {
       from: '<sip:bob@ims.test>;tag=caller', to: '<sip:alice@ims.test>', callId: 'retx-1', cseq: 7,
       contact: `<sip:bob@${PEER}:5060>`, body: answerSdp(41004), headers: [['P-Asserted-Identity', '<sip:bob@ims.test>']],
     });
-    await peer.send(invite, UE);
+    await peer.send(invite, UE, SIP_PORT);
     await waitFor('three 200s', () => peer.all(isResponse(200, 'INVITE')).length >= 3, 5000);
     const t = status(ue, 'retx-1')!;
     expect(t.state).toBe('confirmed');
@@ -139,7 +142,7 @@ describe('INVITE server 2xx reliability (sec. 13.3.1.4)', () => {
       method: 'ACK', uri: `sip:alice@${UE}:5060`, via: { transport: 'UDP', host: PEER, port: 5060 },
       from: '<sip:bob@ims.test>;tag=caller', to: ok.headers.get('To')!, callId: 'retx-1', cseq: 7,
     });
-    await peer.send(ack, UE);
+    await peer.send(ack, UE, SIP_PORT);
     await new Promise((r) => setTimeout(r, 100));
     const n = peer.all(isResponse(200, 'INVITE')).length;
     await new Promise((r) => setTimeout(r, 2200));
@@ -154,11 +157,11 @@ describe('INVITE server 2xx reliability (sec. 13.3.1.4)', () => {
       method, uri: `sip:alice@${UE}:5060`, via: { transport: 'UDP', host: PEER, port: 5060, rport: true },
       from: '<sip:bob@ims.test>;tag=x', to: '<sip:alice@ims.test>', callId, cseq: 1,
     });
-    await peer.send(req('FOO', 'm1'), UE);
-    await peer.send(req('MESSAGE', 'm2'), UE);
+    await peer.send(req('FOO', 'm1'), UE, SIP_PORT);
+    await peer.send(req('MESSAGE', 'm2'), UE, SIP_PORT);
     const bye = req('BYE', 'm3');
     bye.headers.set('To', '<sip:alice@ims.test>;tag=nope');
-    await peer.send(bye, UE);
+    await peer.send(bye, UE, SIP_PORT);
     await waitFor('501', () => peer.all(isResponse(501)).length === 1);
     await waitFor('405', () => peer.all(isResponse(405)).length === 1);
     await waitFor('481', () => peer.all(isResponse(481)).length === 1);

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SipLogger, readOffer } from '@imslab/app-server';
 import { markerFor, probePayload } from '@imslab/probe';
+import { buildRtp, RTP_FIXED_HEADER_LENGTH, rtpSequence } from '@imslab/rtp';
 import type { SipRequest } from '@imslab/sip';
 import { SrtpContext } from '@imslab/srtp';
 import { isRequest, offerSdp, RtpSink, SipPeer, UacCall } from '@imslab/sip/test-peer';
@@ -137,13 +138,8 @@ export async function runVoicemailBench(o: VoicemailBenchOptions = {}): Promise<
       // Drift-free: packet i is due at sendT0 + i*20 ms whatever the lateness of earlier ones (a late packet goes at once).
       const wait = sendT0 + i * PTIME_MS - performance.now();
       if (wait > 0) await sleep(wait);
-      const rtp = Buffer.alloc(12 + SAMPLES);
-      rtp[0] = 0x80;
-      rtp[1] = i === 0 ? 0x80 : 0x00; // PCMU, marker bit on the first packet of the talk spurt
-      rtp.writeUInt16BE((seq0 + i) & 0xffff, 2);
-      rtp.writeUInt32BE((ts0 + i * SAMPLES) >>> 0, 4);
-      rtp.writeUInt32BE(ssrc, 8);
-      probePayload(marker, i).copy(rtp, 12);
+      // PCMU, marker bit on the first packet of the talk spurt.
+      const rtp = buildRtp({ payloadType: 0, marker: i === 0, sequence: seq0 + i, timestamp: ts0 + i * SAMPLES, ssrc }, probePayload(marker, i));
       const pkt = srtp.protectRtp(rtp);
       sent.push(pkt);
       wireBytes += pkt.length;
@@ -186,7 +182,7 @@ export async function runVoicemailBench(o: VoicemailBenchOptions = {}): Promise<
     const devs: number[] = [];
     let prev: { idx: number; at: number } | undefined;
     for (const p of got) {
-      const idx = p.data.length >= 4 ? ((p.data.readUInt16BE(2) - seq0) & 0xffff) : -1;
+      const idx = p.data.length >= RTP_FIXED_HEADER_LENGTH ? ((rtpSequence(p.data) - seq0) & 0xffff) : -1;
       if (idx < 0 || idx >= n || !p.data.equals(sent[idx]!)) continue;
       if (prev && idx > prev.idx) devs.push(Math.abs((p.at - prev.at) - (sentAt[idx]! - sentAt[prev.idx]!)));
       prev = { idx, at: p.at };

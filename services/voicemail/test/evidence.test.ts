@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildUdpFrame, LINKTYPE, PcapWriter } from '@imslab/capture';
+import { buildRtp, buildSenderReport } from '@imslab/rtp';
 import { storeAndForwardEvidence } from '../evidence.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'imslab-sf-'));
@@ -11,8 +12,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const VM = '127.0.2.60';
 const AGW_A = '127.0.2.11';
 const AGW_B = '127.0.2.31';
-/** An RTP-shaped payload (version 2, PT 0) with distinct bytes. */
-const rtp = (n: number) => Buffer.concat([Buffer.from([0x80, 0x00, 0, n, 0, 0, 0, n, 1, 2, 3, 4]), Buffer.alloc(20, n)]);
+/** An RTP packet (PT 0) with distinct bytes. */
+const rtp = (n: number) => buildRtp({ payloadType: 0, sequence: n, timestamp: n, ssrc: 0x01020304 }, Buffer.alloc(20, n));
 
 async function capture(name: string, packets: Array<[number, string, number, string, number, Buffer]>): Promise<string> {
   const file = join(dir, name);
@@ -27,7 +28,7 @@ describe('store-and-forward evidence from the core capture', () => {
     const deposit = [1, 2, 3].map((n): [number, string, number, string, number, Buffer] => [n, AGW_A, 30000, VM, 36000, rtp(n)]);
     const play = [1, 2, 3].map((n): [number, string, number, string, number, Buffer] => [100 + n, VM, 36002, AGW_B, 32000, rtp(n)]);
     const sip: [number, string, number, string, number, Buffer] = [50, VM, 5060, AGW_B, 5060, Buffer.from('SIP/2.0 200 OK\r\n\r\n')];
-    const rtcp: [number, string, number, string, number, Buffer] = [60, AGW_A, 30001, VM, 36001, Buffer.from([0x80, 200, 0, 6, 0, 0, 0, 1])];
+    const rtcp: [number, string, number, string, number, Buffer] = [60, AGW_A, 30001, VM, 36001, buildSenderReport(1, 0, 0, 0)];
     const r = await storeAndForwardEvidence(await capture('ok.pcap', [...deposit, sip, rtcp, ...play]), 'voicemail', VM);
     expect(r).toMatchObject({ identical: true, received: { packets: 3 }, sent: { packets: 3 } });
     expect(r.received.digest).toBe(r.sent.digest);

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SipLogger, readOffer, type OfferedMedia } from '@imslab/app-server';
 import { FileError } from '@imslab/element-kit';
+import { buildRtp } from '@imslab/rtp';
 import { fromOf, tagOf, toOf, type SipRequest, type SipResponse } from '@imslab/sip';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isRequest, offerSdp, RtpSink, SipPeer, sleep, UacCall, until } from '@imslab/sip/test-peer';
@@ -42,13 +43,10 @@ function config(storeDir: string, extra: Record<string, unknown> = {}): Voicemai
 
 const quiet = (lines: string[]) => new SipLogger('voicemail', 'vm-test', (l) => lines.push(l));
 
-/** Fake SRTP: a valid RTP header byte 0x80 and PT 0, then random bytes (the voicemail never decrypts). */
+/** Fake SRTP of `len` octets: an RTP header (PT 0, random timestamp and SSRC), then random bytes (the voicemail never decrypts). */
 function fakeSrtp(seq: number, len = 182): Buffer {
-  const b = randomBytes(len);
-  b[0] = 0x80;
-  b[1] = 0x00;
-  b.writeUInt16BE(seq & 0xffff, 2);
-  return b;
+  const r = randomBytes(len - 4);
+  return buildRtp({ payloadType: 0, sequence: seq, timestamp: r.readUInt32BE(0), ssrc: r.readUInt32BE(4) }, r.subarray(8));
 }
 
 const mikeyValue = () => `mikey ${randomBytes(90).toString('base64')}`;

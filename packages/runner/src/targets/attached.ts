@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdirSync, openSync, readSync, closeSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  COMPOSE_DIR, COMPOSE_RUN, CONTAINER_PATHS, CONTAINER_RUN_DIR, DOCKER_NETWORKS, LABEL, LABEL_ELEMENT, LABEL_RUN, ON_DEMAND_KINDS,
+  COMPOSE_DIR, COMPOSE_RUN, CONTAINER_PATHS, CONTAINER_RUN_DIR, LABEL, LABEL_ELEMENT, LABEL_RUN, ON_DEMAND_KINDS,
   containerName, controlUrlOf, leavesOf, planNetwork, renderElement, uesOf, volumesOf, type ElementPlan,
 } from '@imslab/network';
 import { REPO_ROOT, loadSubscribers, type ElementPaths, type KmsSecrets, type NetworkPlan, type PlannedElement, type TargetName } from '@imslab/topology';
@@ -11,11 +11,11 @@ import { RunSession, newRunDir, type ScenarioResult } from '../run-session.ts';
 import { DEFAULT_SUBSCRIBERS, runScenario, type RunOptions } from '../run.ts';
 import type { Scenario } from '../scenario.ts';
 import { pidAlive, readStates } from '../state.ts';
-import { TcpdumpCapture } from '../tcpdump.ts';
+import { BRIDGE_TAP, LOOPBACK_TAP, linkCaptures, stopAll, type TcpdumpCapture } from '../tcpdump.ts';
 import { UeClient } from '../ue-client.ts';
 import { collectLogs, copyOut } from './docker-collect.ts';
 import { connectDocker, engineMessage } from './docker-engine.ts';
-import { linkCaptureArgv, probeFor } from './local.ts';
+import { probeFor } from './local.ts';
 import type { CaptureSet, Target, UpOptions } from './target.ts';
 
 /**
@@ -165,20 +165,14 @@ class AttachedTarget implements Target {
   }
 
   async startCaptures(dir: string): Promise<void> {
-    const local = this.running.target === 'local';
-    this.captures = this.running.plan.links.map((l) => new TcpdumpCapture(
-      l.name, join(dir, `${l.name}.pcap`),
-      linkCaptureArgv(local ? 'lo' : DOCKER_NETWORKS[l.name].bridge, join(dir, `${l.name}.pcap`), local ? `net ${l.subnet}` : null),
-      join(dir, `capture-${l.name}.log`),
-    ));
+    this.captures = linkCaptures(this.running.plan.links, dir, this.running.target === 'local' ? LOOPBACK_TAP : BRIDGE_TAP);
     await Promise.all(this.captures.map((c) => c.start()));
   }
 
   async stopCaptures(): Promise<CaptureSet> {
-    await Promise.all(this.captures.map((c) => c.stop()));
-    const files = Object.fromEntries(this.captures.map((c) => [c.link, c.file]));
+    const set = await stopAll(this.captures);
     this.captures = [];
-    return { files };
+    return set;
   }
 
   /** What the elements logged and appended since the scenario started; stores as they are. */
@@ -213,7 +207,7 @@ class AttachedTarget implements Target {
 
   /** The network stays up; only the captures stop. */
   async down(): Promise<void> {
-    await Promise.all(this.captures.map((c) => c.stop()));
+    await stopAll(this.captures);
     this.captures = [];
   }
 }

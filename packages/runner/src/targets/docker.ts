@@ -12,10 +12,10 @@ import { requirePrograms, requireRoot } from '../prerequisites.ts';
 import { waitUntil } from '../probes.ts';
 import { startReaper, type Reaper } from '../reaper.ts';
 import { clearState, pidAlive, readStates, writeState } from '../state.ts';
-import { TcpdumpCapture } from '../tcpdump.ts';
+import { BRIDGE_TAP, linkCaptures, stopAll, type TcpdumpCapture } from '../tcpdump.ts';
 import { collectLogs, copyOut } from './docker-collect.ts';
 import { connectDocker, engineMessage, followDeaths, listByLabel, removeByLabel, statusOf, withTimeout } from './docker-engine.ts';
-import { PKI_DIR, linkCaptureArgv, probeFor } from './local.ts';
+import { PKI_DIR, probeFor } from './local.ts';
 import type { CaptureSet, Target, UpOptions } from './target.ts';
 
 const READY_TIMEOUT_MS = 30_000;
@@ -272,12 +272,7 @@ export class DockerTarget implements Target {
   async startCaptures(dir: string): Promise<void> {
     if (!this.plan) throw new Error('startCaptures before up');
     mkdirSync(dir, { recursive: true });
-    // The network's own bridge on the host carries exactly that link: every packet on it is kept.
-    this.captures = this.plan.links.map((l) => new TcpdumpCapture(
-      l.name, join(dir, `${l.name}.pcap`),
-      linkCaptureArgv(DOCKER_NETWORKS[l.name].bridge, join(dir, `${l.name}.pcap`), null),
-      join(dir, `capture-${l.name}.log`),
-    ));
+    this.captures = linkCaptures(this.plan.links, dir, BRIDGE_TAP);
     const started = Promise.all(this.captures.map((c) => c.start()));
     // The reaper stops the captures too if the runner dies.
     writeState(this.stateId(), { target: 'docker', dir: this.dir, runnerPid: process.pid, pgids: this.captures.map((c) => c.process?.child.pid).filter((p): p is number => p !== undefined), dockerRun: this.runId });
@@ -285,10 +280,9 @@ export class DockerTarget implements Target {
   }
 
   async stopCaptures(): Promise<CaptureSet> {
-    await Promise.all(this.captures.map((c) => c.stop()));
-    const files = Object.fromEntries(this.captures.map((c) => [c.link, c.file]));
+    const set = await stopAll(this.captures);
     this.captures = [];
-    return { files };
+    return set;
   }
 
   /**
@@ -315,7 +309,7 @@ export class DockerTarget implements Target {
 
   /** Removes every container, network and volume of this run: safe twice, after a failure, and with nothing up. */
   async down(): Promise<void> {
-    await Promise.all(this.captures.map((c) => c.stop()));
+    await stopAll(this.captures);
     this.captures = [];
     this.stopFollowing?.();
     this.stopFollowing = null;

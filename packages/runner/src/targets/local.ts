@@ -14,7 +14,7 @@ import { httpHealthy, ngPingOk, sipOptionsOk, waitUntil } from '../probes.ts';
 import { startReaper, type Reaper } from '../reaper.ts';
 import { clearState, writeState } from '../state.ts';
 import { Supervisor, type Supervised } from '../supervisor.ts';
-import { TcpdumpCapture } from '../tcpdump.ts';
+import { LOOPBACK_TAP, linkCaptures, stopAll, type TcpdumpCapture } from '../tcpdump.ts';
 import type { CaptureSet, Target, UpOptions } from './target.ts';
 
 const READY_TIMEOUT_MS = 20_000;
@@ -29,13 +29,6 @@ export function probeFor(e: PlannedElement): () => Promise<boolean> {
     case 'sip-options': return () => sipOptionsOk(r.address, r.port);
     case 'ng-ping': return () => ngPingOk(r.address, r.port);
   }
-}
-
-/** A capture that keeps every packet with one end on the link, whatever the other end's address (a UA bound to 127.0.0.1). */
-export function linkCaptureArgv(iface: string, file: string, filter: string | null): string[] {
-  // --immediate-mode: with TPACKET_V3 a short capture can otherwise sit in a
-  // partly filled ring block and be lost when tcpdump is interrupted.
-  return ['tcpdump', '-i', iface, '-n', '-s', '0', '--immediate-mode', '-U', '-w', file, ...(filter ? [filter] : [])];
 }
 
 let networks = 0;
@@ -159,11 +152,7 @@ export class LocalTarget implements Target {
     if (!this.plan || !this.supervisor) throw new Error('startCaptures before up');
     if (this.captures.length > 0) throw new Error('captures are running already: stopCaptures() first');
     mkdirSync(dir, { recursive: true });
-    this.captures = this.plan.links.map((l) => new TcpdumpCapture(
-      l.name, join(dir, `${l.name}.pcap`),
-      linkCaptureArgv('lo', join(dir, `${l.name}.pcap`), `net ${l.subnet}`),
-      join(dir, `capture-${l.name}.log`),
-    ));
+    this.captures = linkCaptures(this.plan.links, dir, LOOPBACK_TAP);
     const started = Promise.all(this.captures.map((c) => c.start()));
     // Ctrl-C and a crash must stop tcpdump as well as the elements.
     for (const c of this.captures) if (c.process) this.procs.set(`capture-${c.link}`, this.supervisor.adopt(`capture-${c.link}`, c.process));
@@ -177,10 +166,9 @@ export class LocalTarget implements Target {
       if (p) this.supervisor?.release(p);
       this.procs.delete(`capture-${c.link}`);
     }
-    await Promise.all(this.captures.map((c) => c.stop()));
-    const files = Object.fromEntries(this.captures.map((c) => [c.link, c.file]));
+    const set = await stopAll(this.captures);
     this.captures = [];
-    return { files };
+    return set;
   }
 
   async collect(dir: string): Promise<void> {

@@ -11,10 +11,6 @@ import { createResponse, serializeMessage, parseMessage, type ResponseSpec, type
 import { brief, isRequest, isResponse } from './match.ts';
 import { bindUdp, closeUdp } from './media.ts';
 
-export { isRequest, isResponse } from './match.ts';
-export { offerSdp, RtpSink, type SdpSpec } from './media.ts';
-export { UacCall, type UacSpec } from './uac-call.ts';
-export { sleep, until } from './wait.ts';
 
 export interface Endpoint {
   address: string;

@@ -1,7 +1,7 @@
 /** The shared raw-UDP test peer (@imslab/sip/test-peer): its matchers, and a loopback round trip. */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SipRequest } from '../src/index.ts';
-import { SipPeer, isRequest, isResponse, until } from '../test-peer/sip-peer.ts';
+import { SipPeer, isRequest, isResponse, until } from '../test-peer/index.ts';
 import { invite, reply } from './helpers.ts';
 
 describe('test-peer matchers', () => {

@@ -11,7 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { planNetwork } from '@imslab/network';
-import { LocalTarget, UeClient, closeProbes, loadAllScenarios, makeTarget, newRunDir, runScenarios, selectScenarios, type Target } from '@imslab/runner';
+import { LocalTarget, UeClient, loadAllScenarios, makeTarget, newRunDir, runScenarios, selectScenarios, type Target } from '@imslab/runner';
 import { loadSubscribers, REPO_ROOT } from '@imslab/topology';
 import type { CallStatus } from '@imslab/ue/contract';
 
@@ -156,11 +156,9 @@ async function main(): Promise<void> {
       console.log(`conference ${mode}: largest conference with no loss and no authentication failure: ${m.maxCleanMembers} members (limited by ${m.limitedBy}: ${m.limitNote})`);
     }
   }
-  closeProbes();
 }
 
 main().catch((e: Error) => {
-  closeProbes();
   console.error(`bench: ${e.message}`);
   process.exitCode = 1;
 });

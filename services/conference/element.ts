@@ -34,7 +34,7 @@ export const conference = defineKind<ConferencePlan>()({
   kind: 'conference',
   summary: 'conference bridge: group-key e2e forwarding, or per-leg keys with G.711 mixing (e2m2e); a factory for ad-hoc conferences',
   presence: 'on-demand',
-  stage: 1,
+  stage: 0,
   overrides: {
     /** Conferences the bridge hosts. */
     conferences: z.array(ConferenceOverride),

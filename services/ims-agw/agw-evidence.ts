@@ -206,6 +206,8 @@ export function parseQueryReply(reply: Json, interfaces: Partial<Record<AgwInter
  */
 export async function queryAgw(e: AgwTarget, callId: string, opts: { ngPort?: number; timeoutMs?: number } = {}): Promise<AgwStreamReport[]> {
   const client = new rtpengine.Client({ timeout: opts.timeoutMs ?? 1500 });
+  // A late answer to a query that timed out is emitted as an 'error': harmless here, never a crash.
+  client.on('error', () => {});
   const interfaces = interfacesOf(e);
   try {
     const out: AgwStreamReport[] = [];

@@ -27,7 +27,8 @@ export const imsAgw = defineKind<AgwPlan>()({
   kind: 'ims-agw',
   summary: 'IMS-AGW: rtpengine, SRTP termination at the access edge (e2ae) or transparent relay',
   presence: 'always',
-  // Kamailio probes its rtpengine once at start-up (and disables it for a while if absent): media gateways first.
+  // Kamailio probes its rtpengine once at start-up (and disables it for a while if absent): media gateways
+  // (with everything that does not need one) first, the P-CSCFs and the transcoder once they answer.
   stage: 0,
   image: { name: 'ims-agw', dockerfile: 'services/ims-agw/Dockerfile' },
   leaves: 'logs',

@@ -11,6 +11,8 @@ declare module 'rtpengine-client' {
     list(port: number, host: string, opts?: Record<string, unknown>): Promise<NgReply>;
     delete(port: number, host: string, opts: Record<string, unknown>): Promise<NgReply>;
     close(): void;
+    /** The client is an EventEmitter: a reply it cannot match (a late one) is an 'error' event. */
+    on(event: 'error', listener: (err: Error) => void): this;
   }
   const _default: { Client: typeof Client };
   export default _default;

@@ -61,7 +61,7 @@ export const kms = defineKind<KmsPlan>()({
   kind: 'kms',
   summary: 'KMS: MIKEY-TICKET key management over HTTPS, resolution policy, group keys, audit log',
   presence: 'on-demand',
-  stage: 1,
+  stage: 0,
   image: { name: 'kms', node: { service: 'kms' } },
   leaves: 'logs',
   certificate: true,

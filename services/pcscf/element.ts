@@ -89,6 +89,7 @@ export const pcscf = defineKind<PcscfPlan>()({
   kind: 'pcscf',
   summary: 'P-CSCF: Kamailio, SIP over TLS toward the UEs, media anchored at its IMS-AGW, e2ae by operator policy',
   presence: 'always',
+  // After its IMS-AGW answers: Kamailio probes its rtpengine once at start-up (and disables it for a while if absent).
   stage: 1,
   overrides: {
     /** Operator policy per P-CSCF, replacing the subscriber file's. */

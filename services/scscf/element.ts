@@ -41,7 +41,7 @@ export const scscf = defineKind<ScscfPlan>()({
   kind: 'scscf',
   summary: 'S-CSCF: Kamailio registrar with digest, forking, forwarding with Diversion, routing to application servers',
   presence: 'always',
-  stage: 1,
+  stage: 0,
   image: KAMAILIO_IMAGE,
   leaves: 'logs',
   plan(ctx) {

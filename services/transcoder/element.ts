@@ -29,6 +29,7 @@ export const transcoder = defineKind<TranscoderPlan>()({
   kind: 'transcoder',
   summary: 'transcoder: a trusted middle element (Kamailio + rtpengine) that re-encrypts under its own key (e2m2e)',
   presence: 'on-demand',
+  // After its media engine (an IMS-AGW, stage 0) answers, as a P-CSCF after its own.
   stage: 1,
   overrides: {
     /** Users whose incoming calls the S-CSCF routes through the transcoder. */

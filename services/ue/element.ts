@@ -33,8 +33,8 @@ export const ue = defineKind<UePlan>()({
   kind: 'ue',
   summary: 'UE: SIP user agent with probe media (RTP/SRTP), SDES and MIKEY-TICKET, HTTP control API',
   presence: 'always',
-  // UEs register only when told to, so they start with the CSCFs.
-  stage: 1,
+  // UEs register only when told to: they start with the first stage, nothing waits for them.
+  stage: 0,
   overrides: {
     /** Settings per UE (by device name), e.g. autoAnswer, busy, e2aeCapable. */
     ues: z.record(z.string(), UeSettingsSchema),

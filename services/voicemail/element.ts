@@ -36,7 +36,7 @@ export const voicemail = defineKind<VoicemailPlan>()({
   kind: 'voicemail',
   summary: 'voicemail AS: stores deposits as they arrived (ciphertext stays ciphertext), plays them back byte for byte',
   presence: 'on-demand',
-  stage: 1,
+  stage: 0,
   overrides: {
     /** Who may retrieve a mailbox (default owner). */
     voicemail: strictObject({ mailboxAccess: z.enum(MAILBOX_ACCESS).optional() }, 'voicemail'),

@@ -11,7 +11,6 @@ import { downLocal } from './down.ts';
 import { PrerequisiteError, ScenarioError, UsageError } from './errors.ts';
 import { inspectRun } from './inspect.ts';
 import { junitXml } from './junit.ts';
-import { closeProbes } from './probes.ts';
 import { progressLine, verdictTable } from './report.ts';
 import { RunSession, newRunDir } from './run-session.ts';
 import { runScenarios } from './run.ts';
@@ -162,11 +161,9 @@ process.on('unhandledRejection', crash);
 
 main(process.argv.slice(2))
   .then((code) => {
-    closeProbes();
     process.exitCode = code;
   })
   .catch((e: Error) => {
-    closeProbes();
     const usage = e instanceof UsageError || e instanceof ScenarioError || e.name === 'FileError' || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
     console.error(`imslab: ${e instanceof PrerequisiteError || usage ? e.message : e.stack ?? e.message}`);
     process.exitCode = usage ? EXIT.usage : EXIT.infrastructure;

@@ -20,5 +20,4 @@ export { downLocal } from './down.ts';
 export { ElementError, PrerequisiteError, ScenarioError, StepError, UsageError } from './errors.ts';
 export { composeFileText, composePlan, imageLines, COMPOSE_FILE } from './cli-verbs.ts';
 export { ensureServiceBundle } from './bundle.ts';
-export { closeProbes } from './probes.ts';
 export { UeClient } from './ue-client.ts';

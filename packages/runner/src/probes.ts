@@ -1,12 +1,19 @@
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import rtpengine from 'rtpengine-client';
 
 /**
  * Readiness probes, the same on every target: our elements answer HTTP
  * `/health`, Kamailio answers SIP OPTIONS, rtpengine answers an ng `ping`.
  * Each probe resolves true/false and never throws.
  */
+/**
+ * How long one readiness probe waits for its answer. Short on purpose: a
+ * probe sent before the element has bound its socket is lost (UDP), and
+ * waiting out a long timeout there delays every start-up; `waitUntil` probes
+ * again anyway.
+ */
+export const PROBE_TIMEOUT_MS = 250;
+
 export async function httpHealthy(url: string, timeoutMs = 1000): Promise<boolean> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
@@ -17,7 +24,7 @@ export async function httpHealthy(url: string, timeoutMs = 1000): Promise<boolea
 }
 
 /** SIP OPTIONS over UDP with `rport` (Kamailio otherwise answers the wrong port). */
-export function sipOptionsOk(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+export function sipOptionsOk(host: string, port: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = createSocket('udp4');
     const branch = 'z9hG4bK' + randomBytes(8).toString('hex');
@@ -51,22 +58,29 @@ export function sipOptionsOk(host: string, port: number, timeoutMs = 1000): Prom
   });
 }
 
-let ngClient: InstanceType<typeof rtpengine.Client> | null = null;
-
-/** ng `ping` -> `pong` (rtpengine's own control protocol, via rtpengine-client). */
-export async function ngPingOk(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  ngClient ??= new rtpengine.Client({ timeout: timeoutMs });
-  try {
-    const res = (await ngClient.ping(port, host)) as { result?: string };
-    return res.result === 'pong';
-  } catch {
-    return false;
-  }
-}
-
-export function closeProbes(): void {
-  ngClient?.close();
-  ngClient = null;
+/**
+ * ng `ping` -> `pong` (rtpengine's control protocol: a cookie, then a
+ * bencoded dictionary). Sent on a socket of its own per probe, so a late
+ * answer to a probe that already gave up lands nowhere (a shared client
+ * would take it for a malformed reply).
+ */
+export function ngPingOk(host: string, port: number, timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createSocket('udp4');
+    const cookie = randomBytes(6).toString('hex');
+    let done = false;
+    const finish = (ok: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.close();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    sock.on('error', () => finish(false));
+    sock.on('message', (m) => finish(m.toString('latin1').startsWith(`${cookie} `) && m.includes('d6:result4:ponge')));
+    sock.send(`${cookie} d7:command4:pinge`, port, host, (err) => { if (err) finish(false); });
+  });
 }
 
 /**

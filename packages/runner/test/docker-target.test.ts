@@ -17,7 +17,7 @@ import { NG_PORT, REPO_ROOT, SIP_PORT, loadSubscribers, type NetworkPlan } from 
 import { planNetwork, type ElementPlan, type PcscfPlan } from '@imslab/network';
 import { decodeFrame, readCapture } from '@imslab/capture';
 import { DEFAULT_SUBSCRIBERS } from '../src/run.ts';
-import { closeProbes, httpHealthy, ngPingOk, sipOptionsOk } from '../src/probes.ts';
+import { httpHealthy, ngPingOk, sipOptionsOk } from '../src/probes.ts';
 import { DockerTarget } from '../src/targets/docker.ts';
 import { connectDocker, listByLabel } from '../src/targets/docker-engine.ts';
 import { probeFor } from '../src/targets/local.ts';
@@ -49,7 +49,6 @@ describe.runIf(ENABLED)('docker target against a Docker engine (IMSLAB_DOCKER_TE
 
   afterAll(async () => {
     await new DockerTarget().down();
-    closeProbes();
     rmSync(tmp, { recursive: true, force: true });
   }, 60_000);
 

@@ -17,6 +17,15 @@ export const VERDICT_PATTERN = /^(e2e|e2ae|none|unknown|no-media|e2m2e\([a-z0-9+
 export interface PathLink {
   protection: LinkProtection;
   packets: number;
+  /**
+   * Packets of the call's own flows on this link (those carrying this
+   * direction's marker, or announced for the call by its SDP) that are
+   * neither the marker in the clear nor SRTP under a logged key: under no
+   * known key (`unknown`) or audio in the clear without the marker
+   * (`unmarked`). Any of them weakens the link's protection.
+   */
+  unknown: number;
+  unmarked: number;
   /** Keys whose tag verified on this link for this path. */
   keys: string[];
   flows: string[];
@@ -64,12 +73,28 @@ export type AddressOwner = (address: string) => { name: string; kind: string } |
 
 type Phase = 'all' | 'plaintext' | 'srtp';
 
-function followPath(links: LinkReport[], marker: string, phase: Phase = 'all'): Record<string, PathLink> {
+/**
+ * The flows of one direction of a call on a link: those carrying its marker,
+ * and those the call's SDP announced that carry no marker of another call or
+ * direction (media the analyser could not read is still the call's).
+ */
+function ownFlows(l: LinkReport, marker: string, callId: string | undefined) {
+  return l.media.filter((f) => f.markers[marker] || (callId !== undefined && f.foundBy?.callId === callId && Object.keys(f.markers).length === 0));
+}
+
+function followPath(links: LinkReport[], marker: string, phase: Phase = 'all', callId?: string): Record<string, PathLink> {
   const out: Record<string, PathLink> = {};
   for (const l of links) {
-    const pl: PathLink = { protection: 'absent', packets: 0, keys: [], flows: [], hops: [] };
+    const pl: PathLink = { protection: 'absent', packets: 0, unknown: 0, unmarked: 0, keys: [], flows: [], hops: [] };
     let plaintext = 0;
     let srtp = 0;
+    if (phase === 'all') {
+      for (const f of ownFlows(l, marker, callId)) {
+        pl.unknown += f.unknown;
+        pl.unmarked += f.plaintextUnmarked;
+        if ((f.unknown > 0 || f.plaintextUnmarked > 0) && !f.markers[marker]) pl.flows.push(`${f.flow} (the call's, by its SDP)`);
+      }
+    }
     for (const f of l.media) {
       const full = f.markers[marker];
       if (!full) continue;
@@ -84,7 +109,9 @@ function followPath(links: LinkReport[], marker: string, phase: Phase = 'all'): 
       }
     }
     pl.packets = plaintext + srtp;
-    if (plaintext > 0) pl.protection = 'plaintext';
+    // The call's own packets in the clear, even without the marker, are readable; under no known key, unknown.
+    if (plaintext > 0 || pl.unmarked > 0) pl.protection = 'plaintext';
+    else if (pl.unknown > 0) pl.protection = 'encrypted-unknown';
     else if (srtp > 0) pl.protection = 'srtp';
     else if (phase === 'all' && l.media.some((f) => f.plaintextUnmarked > 0)) {
       // Audio in the clear that carries no marker cannot be tied to a call; it
@@ -126,6 +153,19 @@ function reencryptingElements(links: PathLink[], owner: AddressOwner): Set<strin
 }
 
 /**
+ * Whether the path's probe was seen arriving at an end: a UE other than the
+ * one that sent it, or a store (a voicemail keeps it for a later retrieval).
+ */
+function deliveredToAnEnd(links: PathLink[], owner: AddressOwner): boolean {
+  const hops = links.flatMap((l) => l.hops);
+  const senders = new Set(hops.map((h) => owner(host(h.src))).filter((o) => o?.kind === 'ue').map((o) => o!.name));
+  return hops.some((h) => {
+    const to = owner(host(h.dst));
+    return to !== undefined && ((to.kind === 'ue' && !senders.has(to.name)) || to.kind === 'voicemail');
+  });
+}
+
+/**
  * The verdict for one path, from what the packets showed:
  * - the marker readable on an access link: `none`;
  * - SRTP on every access link it crossed, plaintext in the core: `e2ae`;
@@ -136,7 +176,7 @@ export function judgePath(direction: ProbeDirection, marker: string, links: Reco
   const reasons: string[] = [];
   const seen = Object.entries(links).filter(([, l]) => l.protection !== 'absent');
   const describe = (name: string, l: PathLink) =>
-    `${name}: ${l.protection}${l.keys.length ? ` under ${l.keys.join(', ')}` : ''} (${l.packets} packets)`;
+    `${name}: ${l.protection}${l.keys.length ? ` under ${l.keys.join(', ')}` : ''} (${l.packets} packets${l.unknown ? `, ${l.unknown} of the call's under no known key` : ''}${l.unmarked ? `, ${l.unmarked} of the call's audio in the clear without the marker` : ''})`;
   for (const [name, l] of Object.entries(links)) reasons.push(describe(name, l));
   let verdict: Verdict;
   if (seen.length === 0 || seen.every(([, l]) => l.protection === 'encrypted-unknown')) {
@@ -145,6 +185,11 @@ export function judgePath(direction: ProbeDirection, marker: string, links: Reco
   } else if (seen.some(([, l]) => l.protection === 'encrypted-unknown')) {
     verdict = 'unknown';
     reasons.push('part of the path is encrypted under a key nobody logged');
+  } else if (seen.every(([, l]) => l.protection === 'srtp') && !deliveredToAnEnd(seen.map(([, l]) => l), owner)) {
+    // Protected on every link it was seen on, but never seen arriving: an element on the way
+    // took it in and did not send it on, or sent it on changed (decrypted, re-encoded).
+    verdict = 'unknown';
+    reasons.push('the probe was not seen arriving at the far end (a UE or a store): whatever took it in last did not pass it on');
   } else {
     const access = seen.filter(([n]) => n.startsWith('access'));
     const plainAccess = access.filter(([, l]) => l.protection === 'plaintext').map(([n]) => n);
@@ -201,7 +246,7 @@ export function judgeCall(alias: string, callId: string, links: LinkReport[], ow
   // One direction only for calls whose answerer sends no probe of its own (a store, a conference bridge).
   const paths = directions.map((dir) => {
     const marker = markerFor(callId, dir);
-    const path = judgePath(dir, marker, followPath(links, marker), owner);
+    const path = judgePath(dir, marker, followPath(links, marker, 'all', callId), owner);
     const switchedAt = protectionSwitch(links, marker);
     if (switchedAt !== null) {
       const before = judgePath(dir, marker, followPath(links, marker, 'plaintext'), owner);

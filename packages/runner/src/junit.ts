@@ -14,7 +14,7 @@ export function junitXml(s: RunSummary): string {
   const cases = s.results.map((r) => {
     const body: string[] = [];
     if (r.status === 'fail') {
-      const m = r.calls.flatMap((c) => c.mismatches.map((x) => `${c.alias}: ${x}`));
+      const m = [...r.calls.flatMap((c) => c.mismatches.map((x) => `${c.alias}: ${x}`)), ...(r.problems?.unexpected ?? []).map((p) => `analysis problem: ${p}`)];
       body.push(`<failure message="${esc(m[0] ?? 'mismatch')}">${esc(m.join('\n'))}</failure>`);
     } else if (r.status === 'error') {
       body.push(`<error type="${r.error?.kind ?? 'error'}" message="${esc(r.error?.message ?? '')}">${esc(r.error?.message ?? '')}</error>`);

@@ -17,7 +17,7 @@ export function observedOf(r: ScenarioResult): string {
 
 /** The line printed as a scenario ends: `[n/N] name  pass|FAIL  observed-verdict  seconds`. */
 export function progressLine(r: ScenarioResult, n: number, total: number, width = 0): string {
-  const why = r.status === 'pass' ? '' : `  ${r.skipped ?? r.error?.message ?? r.calls.flatMap((c) => c.mismatches)[0] ?? ''}`;
+  const why = r.status === 'pass' ? '' : `  ${r.skipped ?? r.error?.message ?? r.calls.flatMap((c) => c.mismatches)[0] ?? (r.problems?.unexpected[0] ? `analysis problem: ${r.problems.unexpected[0]}` : '')}`;
   return `[${n}/${total}] ${pad(r.scenario, width)}  ${pad(outcomeWord(r), 4)}  ${observedOf(r)}  ${(r.durationMs / 1000).toFixed(1)}s${why}`;
 }
 
@@ -33,6 +33,8 @@ export function verdictTable(results: ScenarioResult[]): string {
       rows.push([r.scenario, r.calls.map((c) => c.expected).join(',') || '-', r.error?.kind ?? 'error', outcomeWord(r), r.error?.message ?? 'no calls']);
       continue;
     }
+    for (const p of r.problems?.unexpected ?? []) rows.push([r.scenario, '-', 'problem', 'FAIL', `analysis problem (not expected by the scenario): ${p}`]);
+    for (const p of r.problems?.expected ?? []) rows.push([r.scenario, '-', 'problem', 'pass', `analysis problem, expected: ${p}`]);
     for (const c of r.calls) {
       const summary = c.pass ? [c.conditions.length ? `conditional: ${c.conditions.length} key exposure(s), e.g. ${c.conditions[0]}` : '', c.evidence[0] ?? ''].filter(Boolean).join('; ') : c.mismatches.join('; ');
       rows.push([`${r.scenario}${r.calls.length > 1 ? `/${c.alias}` : ''}`, c.expected, c.observed, c.pass ? 'pass' : 'FAIL', summary]);

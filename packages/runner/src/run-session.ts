@@ -22,6 +22,8 @@ export interface ScenarioResult {
   /** Why it was not run (attached to a network it does not fit). */
   skipped?: string;
   calls: CallOutcome[];
+  /** What the analysis could not do (a capture cut short, a key log line it could not read, TLS it could not open); `unexpected` fail the scenario. */
+  problems?: { expected: string[]; unexpected: string[] };
   pass: boolean;
   durationMs: number;
 }

@@ -8,7 +8,7 @@ import { REPO_ROOT, loadSubscribers, type AfterRunContext, type EvidenceName, ty
 import type { CallStatus } from '@imslab/ue/contract';
 import type { CallRecord } from './checks/index.ts';
 import { ElementError, PrerequisiteError } from './errors.ts';
-import { checkCall, type CallOutcome } from './expect.ts';
+import { checkCall, sortProblems, type CallOutcome } from './expect.ts';
 import { RunSession, newRunDir, type RunError, type ScenarioResult } from './run-session.ts';
 import type { Scenario } from './scenario.ts';
 import { makeContext, runSteps, snapshotCalls, type StepContext } from './steps.ts';
@@ -136,10 +136,13 @@ export async function runScenario(target: Target, scenario: Scenario, session: R
       mismatches: [error ? `not judged: ${error.message}` : 'no evidence: no capture was made'], evidence: [], conditions: [],
     }));
   }
-  const pass = error === null && outcomes.every((o) => o.pass);
+  const problems = sortProblems(analysis?.problems ?? [], scenario.problems);
+  const pass = error === null && outcomes.every((o) => o.pass) && problems.unexpected.length === 0;
   const result: ScenarioResult = {
     scenario: scenario.name, clause: scenario.clause, title: scenario.title, dir: scenario.name,
-    status: error ? 'error' : pass ? 'pass' : 'fail', error, calls: outcomes, pass, durationMs: Date.now() - started,
+    status: error ? 'error' : pass ? 'pass' : 'fail', error, calls: outcomes,
+    ...(problems.expected.length + problems.unexpected.length > 0 ? { problems } : {}),
+    pass, durationMs: Date.now() - started,
   };
   writeJson(dir, 'verdict.json', result);
   return result;

@@ -37,6 +37,7 @@ function shape(steps: z.ZodType) {
     network: NetworkOverridesSchema.optional().describe('Changes to the network this scenario runs on; each key belongs to an element kind.'),
     steps: z.array(steps).min(1, 'must be a non-empty list'),
     expect: z.record(ALIAS, ExpectationSchema).describe('Per call alias (a call step\'s `as`): the verdict and the checks.'),
+    problems: z.array(z.string().min(1)).optional().describe('Problems the analysis is expected to report (each a piece of its text), e.g. a capture cut short on purpose. Any other problem fails the scenario.'),
   };
 }
 
@@ -77,6 +78,8 @@ export interface Scenario {
   steps: Step[];
   /** call alias -> expectation */
   expect: Record<string, Expectation>;
+  /** Analysis problems the scenario expects (pieces of their text); any other fails it. */
+  problems: string[];
 }
 
 export const SCENARIO_DIR = join(REPO_ROOT, 'scenarios');
@@ -85,7 +88,7 @@ export const SCENARIO_SCHEMA_FILE = join(SCENARIO_DIR, 'scenario.schema.json');
 /** Reads and checks one scenario file; a FileError gives `file:line:column` for every problem. */
 export function loadScenario(file: string): Scenario {
   const s = loadYamlStrict(scenarioSchema(basename(file).replace(/\.ya?ml$/, '')), file, REPO_ROOT);
-  return { ...s, file, network: (s.network ?? {}) as NetworkOverrides, steps: s.steps as Step[], expect: s.expect as Record<string, Expectation> };
+  return { ...s, file, network: (s.network ?? {}) as NetworkOverrides, steps: s.steps as Step[], expect: s.expect as Record<string, Expectation>, problems: s.problems ?? [] };
 }
 
 function walk(dir: string): string[] {

@@ -240,14 +240,18 @@ export async function runSteps(ctx: StepContext, steps: readonly Step[]): Promis
   for (const step of steps) await runStep(ctx, step);
 }
 
-/** Every UE's view of every call, kept as evidence next to the captures. */
+/**
+ * Every UE's view of every call, kept as evidence next to the captures. A UE
+ * that does not answer is left out: its checks then say "no evidence", an
+ * empty list would say "no call".
+ */
 export async function snapshotCalls(ctx: StepContext): Promise<Record<string, CallStatus[]>> {
   const out: Record<string, CallStatus[]> = {};
   for (const [name, u] of ctx.ues) {
     try {
       out[name] = await u.calls();
     } catch {
-      out[name] = [];
+      // no answer: no evidence
     }
   }
   return out;

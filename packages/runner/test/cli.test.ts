@@ -98,7 +98,7 @@ describe('exit codes', () => {
     expect(summary.results.every((x) => x.dir === x.scenario)).toBe(true);
     const xml = readFileSync(junit, 'utf8');
     expect(xml).toMatch(/<testsuites name="imslab" tests="2" failures="1" errors="0"/);
-    expect(xml).toMatch(/<testcase classname="imslab\.4\.1\.1" name="wrong-expectation"[^>]*>\s*<failure message="c1: verdict no-media, expected e2e"/);
+    expect(xml).toMatch(/<testcase classname="imslab\.4\.1\.1" name="wrong-expectation"[^>]*>\s*<failure message="c1: \[packets\] verdict no-media, expected e2e"/);
     expect(xml).toMatch(/<system-out>[^<]*c1: expected no-media, observed no-media/);
     const one = await run(['run', '--scenarios', scenarios, 'e2e-kms-unreachable']);
     expect(one.code, one.err).toBe(0);

@@ -4,6 +4,7 @@ import { answeredBy as answered } from './views.ts';
 
 export const answeredBy = defineCheck({
   key: 'answeredBy',
+  basis: 'UE reports',
   doc: 'The device that must have answered the call (forking, forwarding), from the UEs\' reports.',
   schema: z.string(),
   run(want, ctx) {

@@ -4,6 +4,7 @@ import { callerView } from './views.ts';
 
 export const callerAchieved = defineCheck({
   key: 'callerAchieved',
+  basis: 'UE reports',
   doc: 'What the caller\'s UE must report having negotiated (e2e, e2m2e, e2ae, none, ...).',
   schema: z.string().min(1),
   run(want, ctx) {

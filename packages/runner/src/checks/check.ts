@@ -46,6 +46,14 @@ export interface Check<S extends z.ZodType = z.ZodType> {
   key: string;
   /** What the key asks, for the JSON schema and `imslab checks`. */
   doc: string;
+  /**
+   * What the check rests on: `packets` (the captures, judged by the
+   * analyser) or an element's own account (`UE reports`, `UE counters`,
+   * `KMS audit log`, `voicemail store`, ...). Every line it writes says so.
+   */
+  basis: string;
+  /** Runs for every call, with `undefined` for `want` when the scenario does not name the key. */
+  always?: boolean;
   schema: S;
   run(want: z.output<S>, ctx: CheckContext): void | Promise<void>;
 }

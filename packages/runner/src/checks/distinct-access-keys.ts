@@ -3,6 +3,7 @@ import { defineCheck } from './check.ts';
 
 export const distinctAccessKeys = defineCheck({
   key: 'distinctAccessKeys',
+  basis: 'packets',
   doc: 'Keys on the two access links must differ (e2ae: each UE talks to its own IMS-AGW).',
   schema: z.literal(true),
   run(_want, ctx) {

@@ -4,6 +4,7 @@ import { callerView } from './views.ts';
 
 export const failure = defineCheck({
   key: 'failure',
+  basis: 'UE reports',
   doc: 'The call must fail at the caller, with a reason containing this text.',
   schema: z.string().min(1),
   run(want, ctx) {

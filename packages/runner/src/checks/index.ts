@@ -17,6 +17,7 @@ import { phases } from './phases.ts';
 import { playbackIdentical } from './playback-identical.ts';
 import { noProbeOf, probeReceived, receivedProbeOf } from './probes.ts';
 import { sipOnAccess } from './sip-on-access.ts';
+import { ueCounters } from './ue-counters.ts';
 import { verdict } from './verdict.ts';
 import { voicemailStores } from './voicemail-stores.ts';
 
@@ -30,7 +31,7 @@ export const CHECKS: readonly Check[] = [
   answeredBy, failure, callerAchieved,
   kmsResolved, kmsDeferredResolved, kmsKeysForked, kmsRefused, kmsAuthenticated,
   noMediaAt, displayed, receivedProbeOf, noProbeOf, probeReceived,
-  playbackIdentical, voicemailStores, noMediaAfterHangup,
+  playbackIdentical, voicemailStores, noMediaAfterHangup, ueCounters,
 ] as readonly Check[];
 
 export { defineCheck, noEvidence, type Check, type CheckContext, type CallRecord } from './check.ts';

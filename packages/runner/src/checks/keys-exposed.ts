@@ -3,6 +3,7 @@ import { defineCheck } from './check.ts';
 
 export const keysExposed = defineCheck({
   key: 'keysExposed',
+  basis: 'packets',
   doc: 'Whether the keys that protected the media must be reported as readable by someone in the middle (SDES: the SIP hops).',
   schema: z.boolean(),
   run(want, ctx) {

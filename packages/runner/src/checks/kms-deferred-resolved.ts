@@ -4,6 +4,7 @@ import { auditDevice, resolves, sortedList } from './views.ts';
 
 export const kmsDeferredResolved = defineCheck({
   key: 'kmsDeferredResolved',
+  basis: 'KMS audit log',
   doc: 'Exactly these devices resolved a stored message\'s ticket (deferred delivery, /mikey/resolve-deferred).',
   schema: z.array(z.string()),
   run(want, ctx) {

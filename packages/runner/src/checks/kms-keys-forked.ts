@@ -4,6 +4,7 @@ import { auditDevice, resolves } from './views.ts';
 
 export const kmsKeysForked = defineCheck({
   key: 'kmsKeysForked',
+  basis: 'KMS audit log',
   doc: 'Every device that resolved got keys forked for it (RFC 6043 sec. 5.1.4), all different (key fingerprints in the KMS audit log); false: not forked.',
   schema: z.boolean(),
   run(want, ctx) {

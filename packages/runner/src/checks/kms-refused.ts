@@ -4,6 +4,7 @@ import { auditDevice, resolves } from './views.ts';
 
 export const kmsRefused = defineCheck({
   key: 'kmsRefused',
+  basis: 'KMS audit log',
   doc: 'These devices were refused by the KMS (its audit log).',
   schema: z.array(z.string()).min(1),
   run(want, ctx) {

@@ -4,6 +4,7 @@ import { auditDevice, resolves, sortedList } from './views.ts';
 
 export const kmsResolved = defineCheck({
   key: 'kmsResolved',
+  basis: 'KMS audit log',
   doc: 'Exactly these devices resolved the call\'s ticket at the KMS (its audit log); [] for nobody.',
   schema: z.array(z.string()),
   run(want, ctx) {

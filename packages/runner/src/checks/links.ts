@@ -4,6 +4,7 @@ import { defineCheck } from './check.ts';
 
 export const links = defineCheck({
   key: 'links',
+  basis: 'packets',
   doc: 'How the call\'s media must appear on each link (both directions): plaintext, srtp, encrypted-unknown or absent.',
   schema: z.record(z.string(), z.enum(LINK_PROTECTIONS)),
   run(want, ctx) {

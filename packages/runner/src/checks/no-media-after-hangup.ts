@@ -27,6 +27,7 @@ const IN_FLIGHT_MS = 200;
 
 export const noMediaAfterHangup = defineCheck({
   key: 'noMediaAfterHangup',
+  basis: 'packets',
   doc: 'After this call\'s caller hung up (left a conference), no media reached it any more on any link until its next call (captures; 200 ms allowed for packets in flight).',
   schema: z.literal(true),
   async run(_want, ctx) {

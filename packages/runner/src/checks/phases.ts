@@ -4,6 +4,7 @@ import { defineCheck } from './check.ts';
 
 export const phases = defineCheck({
   key: 'phases',
+  basis: 'packets',
   doc: 'The verdict per phase when security is switched on mid-call, in time order, e.g. [none, e2e].',
   schema: z.array(z.string().regex(VERDICT_PATTERN, 'must be a verdict')).min(2),
   run(want, ctx) {

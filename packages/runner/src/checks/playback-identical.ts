@@ -3,6 +3,7 @@ import { defineCheck } from './check.ts';
 
 export const playbackIdentical = defineCheck({
   key: 'playbackIdentical',
+  basis: 'packets',
   doc: 'The voicemail played back exactly what it stored: the same SRTP/RTP payloads, byte for byte, in order (core capture).',
   schema: z.boolean(),
   run(want, ctx) {

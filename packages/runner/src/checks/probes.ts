@@ -11,6 +11,7 @@ function probeOf(ctx: CheckContext, alias: string): string | null {
 
 export const receivedProbeOf = defineCheck({
   key: 'receivedProbeOf',
+  basis: 'UE counters',
   doc: 'The caller of this call received and decrypted the probe of these calls (a playback, conference members), from its counters.',
   schema: z.array(z.string()).min(1),
   run(want, ctx) {
@@ -29,6 +30,7 @@ export const receivedProbeOf = defineCheck({
 
 export const noProbeOf = defineCheck({
   key: 'noProbeOf',
+  basis: 'UE counters',
   doc: 'The caller of this call never decrypted the probe of these calls.',
   schema: z.array(z.string()).min(1),
   run(want, ctx) {
@@ -45,6 +47,7 @@ export const noProbeOf = defineCheck({
 
 export const probeReceived = defineCheck({
   key: 'probeReceived',
+  basis: 'UE counters',
   doc: 'Both ends received the other\'s probe intact, with no SRTP authentication failure (UE counters).',
   schema: z.literal(true),
   run(_want, ctx) {

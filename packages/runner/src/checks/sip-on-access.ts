@@ -3,6 +3,7 @@ import { defineCheck } from './check.ts';
 
 export const sipOnAccess = defineCheck({
   key: 'sipOnAccess',
+  basis: 'packets',
   doc: 'SIP on the access links must be TLS only (`tls`), or may be anything (`any`).',
   schema: z.enum(['tls', 'any']),
   run(want, ctx) {

@@ -4,6 +4,7 @@ import { defineCheck } from './check.ts';
 
 export const verdict = defineCheck({
   key: 'verdict',
+  basis: 'packets',
   doc: 'The verdict for the call\'s media from the captures: e2e, e2m2e(<element>), e2ae, none, unknown or no-media; both directions, or the one `judge` names.',
   schema: z.string().regex(VERDICT_PATTERN, 'must be e2e, e2ae, none, unknown, no-media or e2m2e(<element>)'),
   run(want, ctx) {

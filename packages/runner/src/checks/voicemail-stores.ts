@@ -3,6 +3,7 @@ import { defineCheck } from './check.ts';
 
 export const voicemailStores = defineCheck({
   key: 'voicemailStores',
+  basis: 'voicemail store',
   doc: 'What the voicemail\'s message store holds at rest: only ciphertext (no probe marker, no key bytes), or the probe in the clear.',
   schema: z.enum(['ciphertext', 'plaintext']),
   run(want, ctx) {

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import type { Analysis, CallReport } from '@imslab/analysis';
+import { planNetwork } from '@imslab/network';
+import { markerFor } from '@imslab/probe';
+import { REPO_ROOT, loadSubscribers, type EvidenceTypes } from '@imslab/topology';
+import type { CallStatus } from '@imslab/ue/contract';
+import { checkCall, sortProblems } from '../src/expect.ts';
+import { CHECKS, type CallRecord } from '../src/checks/index.ts';
+
+/**
+ * Checks against evidence made by hand: a check whose evidence is missing
+ * fails with "no evidence: ...", never passes; identities compare exactly;
+ * every line says what it rests on.
+ */
+const plan = planNetwork(loadSubscribers(`${REPO_ROOT}/config/subscribers.yaml`), 'local', { servers: ['kms'] });
+const CALL_ID = 'check-test@127.0.1.100';
+const call: CallRecord = { alias: 'c1', callId: CALL_ID, from: 'alice' };
+const report: CallReport = { alias: 'c1', callId: CALL_ID, verdict: 'e2e', paths: [], evidence: ['caller->callee: e2e'], conditions: [] };
+const emptyAnalysis: Analysis = { links: [], calls: [report], keys: [], problems: [], tls: {}, keyExposure: [], stores: [] };
+
+function status(over: Partial<CallStatus> & { direction: 'out' | 'in' }): CallStatus {
+  return {
+    callId: CALL_ID, state: 'confirmed', localIdentity: 'sip:alice@ims.test', remoteIdentity: 'sip:bob@ims.test', remoteAssertedIdentity: 'sip:bob@ims.test',
+    remoteClaimedIdentity: 'sip:bob@ims.test', kmsAuthenticatedPeer: null, securityRequested: 'e2e', policy: null, sdpProfile: 'RTP/SAVP', suite: null,
+    keyManagement: null, securityAchieved: 'e2e', securityHistory: [], e2ae: 'not-requested', peerE2ae: null, markers: { tx: 'a', expectedRx: 'b' },
+    media: { local: null, remote: null, txPackets: 50, rxPackets: 50, rxMarkerPackets: 50, rxMarkersSeen: [], rxAuthFailed: 0, rxReplayed: 0, rxMalformed: 0, rxFrom: null },
+    startedAt: new Date().toISOString(), answeredAt: new Date().toISOString(),
+    ...over,
+  } as CallStatus;
+}
+
+async function judge(exp: Record<string, unknown>, opts: { ueCalls?: Record<string, CallStatus[]>; evidence?: Partial<EvidenceTypes>; analysis?: Analysis } = {}) {
+  return checkCall('c1', { verdict: 'e2e', ...exp }, {
+    calls: new Map([['c1', call]]), analysis: opts.analysis ?? emptyAnalysis, ueCalls: opts.ueCalls ?? {}, captures: {}, plan,
+    evidence: (name) => (opts.evidence as Record<string, unknown> | undefined)?.[name] as never,
+  });
+}
+
+describe('checks without their evidence fail, never pass', () => {
+  it('KMS audit checks without an audit log', async () => {
+    for (const exp of [{ kmsResolved: [] }, { kmsRefused: ['carol'] }, { kmsKeysForked: false }, { kmsDeferredResolved: [] }]) {
+      const o = await judge(exp);
+      expect(o.pass, JSON.stringify(exp)).toBe(false);
+      expect(o.mismatches.join('\n')).toMatch(/\[KMS audit log\] no evidence: the KMS audit log was not collected/);
+    }
+  });
+
+  it('what a UE decrypted, when the UE has no record of the call or did not report', async () => {
+    for (const exp of [{ receivedProbeOf: ['c1'] }, { noProbeOf: ['c1'] }]) {
+      const o = await judge(exp, { ueCalls: { alice: [] } });
+      expect(o.mismatches.join('\n')).toMatch(/\[UE counters\] no evidence: alice has no record of the call/);
+    }
+    const o = await judge({ noMediaAt: ['bob-2'] }, { ueCalls: { alice: [] } });
+    expect(o.mismatches.join('\n')).toMatch(/no evidence: bob-2 did not report its calls/);
+  });
+
+  it('the store and the playback, without a voicemail', async () => {
+    expect((await judge({ voicemailStores: 'ciphertext' })).mismatches.join()).toMatch(/\[voicemail store\] no evidence/);
+    expect((await judge({ playbackIdentical: true })).mismatches.join()).toMatch(/\[packets\] no evidence/);
+  });
+
+  it('KMS-authenticated identities: nobody answered, or the wrong peer', async () => {
+    const nobody = await judge({ kmsAuthenticated: true }, { ueCalls: { alice: [status({ direction: 'out', answeredAt: undefined, state: 'failed' })] } });
+    expect(nobody.mismatches.join()).toMatch(/no evidence: alice reports no answered call/);
+    const wrong = await judge({ kmsAuthenticated: true }, {
+      ueCalls: { alice: [status({ direction: 'out', kmsAuthenticatedPeer: 'sip:carol@ims.test' })], 'bob-1': [status({ direction: 'in', kmsAuthenticatedPeer: 'sip:alice@ims.test' })] },
+    });
+    expect(wrong.mismatches).toEqual(['[UE reports] alice: the KMS authenticated sip:carol@ims.test as its peer, expected sip:bob@ims.test (bob-1)']);
+    const right = await judge({ kmsAuthenticated: true }, {
+      ueCalls: { alice: [status({ direction: 'out', kmsAuthenticatedPeer: 'sip:bob@ims.test' })], 'bob-1': [status({ direction: 'in', kmsAuthenticatedPeer: 'sip:alice@ims.test' })] },
+    });
+    expect(right.pass).toBe(true);
+  });
+
+  it('displayed identities are the asserted ones, compared exactly: the claimed From/To never counts', async () => {
+    const callee = status({ direction: 'in', remoteAssertedIdentity: null, remoteClaimedIdentity: 'sip:alice@ims.test' });
+    const o = await judge({ displayed: { atCallee: 'sip:alice@ims.test' } }, { ueCalls: { alice: [status({ direction: 'out' })], 'bob-1': [callee] } });
+    expect(o.mismatches).toEqual(['[UE reports] bob-1 was given no asserted identity for its peer (it shows the claimed sip:alice@ims.test), expected sip:alice@ims.test']);
+    const longer = await judge({ displayed: { atCaller: 'sip:bob@ims.test' } }, { ueCalls: { alice: [status({ direction: 'out', remoteAssertedIdentity: 'sip:bob@ims.test.evil' })] } });
+    expect(longer.pass).toBe(false);
+  });
+});
+
+const noSignalling = {
+  plaintextSip: 0, tlsRecords: 0, exposedSdesKeys: [], sdesOffers: [], e2aeIndicators: [], mikeyOffers: 0,
+  sdpEndpoints: [], plaintextMsrp: 0, msrpFlows: [], sipFlows: [], tlsFlows: [],
+} as unknown as Analysis['links'][number]['signalling'];
+
+describe('checks on packets and counters', () => {
+  it('noMediaAt: a flow of the call to the device on any link fails, whatever its counters say', async () => {
+    const bob2 = plan.elements.find((e) => e.name === 'bob-2')! as unknown as { address: string };
+    const analysis: Analysis = {
+      ...emptyAnalysis,
+      links: [{
+        link: 'access-b', file: 'x', packets: 12, signalling: noSignalling,
+        media: [{ flow: 'udp x', src: '127.0.3.11:32000', dst: `${bob2.address}:40000`, ssrcs: [1], packets: 12, plaintext: 0, srtp: { k: 12 }, srtpVerified: 12, unknown: 0, markers: { [markerFor(CALL_ID, 'orig')]: { plaintext: 0, srtp: { k: 12 }, plaintextSpan: null, srtpSpan: [1, 2] } }, plaintextUnmarked: 0, unknownEntropy: null, lost: 0, rtcp: 0, srtcp: {}, firstUs: 1, lastUs: 2 }],
+      }],
+    };
+    const o = await judge({ noMediaAt: ['bob-2'] }, { analysis, ueCalls: { 'bob-2': [] } });
+    expect(o.mismatches.join()).toMatch(/\[packets and UE counters\] bob-2: 12 packets of the call's media to or from 127\.0\.3\.101/);
+  });
+
+  it('ueCounters runs for every call: authentication failures, replays or malformed packets fail it unless expected', async () => {
+    const bad = status({ direction: 'in', media: { ...status({ direction: 'in' }).media, rxReplayed: 3 } });
+    const o = await judge({}, { ueCalls: { alice: [status({ direction: 'out' })], 'bob-1': [bad] } });
+    expect(o.mismatches).toEqual(['[UE counters] rxReplayed: 3 (bob-1 3), expected 0']);
+    expect((await judge({ ueCounters: { rxReplayed: 3 } }, { ueCalls: { alice: [status({ direction: 'out' })], 'bob-1': [bad] } })).pass).toBe(true);
+  });
+
+  it('every registered check names its basis', () => {
+    for (const c of CHECKS) expect(c.basis, c.key).toMatch(/^(packets|UE reports|UE counters|KMS audit log|voicemail store|packets and UE counters)$/);
+  });
+});
+
+describe('analysis problems', () => {
+  it('fail the scenario unless it expects them', () => {
+    expect(sortProblems(['access-a: capture cut short at 1,024 bytes', 'keys.jsonl: line 3 is not JSON'], ['cut short'])).toEqual({
+      expected: ['access-a: capture cut short at 1,024 bytes'], unexpected: ['keys.jsonl: line 3 is not JSON'],
+    });
+  });
+});

@@ -70,7 +70,7 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
   const tls: Record<string, TlsSignallingReport> = {};
   for (const l of links) {
     if (l.signalling.tlsRecords === 0 || !input.tlsKeyLogs?.length) continue;
-    tls[l.link] = await readSipInsideTls(l.file, input.tlsKeyLogs);
+    tls[l.link] = await readSipInsideTls(l.file, input.tlsKeyLogs, l.signalling.tlsFlows);
     if (tls[l.link]!.error) problems.push(`${l.link}: SIP inside TLS not readable: ${tls[l.link]!.error}`);
   }
   // Tie media flows to the SDP that announced their destination.
@@ -79,7 +79,8 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
   for (const r of Object.values(tls)) for (const m of r.messages) for (const e of m.mediaEndpoints) announced.set(e, m.callId);
   for (const l of links) {
     for (const f of l.media) {
-      const callId = announced.get(f.dst) ?? announced.get(f.src);
+      // RTCP without rtcp-mux goes to the port above the announced RTP port (RFC 3550 sec. 11).
+      const callId = announced.get(f.dst) ?? announced.get(f.src) ?? (f.packets === 0 ? announced.get(portBelow(f.dst)) ?? announced.get(portBelow(f.src)) : undefined);
       f.foundBy = callId !== undefined ? { how: 'sdp', callId } : { how: 'heuristic' };
     }
   }
@@ -105,4 +106,10 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
     keyExposure,
     stores: input.stores ? scanStores(input.stores.dirs, ring.keys.filter((k) => k.entry.keyMgmt !== 'sdes-signalled'), input.stores.base) : [],
   };
+}
+
+/** `address:port` with the port one lower (`[v6]:port` too). */
+function portBelow(endpoint: string): string {
+  const i = endpoint.lastIndexOf(':');
+  return `${endpoint.slice(0, i)}:${Number(endpoint.slice(i + 1)) - 1}`;
 }

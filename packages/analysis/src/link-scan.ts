@@ -1,29 +1,87 @@
-import { CaptureFileReader, decodeFrame, flowKeyString, looksLikeMsrp, looksLikeSip, looksLikeTls, type CapturedPacket } from '@imslab/capture';
-import { demuxRtpRtcp, estimateRoc, looksLikeRtcp, packetIndex, rtpHeaderLength, rtpSequence, rtpSsrc } from '@imslab/rtp';
-import { fastUdp, ipv4String, type UdpView } from './fast-udp.ts';
-import { findMarker } from '@imslab/probe';
-import type { LoggedKey } from './keys.ts';
-import { readSipSdp, type SdesOffer, type SdpEndpoint } from './sip-sdp.ts';
-
-/** Ports that carry signalling or control, never media. */
-const SIGNALLING_PORTS = new Set([5060, 5061, 2223, 8000, 8080]);
-/** Full key scans per flow before the rest of its undecodable packets are counted unknown. */
-const MAX_KEY_SCANS_PER_FLOW = 20;
 /**
- * Authentication tags verified in a row before a flow's key is trusted; then
- * one packet in SAMPLE_EVERY is verified (and decrypted to read its marker)
- * and the others are attributed to the same key. Any failed sample puts the
- * flow back to checking every packet, so a key change or an injected packet
- * is caught within SAMPLE_EVERY packets. This keeps the analysis of large
- * captures fast (HMAC per packet would dominate); `srtpVerified` says how
- * many tags were actually checked.
+ * One link's capture, read once, every packet accounted for.
+ *
+ * Each UDP payload is routed by what it is, never by its port: an RTP or
+ * RTCP header (first octet 0x80..0xBF, RFC 7983) goes to the media flows;
+ * anything else is tried as SIP, MSRP, DTLS, TLS and STUN. TCP is put back
+ * in order per direction and read as SIP, MSRP or TLS records
+ * (tcp-streams.ts). IPv4 and IPv6; IP fragments are reassembled first
+ * (ip-fragments.ts).
+ *
+ * Each RTP packet of each flow is exactly one of:
+ * - `plaintext`: a probe marker is readable as sent, anywhere in the payload
+ *   (this wins over a tag that verifies: SRTP without encryption is read);
+ * - `srtp[key]`: its authentication tag verifies under that key (every tag
+ *   is checked; HMAC-SHA1 tags four at a time in WebAssembly SIMD);
+ * - `replayed`: readable or authentic, but its (SSRC, index) was already
+ *   accepted in the same context (in the clear, or under that key) or is
+ *   older than the replay window (replay-window.ts): what a receiver drops;
+ * - `unknown`: none of these (encrypted under no logged key, forged,
+ *   corrupted); at the end of the scan, a flow whose unknown packets are
+ *   audio-like rather than ciphertext has them counted `plaintextUnmarked`.
+ * So `plaintext + sum(srtp) + replayed + unknown + plaintextUnmarked ==
+ * packets` on every flow, and `rtcpPlain + sum(srtcp) + srtcpUnknown ==
+ * rtcp`.
  */
-const TRUST_AFTER = 64;
-const SAMPLE_EVERY = 16;
+import { CaptureFileReader, decodeFrame, flowKeyString, LINKTYPE, looksLikeDtls, looksLikeMsrp, looksLikeSip, looksLikeTls, type CapturedPacket } from '@imslab/capture';
+import { estimateRoc, looksLikeRtcp, packetIndex, rtpHeaderLength, rtpSequence, rtpSsrc } from '@imslab/rtp';
+import { findMarker, MARKER_LENGTH, MARKER_PREFIX } from '@imslab/probe';
+import { SrtpVerifier } from '@imslab/srtp';
+import { fastUdp, ipv4String, type UdpView } from './fast-udp.ts';
+import { IpReassembler } from './ip-fragments.ts';
+import type { LoggedKey } from './keys.ts';
+import { ReplayWindow } from './replay-window.ts';
+import { readSipSdp, type SdesOffer, type SdpEndpoint } from './sip-sdp.ts';
+import { TcpSignalling } from './tcp-streams.ts';
+
+/**
+ * Reading the probe marker of SRTP packets. Every packet's tag is verified;
+ * decrypting is needed only to read which call and direction the packet
+ * carries (its marker). Per SSRC and key, the first MARKER_FIRST_READS
+ * verified packets are decrypted, then one in MARKER_READ_EVERY; the verified
+ * packets in between are credited with the marker read last on the same SSRC
+ * under the same key.
+ *
+ * Why this cannot hide anything: crediting applies only to packets whose tag
+ * verified under that key, i.e. packets made by a holder of the key for that
+ * SSRC; a packet that does not authenticate (plaintext, forged, corrupted,
+ * under another key) is never credited: it is read in the clear (plaintext)
+ * or counted `unknown`. What the bound covers is only which of the key
+ * holder's own markers an authentic packet carried: when the marker under one
+ * (SSRC, key) changes, the change is seen at the next decrypted packet, at
+ * most MARKER_READ_EVERY - 1 verified packets later, and at most that many
+ * packets per change are counted under the previous marker. The class counts
+ * (`srtp`, `plaintext`, `replayed`, `unknown`) do not depend on it: every
+ * packet's tag is checked. (One bound there, see MAX_SCAN_GAP: a stream under
+ * no logged key that turns to a logged one is found at its next key scan.)
+ */
+export const MARKER_FIRST_READS = 4;
+export const MARKER_READ_EVERY = 16;
+/**
+ * A packet that does not verify under its stream's key is tried against every
+ * logged key ("key scan"). On a stream under no logged key that would be
+ * every key for every packet, so scans are paced per SSRC: at its first
+ * packets, then at doubling intervals up to one in MAX_SCAN_GAP packets. A
+ * packet verifying under the stream's key resets the pacing, so a stream that
+ * changes keys is rescanned at once. Packets between scans that would verify
+ * under another logged key are counted `unknown` (never a protection claim).
+ */
+export const MAX_SCAN_GAP = 64;
+/** Tag checks queued before they are computed together. */
+const BATCH = 64;
+const NO_MARKER = Buffer.alloc(0);
+/** Marker reads whose keystream is computed in one call. */
+const KEYSTREAM_READS = 16;
 
 /** How often one probe marker was seen on a flow, and when: in the clear and under each key. */
 export interface MarkerCount {
+  /**
+   * Packets in which the marker was readable as sent: the `plaintext` packets
+   * carrying it and the replayed ones (`replayedPlaintext`): plaintext never
+   * hides behind the replay class.
+   */
   plaintext: number;
+  /** SRTP packets (class `srtp`, replays not included) carrying it, by key (see MARKER_READ_EVERY). */
   srtp: Record<string, number>;
   /** First and last time (µs) it was seen in the clear / under SRTP; null when never. */
   plaintextSpan: [number, number] | null;
@@ -35,15 +93,41 @@ export interface MediaFlowReport {
   src: string;
   dst: string;
   ssrcs: number[];
+  /** RTP packets (RTCP is counted apart, in `rtcp`). */
   packets: number;
-  /** Packets whose probe marker is readable as sent: plaintext RTP. */
+  /** Packets whose probe marker is readable as sent, whose (SSRC, index) was new: plaintext RTP. */
   plaintext: number;
-  /** Packets attributed to a logged key, by key id (verified, or sampled: see `srtpVerified`). */
+  /** Packets whose authentication tag verified under a logged key, with an (SSRC, index) new under that key, by key id. */
   srtp: Record<string, number>;
-  /** Of those, packets whose authentication tag was actually verified. */
+  /** Packets whose tag was verified: every packet of `srtp` (no sampling), so the sum of `srtp`. */
   srtpVerified: number;
-  /** RTP-shaped packets neither plaintext-with-marker nor verifying under any logged key. */
+  /**
+   * Of `srtp`, packets whose marker was read: decrypted (the first payload
+   * octets when they give the marker read last, else the whole payload). The
+   * others are credited with the marker read last on the same SSRC under the
+   * same key (see MARKER_READ_EVERY).
+   */
+  srtpDecrypted: number;
+  /**
+   * Packets a receiver would drop as replays: readable plaintext or
+   * authentic under a key (the tag verifies), whose (SSRC, index) (RFC 3711
+   * sec. 3.3.1: index = 2^16 * ROC + SEQ) was already accepted in the same
+   * context, i.e. in the clear or under that key, or is older than the
+   * replay window (REPLAY_WINDOW indices below the highest). A packet that
+   * does not authenticate is never a replay: it is `unknown`.
+   */
+  replayed: number;
+  /** Of `replayed`, repeats of readable plaintext (their markers still count in `markers[m].plaintext`). */
+  replayedPlaintext: number;
+  /** RTP packets neither readable plaintext nor authenticating under any logged key, nor audio-like (see `plaintextUnmarked`). */
   unknown: number;
+  /**
+   * Of `unknown`, packets on a flow on which other packets authenticated
+   * under a logged key: they did not authenticate under it or any other
+   * logged key (forged, corrupted, or protected by someone else). Zero on a
+   * flow where nothing authenticated.
+   */
+  unauthenticated: number;
   /** Markers found, plaintext or after decryption with the verifying key: marker -> packets. */
   markers: Record<string, MarkerCount>;
   /**
@@ -62,19 +146,34 @@ export interface MediaFlowReport {
   foundBy?: { how: 'sdp' | 'heuristic'; callId?: string };
   /** RTP packets missing from the sequence numbers, summed over the flow's SSRCs (RFC 3550 A.3). */
   lost: number;
+  /** RTCP-shaped packets (RFC 3550 sec. 6.4, RFC 5761 sec. 4): `rtcpPlain + sum(srtcp) + srtcpUnknown`. */
   rtcp: number;
   /** RTCP packets authenticated as SRTCP under a logged key, by key id (RFC 3711 sec. 3.4). */
   srtcp: Record<string, number>;
+  /**
+   * Plain RTCP: a compound packet whose length fields add up exactly to the
+   * datagram (RFC 3550 sec. 6.1, 6.4), V=2 and an RTCP type in every part.
+   * SRTCP adds the E flag and index, an optional MKI and the tag after the
+   * compound packet (and encrypts all but the first 8 octets), so it does not
+   * add up.
+   */
+  rtcpPlain: number;
+  /** RTCP-shaped packets that are neither plain RTCP nor SRTCP under a logged key: SRTCP under a key nobody logged, or junk. */
+  srtcpUnknown: number;
   firstUs: number;
   lastUs: number;
 }
 
 export interface SignallingReport {
-  /** SIP messages readable on this link (UDP/TCP without TLS). */
+  /** SIP messages readable on this link: UDP datagrams and TCP streams on any port, recognised by content. */
   plaintextSip: number;
-  /** TLS records seen. */
+  /** TLS records seen on TCP (record headers walked in each reassembled stream), any port. */
   tlsRecords: number;
-  /** SDES keys (a=crypto inline:...) readable in plaintext SIP on this link. */
+  /** DTLS records on UDP (RFC 9147; DTLS-SRTP keying, RFC 5764), any port. */
+  dtlsRecords: number;
+  /** STUN messages on UDP (RFC 8489 magic cookie), any port. */
+  stunMessages: number;
+  /** SDES keys (a=crypto inline:...) readable in plaintext SIP on this link (any SDP seen, any port and transport). */
   exposedSdesKeys: string[];
   /** The same keys with their crypto-suite, so the analyser can try them on the media. */
   sdesOffers: SdesOffer[];
@@ -84,11 +183,12 @@ export interface SignallingReport {
   mikeyOffers: number;
   /** Media endpoints announced in plaintext SDP (c= address, m= port), with the Call-ID that set them up. */
   sdpEndpoints: SdpEndpoint[];
-  /** MSRP messages readable in the clear (RFC 4975), and their flows. */
+  /** MSRP messages readable in the clear (RFC 4975; framed by their end-line on TCP), and their flows. */
   plaintextMsrp: number;
   msrpFlows: string[];
   sipFlows: string[];
   tlsFlows: string[];
+  dtlsFlows: string[];
 }
 
 export interface LinkReport {
@@ -101,31 +201,88 @@ export interface LinkReport {
   error?: string;
 }
 
+/** One SSRC under one key: what a receiver's SRTP context holds (replay list), and the marker read under it. */
+interface KeyCtx {
+  key: LoggedKey;
+  /** The key's handle in the tag-check batch; -1 when its packets are checked one by one (AES-GCM, MKI). */
+  handle: number;
+  window: ReplayWindow;
+  /** Packets verified under it with a new index. */
+  count: number;
+  /** Marker read last (null: none in the decrypted packet) and its octets, and verified packets since. */
+  marker: string | null;
+  markerBytes: Buffer;
+  sinceRead: number;
+  reads: number;
+  /**
+   * Keystream heads of the next reads, predicted (indices ksFirst, ksFirst +
+   * MARKER_READ_EVERY, ...: a stream in order): one AES call per
+   * KEYSTREAM_READS reads. Null until the first, or for AES-GCM.
+   */
+  ks: Buffer | null;
+  ksFirst: number;
+  /** Packets credited to `marker` and not yet in the report, and the first and last time. */
+  credit: number;
+  creditFirstUs: number;
+  creditLastUs: number;
+}
+
+/** One SSRC in the clear: its replay list and the marker it carried last. */
+interface PlainCtx {
+  window: ReplayWindow;
+  marker: string | null;
+  /** The marker's octets, compared with the payload's first octets (the probe writes it there). */
+  bytes: Buffer;
+  credit: number;
+  creditFirstUs: number;
+  creditLastUs: number;
+}
+
+/** One RTP stream (SSRC) of a flow. */
+interface Stream {
+  ssrc: number;
+  /** RFC 3711 sec. 3.3.1 / App. A index estimation and RFC 3550 A.3 loss: highest sequence number, its ROC and extended form. */
+  roc: number;
+  last: number;
+  maxExt: number;
+  base: number;
+  received: number;
+  /** The key context this stream verified under last, and every one it did. */
+  ctx: KeyCtx | null;
+  ctxs: KeyCtx[];
+  plain: PlainCtx | null;
+  /** Packets of the stream so far, and the key-scan pacing (MAX_SCAN_GAP). */
+  n: number;
+  scanAt: number;
+  scanGap: number;
+  /** Its packets waiting in the tag-check queue (they are classified before any later packet of the stream). */
+  queued: number;
+}
+
 interface FlowState {
   report: MediaFlowReport;
-  key: LoggedKey | null;
-  scans: number;
-  /** Sequence state per SSRC: rollover counter (RFC 3711 sec. 3.3.1) and loss counting. */
-  roc: Map<number, SeqState>;
-  /** Byte histogram of the payloads of packets that are neither marked nor verifiable. */
+  streams: Map<number, Stream>;
+  /** The stream of the flow's previous packet (skips a lookup per packet). */
+  last: Stream | null;
+  /** Byte histogram of the payloads of `unknown` packets (sampled: HISTOGRAM_FULL), and unknown packets so far. */
   histogram: Uint32Array | null;
-  /** Packets classified the same way in a row (same key, or same plaintext marker). */
-  run: number;
-  /** The marker the flow's last checked packet carried. */
-  marker: string | null;
-  /** 'srtp' or 'plain' once `run` reached TRUST_AFTER: then only samples are checked. */
-  mode: 'srtp' | 'plain' | null;
-  tick: number;
-  /** Trusted packets not yet added to the report, and the last one's time (added in bulk by `flush`). */
-  pending: number;
-  pendingUs: number;
-  /** The SSRC of the flow's previous packet and its sequence state (skips a lookup per packet). */
-  lastSsrc: number;
-  lastSeq: SeqState | null;
+  unknownSeen: number;
+  /** Some packet authenticated under a logged key. */
+  keyed: boolean;
 }
 
 /** Below this many octets the entropy estimate is too noisy to call a flow audio. */
 const MIN_ENTROPY_SAMPLE = 4000;
+/**
+ * The entropy estimate reads the payload octets of a flow's first
+ * HISTOGRAM_FULL unknown packets, then of one in HISTOGRAM_EVERY (a
+ * packet-uniform sample: over thousands of octets the estimate is as good,
+ * and a byte histogram costs about 2 ns an octet). It decides only whether
+ * the flow's unknown packets are audio (`plaintextUnmarked`) or ciphertext;
+ * every packet is still counted in one class.
+ */
+const HISTOGRAM_FULL = 256;
+const HISTOGRAM_EVERY = 8;
 /**
  * Ciphertext (AES-CM, GCM) is uniform: about 7.95+ bits per octet over a few
  * thousand octets. G.711 speech, tones and silence stay well below 7.5.
@@ -140,81 +297,112 @@ export function entropyBits(h: Uint32Array): { bits: number; total: number } {
   return { bits, total };
 }
 
-interface SeqState {
-  roc: number;
-  /** Highest sequence number seen, and its extended form. */
-  last: number;
-  maxExt: number;
-  /** Extended sequence number of the first packet, and packets seen. */
-  base: number;
-  received: number;
+/** Adds `n` packets of `marker` seen between `first` and `last` to the report, in the clear (keyId null) or under a key. */
+function countMarker(r: MediaFlowReport, marker: string, keyId: string | null, first: number, last: number, n: number): void {
+  const m = (r.markers[marker] ??= { plaintext: 0, srtp: {}, plaintextSpan: null, srtpSpan: null });
+  let span: [number, number] | null;
+  if (keyId === null) {
+    m.plaintext += n;
+    span = m.plaintextSpan ??= [first, last];
+  } else {
+    m.srtp[keyId] = (m.srtp[keyId] ?? 0) + n;
+    span = m.srtpSpan ??= [first, last];
+  }
+  if (first < span[0]) span[0] = first;
+  if (last > span[1]) span[1] = last;
+}
+
+function flushKey(r: MediaFlowReport, c: KeyCtx): void {
+  if (c.credit > 0 && c.marker !== null) countMarker(r, c.marker, c.key.id, c.creditFirstUs, c.creditLastUs, c.credit);
+  c.credit = 0;
+}
+
+function flushPlain(r: MediaFlowReport, c: PlainCtx): void {
+  if (c.credit > 0 && c.marker !== null) countMarker(r, c.marker, null, c.creditFirstUs, c.creditLastUs, c.credit);
+  c.credit = 0;
+}
+
+/** True when `f[at, end)` starts with `bytes`. */
+function startsWith(f: Uint8Array, at: number, end: number, bytes: Uint8Array): boolean {
+  if (end - at < MARKER_LENGTH) return false;
+  for (let i = 0; i < MARKER_LENGTH; i++) if (f[at + i] !== bytes[i]) return false;
+  return true;
 }
 
 /**
- * The packet's rollover counter, estimated as RFC 3711 Appendix A does
- * (closest of ROC-1, ROC, ROC+1 to the highest index seen), so late packets
- * from before a wrap neither advance nor confuse it. Also counts packets for
- * the loss figure (RFC 3550 A.3: expected minus received).
+ * A plain RTCP compound packet filling `f[start, end)` exactly (RFC 3550
+ * sec. 6.1): every part V=2 with an RTCP packet type (RFC 5761 sec. 4:
+ * 192..223), lengths (32-bit words minus one, sec. 6.4.1) adding up to the
+ * datagram, padding only in the last part.
  */
-function rocFor(state: FlowState, ssrc: number, seq: number): number {
-  let r = ssrc === state.lastSsrc ? state.lastSeq : state.roc.get(ssrc);
-  if (!r) {
-    r = { roc: 0, last: seq, maxExt: seq, base: seq, received: 0 };
-    state.roc.set(ssrc, r);
+export function isPlainRtcp(f: Uint8Array, start: number, end: number): boolean {
+  let at = start;
+  while (at < end) {
+    if (end - at < 4) return false;
+    const b0 = f[at]!;
+    const pt = f[at + 1]!;
+    if (b0 >> 6 !== 2 || pt < 192 || pt > 223) return false;
+    const len = (((f[at + 2]! << 8) | f[at + 3]!) + 1) * 4;
+    if ((b0 & 0x20) !== 0 && at + len !== end) return false;
+    at += len;
   }
-  state.lastSeq = r;
-  const v = estimateRoc(seq, r.last, r.roc);
-  const ext = packetIndex(v, seq);
-  if (ext > r.maxExt) {
-    r.maxExt = ext;
-    r.roc = v;
-    r.last = seq;
-  }
-  r.received++;
-  return Math.max(v, 0);
+  return at === end && end > start;
 }
 
-function tryKey(key: LoggedKey, pkt: Buffer, roc: number): Buffer | null {
-  const hit = key.verifier.verifyRtp(pkt, roc === 0 ? [0] : [roc, roc - 1]);
-  return hit ? hit.packet : null;
+const PREFIX = Buffer.from(MARKER_PREFIX, 'latin1');
+const PREFIX_LAST = PREFIX[PREFIX.length - 1]!;
+/** Horspool shifts for the marker prefix: how far the window may move when its last octet is c. */
+const SHIFT = new Uint8Array(256).fill(PREFIX.length);
+for (let i = 0; i < PREFIX.length - 1; i++) SHIFT[PREFIX[i]!] = PREFIX.length - 1 - i;
+const isHex = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
+
+/**
+ * Offset of the first well-formed probe marker (`IMSLAB` and ten lower-case
+ * hex digits, as @imslab/probe's findMarker reads it) in `f[from, end)`, or
+ * -1. In place, without a Buffer view: it runs on every packet that is not
+ * otherwise accounted for. Horspool's search: most windows are passed over
+ * six octets at a time.
+ */
+export function markerAt(f: Uint8Array, from: number, end: number): number {
+  const n = PREFIX.length;
+  for (let i = from + n - 1; i < end; ) {
+    const c = f[i]!;
+    if (c === PREFIX_LAST) {
+      const at = i - n + 1;
+      let k = 0;
+      while (k < n - 1 && f[at + k] === PREFIX[k]) k++;
+      if (k === n - 1 && at + MARKER_LENGTH <= end) {
+        let h = n;
+        while (h < MARKER_LENGTH && isHex(f[at + h]!)) h++;
+        if (h === MARKER_LENGTH) return at;
+      }
+    }
+    i += SHIFT[c]!;
+  }
+  return -1;
 }
 
-/** Adds a trusted flow's pending packets to its report, under the class in effect while they came. */
-function flush(st: FlowState): void {
-  const n = st.pending;
-  if (n === 0) return;
-  const r = st.report;
-  if (st.mode === 'plain') {
-    r.plaintext += n;
-    countMarker(r, st.marker!, null, st.pendingUs, n);
-  } else if (st.key) {
-    r.srtp[st.key.id] = (r.srtp[st.key.id] ?? 0) + n;
-    if (st.marker) countMarker(r, st.marker, st.key.id, st.pendingUs, n);
-  }
-  st.pending = 0;
+/** STUN message header (RFC 8489 sec. 5): two zero bits, a length multiple of 4, the magic cookie. */
+function looksLikeStun(b: Buffer): boolean {
+  return b.length >= 20 && (b[0]! & 0xc0) === 0 && (b[3]! & 3) === 0 && b[4] === 0x21 && b[5] === 0x12 && b[6] === 0xa4 && b[7] === 0x42;
 }
 
-function countMarker(r: MediaFlowReport, marker: string, keyId: string | null, ts: number, n = 1): void {
-  const m = (r.markers[marker] ??= { plaintext: 0, srtp: {}, plaintextSpan: null, srtpSpan: null });
-  if (keyId === null) {
-    m.plaintext += n;
-    if (m.plaintextSpan) m.plaintextSpan[1] = ts;
-    else m.plaintextSpan = [ts, ts];
-  } else {
-    m.srtp[keyId] = (m.srtp[keyId] ?? 0) + n;
-    if (m.srtpSpan) m.srtpSpan[1] = ts;
-    else m.srtpSpan = [ts, ts];
-  }
+/** DTLS records in one datagram (RFC 9147 sec. 4: 13-octet headers, length in octets 11..12; several may share a datagram). */
+function dtlsRecords(b: Buffer): number {
+  let n = 0;
+  for (let at = 0; at + 13 <= b.length && looksLikeDtls(b.subarray(at)); n++) at += 13 + ((b[at + 11]! << 8) | b[at + 12]!);
+  return n;
+}
+
+/** `address:port`, IPv6 in brackets (RFC 5952 sec. 6), as flow names and SDP endpoints write it. */
+export function flowEndpoint(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /** Reads one link's capture and classifies every flow on it. */
 export async function scanLink(link: string, file: string, keys: LoggedKey[]): Promise<LinkReport> {
-  const sig: SignallingReport = {
-    plaintextSip: 0, tlsRecords: 0, exposedSdesKeys: [], sdesOffers: [], e2aeIndicators: [], mikeyOffers: 0, sdpEndpoints: [],
-    plaintextMsrp: 0, msrpFlows: [], sipFlows: [], tlsFlows: [],
-  };
-  const report: LinkReport = { link, file, packets: 0, media: [], signalling: sig };
-  const scanner = new MediaScanner(keys, sig);
+  const scanner = new MediaScanner(keys);
+  const report: LinkReport = { link, file, packets: 0, media: [], signalling: scanner.signalling };
   let reader: CaptureFileReader | null = null;
   try {
     // Chunk by chunk: the packets of a chunk in a plain loop, one await per chunk.
@@ -234,13 +422,12 @@ export async function scanLink(link: string, file: string, keys: LoggedKey[]): P
   return report;
 }
 
-/** SIGNALLING_PORTS as a lookup table: this test runs for every packet. */
-const SIGNALLING_TABLE = new Uint8Array(65536);
-for (const port of SIGNALLING_PORTS) SIGNALLING_TABLE[port] = 1;
-const isSignallingPort = (a: number, b: number) => SIGNALLING_TABLE[a] === 1 || SIGNALLING_TABLE[b] === 1;
-
 /** Per-link state of the scan: flows by 5-tuple, with the fast path for IPv4/UDP. */
-class MediaScanner {
+export class MediaScanner {
+  readonly signalling: SignallingReport = {
+    plaintextSip: 0, tlsRecords: 0, dtlsRecords: 0, stunMessages: 0, exposedSdesKeys: [], sdesOffers: [], e2aeIndicators: [], mikeyOffers: 0,
+    sdpEndpoints: [], plaintextMsrp: 0, msrpFlows: [], sipFlows: [], tlsFlows: [], dtlsFlows: [],
+  };
   private readonly flows = new Map<string, FlowState>();
   /**
    * IPv4/UDP flows by a small-integer hash of the 5-tuple (a V8 small integer
@@ -249,12 +436,49 @@ class MediaScanner {
    */
   private readonly buckets = new Map<number, Array<{ srcIp: number; dstIp: number; srcPort: number; dstPort: number; st: FlowState }>>();
   private readonly view: UdpView = { srcIp: 0, dstIp: 0, srcPort: 0, dstPort: 0, start: 0, end: 0 };
+  private readonly tcp: TcpSignalling;
+  private readonly fragments = new IpReassembler();
+  private readonly sipFlows = new Set<string>();
+  private readonly tlsFlows = new Set<string>();
+  private readonly dtlsFlows = new Set<string>();
+  private readonly msrpFlows = new Set<string>();
+  private readonly sdpSeen = new Set<string>();
+  private readonly sdesSeen = new Set<string>();
+  private readonly e2ae = new Set<string>();
+  /** Tag checks waiting to be computed together, and what each belongs to. */
+  private readonly batch = new SrtpVerifier.TagBatch(BATCH);
+  /** Key scans: one packet under every key, in a batch of its own. */
+  private readonly scanBatch = new SrtpVerifier.TagBatch(BATCH);
+  private readonly scanJobs: Array<[LoggedKey, number, number]> = [];
+  private readonly jobFlow: Array<FlowState | null> = new Array<FlowState | null>(BATCH).fill(null);
+  private readonly jobStream: Array<Stream | null> = new Array<Stream | null>(BATCH).fill(null);
+  private readonly jobCtx: Array<KeyCtx | null> = new Array<KeyCtx | null>(BATCH).fill(null);
+  private readonly jobFrame: Array<Buffer | null> = new Array<Buffer | null>(BATCH).fill(null);
+  private readonly jobPos = new Int32Array(BATCH * 3);
+  private readonly jobRoc = new Float64Array(BATCH);
+  private readonly jobTs = new Float64Array(BATCH);
 
-  constructor(private readonly keys: LoggedKey[], private readonly sig: SignallingReport) {}
+  constructor(private readonly keys: LoggedKey[]) {
+    this.tcp = new TcpSignalling({
+      sip: (flow, m) => this.sip(flow, m),
+      msrp: (flow) => this.msrp(flow),
+      tls: (flow, n) => {
+        this.signalling.tlsRecords += n;
+        this.tlsFlows.add(flow);
+      },
+    });
+  }
 
   packet(p: CapturedPacket): void {
     const v = this.view;
-    if (fastUdp(p.linkType, p.data, v) && !isSignallingPort(v.srcPort, v.dstPort)) {
+    const data = p.data;
+    if (fastUdp(p.linkType, data, v)) {
+      if (v.end <= v.start) return;
+      // RFC 7983: 128..191 is RTP/RTCP; everything else is read for what it is.
+      if ((data[v.start]! & 0xc0) !== 0x80) {
+        this.udpOther(data.subarray(v.start, v.end), ipv4String(v.srcIp), v.srcPort, ipv4String(v.dstIp), v.dstPort);
+        return;
+      }
       const h = ((v.srcPort * 31 + v.dstPort) ^ (v.srcIp & 0xffff) ^ ((v.dstIp & 0xffff) << 13)) & 0x3fffffff;
       let bucket = this.buckets.get(h);
       let st: FlowState | undefined;
@@ -269,172 +493,440 @@ class MediaScanner {
         this.buckets.set(h, (bucket = []));
       }
       if (!st) {
-        st = this.flow('udp', ipv4String(v.srcIp), v.srcPort, ipv4String(v.dstIp), v.dstPort, p.timestampUs);
+        st = this.flow(ipv4String(v.srcIp), v.srcPort, ipv4String(v.dstIp), v.dstPort, p.timestampUs);
         bucket.push({ srcIp: v.srcIp, dstIp: v.dstIp, srcPort: v.srcPort, dstPort: v.dstPort, st });
       }
-      this.media(st, p.data, v.start, v.end, p.timestampUs);
+      this.media(st, data, v.start, v.end, p.timestampUs);
       return;
     }
-    const d = decodeFrame(p.linkType, p.data);
-    if (!d || d.protocol === 'other' || d.payload.length === 0) return;
-    if (d.protocol === 'tcp' || isSignallingPort(d.srcPort, d.dstPort)) {
-      this.signalling(flowKeyString({ protocol: d.protocol, src: d.src, srcPort: d.srcPort, dst: d.dst, dstPort: d.dstPort }), d.payload);
+    // IPv4 and IPv6 fragments are put back together first (a large SIP message over UDP).
+    const whole = this.fragments.push(p.linkType, data, p.timestampUs);
+    if (whole === null) return;
+    if (whole !== data) {
+      this.packet({ ...p, linkType: LINKTYPE.RAW, data: whole });
       return;
     }
-    this.media(this.flow('udp', d.src, d.srcPort, d.dst, d.dstPort, p.timestampUs), d.payload, 0, d.payload.length, p.timestampUs);
+    const d = decodeFrame(p.linkType, data);
+    if (!d) return;
+    if (d.protocol === 'tcp') {
+      const flags = d.tcp!.flags;
+      if (d.payload.length === 0 && (flags & 0x07) === 0) return; // a bare ACK
+      this.tcp.segment(flowKeyString({ protocol: 'tcp', src: d.src, srcPort: d.srcPort, dst: d.dst, dstPort: d.dstPort }), d.tcp!.seq, flags, d.payload);
+      return;
+    }
+    if (d.protocol !== 'udp' || d.payload.length === 0) return;
+    if ((d.payload[0]! & 0xc0) !== 0x80) {
+      this.udpOther(d.payload, d.src, d.srcPort, d.dst, d.dstPort);
+      return;
+    }
+    const name = flowKeyString({ protocol: 'udp', src: d.src, srcPort: d.srcPort, dst: d.dst, dstPort: d.dstPort });
+    const st = this.flows.get(name) ?? this.flow(d.src, d.srcPort, d.dst, d.dstPort, p.timestampUs);
+    this.media(st, d.payload, 0, d.payload.length, p.timestampUs);
   }
 
-  private flow(protocol: 'udp', src: string, srcPort: number, dst: string, dstPort: number, ts: number): FlowState {
-    const name = flowKeyString({ protocol, src, srcPort, dst, dstPort });
+  private flow(src: string, srcPort: number, dst: string, dstPort: number, ts: number): FlowState {
+    const name = flowKeyString({ protocol: 'udp', src, srcPort, dst, dstPort });
     let st = this.flows.get(name);
     if (!st) {
       st = {
-        report: { flow: name, src: `${src}:${srcPort}`, dst: `${dst}:${dstPort}`, ssrcs: [], packets: 0, plaintext: 0, srtp: {}, srtpVerified: 0, unknown: 0, markers: {}, plaintextUnmarked: 0, unknownEntropy: null, lost: 0, rtcp: 0, srtcp: {}, firstUs: ts, lastUs: ts },
-        key: null, scans: 0, roc: new Map(), histogram: null, run: 0, marker: null, mode: null, tick: 0, pending: 0, pendingUs: 0, lastSsrc: -1, lastSeq: null,
+        report: {
+          flow: name, src: flowEndpoint(src, srcPort), dst: flowEndpoint(dst, dstPort), ssrcs: [], packets: 0, plaintext: 0, srtp: {}, srtpVerified: 0, srtpDecrypted: 0,
+          replayed: 0, replayedPlaintext: 0, unknown: 0, unauthenticated: 0, markers: {}, plaintextUnmarked: 0, unknownEntropy: null, lost: 0,
+          rtcp: 0, srtcp: {}, rtcpPlain: 0, srtcpUnknown: 0, firstUs: ts, lastUs: ts,
+        },
+        streams: new Map(), last: null, histogram: null, unknownSeen: 0, keyed: false,
       };
       this.flows.set(name, st);
     }
     return st;
   }
 
-  private signalling(flowName: string, payload: Buffer): void {
-    const sig = this.sig;
-    if (looksLikeTls(payload)) {
-      sig.tlsRecords++;
-      if (!sig.tlsFlows.includes(flowName)) sig.tlsFlows.push(flowName);
-    } else if (looksLikeSip(payload)) {
-      sig.plaintextSip++;
-      if (!sig.sipFlows.includes(flowName)) sig.sipFlows.push(flowName);
-      const sdp = readSipSdp(payload.toString('latin1'));
-      for (const o of sdp.sdes) {
-        if (sig.exposedSdesKeys.includes(o.keySalt)) continue;
-        sig.exposedSdesKeys.push(o.keySalt);
-        sig.sdesOffers.push(o);
+  /** A UDP payload that is not RTP or RTCP: SIP, MSRP, DTLS, TLS or STUN by its content, on any port. */
+  private udpOther(payload: Buffer, src: string, srcPort: number, dst: string, dstPort: number): void {
+    const c = payload[0]!;
+    const name = () => flowKeyString({ protocol: 'udp', src, srcPort, dst, dstPort });
+    if (c >= 0x41 && c <= 0x5a) {
+      // A datagram holds a whole message (RFC 3261 sec. 18.1.1): its start line ends with a line break.
+      if (looksLikeSip(payload) && payload.indexOf(0x0a) > 0) this.sip(name(), payload);
+      else if (looksLikeMsrp(payload)) this.msrp(name());
+    } else if (c >= 20 && c <= 63) {
+      if (looksLikeDtls(payload)) {
+        this.signalling.dtlsRecords += dtlsRecords(payload);
+        this.dtlsFlows.add(name());
+      } else if (looksLikeTls(payload)) {
+        this.signalling.tlsRecords++;
+        this.tlsFlows.add(name());
       }
-      for (const v of sdp.e2ae) if (!sig.e2aeIndicators.includes(v)) sig.e2aeIndicators.push(v);
-      sig.mikeyOffers += sdp.mikeyOffers;
-      for (const e of sdp.endpoints) if (!sig.sdpEndpoints.some((x) => x.endpoint === e.endpoint && x.callId === e.callId)) sig.sdpEndpoints.push(e);
-    } else if (looksLikeMsrp(payload)) {
-      sig.plaintextMsrp++;
-      if (!sig.msrpFlows.includes(flowName)) sig.msrpFlows.push(flowName);
+    } else if (c <= 3 && looksLikeStun(payload)) {
+      this.signalling.stunMessages++;
     }
   }
 
+  /** One SIP message seen in the clear (a UDP datagram or a message framed on TCP): its SDP gives away keys and endpoints. */
+  private sip(flow: string, message: Buffer): void {
+    const sig = this.signalling;
+    sig.plaintextSip++;
+    this.sipFlows.add(flow);
+    const sdp = readSipSdp(message.toString('latin1'));
+    for (const o of sdp.sdes) {
+      if (this.sdesSeen.has(o.keySalt)) continue;
+      this.sdesSeen.add(o.keySalt);
+      sig.exposedSdesKeys.push(o.keySalt);
+      sig.sdesOffers.push(o);
+    }
+    for (const v of sdp.e2ae) if (!this.e2ae.has(v)) {
+      this.e2ae.add(v);
+      sig.e2aeIndicators.push(v);
+    }
+    sig.mikeyOffers += sdp.mikeyOffers;
+    for (const e of sdp.endpoints) {
+      const id = `${e.endpoint}\u0000${e.callId}`;
+      if (this.sdpSeen.has(id)) continue;
+      this.sdpSeen.add(id);
+      sig.sdpEndpoints.push(e);
+    }
+  }
+
+  private msrp(flow: string): void {
+    this.signalling.plaintextMsrp++;
+    this.msrpFlows.add(flow);
+  }
+
   /**
-   * One UDP payload of a non-signalling flow (bytes `start`..`end` of `frame`):
-   * RTP, RTCP or neither. Reads the header in place; a Buffer view is made
-   * only for the packets that are actually checked.
+   * One UDP payload starting like RTP or RTCP (bytes `start`..`end` of
+   * `frame`). Reads the header in place; a Buffer view is made only for the
+   * packets that take the slow path.
    */
   private media(st: FlowState, frame: Buffer, start: number, end: number, ts: number): void {
     const r = st.report;
     r.lastUs = ts;
+    if (end - start < 8) return;
     // RFC 5761 sec. 4: RTCP multiplexed on the media port has an RTCP packet type in the second octet.
-    const kind = demuxRtpRtcp(frame, start, end);
-    if (kind === 'rtcp') {
-      if (looksLikeRtcp(frame, start, end)) {
-        r.rtcp++;
-        this.rtcp(st, frame.subarray(start, end));
-      }
+    const b1 = frame[start + 1]!;
+    if (b1 >= 192 && b1 <= 223) {
+      if (looksLikeRtcp(frame, start, end)) this.rtcp(st, frame, start, end);
       return;
     }
-    if (kind !== 'rtp') return;
     // RFC 3550 sec. 5.1, 5.3.1: fixed header plus CSRCs and extension; the padding is SRTP ciphertext, not checked.
-    const headerLength = rtpHeaderLength(frame, start, end);
-    if (typeof headerLength !== 'number') return;
+    const hl = rtpHeaderLength(frame, start, end);
+    if (typeof hl !== 'number') return;
     r.packets++;
     const seq = rtpSequence(frame, start);
     const ssrc = rtpSsrc(frame, start);
-    const roc = rocFor(st, ssrc, seq);
-    if (ssrc !== st.lastSsrc) {
-      st.lastSsrc = ssrc;
-      if (!r.ssrcs.includes(ssrc)) r.ssrcs.push(ssrc);
-      // Several streams in one flow (a conference bridge, a sender that changed SSRC): sampling one
-      // packet in SAMPLE_EVERY could always land on the same stream (two interleaved streams and an
-      // even period) and credit its marker and class with the other's packets. Check every packet.
-      if (r.ssrcs.length > 1 && st.mode !== null) {
-        flush(st);
-        st.mode = null;
-        st.run = 0;
-      }
+    let s = st.last;
+    if (s === null || s.ssrc !== ssrc) {
+      s = st.streams.get(ssrc) ?? this.stream(st, ssrc, seq);
+      st.last = s;
     }
-    // Trusted flows: only one packet in SAMPLE_EVERY is checked; the others are
-    // counted in bulk (this is the per-packet hot path).
-    if (st.mode !== null && ++st.tick % SAMPLE_EVERY !== 0) {
-      st.pending++;
-      st.pendingUs = ts;
+    s.n++;
+    // The packet's rollover counter, estimated as RFC 3711 Appendix A does (closest of ROC-1, ROC, ROC+1 to
+    // the highest index seen), so late packets from before a wrap neither advance nor confuse it; and the loss
+    // figure (RFC 3550 A.3: expected minus received).
+    const v = estimateRoc(seq, s.last, s.roc);
+    const ext = packetIndex(v, seq);
+    if (ext > s.maxExt) {
+      s.maxExt = ext;
+      s.roc = v;
+      s.last = seq;
+    }
+    s.received++;
+    const roc = v < 0 ? 0 : v;
+    // 1. In the clear, fast: the payload starts with the marker this stream carried in the clear.
+    const pc = s.plain;
+    if (pc !== null && pc.marker !== null && startsWith(frame, start + hl, end, pc.bytes)) {
+      this.plain(r, pc, packetIndex(roc, seq), ts);
       return;
     }
-    flush(st);
-    const pkt = frame.subarray(start, end);
-    const plainMarker = findMarker(pkt, headerLength);
-    if (plainMarker) {
-      r.plaintext++;
-      countMarker(r, plainMarker, null, ts);
-      this.settle(st, 'plain', plainMarker);
-      return;
-    }
-    let clear = st.key ? tryKey(st.key, pkt, roc) : null;
-    if (!clear && st.scans < MAX_KEY_SCANS_PER_FLOW) {
-      st.scans++;
-      for (const k of this.keys) {
-        if (k === st.key) continue;
-        clear = tryKey(k, pkt, roc);
-        if (clear) {
-          st.key = k;
-          st.run = 0;
-          break;
-        }
-      }
-    }
-    if (!clear || !st.key) {
-      r.unknown++;
-      st.mode = null;
-      st.run = 0;
-      const h = (st.histogram ??= new Uint32Array(256));
-      for (let i = headerLength; i < pkt.length; i++) h[pkt[i]!]!++;
-      return;
-    }
-    r.srtp[st.key.id] = (r.srtp[st.key.id] ?? 0) + 1;
-    r.srtpVerified++;
-    const m = findMarker(clear, headerLength);
-    if (m) countMarker(r, m, st.key.id, ts);
-    this.settle(st, 'srtp', m);
-  }
-
-  /**
-   * RTCP on a media flow (or rtcp-mux): SRTCP under the flow's key or any
-   * logged key, or plain RTCP. RTCP is rare (one report every few seconds),
-   * so every packet is checked.
-   */
-  private rtcp(st: FlowState, pkt: Buffer): void {
-    const candidates = st.key ? [st.key, ...this.keys.filter((k) => k !== st.key)] : this.keys;
-    for (const k of candidates) {
-      if (k.verifier.verifyRtcp(pkt)) {
-        st.report.srtcp[k.id] = (st.report.srtcp[k.id] ?? 0) + 1;
+    // 2. The tag under the key this stream verified under last: queued and checked with others.
+    const kc = s.ctx;
+    if (kc !== null && kc.handle >= 0) {
+      const j = this.batch.add(kc.handle, frame, start, end, roc);
+      if (j >= 0) {
+        this.jobFlow[j] = st;
+        this.jobStream[j] = s;
+        this.jobCtx[j] = kc;
+        this.jobFrame[j] = frame;
+        this.jobPos[3 * j] = start;
+        this.jobPos[3 * j + 1] = end;
+        this.jobPos[3 * j + 2] = hl;
+        this.jobRoc[j] = roc;
+        this.jobTs[j] = ts;
+        s.queued++;
+        if (this.batch.full) this.drain();
         return;
       }
     }
+    // 3. Everything else, after what this stream has queued (each stream's packets in arrival order).
+    if (s.queued > 0) this.drain();
+    if (kc !== null && kc.key.verifier.authenticatesRtp(frame.subarray(start, end), [roc]) >= 0) {
+      this.verified(st, s, kc, frame, start, end, hl, roc, seq, ts);
+      return;
+    }
+    this.slow(st, s, frame, start, end, hl, roc, seq, ts, kc);
   }
 
-  /** Counts a checked packet towards trusting the flow; any change of class or marker resets. */
-  private settle(st: FlowState, mode: 'srtp' | 'plain', marker: string | null): void {
-    const same = st.marker === marker && (st.mode === mode || st.mode === null);
-    st.run = same ? st.run + 1 : 1;
-    st.marker = marker;
-    st.mode = st.run >= TRUST_AFTER && (mode === 'srtp' || marker !== null) && st.report.ssrcs.length <= 1 ? mode : null;
+  private stream(st: FlowState, ssrc: number, seq: number): Stream {
+    const s: Stream = {
+      ssrc, roc: 0, last: seq, maxExt: seq, base: seq, received: 0,
+      ctx: null, ctxs: [], plain: null, n: 0, scanAt: 0, scanGap: 1, queued: 0,
+    };
+    st.streams.set(ssrc, s);
+    st.report.ssrcs.push(ssrc);
+    return s;
+  }
+
+  /** Computes the queued tag checks and classifies their packets, in the order they came. */
+  private drain(): void {
+    const b = this.batch;
+    const n = b.length;
+    if (n === 0) return;
+    b.run();
+    for (let j = 0; j < n; j++) {
+      const st = this.jobFlow[j]!;
+      const s = this.jobStream[j]!;
+      const kc = this.jobCtx[j]!;
+      const frame = this.jobFrame[j]!;
+      const start = this.jobPos[3 * j]!;
+      const end = this.jobPos[3 * j + 1]!;
+      const hl = this.jobPos[3 * j + 2]!;
+      const roc = this.jobRoc[j]!;
+      const seq = rtpSequence(frame, start);
+      s.queued--;
+      if (b.ok(j)) this.verified(st, s, kc, frame, start, end, hl, roc, seq, this.jobTs[j]!);
+      else this.slow(st, s, frame, start, end, hl, roc, seq, this.jobTs[j]!, kc);
+      this.jobFlow[j] = this.jobStream[j] = this.jobCtx[j] = this.jobFrame[j] = null;
+    }
+    b.clear();
+  }
+
+  /** Readable as sent: `plaintext`, or `replayed` when its index was accepted in the clear before. */
+  private plain(r: MediaFlowReport, pc: PlainCtx, index: number, ts: number): void {
+    if (pc.window.accept(index)) {
+      r.plaintext++;
+    } else {
+      r.replayed++;
+      r.replayedPlaintext++;
+    }
+    if (pc.credit === 0) pc.creditFirstUs = ts;
+    pc.credit++;
+    pc.creditLastUs = ts;
+  }
+
+  /** A packet whose tag verified under `kc`'s key with rollover counter `roc`. */
+  private verified(st: FlowState, s: Stream, kc: KeyCtx, frame: Buffer, start: number, end: number, hl: number, roc: number, seq: number, ts: number): void {
+    // Readable as sent wins over a verifying tag (SRTP without encryption, RFC 4568 UNENCRYPTED_SRTP): never hidden as SRTP.
+    if (markerAt(frame, start + hl, end) >= 0) {
+      this.readable(st, s, frame, start, end, hl, roc, seq, ts);
+      return;
+    }
+    const r = st.report;
+    // Verified under its key: a later failure is worth a key scan at once.
+    s.scanGap = 1;
+    s.scanAt = 0;
+    if (!kc.window.accept(packetIndex(roc, seq))) {
+      r.replayed++;
+      return;
+    }
+    kc.count++;
+    st.keyed = true;
+    if (kc.reads < MARKER_FIRST_READS || ++kc.sinceRead >= MARKER_READ_EVERY) {
+      kc.reads++;
+      kc.sinceRead = 0;
+      r.srtpDecrypted++;
+      const v = kc.key.verifier;
+      // The probe writes its marker first: when the payload's first octets decrypt to the marker read
+      // last, that is the packet's (first) marker; else the whole payload is decrypted and searched.
+      let m: string | null = kc.marker;
+      if (m === null || !this.headIsMarker(kc, frame, start + hl, end, packetIndex(roc, seq), s.ssrc)) {
+        const clear = v.decryptRtp(frame.subarray(start, end), roc);
+        m = clear ? findMarker(clear, hl) : null;
+      }
+      if (m !== kc.marker) {
+        flushKey(r, kc);
+        kc.marker = m;
+        kc.markerBytes = m === null ? NO_MARKER : Buffer.from(m, 'latin1');
+      }
+    }
+    if (kc.marker !== null) {
+      if (kc.credit === 0) kc.creditFirstUs = ts;
+      kc.credit++;
+      kc.creditLastUs = ts;
+    }
+  }
+
+  /**
+   * Whether the first payload octets of the verified packet at `frame[at, end)`
+   * with index `index` decrypt to the marker `kc` read last: XOR with a
+   * predicted keystream head (KEYSTREAM_READS reads per AES call).
+   */
+  private headIsMarker(kc: KeyCtx, frame: Buffer, at: number, end: number, index: number, ssrc: number): boolean {
+    const v = kc.key.verifier;
+    if (end - v.profile.authTagLength - at < MARKER_LENGTH) return false;
+    let k = (index - kc.ksFirst) / MARKER_READ_EVERY;
+    if (kc.ks === null || k < 0 || k >= KEYSTREAM_READS || k !== Math.floor(k)) {
+      kc.ks = v.rtpKeystreamHeads(ssrc, index, MARKER_READ_EVERY, KEYSTREAM_READS);
+      kc.ksFirst = index;
+      k = 0;
+      if (kc.ks === null) return false; // AES-GCM: the caller decrypts the whole packet
+    }
+    const ks = kc.ks;
+    const mb = kc.markerBytes;
+    for (let i = 0, o = 16 * k; i < MARKER_LENGTH; i++) if ((frame[at + i]! ^ ks[o + i]!) !== mb[i]) return false;
+    return true;
+  }
+
+  /** Counts the packet as plaintext when a marker is readable anywhere in its payload; false when none is. */
+  private readable(st: FlowState, s: Stream, frame: Buffer, start: number, end: number, hl: number, roc: number, seq: number, ts: number): boolean {
+    const at = markerAt(frame, start + hl, end);
+    if (at < 0) return false;
+    const m = frame.toString('latin1', at, at + MARKER_LENGTH);
+    const pc = (s.plain ??= { window: new ReplayWindow(), marker: null, bytes: Buffer.alloc(MARKER_LENGTH), credit: 0, creditFirstUs: 0, creditLastUs: 0 });
+    if (pc.marker !== m) {
+      flushPlain(st.report, pc);
+      pc.marker = m;
+      pc.bytes = Buffer.from(m, 'latin1');
+    }
+    this.plain(st.report, pc, packetIndex(roc, seq), ts);
+    return true;
+  }
+
+  /**
+   * A packet that is not the stream's plaintext and did not verify under its
+   * key (`tried`, null when it has none): readable anywhere in the clear, the
+   * previous ROC under that key, the stream's key, a key scan, else unknown.
+   */
+  private slow(st: FlowState, s: Stream, frame: Buffer, start: number, end: number, hl: number, roc: number, seq: number, ts: number, tried: KeyCtx | null): void {
+    if (this.readable(st, s, frame, start, end, hl, roc, seq, ts)) return;
+    // A late packet from before a rollover (its sequence number in the upper half) under the key that just failed.
+    if (tried !== null && roc > 0 && seq >= 0x8000 && tried.key.verifier.authenticatesRtp(frame.subarray(start, end), [roc - 1]) >= 0) {
+      this.verified(st, s, tried, frame, start, end, hl, roc - 1, seq, ts);
+      return;
+    }
+    const cur = s.ctx;
+    if (cur !== null && cur !== tried) {
+      const hit = cur.key.verifier.authenticatesRtp(frame.subarray(start, end), roc > 0 ? [roc, roc - 1] : [0]);
+      if (hit >= 0) {
+        this.verified(st, s, cur, frame, start, end, hl, hit, seq, ts);
+        return;
+      }
+    }
+    if (s.n > s.scanAt && this.keys.length > 0) {
+      const found = this.scan(frame, start, end, roc, tried, cur);
+      if (found !== null) {
+        let kc = s.ctxs.find((c) => c.key === found.key);
+        if (!kc) {
+          kc = {
+            key: found.key, handle: this.batch.handle(found.key.verifier), window: new ReplayWindow(), count: 0, marker: null, markerBytes: NO_MARKER,
+            sinceRead: 0, reads: 0, ks: null, ksFirst: 0, credit: 0, creditFirstUs: 0, creditLastUs: 0,
+          };
+          s.ctxs.push(kc);
+        }
+        s.ctx = kc;
+        this.verified(st, s, kc, frame, start, end, hl, found.roc, seq, ts);
+        return;
+      }
+      s.scanAt = s.n + s.scanGap - 1;
+      s.scanGap = Math.min(s.scanGap * 2, MAX_SCAN_GAP);
+    }
+    const r = st.report;
+    r.unknown++;
+    const n = st.unknownSeen++;
+    if (n < HISTOGRAM_FULL || n % HISTOGRAM_EVERY === 0) {
+      const h = (st.histogram ??= new Uint32Array(256));
+      for (let i = start + hl; i < end; i++) h[frame[i]!]!++;
+    }
+  }
+
+  /**
+   * A key scan: the first logged key (other than `skip1`, `skip2`) under
+   * which the packet authenticates, and the ROC; the HMAC-SHA1 keys four at
+   * a time in the SIMD batch, the others one by one.
+   */
+  private scan(frame: Buffer, start: number, end: number, roc: number, skip1: KeyCtx | null, skip2: KeyCtx | null): { key: LoggedKey; roc: number } | null {
+    const b = this.scanBatch;
+    const rocs = roc > 0 ? [roc, roc - 1] : [0];
+    const jobs = this.scanJobs;
+    jobs.length = 0;
+    let found: { key: LoggedKey; roc: number } | null = null;
+    const check = (): boolean => {
+      for (const [k, j, rc] of jobs) {
+        if (j >= 0 ? b.ok(j) : k.verifier.authenticatesRtp(frame.subarray(start, end), [rc]) >= 0) {
+          found = { key: k, roc: rc };
+          break;
+        }
+      }
+      b.clear();
+      jobs.length = 0;
+      return found !== null;
+    };
+    for (const k of this.keys) {
+      if ((skip1 !== null && k === skip1.key) || (skip2 !== null && k === skip2.key)) continue;
+      const h = b.handle(k.verifier);
+      for (const rc of rocs) {
+        if (b.full && check()) return found;
+        jobs.push([k, h >= 0 ? b.add(h, frame, start, end, rc) : -1, rc]);
+      }
+    }
+    check();
+    return found;
+  }
+
+  /**
+   * RTCP on a media flow (or rtcp-mux): plain RTCP when its parts add up to
+   * the datagram; else SRTCP under the flow's keys or any logged key; else
+   * unknown. RTCP is rare (one report every few seconds), so every packet is
+   * checked against every key.
+   */
+  private rtcp(st: FlowState, frame: Buffer, start: number, end: number): void {
+    const r = st.report;
+    r.rtcp++;
+    if (isPlainRtcp(frame, start, end)) {
+      r.rtcpPlain++;
+      return;
+    }
+    const pkt = frame.subarray(start, end);
+    const tried = new Set<LoggedKey>();
+    const candidates: LoggedKey[] = [];
+    for (const s of st.streams.values()) for (const c of s.ctxs) candidates.push(c.key);
+    candidates.push(...this.keys);
+    for (const k of candidates) {
+      if (tried.has(k)) continue;
+      tried.add(k);
+      if (k.verifier.verifyRtcp(pkt)) {
+        r.srtcp[k.id] = (r.srtcp[k.id] ?? 0) + 1;
+        return;
+      }
+    }
+    r.srtcpUnknown++;
   }
 
   finish(): MediaFlowReport[] {
+    this.drain();
+    const sig = this.signalling;
+    sig.sipFlows = [...this.sipFlows];
+    sig.tlsFlows = [...this.tlsFlows];
+    sig.dtlsFlows = [...this.dtlsFlows];
+    sig.msrpFlows = [...this.msrpFlows];
     for (const f of this.flows.values()) {
-      flush(f);
-      for (const r of f.roc.values()) f.report.lost += Math.max(0, r.maxExt - r.base + 1 - r.received);
-      if (!f.histogram) continue;
-      const { bits, total } = entropyBits(f.histogram);
-      f.report.unknownEntropy = Math.round(bits * 1000) / 1000;
-      if (total >= MIN_ENTROPY_SAMPLE && bits < CIPHERTEXT_ENTROPY) {
-        f.report.plaintextUnmarked = f.report.unknown;
-        f.report.unknown = 0;
+      const r = f.report;
+      for (const s of f.streams.values()) {
+        r.lost += Math.max(0, s.maxExt - s.base + 1 - s.received);
+        if (s.plain) flushPlain(r, s.plain);
+        for (const c of s.ctxs) {
+          flushKey(r, c);
+          if (c.count > 0) r.srtp[c.key.id] = (r.srtp[c.key.id] ?? 0) + c.count;
+          r.srtpVerified += c.count;
+        }
       }
+      if (f.histogram) {
+        const { bits, total } = entropyBits(f.histogram);
+        r.unknownEntropy = Math.round(bits * 1000) / 1000;
+        if (total >= MIN_ENTROPY_SAMPLE && bits < CIPHERTEXT_ENTROPY) {
+          r.plaintextUnmarked = r.unknown;
+          r.unknown = 0;
+        }
+      }
+      r.unauthenticated = f.keyed ? r.unknown : 0;
     }
     return [...this.flows.values()].map((f) => f.report);
   }

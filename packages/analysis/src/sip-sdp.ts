@@ -6,7 +6,7 @@
  */
 import { isMikeyKeyMgmt, parseSdp, type SessionDescription } from '@imslab/sdp';
 
-/** A media endpoint an SDP announces: `address:port` as the flow reports name their ends. */
+/** A media endpoint an SDP announces: `address:port` as the flow reports name their ends (IPv6 as `[address]:port`). */
 export interface SdpEndpoint {
   endpoint: string;
   callId: string;
@@ -30,6 +30,29 @@ export interface SipSdpFindings {
 }
 
 const CALL_ID = /^(?:Call-ID|i)[ \t]*:[ \t]*(\S+)/im;
+
+/**
+ * `address:port` as the analyser names flow ends: IPv6 in brackets and in
+ * its RFC 5952 form (lower case, longest zero run as `::`, IPv4-mapped as
+ * dotted quad), whatever form the SDP wrote it in (RFC 4566 sec. 5.7, IP6).
+ */
+export function sdpEndpoint(address: string, port: number): string {
+  if (!address.includes(':')) return `${address}:${port}`;
+  let text = address;
+  try {
+    // WHATWG URL serialises IPv6 hosts in the RFC 5952 compressed form.
+    text = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+    const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(text);
+    if (mapped) {
+      const hi = parseInt(mapped[1]!, 16);
+      const lo = parseInt(mapped[2]!, 16);
+      text = `::ffff:${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+    }
+  } catch {
+    // Not an IPv6 address after all: keep it as written.
+  }
+  return `[${text}]:${port}`;
+}
 
 /**
  * The SDP of a SIP message (its body: after the first empty line), read as an
@@ -57,7 +80,7 @@ export function readSipSdp(sipText: string): SipSdpFindings {
   }
   for (const m of d.media) {
     // RFC 4566 sec. 5.7 / 5.14: c= of the section or of the session, port of the m= line.
-    if (m.active && m.connectionAddress) found.endpoints.push({ endpoint: `${m.connectionAddress}:${m.port}`, callId, protocol: m.protocol });
+    if (m.active && m.connectionAddress) found.endpoints.push({ endpoint: sdpEndpoint(m.connectionAddress, m.port), callId, protocol: m.protocol });
     for (const line of m.sdes()) {
       if (!line.attribute) continue;
       for (const k of line.attribute.keyParams) found.sdes.push({ suite: line.attribute.suite, keySalt: k.keySalt.toString('base64') });

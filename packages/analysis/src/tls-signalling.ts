@@ -34,23 +34,29 @@ export interface TlsSignallingReport {
  * the SIP hops could read. Never throws: a missing tshark or key log is
  * reported in `error`.
  */
-export async function readSipInsideTls(capture: string, keyLogs: string[]): Promise<TlsSignallingReport> {
+export async function readSipInsideTls(capture: string, keyLogs: string[], tlsFlows: string[] = []): Promise<TlsSignallingReport> {
   if (keyLogs.length === 0) return { messages: [], error: 'no TLS key log' };
   const dir = mkdtempSync(join(tmpdir(), 'imslab-tls-'));
   try {
     const keylog = join(dir, 'keys.log');
     writeFileSync(keylog, keyLogs.map((f) => readFileSync(f, 'utf8')).join('\n'));
-    const fields = ['ip.src', 'ip.dst', 'sip.Method', 'sip.Status-Code', 'sip.Call-ID', 'sdp.media.proto', 'sdp.media_attr', 'sdp.connection_info.address', 'sdp.media.port'];
+    // tshark finds TLS by port; tell it every TCP port the scan saw TLS records on (SIP over TLS on any port).
+    const decodeAs = tlsPorts(tlsFlows).flatMap((p) => ['-d', `tcp.port==${p},tls`]);
+    const fields = ['ip.src', 'ipv6.src', 'ip.dst', 'ipv6.dst', 'sip.Method', 'sip.Status-Code', 'sip.Call-ID', 'sdp.media.proto', 'sdp.media_attr', 'sdp.connection_info.address', 'sdp.media.port'];
     const { stdout } = await run('tshark', [
-      '-r', capture, '-n', '-o', `tls.keylog_file:${keylog}`, '-d', 'tcp.port==5061,tls',
+      '-r', capture, '-n', '-o', `tls.keylog_file:${keylog}`, ...decodeAs,
       '-Y', 'sip && tls', '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=\u001f',
       ...fields.flatMap((f) => ['-e', f]),
     ], { maxBuffer: 64 * 1024 * 1024 });
     const messages = stdout.split('\n').filter((l) => l.trim()).map((line): TlsSipMessage => {
-      const [src = '', dst = '', method = '', status = '', callId = '', protos = '', attrs = '', addrs = '', ports = ''] = line.split('\t');
+      const [src4 = '', src6 = '', dst4 = '', dst6 = '', method = '', status = '', callId = '', protos = '', attrs = '', addrs = '', ports = ''] = line.split('\t');
       const list = (s: string) => (s ? s.split('\u001f') : []);
       const a = list(addrs);
-      const mediaEndpoints = list(ports).map((p, i) => `${a[Math.min(i + (a.length > list(ports).length ? 1 : 0), a.length - 1)] ?? ''}:${p}`).filter((e) => !e.startsWith(':'));
+      // Endpoints are named as flows are: IPv6 in brackets (RFC 5952 text, as tshark prints it).
+      const ep = (addr: string, port: string) => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+      const mediaEndpoints = list(ports).map((p, i) => ep(a[Math.min(i + (a.length > list(ports).length ? 1 : 0), a.length - 1)] ?? '', p)).filter((e) => !e.startsWith(':'));
+      const src = src4 || src6;
+      const dst = dst4 || dst6;
       // Two SIP messages in one TLS record come out joined by the aggregator: keep the first Call-ID.
       return { src, dst, what: method || status, callId: callId.split('\u001f')[0]!, mediaProtocols: list(protos), mediaAttributes: list(attrs), mediaEndpoints };
     });
@@ -61,6 +67,16 @@ export async function readSipInsideTls(capture: string, keyLogs: string[]): Prom
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** TCP ports of the flows the scan saw TLS on (`tcp a:p > b:q`), and 5061 (SIP over TLS, RFC 3261 sec. 19.1.2). */
+function tlsPorts(flows: string[]): number[] {
+  const ports = new Set<number>([5061]);
+  for (const f of flows) {
+    if (!f.startsWith('tcp ')) continue;
+    for (const m of f.matchAll(/:(\d+)(?= |$)/g)) ports.add(Number(m[1]));
+  }
+  return [...ports].sort((x, y) => x - y);
 }
 
 /** SDES keys (base64 key||salt) carried in the messages' a=crypto attributes (RFC 4568, read by @imslab/sdp). */

@@ -4,8 +4,9 @@
  * header || encrypted payload || MKI || tag, tag over header || payload || ROC.
  * SRTCP layout (sec. 3.4): header || encrypted || E|index || MKI || tag.
  */
+import { createCipheriv, type Cipher } from 'node:crypto';
 import { packetIndex, RTCP_FIXED_HEADER_LENGTH, readU32, rtpSequence, writeU32 } from '@imslab/rtp';
-import { AesCm } from './aes-cm.ts';
+import { AesCm, aesCmIv } from './aes-cm.ts';
 import { HmacSha1 } from './hmac-sha1.ts';
 import type { SessionKeys } from './kdf.ts';
 import { SRTCP_E_FLAG, SRTCP_INDEX_LENGTH } from './profiles.ts';
@@ -16,10 +17,64 @@ export class CmTransform implements PacketTransform {
   private readonly hmac: HmacSha1;
   /** Reused ROC trailer for the SRTP tag (RFC 3711 sec. 4.2: M = header || payload || ROC). */
   private readonly rocBuf = Buffer.alloc(4);
+  /** Session salt and a reused IV, for the unbatched decryption of single packets. */
+  private readonly salt: Buffer;
+  private readonly iv = Buffer.alloc(16);
+  private readonly encKey: Buffer;
+  /** AES-ECB for {@link keystreamHeads}, made on first use; counter blocks for it. */
+  private heads: Cipher | null = null;
+  private headCounters = Buffer.alloc(0);
 
   constructor(keys: SessionKeys, readonly tagLength: number) {
     this.aes = new AesCm(keys.encKey, keys.salt);
     this.hmac = new HmacSha1(keys.authKey);
+    this.salt = keys.salt;
+    this.encKey = keys.encKey;
+  }
+
+  /**
+   * The first keystream block (16 octets: the first 16 payload octets' mask)
+   * of `count` packets of `ssrc` with indices first, first + step, ... (RFC
+   * 3711 sec. 4.1.1, block counter 0), in one AES call: for reading the start
+   * of payloads of a stream now and then.
+   */
+  keystreamHeads(ssrc: number, first: number, step: number, count: number): Buffer {
+    if (this.heads === null) {
+      this.heads = createCipheriv(this.encKey.length === 32 ? 'aes-256-ecb' : 'aes-128-ecb', this.encKey, null);
+      this.heads.setAutoPadding(false);
+    }
+    if (this.headCounters.length < 16 * count) this.headCounters = Buffer.alloc(16 * count);
+    for (let k = 0; k < count; k++) aesCmIv(this.salt, ssrc, first + k * step, this.headCounters, 16 * k);
+    return this.heads.update(this.headCounters.subarray(0, 16 * count));
+  }
+
+  /**
+   * Verify-only: the index in `rocs` of the first ROC under which the tag of
+   * `srtp` verifies, or -1. Nothing is decrypted (HMAC-SHA1 covers the
+   * ciphertext, RFC 3711 sec. 3.1, 4.2).
+   */
+  authenticateRtpAnyRoc(srtp: Uint8Array, rocs: readonly number[], mkiLen: number): number {
+    const authedLen = srtp.length - mkiLen - this.tagLength;
+    return this.hmac.verifyAnyRoc(srtp, authedLen, rocs, srtp, authedLen + mkiLen, this.tagLength);
+  }
+
+  /**
+   * The RTP packet of an SRTP packet already known to authenticate, decrypted
+   * with one keystream run for this packet alone (no per-SSRC batch: for
+   * packets read now and then, not in sequence); only the first
+   * `payloadOctets` of the payload when that is less than all of it.
+   */
+  decryptRtpOnce(srtp: Uint8Array, hdrLen: number, ssrc: number, roc: number, encrypted: boolean, mkiLen: number, payloadOctets = Infinity): Buffer {
+    const authedLen = Math.min(srtp.length - mkiLen - this.tagLength, hdrLen + payloadOctets);
+    const out = Buffer.allocUnsafe(authedLen);
+    copyHead(srtp, hdrLen, out);
+    if (!encrypted) {
+      out.set(srtp.subarray(hdrLen, authedLen), hdrLen);
+      return out;
+    }
+    aesCmIv(this.salt, ssrc, packetIndex(roc, rtpSequence(srtp)), this.iv);
+    this.aes.xorIv(this.iv, srtp, hdrLen, authedLen, out, hdrLen);
+    return out;
   }
 
   sealRtp(rtp: Uint8Array, hdrLen: number, ssrc: number, roc: number, encrypt: boolean, mki: Uint8Array | undefined): Buffer {

@@ -24,6 +24,7 @@ PACKAGES=(
   libsrtp2-dev gcc                # libsrtp2: the SRTP interop reference in tests and the benchmark
   openssl iproute2 ca-certificates
   baresip-core                    # a third-party UA: the "connect your own UA" interop test
+  chromium                        # headless: the test that opens report.html and checks a screenshot
 )
 NODE_MAJOR=20
 NPM_MAJOR=10

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyse, type Analysis } from '@imslab/analysis';
+import { analyse, type AddressOwner, type Analysis } from '@imslab/analysis';
 import { mergeCaptures } from '@imslab/capture';
 import { addressOwner, planNetwork, type ElementPlan } from '@imslab/network';
 import { markerFor, type ProbeDirection } from '@imslab/probe';
@@ -121,13 +121,25 @@ async function judge(n: Net, dir: string | null, captures: Record<string, string
     captures,
     keyLogs: opts.srtpKeyLogs ? keys.filter((f) => f.endsWith('.srtp-keys.jsonl')).map((f) => join(keyDir, f)) : [],
     tlsKeyLogs: keys.filter((f) => f.endsWith('.tls-keys.log')).map((f) => join(keyDir, f)),
-    owner: addressOwner(n.plan),
+    owner: withBaresip(n),
     calls,
   });
   if (!dir) return analysis;
   await mergeCaptures(Object.entries(captures).map(([name, path]) => ({ name, path })), join(dir, 'all-links.pcapng'));
   writeFileSync(join(dir, 'analysis.json'), JSON.stringify(analysis, null, 2) + '\n');
   return analysis;
+}
+
+/**
+ * The plan's owners, plus baresip as a user agent: the verdict needs the
+ * probe seen arriving at an end, and baresip is that end. It answers at its
+ * own address, but Debian's baresip 1.0 leaves its RTP socket unbound, so on
+ * loopback it sends from 127.0.0.1 and the IMS-AGW (symmetric RTP) sends back
+ * there: both addresses are baresip's in this test.
+ */
+function withBaresip(n: Net): AddressOwner {
+  const plan = addressOwner(n.plan);
+  return (address) => (address === n.address || address === '127.0.0.1' ? { name: 'baresip', kind: 'ue' } : plan(address));
 }
 
 /** bob-1's SDES keys of a call from its key log (base64 key||salt): what it sent with, and what it received under (baresip's). */

@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalTarget, loadAllScenarios, readStates, runScenarios, type ScenarioResult } from '@imslab/runner';
 
@@ -9,10 +12,12 @@ import { LocalTarget, loadAllScenarios, readStates, runScenarios, type ScenarioR
  */
 const scenarios = loadAllScenarios();
 const results = new Map<string, ScenarioResult>();
+let runDir = '';
 
 beforeAll(async () => {
-  const { results: rs } = await runScenarios(async () => new LocalTarget(), scenarios, { jobs: 3 });
+  const { results: rs, session } = await runScenarios(async () => new LocalTarget(), scenarios, { jobs: 3 });
   for (const r of rs) results.set(r.scenario, r);
+  runDir = session.dir;
 }, 600_000);
 
 describe('scenarios on the local target', () => {
@@ -26,6 +31,44 @@ describe('scenarios on the local target', () => {
       expect(c.observed, detail).toBe(c.expected);
       expect(c.mismatches, detail).toEqual([]);
     }
+  });
+});
+
+/** tshark's fields, one array per packet. */
+const tshark = (file: string, ...args: string[]) =>
+  execFileSync('tshark', ['-r', file, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 }).trim().split('\n').filter(Boolean).map((l) => l.split('\t'));
+
+describe('the evidence files of a run, opened by tshark', () => {
+  const dirOf = (name: string) => join(runDir, results.get(name)!.dir);
+
+  it('all-links.pcapng carries the TLS secrets: tshark reads the SIP inside TLS on the access links with no key-log option', () => {
+    const sip = tshark(join(dirOf('sdes-e2e-call'), 'all-links.pcapng'), '-Y', 'sip', '-T', 'fields', '-e', 'frame.interface_name', '-e', 'tls.record.content_type');
+    const links = new Set(sip.map(([link]) => link));
+    expect([...links].sort()).toEqual(['access-a', 'access-b', 'core']);
+    // The access links carry SIP only inside TLS (content type 23: application data).
+    expect(sip.filter(([link]) => link !== 'core').every(([, ct]) => ct?.split(',').includes('23'))).toBe(true);
+  });
+
+  it('decrypted.pcapng holds the RTP inside the SRTP: the same payload, packet for packet, on every link of an e2e call', () => {
+    const rows = tshark(join(dirOf('sdes-e2e-call'), 'decrypted.pcapng'), '-Y', 'rtp', '-T', 'fields', '-e', 'frame.interface_name', '-e', 'rtp.ssrc', '-e', 'rtp.seq', '-e', 'rtp.payload');
+    const bySeq = new Map<string, Map<string, string>>();
+    for (const [link, ssrc, seq, payload] of rows) {
+      const k = `${ssrc}/${seq}`;
+      if (!bySeq.has(k)) bySeq.set(k, new Map());
+      bySeq.get(k)!.set(link!, payload!);
+    }
+    const seenOnAll = [...bySeq.values()].filter((m) => m.size === 3);
+    expect(seenOnAll.length).toBeGreaterThan(40);
+    for (const m of seenOnAll) expect(new Set(m.values()).size).toBe(1);
+    // tshark's own RTP analysis finds the streams (6: two directions on three links) with nothing lost in them.
+    const streams = execFileSync('tshark', ['-r', join(dirOf('sdes-e2e-call'), 'decrypted.pcapng'), '-q', '-z', 'rtp,streams'], { encoding: 'utf8' });
+    expect(streams.match(/ g711[UA] /g)?.length).toBe(6);
+    expect(existsSync(join(dirOf('sdes-e2e-call'), 'audio'))).toBe(true);
+  });
+
+  it('report.html is written for the run and names every scenario', () => {
+    const html = readFileSync(join(runDir, 'report.html'), 'utf8');
+    for (const s of scenarios) expect(html).toContain(s.name);
   });
 });
 

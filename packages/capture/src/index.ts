@@ -15,5 +15,6 @@ export { SipStreamReassembler } from './sip-stream.ts';
 export { PcapngWriter, type PcapngWriterOptions } from './pcapng-writer.ts';
 export { PcapWriter } from './pcap-writer.ts';
 export type { PcapFileOptions } from './pcap-format.ts';
-export { mergeCaptures } from './merge.ts';
+export { mergeCaptures, type MergeOptions, type MergeResult } from './merge.ts';
+export { loadTlsKeyLog, normaliseTlsKeyLog, writeTlsKeyLogBlock, TlsKeyLogError, type TlsKeyLog, type TlsKeyLogSources } from './decryption-secrets.ts';
 export { buildUdpFrame, buildTcpFrame, type TcpBuildFields } from './frame-builder.ts';

@@ -1,8 +1,10 @@
 /**
  * Streaming k-way merge of capture files into one pcapng (like `mergecap`,
- * but naming each input's interface). Memory: one chunk per input plus a
- * binary heap of k heads.
+ * but naming each input's interface, and embedding the TLS secrets like
+ * `editcap --inject-secrets`). Memory: one chunk per input plus a binary
+ * heap of k heads.
  */
+import { writeTlsKeyLogBlock, type TlsKeyLogSources } from './decryption-secrets.ts';
 import type { CapturedPacket } from './packet.ts';
 import { PcapngWriter } from './pcapng-writer.ts';
 import { CaptureFileReader } from './read-capture.ts';
@@ -27,14 +29,31 @@ async function nextPacket(reader: CaptureFileReader): Promise<CapturedPacket | n
 }
 
 /**
+ * Options of {@link mergeCaptures}: TLS key logs to embed as a Decryption
+ * Secrets Block (pcapng draft sec 4.7), so Wireshark and tshark read the SIP
+ * inside TLS with no `tls.keylog_file` preference.
+ */
+export type MergeOptions = TlsKeyLogSources;
+
+/** What {@link mergeCaptures} wrote. */
+export interface MergeResult {
+  packets: number;
+  /** Secret lines in the Decryption Secrets Block; set when key logs were given (0: none usable, no block written). */
+  tlsSecretLines?: number;
+}
+
+/**
  * Merges several capture files into one pcapng, one interface per input
  * named by the given name, packets in timestamp order (streaming k-way merge,
  * stable for equal timestamps). An input whose packets use several link
  * types gets one more interface per extra link type, named `<name>:<linkType>`.
  * An input without packets still gets its interface when its header names a
  * link type. Original lengths are kept and nothing is cut (snap length 0).
+ * With TLS key logs in `opts`, their secrets are written once, as one
+ * Decryption Secrets Block right after the section header, before any packet.
+ * @throws TlsKeyLogError when a key log file cannot be read
  */
-export async function mergeCaptures(inputs: Array<{ name: string; path: string }>, out: string): Promise<{ packets: number }> {
+export async function mergeCaptures(inputs: Array<{ name: string; path: string }>, out: string, opts: MergeOptions = {}): Promise<MergeResult> {
   const readers: CaptureFileReader[] = [];
   let writer: PcapngWriter | undefined;
   try {
@@ -42,6 +61,8 @@ export async function mergeCaptures(inputs: Array<{ name: string; path: string }
     const firsts = await Promise.all(readers.map((r) => nextPacket(r)));
     writer = new PcapngWriter(out);
     const w = writer;
+    const wantSecrets = opts.tlsKeyLogFiles !== undefined || opts.tlsKeyLogTexts !== undefined;
+    const tlsSecretLines = wantSecrets ? await writeTlsKeyLogBlock(w, opts) : undefined;
     // Interface per (input, link type); the input's own link type gets the plain name.
     const ifIds = inputs.map(() => new Map<number, number>());
     const interfaceFor = (input: number, linkType: number): number => {
@@ -75,7 +96,7 @@ export async function mergeCaptures(inputs: Array<{ name: string; path: string }
       }
     }
     await w.close();
-    return { packets };
+    return tlsSecretLines === undefined ? { packets } : { packets, tlsSecretLines };
   } finally {
     await writer?.close();
     await Promise.all(readers.map((r) => r.close()));

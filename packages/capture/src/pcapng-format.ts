@@ -14,6 +14,8 @@ export const BLOCK_IDB = 0x00000001;
 export const BLOCK_OPB = 0x00000002;
 export const BLOCK_SPB = 0x00000003;
 export const BLOCK_EPB = 0x00000006;
+/** Decryption Secrets Block (draft sec 4.7): key material that lets a reader decrypt packets of the section. */
+export const BLOCK_DSB = 0x0000000a;
 /** Section Header Block byte-order magic, as written in the section's order. */
 export const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 
@@ -24,6 +26,12 @@ export const OPT_SHB_USERAPPL = 4;
 export const OPT_IF_NAME = 2;
 export const OPT_IF_TSRESOL = 9;
 export const OPT_IF_TSOFFSET = 14;
+
+/**
+ * DSB Secrets Type codes (draft sec 4.7). Only the TLS key log is written
+ * here; its data is NSS Key Log Format text (SSLKEYLOGFILE lines).
+ */
+export const SECRETS_TYPE_TLS_KEY_LOG = 0x544c534b; // 'TLSK'
 
 /** Blocks longer than this are taken as corruption (Wireshark uses a similar cap); keeps memory bounded. */
 export const MAX_BLOCK_LENGTH = 16 * 1024 * 1024;
@@ -114,6 +122,19 @@ export function encodeOpb(le: boolean, interfaceId: number, tsHigh: number, tsLo
   const vals = [tsHigh, tsLow, data.length, originalLength];
   vals.forEach((v, i) => (le ? head.writeUInt32LE(v >>> 0, 4 + i * 4) : head.writeUInt32BE(v >>> 0, 4 + i * 4)));
   return encodeBlock(BLOCK_OPB, Buffer.concat([head, padded(data)]), le);
+}
+
+/**
+ * Decryption Secrets Block (draft sec 4.7): Secrets Type, Secrets Length,
+ * the secrets padded to 32 bits, options. Readers that do not know the block
+ * skip it by its length, as ours does, so adding one never makes a file
+ * unreadable.
+ */
+export function encodeDsb(le: boolean, secretsType: number, secrets: Buffer, options: readonly PcapngOption[] = []): Buffer {
+  const head = Buffer.alloc(8);
+  if (le) { head.writeUInt32LE(secretsType >>> 0, 0); head.writeUInt32LE(secrets.length, 4); }
+  else { head.writeUInt32BE(secretsType >>> 0, 0); head.writeUInt32BE(secrets.length, 4); }
+  return encodeBlock(BLOCK_DSB, Buffer.concat([head, padded(secrets), encodeOptions(options, le)]), le);
 }
 
 /** UTF-8 string option value. */

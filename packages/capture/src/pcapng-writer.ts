@@ -1,13 +1,17 @@
 /**
  * pcapng writer (draft-ietf-opsawg-pcapng): one section, one Interface
  * Description Block per link named with if_name, Enhanced Packet Blocks
- * with the default microsecond resolution (no if_tsresol needed, sec 4.2).
+ * with the default microsecond resolution (no if_tsresol needed, sec 4.2),
+ * and optionally Decryption Secrets Blocks (sec 4.7).
  */
 import { CaptureWriteError } from './errors.ts';
 import { checkTimestampUs, FileSink } from './file-sink.ts';
 import { PCAP_MAX_SNAPLEN } from './pcap-format.ts';
-import { BLOCK_EPB, encodeIdb, encodeShb, OPT_IF_NAME, OPT_SHB_USERAPPL, pad4, stringOption } from './pcapng-format.ts';
+import { BLOCK_EPB, encodeDsb, encodeIdb, encodeShb, MAX_BLOCK_LENGTH, OPT_IF_NAME, OPT_SHB_USERAPPL, pad4, stringOption } from './pcapng-format.ts';
 import { usToWords } from './timestamps.ts';
+
+/** Largest secrets payload written: our reader takes blocks over 16 MiB as corrupt (Wireshark caps blocks similarly). */
+const MAX_SECRETS_BYTES = MAX_BLOCK_LENGTH - 64;
 
 /** Options of {@link PcapngWriter} (addition). */
 export interface PcapngWriterOptions {
@@ -34,6 +38,18 @@ export class PcapngWriter {
     this.sink.write(encodeIdb(this.le, linkType, snapLen, [stringOption(OPT_IF_NAME, name)]));
     this.snapLens.push(snapLen);
     return this.snapLens.length - 1;
+  }
+
+  /**
+   * Appends a Decryption Secrets Block (draft sec 4.7), e.g. type
+   * SECRETS_TYPE_TLS_KEY_LOG (pcapng-format.ts) with SSLKEYLOGFILE text. Write it before
+   * the packets it decrypts: Wireshark applies secrets as it reads them.
+   */
+  addDecryptionSecrets(secretsType: number, secrets: Buffer): void {
+    if (secrets.length > MAX_SECRETS_BYTES) {
+      throw new CaptureWriteError('secrets-too-large', this.sink.path, `${secrets.length} octets of secrets exceed the ${MAX_SECRETS_BYTES}-octet block limit readers apply`);
+    }
+    this.sink.write(encodeDsb(this.le, secretsType, secrets));
   }
 
   /** Appends one Enhanced Packet Block; `originalLength` (addition) defaults to `data.length`. */

@@ -49,18 +49,55 @@ function firstLine(buf: Buffer): string | null {
   return buf.toString('latin1', 0, i);
 }
 
-// RFC 3261 sec 25.1: Method = token; Request-URI here limited to SIP(S)/tel URIs.
-const SIP_REQUEST = /^[A-Za-z][A-Za-z0-9.!%*_+`'~-]* (?:sips?|tel|urn):\S+ SIP\/2\.0$/i;
+// RFC 3261 sec 25.1: Method = token (the methods in use are all upper case); Request-URI here limited to
+// SIP(S)/tel/urn URIs; SIP-Version "SIP/2.0". Status-Line: SIP-Version SP 3DIGIT SP Reason-Phrase.
+const SIP_REQUEST = /^[A-Z][A-Z0-9._!%*+`'~-]* (?:[sS][iI][pP][sS]?|[tT][eE][lL]|[uU][rR][nN]):\S+ SIP\/2\.0$/;
 const SIP_STATUS = /^SIP\/2\.0 [1-6]\d\d(?: |$)/;
 
-/** Starts with a SIP request line (`METHOD sip:... SIP/2.0`) or status line (`SIP/2.0 200 ...`), RFC 3261 sec 7.1 / 7.2. */
+/**
+ * Starts with a SIP request line (`METHOD sip:... SIP/2.0`) or status line
+ * (`SIP/2.0 200 ...`), RFC 3261 sec 7.1 / 7.2; and, when the bytes go on
+ * past that line, the next line is a header field (`token ":"`, RFC 3261
+ * sec 7.3.1) or the empty line. Content-based, so it runs on any port: the
+ * checks reject the first octets of RTP, STUN, TLS and binary payloads at
+ * once, and text that only happens to start like SIP at the second line.
+ */
 export function looksLikeSip(buf: Buffer): boolean {
   if (buf.length < 12) return false;
   const c = buf[0]!;
-  // Cheap reject before building a string: a start line begins with a letter.
-  if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a))) return false;
+  // Cheap reject before building a string: a start line begins with an upper-case letter.
+  if (c < 0x41 || c > 0x5a) return false;
   const line = firstLine(buf);
-  return line !== null && (SIP_STATUS.test(line) || SIP_REQUEST.test(line));
+  if (line === null || !(SIP_STATUS.test(line) || SIP_REQUEST.test(line))) return false;
+  return secondLineIsHeader(buf, line.length);
+}
+
+/** RFC 3261 sec 25.1 token characters. */
+function isTokenChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x2e || c === 0x21 ||
+    c === 0x25 || c === 0x2a || c === 0x5f || c === 0x2b || c === 0x60 || c === 0x27 || c === 0x7e;
+}
+
+/**
+ * After the start line ending at `eol`: true when the buffer ends there (a cut
+ * message), or the line break is followed by the empty line or by a header
+ * field name and its colon (or by a prefix of one, when the buffer ends).
+ */
+function secondLineIsHeader(buf: Buffer, eol: number): boolean {
+  let i = eol;
+  if (i >= buf.length) return true;
+  if (buf[i] === 0x0d) i++;
+  if (i >= buf.length) return true;
+  if (buf[i] !== 0x0a) return false;
+  i++;
+  if (i >= buf.length) return true;
+  if (buf[i] === 0x0d || buf[i] === 0x0a) return true; // the empty line: a message without header fields
+  const start = i;
+  while (i < buf.length && isTokenChar(buf[i]!)) i++;
+  if (i === buf.length) return true;
+  if (i === start) return false;
+  while (i < buf.length && (buf[i] === 0x20 || buf[i] === 0x09)) i++;
+  return i === buf.length || buf[i] === 0x3a;
 }
 
 // RFC 4975 sec 9: req-start = "MSRP" SP transact-id SP method CRLF;

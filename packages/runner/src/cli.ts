@@ -9,7 +9,8 @@ import { composeVerb, certVerb, imageLines, schemaVerb } from './cli-verbs.ts';
 import { upVerb } from './up.ts';
 import { downLocal } from './down.ts';
 import { PrerequisiteError, ScenarioError, UsageError } from './errors.ts';
-import { inspectRun } from './inspect.ts';
+import { inspectRun, resolveRun } from './inspect.ts';
+import { reportLine } from './report-page.ts';
 import { junitXml } from './junit.ts';
 import { progressLine, verdictTable } from './report.ts';
 import { RunSession, newRunDir } from './run-session.ts';
@@ -74,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
     case 'inspect':
       if (positionals.length !== 1) throw new UsageError(HELP.inspect!);
       console.log(inspectRun(positionals[0]!));
+      console.log(await reportLine(resolveRun(positionals[0]!)));
       return EXIT.ok;
     case 'down': {
       const t = targetOf(values.target);
@@ -132,12 +134,13 @@ async function runVerb(values: { target?: string; subscribers?: string; attach?:
     progress: values.verbose ? (l: string) => process.stderr.write(`${l}\n`) : undefined,
     onResult: (r: Parameters<typeof progressLine>[0], n: number, total: number) => say(progressLine(r, n, total, width)),
   };
-  const { results } = values.attach
+  const { results, report } = values.attach
     ? await attachedRun(scenarios, opts)
     : await runScenarios(() => makeTarget(targetOf(values.target)), scenarios, opts);
   say('');
   say(verdictTable(results));
   say(`\nrun: ${session.dir}  (imslab inspect latest; captures: <scenario>/all-links.pcapng)`);
+  say(report);
   if (values.json) console.log(JSON.stringify(session.summary, null, 2));
   if (values.junit) writeFileSync(values.junit, junitXml(session.summary));
   if (session.aborted) return process.exitCode as number ?? 130;

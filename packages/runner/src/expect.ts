@@ -3,21 +3,9 @@ import { callMediaView, crossCheckAgw } from '@imslab/ims-agw/cross-check';
 import { markerFor } from '@imslab/probe';
 import { CHECKS, type CheckContext } from './checks/index.ts';
 import type { Expectation } from './scenario.ts';
+import type { CallOutcome } from '@imslab/run-format';
 
-/** How one call came out against its expectation. */
-export interface CallOutcome {
-  alias: string;
-  callId: string | null;
-  expected: string;
-  observed: string;
-  pass: boolean;
-  /** Each way the observation differs from the expectation. */
-  mismatches: string[];
-  /** One line per piece of evidence behind the observed verdict. */
-  evidence: string[];
-  /** What the verdict depends on (who could read the keys). */
-  conditions: string[];
-}
+export type { CallOutcome };
 
 /** Evidence about a call that no key asks for but a reader wants: where its keys went, what the stores hold. */
 function contextEvidence(ctx: CheckContext, a: Analysis): void {

@@ -5,6 +5,8 @@ import { REPO_ROOT } from '@imslab/topology';
 import { ScenarioError } from './errors.ts';
 import type { RunSummary, ScenarioResult } from './run-session.ts';
 import { verdictTable } from './report.ts';
+import { EVIDENCE_FILES } from './evidence-captures.ts';
+import type { DecryptResult } from '@imslab/decrypt';
 
 /** Finds a run directory by path, by name under runs/, or `latest`. */
 export function resolveRun(name: string, runs = join(REPO_ROOT, 'runs')): string {
@@ -57,7 +59,36 @@ export function inspectRun(name: string): string {
     const sdir = isAbsolute(r.dir) ? r.dir : join(dir, r.dir);
     lines.push(`${r.scenario} (${sdir})`);
     lines.push(...flowsOf(sdir));
-    lines.push(`  captures: ${join(sdir, 'all-links.pcapng')} (one interface per link)`);
+    lines.push(...openWith(sdir));
   }
   return lines.join('\n');
+}
+
+/** A path as the shell reads it back, whatever it holds. */
+const SAFE_PATH = /^[\w./+-]+$/;
+const QUOTE = "'";
+const sh = (p: string) => (SAFE_PATH.test(p) ? p : QUOTE + p.split(QUOTE).join(`${QUOTE}\\${QUOTE}${QUOTE}`) + QUOTE);
+
+/** The exact command lines that open a scenario's evidence, and what the decryption did. */
+export function openWith(sdir: string): string[] {
+  const all = join(sdir, EVIDENCE_FILES.allLinks);
+  const dec = join(sdir, EVIDENCE_FILES.decrypted);
+  const out: string[] = [];
+  if (!existsSync(all)) return ['  (no all-links.pcapng: the scenario stopped before its captures were merged)'];
+  out.push('  open (TLS secrets are inside the file; no Wireshark setup):');
+  out.push(`    wireshark ${sh(all)}`);
+  out.push(`    tshark -r ${sh(all)} -Y sip`);
+  const report = join(sdir, EVIDENCE_FILES.decryptedReport);
+  if (existsSync(dec) && existsSync(report)) {
+    const d = JSON.parse(readFileSync(report, 'utf8')) as DecryptResult;
+    out.push(`  decrypted: ${d.decryptedRtp} RTP and ${d.decryptedRtcp} RTCP packets under ${d.usedKeys.length} keys; ${d.untouchedRtpLike} RTP-like left as captured (plaintext or no key)`);
+    out.push(`    wireshark ${sh(dec)}    (Telephony > RTP > RTP Streams > Play)`);
+    out.push(`    tshark -r ${sh(dec)} -q -z rtp,streams`);
+    for (const p of d.keyProblems) out.push(`    key not used: ${p}`);
+    const wavs = d.streams.flatMap((st) => (st.audio && 'file' in st.audio ? [st.audio.file] : []));
+    if (wavs.length) out.push(`    audio: ${sh(join(sdir, EVIDENCE_FILES.audio))}/ (${wavs.length} WAV files, one per decrypted G.711 stream)`);
+  } else {
+    out.push('  (no decrypted.pcapng: see PROBLEM lines)');
+  }
+  return out;
 }

@@ -1,45 +1,10 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { REPO_ROOT, type TargetName } from '@imslab/topology';
-import type { CallOutcome } from './expect.ts';
+import type { RunSummary, ScenarioResult } from '@imslab/run-format';
+
+export type { RunError, RunSummary, ScenarioResult } from '@imslab/run-format';
 import type { Target } from './targets/target.ts';
-
-/** Why a scenario could not run to the end: the testbed (an element did not start or died), a step, or an abort. */
-export interface RunError {
-  kind: 'infrastructure' | 'step' | 'aborted';
-  message: string;
-}
-
-export interface ScenarioResult {
-  scenario: string;
-  clause: string;
-  title: string;
-  /** The scenario's directory, relative to the run directory (a copied run still inspects). */
-  dir: string;
-  /** pass: every verdict and check as expected; fail: a mismatch; error: it could not run to the end; skipped: not runnable here. */
-  status: 'pass' | 'fail' | 'error' | 'skipped';
-  error: RunError | null;
-  /** Why it was not run (attached to a network it does not fit). */
-  skipped?: string;
-  calls: CallOutcome[];
-  /** What the analysis could not do (a capture cut short, a key log line it could not read, TLS it could not open); `unexpected` fail the scenario. */
-  problems?: { expected: string[]; unexpected: string[] };
-  pass: boolean;
-  durationMs: number;
-}
-
-export interface RunSummary {
-  /** The run directory's name (runs/<name>). */
-  run: string;
-  target: TargetName | 'attached';
-  startedAt: string;
-  finishedAt: string | null;
-  /** Set when the run did not end normally: Ctrl-C, SIGTERM, a crash of the runner. */
-  aborted: string | null;
-  /** Every scenario asked for, in order; those without a result did not run. */
-  planned: string[];
-  results: ScenarioResult[];
-}
 
 export function newRunDir(root = join(REPO_ROOT, 'runs')): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');

@@ -1,8 +1,10 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyse, type Analysis } from '@imslab/analysis';
-import { mergeCaptures } from '@imslab/capture';
 import type { ProbeDirection } from '@imslab/probe';
+import { writeEvidenceCaptures } from './evidence-captures.ts';
+import { reportLine } from './report-page.ts';
+import type { RecordedElement, RecordedNetwork } from '@imslab/run-format';
 import { addressOwner, controllable, kindOf, planNetwork, type ElementPlan } from '@imslab/network';
 import { REPO_ROOT, loadSubscribers, type AfterRunContext, type EvidenceName, type EvidenceTypes, type NetworkPlan, type SubscriberFile } from '@imslab/topology';
 import type { CallStatus } from '@imslab/ue/contract';
@@ -70,6 +72,7 @@ export async function runScenario(target: Target, scenario: Scenario, session: R
   session.using(target);
   try {
     plan = planNetwork(subs, target.name, scenario.network, opts.slot ?? 0);
+    writeJson(dir, 'network.json', recordNetwork(plan));
     progress(`starting the network (${target.name}${plan.slot ? `, slot ${plan.slot}` : ''})`);
     await target.up(plan, { dir, progress });
     await target.startCaptures(dir);
@@ -169,7 +172,7 @@ export async function analyseCaptures(dir: string, plan: NetworkPlan<ElementPlan
     // Element logs and stores; the UEs' key logs are where keys belong, so they are not scanned.
     stores: { dirs: [join(dir, 'logs')], base: dir },
   });
-  await mergeCaptures(Object.entries(captures).filter(([, f]) => existsSync(f)).map(([name, path]) => ({ name, path })), join(dir, 'all-links.pcapng'));
+  analysis.problems.push(...await writeEvidenceCaptures(dir, captures, keys.map((f) => join(keyDir, f)), analysis));
   writeJson(dir, 'analysis.json', analysis);
   return analysis;
 }
@@ -179,7 +182,7 @@ export async function analyseCaptures(dir: string, plan: NetworkPlan<ElementPlan
  * worker on its own target, on the local target its own loopback slot).
  * Results come back in the order asked; the summary is written after each.
  */
-export async function runScenarios(makeTarget: () => Promise<Target>, scenarios: Scenario[], opts: RunOptions = {}): Promise<{ session: RunSession; results: ScenarioResult[] }> {
+export async function runScenarios(makeTarget: () => Promise<Target>, scenarios: Scenario[], opts: RunOptions = {}): Promise<{ session: RunSession; results: ScenarioResult[]; report: string }> {
   const subs = loadSubscribers(opts.subscribers ?? DEFAULT_SUBSCRIBERS, REPO_ROOT);
   const first = await makeTarget();
   await first.checkPrerequisites();
@@ -200,5 +203,12 @@ export async function runScenarios(makeTarget: () => Promise<Target>, scenarios:
   const targets = [first, ...(await Promise.all(Array.from({ length: jobs - 1 }, () => makeTarget())))];
   await Promise.all(targets.map((t, slot) => worker(slot, t)));
   session.finish();
-  return { session, results: results.filter((r) => r !== undefined) };
+  return { session, results: results.filter((r) => r !== undefined), report: await reportLine(session.dir) };
+}
+
+/** What the report draws: names, kinds and addresses (the plan itself holds passwords and keys). */
+function recordNetwork(plan: NetworkPlan<ElementPlan>): RecordedNetwork {
+  const pick = ({ name, kind, partOf, addresses }: { name: string; kind: string; partOf?: string; addresses: RecordedElement['addresses'] }, external?: true): RecordedElement =>
+    ({ name, kind, ...(partOf ? { partOf } : {}), addresses, ...(external ? { external } : {}) });
+  return { target: plan.target, slot: plan.slot, elements: [...plan.elements.map((e) => pick(e)), ...plan.external.map((e) => pick(e, true))] };
 }

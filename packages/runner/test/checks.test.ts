@@ -86,6 +86,18 @@ const noSignalling = {
   sdpEndpoints: [], plaintextMsrp: 0, msrpFlows: [], sipFlows: [], tlsFlows: [],
 } as unknown as Analysis['links'][number]['signalling'];
 
+type Flow = Analysis['links'][number]['media'][number];
+/** An SRTP flow of the call: 12 packets under key k, the caller's marker read. */
+function flow(over: Partial<Flow> = {}): Flow {
+  return {
+    flow: 'udp x', src: '127.0.3.11:32000', dst: '127.0.3.100:40000', ssrcs: [1], packets: 12, plaintext: 0, srtp: { k: 12 }, srtpVerified: 12, srtpDecrypted: 12,
+    replayed: 0, replayedPlaintext: 0, unknown: 0, unauthenticated: 0,
+    markers: { [markerFor(CALL_ID, 'orig')]: { plaintext: 0, srtp: { k: 12 }, plaintextSpan: null, srtpSpan: [1, 2] } },
+    plaintextUnmarked: 0, unknownEntropy: null, lost: 0, rtcp: 0, srtcp: {}, rtcpPlain: 0, srtcpUnknown: 0, firstUs: 1, lastUs: 2, ...over,
+  };
+}
+const onLink = (...media: Flow[]): Analysis => ({ ...emptyAnalysis, links: [{ link: 'access-b', file: 'x', packets: 12, signalling: noSignalling, media }] });
+
 describe('checks on packets and counters', () => {
   it('noMediaAt: a flow of the call to the device on any link fails, whatever its counters say', async () => {
     const bob2 = plan.elements.find((e) => e.name === 'bob-2')! as unknown as { address: string };
@@ -93,7 +105,7 @@ describe('checks on packets and counters', () => {
       ...emptyAnalysis,
       links: [{
         link: 'access-b', file: 'x', packets: 12, signalling: noSignalling,
-        media: [{ flow: 'udp x', src: '127.0.3.11:32000', dst: `${bob2.address}:40000`, ssrcs: [1], packets: 12, plaintext: 0, srtp: { k: 12 }, srtpVerified: 12, unknown: 0, markers: { [markerFor(CALL_ID, 'orig')]: { plaintext: 0, srtp: { k: 12 }, plaintextSpan: null, srtpSpan: [1, 2] } }, plaintextUnmarked: 0, unknownEntropy: null, lost: 0, rtcp: 0, srtcp: {}, firstUs: 1, lastUs: 2 }],
+        media: [flow({ dst: `${bob2.address}:40000` })],
       }],
     };
     const o = await judge({ noMediaAt: ['bob-2'] }, { analysis, ueCalls: { 'bob-2': [] } });
@@ -105,6 +117,21 @@ describe('checks on packets and counters', () => {
     const o = await judge({}, { ueCalls: { alice: [status({ direction: 'out' })], 'bob-1': [bad] } });
     expect(o.mismatches).toEqual(['[UE counters] rxReplayed: 3 (bob-1 3), expected 0']);
     expect((await judge({ ueCounters: { rxReplayed: 3 } }, { ueCalls: { alice: [status({ direction: 'out' })], 'bob-1': [bad] } })).pass).toBe(true);
+  });
+
+  it('mediaIntegrity runs for every call: replays, packets failing authentication, plain RTCP beside SRTP fail it unless expected', async () => {
+    expect((await judge({}, { analysis: onLink(flow()) })).mismatches).toEqual([]);
+    const replayed = await judge({}, { analysis: onLink(flow({ replayed: 2, srtp: { k: 10 } })) });
+    expect(replayed.mismatches).toEqual([expect.stringMatching(/^\[packets\] replayed: 2 \(access-b udp x: 2\), expected 0/)]);
+    const forged = await judge({}, { analysis: onLink(flow({ unknown: 3, unauthenticated: 3 })) });
+    expect(forged.mismatches.join()).toMatch(/unauthenticated: 3 .*forged or corrupted/);
+    // Plain RTCP on its own flow (port + 1), tied to the call by its SDP, next to the SRTP.
+    const rtcpFlow = flow({ flow: 'udp y', packets: 0, srtp: {}, srtpVerified: 0, srtpDecrypted: 0, markers: {}, rtcp: 2, rtcpPlain: 2, foundBy: { how: 'sdp', callId: CALL_ID } });
+    expect((await judge({}, { analysis: onLink(flow(), rtcpFlow) })).mismatches.join()).toMatch(/rtcpPlain: 2 .*SRTCP authentication is mandatory/);
+    // Plain RTCP of an unprotected call is what it should be.
+    const plain = flow({ plaintext: 12, srtp: {}, srtpVerified: 0, srtpDecrypted: 0, markers: { [markerFor(CALL_ID, 'orig')]: { plaintext: 12, srtp: {}, plaintextSpan: [1, 2], srtpSpan: null } } });
+    expect((await judge({ verdict: 'none' }, { analysis: onLink(plain, rtcpFlow) })).mismatches.filter((m) => m.includes('rtcpPlain'))).toEqual([]);
+    expect((await judge({ mediaIntegrity: { replayed: 2 } }, { analysis: onLink(flow({ replayed: 2 })) })).mismatches).toEqual([]);
   });
 
   it('every registered check names its basis', () => {

@@ -11,6 +11,7 @@ import { kmsKeysForked } from './kms-keys-forked.ts';
 import { kmsRefused } from './kms-refused.ts';
 import { kmsResolved } from './kms-resolved.ts';
 import { links } from './links.ts';
+import { mediaIntegrity } from './media-integrity.ts';
 import { noMediaAfterHangup } from './no-media-after-hangup.ts';
 import { noMediaAt } from './no-media-at.ts';
 import { phases } from './phases.ts';
@@ -31,7 +32,7 @@ export const CHECKS: readonly Check[] = [
   answeredBy, failure, callerAchieved,
   kmsResolved, kmsDeferredResolved, kmsKeysForked, kmsRefused, kmsAuthenticated,
   noMediaAt, displayed, receivedProbeOf, noProbeOf, probeReceived,
-  playbackIdentical, voicemailStores, noMediaAfterHangup, ueCounters,
+  playbackIdentical, voicemailStores, noMediaAfterHangup, ueCounters, mediaIntegrity,
 ] as readonly Check[];
 
 export { defineCheck, noEvidence, type Check, type CheckContext, type CallRecord } from './check.ts';

@@ -7,6 +7,7 @@ import {
 import { REPO_ROOT, loadSubscribers, type ElementPaths, type KmsSecrets, type NetworkPlan, type PlannedElement, type TargetName } from '@imslab/topology';
 import { ElementError, PrerequisiteError } from '../errors.ts';
 import { waitUntil } from '../probes.ts';
+import { reportLine } from '../report-page.ts';
 import { RunSession, newRunDir, type ScenarioResult } from '../run-session.ts';
 import { DEFAULT_SUBSCRIBERS, runScenario, type RunOptions } from '../run.ts';
 import type { Scenario } from '../scenario.ts';
@@ -217,7 +218,7 @@ function safeList(dir: string): string[] {
 }
 
 /** `imslab run --attach`: every scenario that fits the running network, one after the other; the others skipped. */
-export async function attachedRun(scenarios: Scenario[], opts: RunOptions): Promise<{ session: RunSession; results: ScenarioResult[] }> {
+export async function attachedRun(scenarios: Scenario[], opts: RunOptions): Promise<{ session: RunSession; results: ScenarioResult[]; report: string }> {
   const running = await findRunning(opts.subscribers ?? DEFAULT_SUBSCRIBERS);
   const session = opts.session ?? new RunSession(newRunDir(opts.runsRoot), 'attached', scenarios.map((s) => s.name));
   const target = new AttachedTarget(running);
@@ -234,6 +235,6 @@ export async function attachedRun(scenarios: Scenario[], opts: RunOptions): Prom
     opts.onResult?.(r, i + 1, scenarios.length);
   }
   session.finish();
-  return { session, results };
+  return { session, results, report: await reportLine(session.dir) };
 }
 

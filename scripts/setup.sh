@@ -22,6 +22,7 @@ PACKAGES=(
   rtpengine-daemon                # IMS-AGW (media gateway), userspace mode
   tcpdump tshark                  # per-link captures; tshark is the analyser's interop reference
   libsrtp2-dev gcc                # libsrtp2: the SRTP interop reference in tests and the benchmark
+  libwolfssl-dev libc6-dev        # libwolfssl (ECCSI, SAKKE): the MIKEY-SAKKE interop reference (packages/sakke)
   openssl iproute2 ca-certificates
   baresip-core                    # a third-party UA: the "connect your own UA" interop test
   chromium                        # headless: the test that opens report.html and checks a screenshot

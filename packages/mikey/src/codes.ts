@@ -110,8 +110,17 @@ export const TsRole = { TIME_OF_ISSUE: 1, VALID_FROM: 2, VALID_TO: 3, REKEYING_I
 /** ID type (RFC 3830 sec. 6.7, RFC 6043 sec. 6.6). */
 export const IdType = { NAI: 0, URI: 1, BYTE_STRING: 2 } as const;
 
-/** IDR ID role (RFC 6043 sec. 6.6). */
+/** IDR ID role (RFC 6043 sec. 6.6; RFC 6509's 6 and 7 are {@link SakkeIdRole}). */
 export const IdRole = { INITIATOR: 1, RESPONDER: 2, KMS: 3, PSK: 4, APPLICATION: 5 } as const;
+
+/** IDR ID roles that RFC 6509 sec. 4.4 adds: the initiator's KMS (IDRkmsi) and the responder's (IDRkmsr). */
+export const SakkeIdRole = { KMS_INITIATOR: 6, KMS_RESPONDER: 7 } as const;
+
+/** SAKKE payload SAKKE params (RFC 6509 sec. 4.2): parameter set 1 of its Appendix A. */
+export const SakkeParams = { PARAMETER_SET_1: 1 } as const;
+
+/** SAKKE payload ID scheme (RFC 6509 sec. 4.2). */
+export const SakkeIdScheme = { TEL_URI_MONTHLY_KEYS: 1 } as const;
 
 /** CERT type (RFC 3830 sec. 6.7). */
 export const CertType = { X509V3: 0, X509V3_URL: 1, X509V3_SIGN: 2, X509V3_ENCR: 3 } as const;

@@ -167,3 +167,27 @@ export class MikeyProtocolError extends MikeyError {
     this.reason = reason;
   }
 }
+
+/** Why a MIKEY-SAKKE I_MESSAGE (RFC 6509) was refused after it parsed. */
+export type SakkeFailureReason =
+  /** The ECCSI signature (SIGN type 2) does not verify for the IDRi identity and its KMS's KPAK. */
+  | 'signature-invalid'
+  /** The IDRi identity is not one this receiver takes GMKs from. */
+  | 'untrusted-initiator'
+  /** No KPAK is known for the initiator's KMS (IDRkmsi). */
+  | 'unknown-kms'
+  /** The SAKKE Encapsulated Data does not decapsulate for this receiver (RFC 6508 sec. 6.2.2). */
+  | 'sakke-failed'
+  /** SAKKE params or ID scheme other than the ones of RFC 6509 Appendix A / sec. 4.2. */
+  | 'unsupported-sakke-params'
+  /** The GMK-ID is not a group key's (purpose tag) or is not known to the key store. */
+  | 'unknown-gmk-id';
+
+/** A MIKEY-SAKKE message that parsed but was refused (RFC 6509, TS 33.180). */
+export class MikeySakkeError extends MikeyError {
+  readonly reason: SakkeFailureReason;
+  constructor(reason: SakkeFailureReason, message: string) {
+    super(`MIKEY-SAKKE refused (${reason}): ${message}`, reason === 'signature-invalid' || reason === 'untrusted-initiator' || reason === 'unknown-kms' ? 0 /* Auth failure */ : reason === 'unsupported-sakke-params' ? 10 /* Invalid SPpar */ : 12);
+    this.reason = reason;
+  }
+}

@@ -3,7 +3,7 @@
  * (RFC 3830 sec. 3.1 and 5.3; RFC 6043 sec. 4.1-4.3 for the PSK variants).
  * `[X]` is optional, `{X}` zero or more; IDR and RANDR items also fix the role.
  */
-import { DataType, IdRole, RandRole, dataTypeName } from './codes.ts';
+import { DataType, IdRole, RandRole, SakkeIdRole, dataTypeName } from './codes.ts';
 import { MikeyPayloadOrderError } from './errors.ts';
 import type { MikeyMessage } from './message.ts';
 import type { Payload, PayloadKind } from './payloads/types.ts';
@@ -39,6 +39,8 @@ export const MESSAGE_GRAMMAR: Readonly<Record<number, readonly Item[]>> = {
   // RFC 6043 sec. 4.3.1: HDR, T, RANDRr, [IDRr], [IDRkms], TICKET, [IDRpsk], V
   [DataType.RESOLVE_INIT_PSK]: [one('T'), one('RANDR', 'RANDRr', RandRole.RESPONDER), opt('IDR', '[IDRr]', IdRole.RESPONDER), opt('IDR', '[IDRkms]', IdRole.KMS), one('TICKET'), opt('IDR', '[IDRpsk]', IdRole.PSK), one('V')],
   // RFC 6043 sec. 4.3.2: HDR, T, [IDRkms], KEMAC, [IDRr], [RANDRkms], V
+  // RFC 6509 sec. 2.1: HDR, T, RAND, [IDRi], [IDRr], [IDRkmsi], [IDRkmsr], [CERT], {SP}, SAKKE, SIGN
+  [DataType.SAKKE]: [one('T'), one('RAND'), opt('IDR', '[IDRi]', IdRole.INITIATOR), opt('IDR', '[IDRr]', IdRole.RESPONDER), opt('IDR', '[IDRkmsi]', SakkeIdRole.KMS_INITIATOR), opt('IDR', '[IDRkmsr]', SakkeIdRole.KMS_RESPONDER), opt('CERT'), any('SP'), one('SAKKE'), one('SIGN')],
   [DataType.RESOLVE_RESP]: [one('T'), opt('IDR', '[IDRkms]', IdRole.KMS), one('KEMAC'), opt('IDR', '[IDRr]', IdRole.RESPONDER), opt('RANDR', '[RANDRkms]', RandRole.KMS), one('V')],
 };
 

@@ -29,3 +29,6 @@ export { buildRequestInit, verifyRequestInit, buildRequestResp, verifyRequestRes
 export { buildTransferInit, parseTransferInit, completeTransferInit, buildTransferResp, verifyTransferResp, deferredTransferKeys, deferredReceiveKeys, ticketParties, defaultSecurityPolicy, type TransferSession, type TransferInitInput, type TransferInitState, type PendingTransferInit, type CompleteTransferOptions, type VerifiedTransferInit, type TransferResult } from './exchanges/transfer.ts';
 export { buildResolveInit, verifyResolveInit, buildResolveResp, verifyResolveResp, type ResolvedKeys, type ResolveInitInput, type ResolveInitState, type ResolveVerifyOptions, type VerifiedResolveInit, type ResolveResult } from './exchanges/resolve.ts';
 export { buildErrorMessage, readErrorMessage } from './exchanges/error.ts';
+export { decodeSakke, encodeSakke } from './payloads/sakke.ts';
+export { GmkStore, gukIdOf, gmkIdOf, gmkSrtpKeys, purposeTag, GMK_PURPOSE_TAG, GMK_CS_ID, GUK_ID_FC, GMK_MKI_LENGTH, type GmkSrtpKeys, type HeldGmk } from './gmk.ts';
+export { buildGmkIMessage, receiveGmkIMessage, sameGmk, type GmkIMessageInput, type BuiltGmkIMessage, type ReceiveGmkOptions, type ReceivedGmk } from './exchanges/sakke.ts';

@@ -12,6 +12,7 @@ import { decodeCert, decodeId, decodeIdr, encodeCert, encodeId, encodeIdr } from
 import { decodeDh, decodeKemac, encodeDh, encodeKemac } from './kemac.ts';
 import { decodeErr, decodeGeneralExt, encodeErr, encodeGeneralExt } from './misc.ts';
 import { decodeRand, decodeRandr, encodeRand, encodeRandr } from './rand.ts';
+import { decodeSakke, encodeSakke } from './sakke.ts';
 import { decodeSp, encodeSp } from './sp.ts';
 import { decodeTicket, decodeTp, encodeTicket, encodeTp, type NestedChainCodec } from './ticket.ts';
 import { decodeT, decodeTr, encodeT, encodeTr } from './timestamp.ts';
@@ -41,6 +42,7 @@ export const PAYLOAD_CODE: Readonly<Record<PayloadKind, number>> = {
   TP: PayloadType.TP,
   TICKET: PayloadType.TICKET,
   GENERAL_EXT: PayloadType.GENERAL_EXT,
+  SAKKE: PayloadType.SAKKE,
 };
 
 /** Where a chain sits, which decides the order rules. */
@@ -112,6 +114,8 @@ function decodeBody(type: number, r: Reader, announcedAt: number, ctx: ChainCont
       return decodeRandr(r);
     case PayloadType.GENERAL_EXT:
       return decodeGeneralExt(r);
+    case PayloadType.SAKKE:
+      return decodeSakke(r);
     case PayloadType.TP:
     case PayloadType.TICKET:
       if (ctx.nested) throw new MikeyPayloadOrderError({ offset: announcedAt, expected: 'no TP/TICKET inside TP Data or Initiator Data', found: payloadTypeName(type) });
@@ -119,7 +123,7 @@ function decodeBody(type: number, r: Reader, announcedAt: number, ctx: ChainCont
     case PayloadType.KEY_DATA:
       throw new MikeyPayloadOrderError({ offset: announcedAt, expected: 'a payload type other than 20 (Key data only occurs inside KEMAC)', found: '20' });
     default:
-      throw new MikeyUnsupportedError({ offset: announcedAt, expected: 'a known next payload type (0-17, 21)', found: payloadTypeName(type) });
+      throw new MikeyUnsupportedError({ offset: announcedAt, expected: 'a known next payload type (0-17, 21, 26)', found: payloadTypeName(type) });
   }
 }
 
@@ -203,6 +207,8 @@ function encodeChainInto(w: Writer, payloads: readonly Payload[], ctx: ChainCont
         return encodeRandr(w, p);
       case 'GENERAL_EXT':
         return encodeGeneralExt(w, p);
+      case 'SAKKE':
+        return encodeSakke(w, p);
       case 'TP':
         return encodeTp(w, p, nested);
       case 'TICKET':

@@ -200,6 +200,20 @@ export interface TicketPayload extends TicketPolicyFields {
   initiatorData?: Payload[];
 }
 
+/**
+ * SAKKE payload, RFC 6509 sec. 4.2: SAKKE params(8) | ID scheme(8) |
+ * SAKKE data length(16) | SAKKE data (the SAKKE Encapsulated Data of
+ * RFC 6508 sec. 4). See payloads/sakke.ts.
+ */
+export interface SakkePayload {
+  kind: 'SAKKE';
+  /** SAKKE params (1 = parameter set 1 of RFC 6509 Appendix A). */
+  params: number;
+  /** ID scheme (1 = tel URI with monthly keys, RFC 6509 sec. 4.2). */
+  idScheme: number;
+  data: Uint8Array;
+}
+
 /** Any payload that may appear in a MIKEY payload chain. */
 export type Payload =
   | TPayload
@@ -219,7 +233,8 @@ export type Payload =
   | IdrPayload
   | RandrPayload
   | TpPayload
-  | TicketPayload;
+  | TicketPayload
+  | SakkePayload;
 
 /** Discriminator of {@link Payload}. */
 export type PayloadKind = Payload['kind'];

@@ -1,0 +1,120 @@
+/**
+ * Test fixtures: a small PKI made once per test file (key generation is the
+ * slow part), users with SIP URIs in subjectAltName, a rogue CA, and a
+ * seeded PRNG and mutator for the fuzz tests.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CmsError, createCa, issueUserCertificate, type IssuedCredential } from '../src/index.ts';
+
+export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+export interface TestPki {
+  ca: IssuedCredential;
+  /** RSA 2048, like the testbed PKI's keys. */
+  alice: IssuedCredential;
+  /** EC P-256. */
+  bob: IssuedCredential;
+  /** RSA; a group member. */
+  carol: IssuedCredential;
+  /** EC; never a recipient. */
+  dave: IssuedCredential;
+  /** A certificate for alice's URI from a CA nobody trusts. */
+  mallory: IssuedCredential;
+}
+
+let pki: Promise<TestPki> | undefined;
+
+export function testPki(): Promise<TestPki> {
+  pki ??= (async () => {
+    const ca = await createCa({ commonName: 'imslab test CA' });
+    const rogue = await createCa({ commonName: 'rogue CA', keyType: 'ec' });
+    return {
+      ca,
+      alice: await issueUserCertificate(ca.credential, { uris: ['sip:alice@ims.example'], keyType: 'rsa' }),
+      bob: await issueUserCertificate(ca.credential, { uris: ['sip:bob@ims.example'], keyType: 'ec' }),
+      carol: await issueUserCertificate(ca.credential, { uris: ['sip:carol@ims.example'], keyType: 'rsa' }),
+      dave: await issueUserCertificate(ca.credential, { uris: ['sip:dave@ims.example'], keyType: 'ec' }),
+      mallory: await issueUserCertificate(rogue.credential, { uris: ['sip:alice@ims.example'], keyType: 'ec' }),
+    };
+  })();
+  return pki;
+}
+
+/** Runs `fn` and returns the CmsError it throws; fails the test on success or on any other exception. */
+export async function cmsError(fn: () => unknown): Promise<CmsError> {
+  try {
+    await fn();
+  } catch (e) {
+    if (e instanceof CmsError) return e;
+    throw new Error(`expected a CmsError, got ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+  }
+  throw new Error('expected a CmsError, but the call succeeded');
+}
+
+/** Mulberry32: small, seeded, good enough to pick mutation positions reproducibly. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One random mutation: flip a bit, set a byte, delete, insert, truncate or duplicate a span. */
+export function mutate(input: Uint8Array, rnd: () => number): Uint8Array {
+  const b = Uint8Array.from(input);
+  const pos = Math.floor(rnd() * Math.max(1, b.length));
+  switch (Math.floor(rnd() * 7)) {
+    case 0:
+      if (b.length) b[pos] = b[pos]! ^ (1 << Math.floor(rnd() * 8));
+      return b;
+    case 1:
+      if (b.length) b[pos] = Math.floor(rnd() * 256);
+      return b;
+    case 2:
+      return Uint8Array.from([...b.subarray(0, pos), ...b.subarray(pos + 1 + Math.floor(rnd() * 8))]);
+    case 3:
+      return Uint8Array.from([...b.subarray(0, pos), Math.floor(rnd() * 256), ...b.subarray(pos)]);
+    case 4:
+      return b.subarray(0, pos);
+    case 5: {
+      const len = Math.floor(rnd() * 16);
+      return Uint8Array.from([...b.subarray(0, pos + len), ...b.subarray(pos)]);
+    }
+    default:
+      // DER length octets are where parsers break: make a length byte huge.
+      if (b.length) b[pos] = 0x84 + Math.floor(rnd() * 4);
+      return b;
+  }
+}
+
+export const hasOpenssl = ((): boolean => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore', timeout: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Runs openssl with an explicit timeout; returns stdout, throws with stderr on failure. */
+export function openssl(args: string[], cwd: string): Buffer {
+  try {
+    return execFileSync('openssl', args, { cwd, timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const err = e as { stderr?: Buffer; status?: number };
+    throw new Error(`openssl ${args.join(' ')} exited ${err.status}: ${err.stderr?.toString() ?? ''}`);
+  }
+}
+
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'imslab-cms-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}

@@ -1,0 +1,111 @@
+/**
+ * The streaming parser (RFC 4975 sec. 5 and 9 framing): arbitrary splits,
+ * bodies that hold end-lines of other transactions or "-------<id>" not
+ * followed by a flag and CRLF, per-frame errors that keep the stream, and
+ * fatal errors that stop it.
+ */
+import { describe, expect, it } from 'vitest';
+import { buildSend, MsrpStreamParser, parseFrames, serializeFrame, type MsrpRequest, type MsrpUri } from '../src/index.ts';
+import { feed, summary } from './helpers.ts';
+
+const alice: MsrpUri = { scheme: 'msrps', host: '127.9.0.2', port: 2855, sessionId: 'alice1', transport: 'tcp', params: [] };
+const bob: MsrpUri = { scheme: 'msrps', host: '127.9.0.3', port: 2855, sessionId: 'bob1', transport: 'tcp', params: [] };
+
+function send(body: string | Buffer, tid = 'tid00001', flag: '$' | '+' | '#' = '$'): Buffer {
+  const b = typeof body === 'string' ? Buffer.from(body) : body;
+  return serializeFrame(buildSend({ toPath: [bob], fromPath: [alice], messageId: 'msg00001', body: b, contentType: 'text/plain', byteRange: { start: 1, end: b.length, total: b.length }, transactionId: tid, continuation: flag }));
+}
+
+function onlyFrame(bytes: Buffer): MsrpRequest {
+  const { events, complete } = parseFrames(bytes);
+  expect(complete).toBe(true);
+  expect(events).toHaveLength(1);
+  const e = events[0]!;
+  if (e.kind !== 'frame' || e.frame.kind !== 'request') throw new Error(`unexpected ${JSON.stringify(summary(events))}`);
+  return e.frame;
+}
+
+describe('MsrpStreamParser framing', () => {
+  it('gives the same frames for every split of a stream of three frames', () => {
+    const stream = Buffer.concat([send('one', 'tidAAAA1'), send('two\r\nlines', 'tidBBBB2', '+'), send('', 'tidCCCC3')]);
+    const whole = summary(parseFrames(stream).events);
+    expect(whole).toHaveLength(3);
+    for (let cut = 1; cut < stream.length; cut++) {
+      const p = new MsrpStreamParser();
+      const ev = [...p.push(stream.subarray(0, cut)), ...p.push(stream.subarray(cut))];
+      expect(summary(ev)).toEqual(whole);
+    }
+    expect(summary(feed(stream, () => 1).events)).toEqual(whole);
+  });
+
+  it('a body holding the end-line of another transaction is data (sec. 7.1: only our own id ends the frame)', () => {
+    const body = 'before\r\n-------otherid1$\r\nafter\r\n-------tid00001X\r\n-------tid00001\r\nend';
+    // Written by hand: our own builder refuses a body with "-------<id>" at a line start (sec. 7.1).
+    const raw = Buffer.from(`MSRP tid00001 SEND\r\nTo-Path: msrp://b:2/t;tcp\r\nFrom-Path: msrp://a:1/s;tcp\r\nMessage-ID: m1234\r\nContent-Type: text/plain\r\n\r\n${body}\r\n-------tid00001$\r\n`);
+    expect(onlyFrame(raw).body!.toString()).toBe(body);
+    expect(() => send(body)).toThrow(/end-line/);
+    expect(onlyFrame(send('before\r\n-------otherid1$\r\nafter')).body!.toString()).toBe('before\r\n-------otherid1$\r\nafter');
+  });
+
+  it('a body that ends in CRLF keeps it (data CRLF end-line)', () => {
+    expect(onlyFrame(send('line\r\n')).body!.toString()).toBe('line\r\n');
+  });
+
+  it('an empty body and a frame without a body (REPORT-like) differ', () => {
+    expect(onlyFrame(send('')).body!.length).toBe(0);
+    const noBody = Buffer.from('MSRP tid00009 REPORT\r\nTo-Path: msrp://a:1/s;tcp\r\nFrom-Path: msrp://b:2/t;tcp\r\nMessage-ID: m1234\r\nStatus: 000 200 OK\r\n-------tid00009$\r\n');
+    expect(onlyFrame(noBody).body).toBeUndefined();
+  });
+
+  it('keeps binary bodies intact', () => {
+    const b = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) & 0xff));
+    expect(onlyFrame(send(b)).body!.equals(b)).toBe(true);
+  });
+
+  it('a malformed header skips that frame only (non-fatal) and the next frame parses', () => {
+    const bad = Buffer.from('MSRP tidBAD01 SEND\r\nTo-Path: msrp://a:1/s;tcp\r\nthis is not a header\r\nContent-Type: text/plain\r\n\r\nxx\r\n-------tidBAD01$\r\n');
+    const { events } = parseFrames(Buffer.concat([bad, send('ok')]));
+    expect(summary(events)).toMatchObject([{ invalid: 'bad-header', tid: 'tidBAD01' }, { frame: { body: Buffer.from('ok') } }]);
+  });
+
+  it('a response with a body is refused (sec. 9: responses carry none), the stream goes on', () => {
+    const r = Buffer.from('MSRP tidRSP01 200 OK\r\nTo-Path: msrp://a:1/s;tcp\r\nFrom-Path: msrp://b:2/t;tcp\r\n\r\nbody\r\n-------tidRSP01$\r\n');
+    expect(summary(parseFrames(Buffer.concat([r, send('x')])).events)).toMatchObject([{ invalid: 'unexpected-body' }, { frame: {} }]);
+  });
+
+  it.each([
+    ['garbage before a frame', 'HELLO\r\n', 'bad-start-line'],
+    ['a bad transaction id', 'MSRP a! SEND\r\n', 'bad-transaction-id'],
+    ['a lower-case method', 'MSRP tid00001 send\r\n', 'bad-start-line'],
+    ['an HTTP request', 'GET / HTTP/1.1\r\n', 'bad-start-line'],
+  ])('%s is fatal (framing lost)', (_, text, code) => {
+    const p = new MsrpStreamParser();
+    const ev = p.push(Buffer.from(text));
+    expect(summary(ev)).toEqual([{ error: code }]);
+    expect(p.failure?.fatal).toBe(true);
+    expect(p.push(send('x'))).toEqual([]);
+  });
+
+  it('limits: a start line without CRLF, a huge header block, a huge body', () => {
+    expect(summary(new MsrpStreamParser({ maxStartLine: 64 }).push(Buffer.from(`MSRP ${'a'.repeat(100)}`)))).toEqual([{ error: 'line-too-long' }]);
+    const hdr = Buffer.from(`MSRP tidHDR01 SEND\r\nTo-Path: ${'x'.repeat(5000)}\r\n-------tidHDR01$\r\n`);
+    expect(summary(parseFrames(hdr, { maxHeaderBytes: 1000 }).events)).toEqual([{ invalid: 'headers-too-large', tid: 'tidHDR01' }]);
+    const { events, parser } = feed(Buffer.concat([send(Buffer.alloc(20000, 0x61)), send('after', 'tidAFTER1')]), () => 999, { maxBodyBytes: 10000 });
+    expect(summary(events)).toMatchObject([{ invalid: 'body-too-large' }, { frame: { body: Buffer.from('after') } }]);
+    expect(parser.idle).toBe(true);
+  });
+
+  it('end() inside a frame is a fatal truncation; between frames it is clean', () => {
+    const p = new MsrpStreamParser();
+    p.push(send('abc').subarray(0, 30));
+    expect(summary(p.end())).toEqual([{ error: 'stream-failed' }]);
+    const q = new MsrpStreamParser();
+    q.push(send('abc'));
+    expect(q.end()).toEqual([]);
+  });
+
+  it('"-------<id>" not at a line start, or followed by another byte, is data', () => {
+    const body = 'x-------tid00001$\r\n and -------tid00001$ no CRLF';
+    expect(onlyFrame(send(body)).body!.toString()).toBe(body);
+  });
+});

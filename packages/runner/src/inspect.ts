@@ -6,7 +6,7 @@ import { ScenarioError } from './errors.ts';
 import type { RunSummary, ScenarioResult } from './run-session.ts';
 import { verdictTable } from './report.ts';
 import { EVIDENCE_FILES } from './evidence-captures.ts';
-import type { DecryptResult } from '@imslab/decrypt';
+import { wiresharkMediaOptions, type DecryptResult } from '@imslab/decrypt';
 
 /** Finds a run directory by path, by name under runs/, or `latest`. */
 export function resolveRun(name: string, runs = join(REPO_ROOT, 'runs')): string {
@@ -82,8 +82,10 @@ export function openWith(sdir: string): string[] {
   if (existsSync(dec) && existsSync(report)) {
     const d = JSON.parse(readFileSync(report, 'utf8')) as DecryptResult;
     out.push(`  decrypted: ${d.decryptedRtp} RTP and ${d.decryptedRtcp} RTCP packets under ${d.usedKeys.length} keys; ${d.untouchedRtpLike} RTP-like left as captured (plaintext or no key)`);
-    out.push(`    wireshark ${sh(dec)}    (Telephony > RTP > RTP Streams > Play)`);
-    out.push(`    tshark -r ${sh(dec)} -q -z rtp,streams`);
+    // The SDP in the file says SRTP: these options make Wireshark show the decrypted media as RTP (see wiresharkMediaOptions).
+    const opts = wiresharkMediaOptions(d.streams).join(' ');
+    out.push(`    wireshark ${opts} ${sh(dec)}    (Telephony > RTP > RTP Streams > Play)`);
+    out.push(`    tshark -r ${sh(dec)} ${opts} -q -z rtp,streams`);
     for (const p of d.keyProblems) out.push(`    key not used: ${p}`);
     const wavs = d.streams.flatMap((st) => (st.audio && 'file' in st.audio ? [st.audio.file] : []));
     if (wavs.length) out.push(`    audio: ${sh(join(sdir, EVIDENCE_FILES.audio))}/ (${wavs.length} WAV files, one per decrypted G.711 stream)`);

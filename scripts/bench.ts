@@ -5,7 +5,9 @@
  *   of 3, against one sequential run as the reference
  * - docker target (images built): up -> every element healthy
  * - SRTP protect+unprotect vs libsrtp2 (ratio), capture analysis vs tshark (ratio)
+ * - `imslab analyse` on a 1M-packet capture of SIP calls, the whole command vs tshark's field extraction (ratio)
  * - voicemail deposit/retrieval of a 60 s message; largest clean e2e and e2m2e conference
+ * - SAKKE and ECCSI vs libwolfssl (ratio); S/MIME (CMS) sign+encrypt vs plain CPIM; MSRP parsing vs Buffer.indexOf
  * Sections whose prerequisites are missing print why and are skipped.
  */
 import { execFileSync } from 'node:child_process';
@@ -91,6 +93,66 @@ async function runAll(): Promise<void> {
   console.log(`run all (${all.length} scenarios, local): 3 side by side median of 3 ${times[1]!.toFixed(1)} s (${times.map((t) => t.toFixed(1)).join(', ')}); one at a time ${reference.s.toFixed(1)} s; ${(reference.s / times[1]!).toFixed(2)}x faster; ${failed.length ? `FAILED: ${failed.join(', ')}` : 'every verdict as expected'}`);
 }
 
+/**
+ * `imslab analyse` as a person runs it (the whole command: start-up, every
+ * file pass, the calls followed and judged, JSON written) on a 1M-packet
+ * capture of third-party-style calls: 20 SDES-SRTP calls (INVITE and 200 with
+ * a=crypto in plain SIP on port 15060, then SRTP both ways), against
+ * `tshark -r FILE -T fields` extracting the same facts (SIP Call-ID, RTP
+ * SSRC and sequence number) from the same file, in the same run.
+ */
+async function analyseCommand(packets = 1_000_000): Promise<void> {
+  const { mkdtempSync, rmSync, statSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { spawn } = await import('node:child_process');
+  const { buildUdpFrame, LINKTYPE, PcapWriter } = await import('@imslab/capture');
+  const { buildRtp } = await import('@imslab/rtp');
+  const { generateKeySalt, splitKeySalt, SrtpContext } = await import('@imslab/srtp');
+  const dir = mkdtempSync(join(tmpdir(), 'imslab-analyse-bench-'));
+  try {
+    const file = join(dir, 'calls.pcap');
+    const w = new PcapWriter(file, LINKTYPE.ETHERNET);
+    const calls = 20;
+    const T0 = 1_700_000_000_000_000;
+    const ua = (c: number, side: 0 | 1) => `10.${side}.${c}.10`;
+    const sip = (c: number, answer: boolean, key: string) => {
+      const [from, port] = answer ? [ua(c, 1), 43000 + 2 * c] : [ua(c, 0), 41000 + 2 * c];
+      const sdp = ['v=0', `o=- ${c} 1 IN IP4 ${from}`, 's=-', `c=IN IP4 ${from}`, 't=0 0', `m=audio ${port} RTP/SAVP 0`, `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${key}`, ''].join('\r\n');
+      const start = answer ? 'SIP/2.0 200 OK' : `INVITE sip:b${c}@${ua(c, 1)}:15060 SIP/2.0`;
+      return Buffer.from([start, `Via: SIP/2.0/UDP ${ua(c, 0)}:15060;branch=z9hG4bK${c}`, `Call-ID: bench-call-${c}`, 'CSeq: 1 INVITE', 'Content-Type: application/sdp', `Content-Length: ${sdp.length}`, '', sdp].join('\r\n'));
+    };
+    const keys = Array.from({ length: 2 * calls }, () => generateKeySalt('AES_CM_128_HMAC_SHA1_80'));
+    const ctx = keys.map((k) => new SrtpContext({ profile: 'AES_CM_128_HMAC_SHA1_80', ...splitKeySalt('AES_CM_128_HMAC_SHA1_80', k) }));
+    let i = 0;
+    for (let c = 0; c < calls; c++) {
+      w.write(T0 + i++, buildUdpFrame(LINKTYPE.ETHERNET, ua(c, 0), 15060, ua(c, 1), 15060, sip(c, false, keys[2 * c]!.toString('base64'))));
+      w.write(T0 + i++, buildUdpFrame(LINKTYPE.ETHERNET, ua(c, 1), 15060, ua(c, 0), 15060, sip(c, true, keys[2 * c + 1]!.toString('base64'))));
+    }
+    const payload = Buffer.alloc(160, 0xd5);
+    for (let n = 0; i < packets; n++) {
+      for (let f = 0; f < 2 * calls && i < packets; f++, i++) {
+        const c = f >> 1;
+        const back = (f & 1) === 1;
+        const rtp = buildRtp({ payloadType: 0, sequence: n & 0xffff, timestamp: n * 160, ssrc: 0x5000 + f }, payload);
+        const [src, sp, dst, dp] = back ? [ua(c, 1), 43000 + 2 * c, ua(c, 0), 41000 + 2 * c] : [ua(c, 0), 41000 + 2 * c, ua(c, 1), 43000 + 2 * c];
+        w.write(T0 + i * 20, buildUdpFrame(LINKTYPE.ETHERNET, src, sp, dst, dp, ctx[f]!.protectRtp(rtp)));
+      }
+    }
+    await w.close();
+    const timed = (cmd: string, args: string[]) => new Promise<number>((resolve, reject) => {
+      const t0 = performance.now();
+      const p = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'ignore'] });
+      p.once('error', reject);
+      p.once('exit', (code) => (code === 0 ? resolve((performance.now() - t0) / 1000) : reject(new Error(`${cmd} exited ${code}`))));
+    });
+    const ours = await timed(join(REPO_ROOT, 'bin', 'imslab'), ['analyse', file, '--json']);
+    const tshark = await timed('tshark', ['-r', file, '-n', '-o', 'rtp.heuristic_rtp:TRUE', '-T', 'fields', '-e', 'sip.Call-ID', '-e', 'rtp.ssrc', '-e', 'rtp.seq']);
+    console.log(`analyse command: imslab analyse ${packets} packets (${(statSync(file).size / 2 ** 20).toFixed(0)} MB, ${calls} SDES-SRTP calls) ${ours.toFixed(2)} s, tshark -T fields ${tshark.toFixed(2)} s: ${(tshark / ours).toFixed(1)}x`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   if (want('local')) {
     await timeUp(new LocalTarget(), 'local target', 3);
@@ -128,6 +190,13 @@ async function main(): Promise<void> {
     const { runAnalysisBench, formatAnalysisBench } = await import('../packages/analysis/bench/analysis-bench.ts');
     for (const r of await runAnalysisBench()) console.log(formatAnalysisBench(r));
   }
+  if (want('analyse-command')) {
+    try {
+      await analyseCommand();
+    } catch (e) {
+      console.log(`analyse command: skipped (${(e as Error).message})`);
+    }
+  }
   if (want('report')) {
     // report.html for the newest full run under runs/ (a copy of it), or a synthetic 27-scenario run when there is none.
     const { runReportBench } = await import('@imslab/report');
@@ -142,6 +211,22 @@ async function main(): Promise<void> {
     } catch (e) {
       console.log(`mikey-ticket: skipped (${(e as Error).message})`);
     }
+  }
+  if (want('sakke')) {
+    try {
+      const { runSakkeBench, formatSakkeBench } = await import('../packages/sakke/bench/sakke-bench.ts');
+      console.log(formatSakkeBench(runSakkeBench()));
+    } catch (e) {
+      console.log(`sakke: skipped (${(e as Error).message})`);
+    }
+  }
+  if (want('cms')) {
+    const { runCmsBench, formatCmsBench } = await import('../packages/cms/bench/cms-bench.ts');
+    console.log(formatCmsBench(await runCmsBench()));
+  }
+  if (want('msrp')) {
+    const { runMsrpBench, formatMsrpBench } = await import('../packages/msrp/bench/msrp-bench.ts');
+    console.log(formatMsrpBench(await runMsrpBench()));
   }
   if (want('setup')) await callSetup();
   if (want('kms')) {

@@ -5,3 +5,4 @@ export * from './analyse.ts';
 export * from './tls-signalling.ts';
 export * from './sip-sdp.ts';
 export * from './store-scan.ts';
+export * from './foreign/index.ts';

@@ -35,28 +35,19 @@ import { readSipSdp, type SdesOffer, type SdpEndpoint } from './sip-sdp.ts';
 import { TcpSignalling } from './tcp-streams.ts';
 
 /**
- * Reading the probe marker of SRTP packets. Every packet's tag is verified;
- * decrypting is needed only to read which call and direction the packet
- * carries (its marker). Per SSRC and key, the first MARKER_FIRST_READS
- * verified packets are decrypted, then one in MARKER_READ_EVERY; the verified
- * packets in between are credited with the marker read last on the same SSRC
- * under the same key.
+ * Reading the probe marker of SRTP packets. Every packet's tag is verified,
+ * and every verified packet's marker is read where the probe writes it, at the
+ * start of the payload (the conference bridge stamps its mixes at the same
+ * place): the first payload block XOR a predicted keystream head (one AES call
+ * per KEYSTREAM_READS packets of a stream in order), so a packet is never
+ * decrypted whole for it (AES-GCM, and AES-CM with an MKI, decrypt that block
+ * one packet at a time).
  *
- * Why this cannot hide anything: crediting applies only to packets whose tag
- * verified under that key, i.e. packets made by a holder of the key for that
- * SSRC; a packet that does not authenticate (plaintext, forged, corrupted,
- * under another key) is never credited: it is read in the clear (plaintext)
- * or counted `unknown`. What the bound covers is only which of the key
- * holder's own markers an authentic packet carried: when the marker under one
- * (SSRC, key) changes, the change is seen at the next decrypted packet, at
- * most MARKER_READ_EVERY - 1 verified packets later, and at most that many
- * packets per change are counted under the previous marker. The class counts
- * (`srtp`, `plaintext`, `replayed`, `unknown`) do not depend on it: every
- * packet's tag is checked. (One bound there, see MAX_SCAN_GAP: a stream under
- * no logged key that turns to a logged one is found at its next key scan.)
+ * Why not one packet in N: a conference bridge stamps each mixed packet with
+ * one contributor's marker in turn (round-robin by sequence number), and any
+ * fixed stride aliases with such a pattern: a contributor whose turns never
+ * fall on a sampled packet would never be seen leaving the bridge.
  */
-export const MARKER_FIRST_READS = 4;
-export const MARKER_READ_EVERY = 16;
 /**
  * A packet that does not verify under its stream's key is tried against every
  * logged key ("key scan"). On a stream under no logged key that would be
@@ -70,8 +61,8 @@ export const MAX_SCAN_GAP = 64;
 /** Tag checks queued before they are computed together. */
 const BATCH = 64;
 const NO_MARKER = Buffer.alloc(0);
-/** Marker reads whose keystream is computed in one call. */
-const KEYSTREAM_READS = 16;
+/** Packets whose keystream heads are computed in one AES call. */
+const KEYSTREAM_READS = 64;
 
 /** How often one probe marker was seen on a flow, and when: in the clear and under each key. */
 export interface MarkerCount {
@@ -81,7 +72,7 @@ export interface MarkerCount {
    * hides behind the replay class.
    */
   plaintext: number;
-  /** SRTP packets (class `srtp`, replays not included) carrying it, by key (see MARKER_READ_EVERY). */
+  /** SRTP packets (class `srtp`, replays not included) carrying it, by key (every verified packet's marker is read). */
   srtp: Record<string, number>;
   /** First and last time (µs) it was seen in the clear / under SRTP; null when never. */
   plaintextSpan: [number, number] | null;
@@ -102,10 +93,9 @@ export interface MediaFlowReport {
   /** Packets whose tag was verified: every packet of `srtp` (no sampling), so the sum of `srtp`. */
   srtpVerified: number;
   /**
-   * Of `srtp`, packets whose marker was read: decrypted (the first payload
-   * octets when they give the marker read last, else the whole payload). The
-   * others are credited with the marker read last on the same SSRC under the
-   * same key (see MARKER_READ_EVERY).
+   * Of `srtp`, packets whose marker was read: every one (the first payload
+   * block with a predicted keystream when it gives a marker read lately on
+   * the same SSRC under the same key, else the whole payload).
    */
   srtpDecrypted: number;
   /**
@@ -209,15 +199,13 @@ interface KeyCtx {
   window: ReplayWindow;
   /** Packets verified under it with a new index. */
   count: number;
-  /** Marker read last (null: none in the decrypted packet) and its octets, and verified packets since. */
+  /** Marker read last (null: none in the decrypted packet) and its octets. */
   marker: string | null;
   markerBytes: Buffer;
-  sinceRead: number;
-  reads: number;
   /**
-   * Keystream heads of the next reads, predicted (indices ksFirst, ksFirst +
-   * MARKER_READ_EVERY, ...: a stream in order): one AES call per
-   * KEYSTREAM_READS reads. Null until the first, or for AES-GCM.
+   * Keystream heads of the next packets, predicted (indices ksFirst,
+   * ksFirst + 1, ...: a stream in order): one AES call per KEYSTREAM_READS
+   * packets. Null until the first, or for AES-GCM.
    */
   ks: Buffer | null;
   ksFirst: number;
@@ -429,6 +417,8 @@ export class MediaScanner {
     sdpEndpoints: [], plaintextMsrp: 0, msrpFlows: [], sipFlows: [], tlsFlows: [], dtlsFlows: [],
   };
   private readonly flows = new Map<string, FlowState>();
+  /** The first payload block of the packet whose marker is being read. */
+  private readonly markerBlock = Buffer.alloc(MARKER_LENGTH);
   /**
    * IPv4/UDP flows by a small-integer hash of the 5-tuple (a V8 small integer
    * hashes fastest), each bucket checked field by field: no strings and no
@@ -458,7 +448,15 @@ export class MediaScanner {
   private readonly jobRoc = new Float64Array(BATCH);
   private readonly jobTs = new Float64Array(BATCH);
 
-  constructor(private readonly keys: LoggedKey[]) {
+  /** Capture time of the packet being read (what `onSip` reports). */
+  private nowUs = 0;
+
+  /**
+   * @param onSip called with every SIP message read in the clear (its flow,
+   *   `udp|tcp src > dst`, the message and its capture time), for callers that
+   *   need per-message facts (`imslab analyse` follows calls by them)
+   */
+  constructor(private readonly keys: LoggedKey[], private readonly onSip?: (flow: string, message: Buffer, timestampUs: number) => void) {
     this.tcp = new TcpSignalling({
       sip: (flow, m) => this.sip(flow, m),
       msrp: (flow) => this.msrp(flow),
@@ -470,6 +468,7 @@ export class MediaScanner {
   }
 
   packet(p: CapturedPacket): void {
+    this.nowUs = p.timestampUs;
     const v = this.view;
     const data = p.data;
     if (fastUdp(p.linkType, data, v)) {
@@ -567,6 +566,7 @@ export class MediaScanner {
     const sig = this.signalling;
     sig.plaintextSip++;
     this.sipFlows.add(flow);
+    this.onSip?.(flow, message, this.nowUs);
     const sdp = readSipSdp(message.toString('latin1'));
     for (const o of sdp.sdes) {
       if (this.sdesSeen.has(o.keySalt)) continue;
@@ -729,23 +729,12 @@ export class MediaScanner {
     }
     kc.count++;
     st.keyed = true;
-    if (kc.reads < MARKER_FIRST_READS || ++kc.sinceRead >= MARKER_READ_EVERY) {
-      kc.reads++;
-      kc.sinceRead = 0;
-      r.srtpDecrypted++;
-      const v = kc.key.verifier;
-      // The probe writes its marker first: when the payload's first octets decrypt to the marker read
-      // last, that is the packet's (first) marker; else the whole payload is decrypted and searched.
-      let m: string | null = kc.marker;
-      if (m === null || !this.headIsMarker(kc, frame, start + hl, end, packetIndex(roc, seq), s.ssrc)) {
-        const clear = v.decryptRtp(frame.subarray(start, end), roc);
-        m = clear ? findMarker(clear, hl) : null;
-      }
-      if (m !== kc.marker) {
-        flushKey(r, kc);
-        kc.marker = m;
-        kc.markerBytes = m === null ? NO_MARKER : Buffer.from(m, 'latin1');
-      }
+    r.srtpDecrypted++;
+    const m = this.readMarker(kc, frame, start, end, hl, roc, seq, s.ssrc);
+    if (m !== kc.marker) {
+      flushKey(r, kc);
+      kc.marker = m;
+      kc.markerBytes = m === null ? NO_MARKER : Buffer.from(m, 'latin1');
     }
     if (kc.marker !== null) {
       if (kc.credit === 0) kc.creditFirstUs = ts;
@@ -755,32 +744,51 @@ export class MediaScanner {
   }
 
   /**
-   * Whether the first payload octets of the verified packet at `frame[at, end)`
-   * with index `index` decrypt to the marker `kc` read last: XOR with a
-   * predicted keystream head (KEYSTREAM_READS reads per AES call).
+   * The marker a verified packet carries at the start of its payload (null:
+   * none): its first payload block decrypted with a predicted keystream head,
+   * or, where the keystream cannot be predicted, decrypted on its own.
    */
-  private headIsMarker(kc: KeyCtx, frame: Buffer, at: number, end: number, index: number, ssrc: number): boolean {
-    const v = kc.key.verifier;
-    if (end - v.profile.authTagLength - at < MARKER_LENGTH) return false;
-    let k = (index - kc.ksFirst) / MARKER_READ_EVERY;
-    if (kc.ks === null || k < 0 || k >= KEYSTREAM_READS || k !== Math.floor(k)) {
-      kc.ks = v.rtpKeystreamHeads(ssrc, index, MARKER_READ_EVERY, KEYSTREAM_READS);
+  private readMarker(kc: KeyCtx, frame: Buffer, start: number, end: number, hl: number, roc: number, seq: number, ssrc: number): string | null {
+    const at = start + hl;
+    if (end - kc.key.verifier.profile.authTagLength - at < MARKER_LENGTH) return null;
+    const head = this.keystreamHead(kc, packetIndex(roc, seq), ssrc);
+    const block = this.markerBlock;
+    if (head >= 0) {
+      const ks = kc.ks!;
+      for (let i = 0; i < MARKER_LENGTH; i++) block[i] = frame[at + i]! ^ ks[head + i]!;
+    } else {
+      const clear = kc.key.verifier.decryptRtp(frame.subarray(start, end), roc, MARKER_LENGTH);
+      if (!clear || clear.length < hl + MARKER_LENGTH) return null;
+      clear.copy(block, 0, hl, hl + MARKER_LENGTH);
+    }
+    // The marker read last again (the usual case): no string made.
+    if (kc.marker !== null && block.equals(kc.markerBytes)) return kc.marker;
+    return markerAt(block, 0, MARKER_LENGTH) === 0 ? block.toString('latin1') : null;
+  }
+
+  /**
+   * Offset in `kc.ks` of the keystream head for the packet with index
+   * `index`, computing the next KEYSTREAM_READS heads when it is not there;
+   * -1 when the suite has no predictable keystream (AES-GCM, MKI).
+   */
+  private keystreamHead(kc: KeyCtx, index: number, ssrc: number): number {
+    let k = index - kc.ksFirst;
+    if (kc.ks === null || k < 0 || k >= KEYSTREAM_READS) {
+      kc.ks = kc.key.verifier.rtpKeystreamHeads(ssrc, index, 1, KEYSTREAM_READS);
       kc.ksFirst = index;
       k = 0;
-      if (kc.ks === null) return false; // AES-GCM: the caller decrypts the whole packet
+      if (kc.ks === null) return -1;
     }
-    const ks = kc.ks;
-    const mb = kc.markerBytes;
-    for (let i = 0, o = 16 * k; i < MARKER_LENGTH; i++) if ((frame[at + i]! ^ ks[o + i]!) !== mb[i]) return false;
-    return true;
+    return 16 * k;
   }
 
   /** Counts the packet as plaintext when a marker is readable anywhere in its payload; false when none is. */
   private readable(st: FlowState, s: Stream, frame: Buffer, start: number, end: number, hl: number, roc: number, seq: number, ts: number): boolean {
     const at = markerAt(frame, start + hl, end);
     if (at < 0) return false;
-    const m = frame.toString('latin1', at, at + MARKER_LENGTH);
     const pc = (s.plain ??= { window: new ReplayWindow(), marker: null, bytes: Buffer.alloc(MARKER_LENGTH), credit: 0, creditFirstUs: 0, creditLastUs: 0 });
+    // The marker read last again (the usual case): no string made.
+    const m = pc.marker !== null && startsWith(frame, at, at + MARKER_LENGTH, pc.bytes) ? pc.marker : frame.toString('latin1', at, at + MARKER_LENGTH);
     if (pc.marker !== m) {
       flushPlain(st.report, pc);
       pc.marker = m;
@@ -817,7 +825,7 @@ export class MediaScanner {
         if (!kc) {
           kc = {
             key: found.key, handle: this.batch.handle(found.key.verifier), window: new ReplayWindow(), count: 0, marker: null, markerBytes: NO_MARKER,
-            sinceRead: 0, reads: 0, ks: null, ksFirst: 0, credit: 0, creditFirstUs: 0, creditLastUs: 0,
+            ks: null, ksFirst: 0, credit: 0, creditFirstUs: 0, creditLastUs: 0,
           };
           s.ctxs.push(kc);
         }

@@ -19,6 +19,12 @@ export interface TlsSipMessage {
   mediaAttributes: string[];
   /** Media endpoints the SDP announces (`ip:port`), in m= line order. */
   mediaEndpoints: string[];
+  /** TCP ports of the TLS connection, the CSeq method (`INVITE` for a 200 to an INVITE), the capture interface and time (µs). */
+  srcPort?: number;
+  dstPort?: number;
+  cseqMethod?: string;
+  interfaceId?: number;
+  timeUs?: number;
 }
 
 export interface TlsSignallingReport {
@@ -42,14 +48,15 @@ export async function readSipInsideTls(capture: string, keyLogs: string[], tlsFl
     writeFileSync(keylog, keyLogs.map((f) => readFileSync(f, 'utf8')).join('\n'));
     // tshark finds TLS by port; tell it every TCP port the scan saw TLS records on (SIP over TLS on any port).
     const decodeAs = tlsPorts(tlsFlows).flatMap((p) => ['-d', `tcp.port==${p},tls`]);
-    const fields = ['ip.src', 'ipv6.src', 'ip.dst', 'ipv6.dst', 'sip.Method', 'sip.Status-Code', 'sip.Call-ID', 'sdp.media.proto', 'sdp.media_attr', 'sdp.connection_info.address', 'sdp.media.port'];
+    const fields = ['ip.src', 'ipv6.src', 'ip.dst', 'ipv6.dst', 'sip.Method', 'sip.Status-Code', 'sip.Call-ID', 'sdp.media.proto', 'sdp.media_attr', 'sdp.connection_info.address', 'sdp.media.port',
+      'tcp.srcport', 'tcp.dstport', 'sip.CSeq.method', 'frame.interface_id', 'frame.time_epoch'];
     const { stdout } = await run('tshark', [
       '-r', capture, '-n', '-o', `tls.keylog_file:${keylog}`, ...decodeAs,
       '-Y', 'sip && tls', '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=\u001f',
       ...fields.flatMap((f) => ['-e', f]),
     ], { maxBuffer: 64 * 1024 * 1024 });
     const messages = stdout.split('\n').filter((l) => l.trim()).map((line): TlsSipMessage => {
-      const [src4 = '', src6 = '', dst4 = '', dst6 = '', method = '', status = '', callId = '', protos = '', attrs = '', addrs = '', ports = ''] = line.split('\t');
+      const [src4 = '', src6 = '', dst4 = '', dst6 = '', method = '', status = '', callId = '', protos = '', attrs = '', addrs = '', ports = '', sport = '', dport = '', cseq = '', iface = '', epoch = ''] = line.split('\t');
       const list = (s: string) => (s ? s.split('\u001f') : []);
       const a = list(addrs);
       // Endpoints are named as flows are: IPv6 in brackets (RFC 5952 text, as tshark prints it).
@@ -58,7 +65,13 @@ export async function readSipInsideTls(capture: string, keyLogs: string[], tlsFl
       const src = src4 || src6;
       const dst = dst4 || dst6;
       // Two SIP messages in one TLS record come out joined by the aggregator: keep the first Call-ID.
-      return { src, dst, what: method || status, callId: callId.split('\u001f')[0]!, mediaProtocols: list(protos), mediaAttributes: list(attrs), mediaEndpoints };
+      const first = (v: string) => v.split('\u001f')[0]!;
+      const num = (v: string) => (first(v) === '' ? undefined : Number(first(v)));
+      const time = num(epoch);
+      return {
+        src, dst, what: method || status, callId: first(callId), mediaProtocols: list(protos), mediaAttributes: list(attrs), mediaEndpoints,
+        srcPort: num(sport), dstPort: num(dport), cseqMethod: first(cseq) || undefined, interfaceId: num(iface), timeUs: time === undefined ? undefined : Math.round(time * 1e6),
+      };
     });
     return { messages };
   } catch (e) {

@@ -8,6 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CmsError, createCa, issueUserCertificate, type IssuedCredential } from '../src/index.ts';
+import { prng } from '@imslab/fuzz';
+
+export { prng };
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -53,18 +56,6 @@ export async function cmsError(fn: () => unknown): Promise<CmsError> {
     throw new Error(`expected a CmsError, got ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
   }
   throw new Error('expected a CmsError, but the call succeeded');
-}
-
-/** Mulberry32: small, seeded, good enough to pick mutation positions reproducibly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** One random mutation: flip a bit, set a byte, delete, insert, truncate or duplicate a span. */

@@ -5,6 +5,9 @@
  */
 import { buildSenderReport } from '@imslab/rtp';
 import { FLOOR_INDICATOR, type FloorMessage } from '../src/index.ts';
+import { prng } from '@imslab/fuzz';
+
+export { prng };
 
 export const ALICE_SSRC = 0x0a11ce01;
 export const BOB_SSRC = 0x0b0b0002;
@@ -84,14 +87,3 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Deterministic PRNG (mulberry32) so a failing fuzz case can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

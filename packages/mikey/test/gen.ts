@@ -1,18 +1,9 @@
 /** Seeded random MIKEY messages covering every payload kind, map type and optional field (property tests). */
 import type { CsIdMap, KeyValidity, MikeyHeader, MikeyMessage, Payload } from '../src/index.ts';
 import { noTicketFlags } from '../src/index.ts';
+import { prng } from '@imslab/fuzz';
 
-/** mulberry32 PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 export class Gen {
   readonly r: () => number;

@@ -1,16 +1,8 @@
 /** Test helpers: a deterministic PRNG (mulberry32) and feeding a parser in given splits. */
 import { MsrpStreamParser, type ParseEvent, type ParserOptions } from '../src/index.ts';
+import { prng } from '@imslab/fuzz';
 
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 /** Feeds `bytes` in pieces whose lengths come from `sizes` (cycled); returns every event and the end() events. */
 export function feed(bytes: Buffer, sizes: () => number, opts?: ParserOptions): { events: ParseEvent[]; parser: MsrpStreamParser } {

@@ -17,6 +17,7 @@ verbs:
   run       run scenarios or suites, capture every link, judge the media from the packets
   list      list the scenarios and suites
   inspect   show a finished run: verdicts, per-link flows, capture files
+  analyse   judge captures made anywhere (no probe): calls from SIP, media followed, keys attributed
   up        bring up the network and keep it up (--capture: capture every link until stopped)
   down      stop whatever an interrupted run or 'up' left behind
   compose   build the images offline, render the compose network's configuration, write docker-compose.yml
@@ -59,6 +60,32 @@ Prints a finished run's verdict table, every link's flows (plaintext, SRTP
 under which key, unknown), problems met reading the captures, and where the
 captures are for Wireshark. RUN is a directory (also a copied one) or a name
 under runs/.`,
+  analyse: `usage: imslab analyse CAPTURE... [--sslkeylog FILE] [--srtp-keys FILE] [--json] [--report DIR]
+
+Judges pcap/pcapng captures made anywhere (softphones, a real network),
+without the testbed's probe. Each file, and each interface of a pcapng
+file, is a link. Calls are found from SIP by Call-ID (any port, UDP or TCP,
+and inside TLS when secrets are given or the pcapng carries a Decryption
+Secrets Block; reading TLS needs tshark); each direction's media is followed
+across links and relays by SSRC, sequence numbers and payload identity;
+every a=crypto seen and every key given is tried on every packet.
+Per call and direction it prints the media path (what the packets show:
+e2e, e2m2e(<address of the middle element on the caller's side>), e2ae,
+none, unknown) and the verdict (none when a key of the direction crossed a
+link in plaintext SIP), with the conditions: which key crossed which hop in
+the clear or inside TLS, which leg is plain, which is under no known key.
+
+options:
+  --sslkeylog FILE   TLS secrets (SSLKEYLOGFILE format) to read SIP inside TLS; repeatable
+  --srtp-keys FILE   SRTP master keys, repeatable; per line either our key log's JSON
+                     ({"kind":"srtp","suite":...,"keySalt":...}) or SDES text:
+                     "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:BASE64" or
+                     "AES_CM_128_HMAC_SHA1_80 inline:BASE64"; '#' starts a comment
+  --json             the whole analysis as JSON on stdout
+  --report DIR       write DIR/decrypted.pcapng (SRTP replaced by its RTP, WAVs under
+                     DIR/audio/), DIR/analysis.json and DIR/report.html
+
+${EXIT_CODES}`,
   up: `usage: imslab up [--target local|docker] [--servers kms,voicemail,conference,transcoder] [--capture]
 
 Starts every element of the network, waits until each is healthy and prints

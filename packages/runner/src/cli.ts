@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KINDS, OVERRIDE_OWNER } from '@imslab/network';
 import { TARGETS, type TargetName } from '@imslab/topology';
+import { analyseVerb } from './analyse-command.ts';
 import { EXIT_CODES, HELP } from './cli-help.ts';
 import { composeVerb, certVerb, imageLines, schemaVerb } from './cli-verbs.ts';
 import { upVerb } from './up.ts';
@@ -34,11 +35,13 @@ const OPTIONS = {
   servers: { type: 'string' }, capture: { type: 'boolean' }, 'no-build': { type: 'boolean' },
   write: { type: 'boolean' }, check: { type: 'boolean' }, ip: { type: 'string', multiple: true }, out: { type: 'string' },
   scenarios: { type: 'string' },
+  sslkeylog: { type: 'string', multiple: true }, 'srtp-keys': { type: 'string', multiple: true }, report: { type: 'string' },
 } as const;
 /** Which options each verb takes (anything else is a usage error). */
 const VERB_OPTIONS: Record<string, Array<keyof typeof OPTIONS>> = {
   run: ['target', 'subscribers', 'attach', 'jobs', 'json', 'junit', 'verbose', 'scenarios'],
   list: ['scenarios'], inspect: [], kinds: [],
+  analyse: ['sslkeylog', 'srtp-keys', 'json', 'report'],
   up: ['target', 'subscribers', 'servers', 'capture'],
   down: ['target'],
   compose: ['subscribers', 'no-build'],
@@ -77,6 +80,8 @@ async function main(argv: string[]): Promise<number> {
       console.log(inspectRun(positionals[0]!));
       console.log(await reportLine(resolveRun(positionals[0]!)));
       return EXIT.ok;
+    case 'analyse':
+      return analyseVerb(positionals, values);
     case 'down': {
       const t = targetOf(values.target);
       if (t === 'local') {

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessage, StreamFramer } from '../src/index.ts';
 import { BASIC_INVITE, TORTURE_INVALID, TORTURE_VALID } from './fixtures.ts';
-
-/** Small deterministic PRNG (mulberry32) so failures are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '@imslab/fuzz';
 
 const SPECIALS = [':', ';', ',', '<', '>', '"', '\\', '\r\n', '\r\n ', '=', '@', ' ', '\t', '\0', '%', '[', ']', 'SIP/2.0', 'z9hG4bK', '\u00ff'];
 

@@ -10,18 +10,7 @@ import { KmsError } from '@imslab/kms-client';
 import { IdType, uriIdentity, type MikeyIdentity, type ResolutionPolicy, type TicketPayload } from '@imslab/mikey';
 import type { KmsStatus } from '../src/index.ts';
 import { controlGet, getTicket, requestInit, resolveInit, startWorld, type KmsWorld } from './helpers.ts';
-
-/** mulberry32: small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '@imslab/fuzz';
 
 function mutate(base: Uint8Array, other: Uint8Array, rnd: () => number): Uint8Array {
   const int = (n: number) => Math.floor(rnd() * n);

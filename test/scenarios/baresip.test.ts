@@ -5,7 +5,7 @@ import { analyse, type AddressOwner, type Analysis } from '@imslab/analysis';
 import { mergeCaptures } from '@imslab/capture';
 import { addressOwner, planNetwork, type ElementPlan } from '@imslab/network';
 import { markerFor, type ProbeDirection } from '@imslab/probe';
-import { DEFAULT_SUBSCRIBERS, LocalTarget, PKI_DIR, RunSession, UeClient, newRunDir, type ScenarioResult } from '@imslab/runner';
+import { DEFAULT_SUBSCRIBERS, LocalTarget, PKI_DIR, RunSession, UeClient, acquireSlot, newRunDir, type ScenarioResult } from '@imslab/runner';
 import { issueCertificate, loadSubscribers, type NetworkPlan } from '@imslab/topology';
 import type { CallStatus } from '@imslab/ue/contract';
 import { Baresip, baresipBinary, writeBaresipHome, writeToneWav, type BaresipEvent } from '../interop/baresip.ts';
@@ -17,14 +17,15 @@ import { Baresip, baresipBinary, writeBaresipHome, writeToneWav, type BaresipEve
  * makes an SDES-SRTP call to our UE bob-1, then takes one from it; each call
  * is judged from the captures of every link.
  *
- * The network runs on loopback slot 7 (127.7.x.y) so it never meets the
- * networks of other runs. dave is the subscriber config/subscribers.yaml
+ * The network runs on a loopback slot leased like a run's (slot 7, 127.7.x.y,
+ * unless another process holds it), so it never meets the networks of other
+ * runs. dave is the subscriber config/subscribers.yaml
  * keeps for a UA of one's own: his one device is `external` (planned, so the
  * S-CSCF has his credentials and the analyser names 127.7.1.150 "dave", but
  * started by nothing): baresip takes its address.
  */
 
-const SLOT = 7;
+const SLOT = acquireSlot(7).slot; // held until this test process ends
 const BIN = baresipBinary();
 const DAVE = { user: 'dave', password: 'dave-testbed-pw', device: 'dave', host: 150 } as const;
 const DAVE_AOR = 'sip:dave@ims.test';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { analyse, type Analysis } from '@imslab/analysis';
 import type { ProbeDirection } from '@imslab/probe';
 import { writeEvidenceCaptures } from './evidence-captures.ts';
+import { acquireSlot } from './slot-lease.ts';
 import { reportLine } from './report-page.ts';
 import type { RecordedElement, RecordedNetwork } from '@imslab/run-format';
 import { addressOwner, controllable, kindOf, planNetwork, type ElementPlan } from '@imslab/network';
@@ -191,13 +192,19 @@ export async function runScenarios(makeTarget: () => Promise<Target>, scenarios:
   const results: ScenarioResult[] = new Array(scenarios.length);
   let next = 0;
   let done = 0;
-  const worker = async (slot: number, target: Target) => {
-    while (next < scenarios.length && !session.aborted) {
-      const i = next++;
-      const r = await runScenario(target, scenarios[i]!, session, subs, { slot, progress: opts.progress });
-      results[i] = r;
-      session.record(r);
-      opts.onResult?.(r, ++done, scenarios.length);
+  const worker = async (index: number, target: Target) => {
+    // Local networks run on loopback slots leased machine-wide (another run may hold some); docker networks are the engine's.
+    const lease = target.name === 'local' ? acquireSlot(index) : null;
+    try {
+      while (next < scenarios.length && !session.aborted) {
+        const i = next++;
+        const r = await runScenario(target, scenarios[i]!, session, subs, { slot: lease?.slot ?? index, progress: opts.progress });
+        results[i] = r;
+        session.record(r);
+        opts.onResult?.(r, ++done, scenarios.length);
+      }
+    } finally {
+      lease?.release();
     }
   };
   const targets = [first, ...(await Promise.all(Array.from({ length: jobs - 1 }, () => makeTarget())))];

@@ -5,6 +5,7 @@ import { REPO_ROOT, loadSubscribers, type TargetName } from '@imslab/topology';
 import type { ProbeDirection } from '@imslab/probe';
 import type { CallRecord } from './checks/index.ts';
 import { UsageError } from './errors.ts';
+import { acquireSlot } from './slot-lease.ts';
 import { RunSession, newRunDir, type ScenarioResult } from './run-session.ts';
 import { DEFAULT_SUBSCRIBERS, analyseCaptures } from './run.ts';
 import { makeContext, snapshotCalls } from './steps.ts';
@@ -20,7 +21,9 @@ export async function upVerb(t: TargetName, values: { subscribers?: string; serv
   const servers = values.servers ? values.servers.split(',').map((s) => s.trim()).filter(Boolean) : [];
   for (const s of servers) if (!(ON_DEMAND_KINDS as readonly string[]).includes(s)) throw new UsageError(`--servers: unknown server "${s}"; servers: ${ON_DEMAND_KINDS.join(', ')}`);
   const subscribers = values.subscribers ?? DEFAULT_SUBSCRIBERS;
-  const plan = planNetwork(loadSubscribers(subscribers, REPO_ROOT), t, { servers });
+  // The local network takes slot 0 (127.0.x.y, the addresses docs/connect-your-own-ua.md names) unless another run holds it.
+  const lease = t === 'local' ? acquireSlot(0) : null;
+  const plan = planNetwork(loadSubscribers(subscribers, REPO_ROOT), t, { servers }, lease?.slot ?? 0);
   const target = await makeTarget(t);
   const session = new RunSession(newRunDir(), t, ['up']);
   const dir = join(session.dir, 'up');

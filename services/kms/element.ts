@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkStrict } from '@imslab/element-kit';
 import { conference } from '@imslab/conference/element';
+import { poc } from '@imslab/poc/element';
 import { CONTROL_PORT, TopologyError, defineKind, type KmsSecrets, type PlannedElement, type Subscriber } from '@imslab/topology';
 import { KmsConfigSchema, type KmsConfigInput } from './src/config.ts';
 import { AUDIT_LOG_FILE, type AuditEntry } from './src/contract.ts';
@@ -69,6 +70,8 @@ export const kms = defineKind<KmsPlan>()({
     const access = [ctx.at('access-a', KMS_HOST), ctx.at('access-b', KMS_HOST)];
     const groups = ctx.of(conference).flatMap((c) => c.conferences).filter((c) => c.mode === 'e2e')
       .map((c) => ({ uri: `sip:${c.user}@${ctx.domain}`, members: c.members.map((m) => `sip:${m}@${ctx.domain}`) }));
+    // PoC groups (TR 33.828 4.2) get their group key the same way as e2e conferences, for now (issue 11: MIKEY-SAKKE GMKs next).
+    groups.push(...ctx.of(poc).flatMap((p) => p.groups).filter((g) => g.mode === 'e2e').map((g) => ({ uri: `sip:${g.user}@${ctx.domain}`, members: g.members.map((m) => `sip:${m}@${ctx.domain}`) })));
     return [{
       kind: 'kms', name: 'kms',
       addresses: { 'access-a': access[0]!, core: ctx.at('core', KMS_HOST), 'access-b': access[1]! },

@@ -58,8 +58,8 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
   const ring = loadKeyRing(input.keyLogs);
   let links: LinkReport[] = [];
   for (const [link, file] of Object.entries(input.captures)) links.push(await scanLink(link, file, ring.keys));
-  // Media under no logged key: try the SDES keys anyone could read in the SIP.
-  if (links.some((l) => l.media.some((f) => f.unknown > 0))) {
+  // Media (or its SRTCP: a PoC member's floor control under its client-server key) under no logged key: try the SDES keys anyone could read in the SIP.
+  if (links.some((l) => l.media.some((f) => f.unknown > 0 || f.srtcpUnknown > 0))) {
     const offers = links.flatMap((l) => l.signalling.sdesOffers.map((o) => ({ link: l.link, ...o })));
     if (addSignalledKeys(ring, offers) > 0) {
       links = [];

@@ -24,6 +24,7 @@
  * rtcp`.
  */
 import { CaptureFileReader, decodeFrame, flowKeyString, LINKTYPE, looksLikeDtls, looksLikeMsrp, looksLikeSip, looksLikeTls, type CapturedPacket } from '@imslab/capture';
+import { findClearFloorControl } from '@imslab/floor-control';
 import { estimateRoc, looksLikeRtcp, packetIndex, rtpHeaderLength, rtpSequence, rtpSsrc } from '@imslab/rtp';
 import { findMarker, MARKER_LENGTH, MARKER_PREFIX } from '@imslab/probe';
 import { SrtpVerifier } from '@imslab/srtp';
@@ -150,6 +151,12 @@ export interface MediaFlowReport {
   rtcpPlain: number;
   /** RTCP-shaped packets that are neither plain RTCP nor SRTCP under a logged key: SRTCP under a key nobody logged, or junk. */
   srtcpUnknown: number;
+  /**
+   * RTCP datagrams whose PoC floor control (RTCP APP `MCPT`, TS 24.380) anyone
+   * can read: plain RTCP, or SRTCP sent with encryption off (E=0). Encrypted
+   * SRTCP shows only the header (RFC 3711 sec. 3.4) and is not counted.
+   */
+  floorControlClear: number;
   firstUs: number;
   lastUs: number;
 }
@@ -531,7 +538,7 @@ export class MediaScanner {
         report: {
           flow: name, src: flowEndpoint(src, srcPort), dst: flowEndpoint(dst, dstPort), ssrcs: [], packets: 0, plaintext: 0, srtp: {}, srtpVerified: 0, srtpDecrypted: 0,
           replayed: 0, replayedPlaintext: 0, unknown: 0, unauthenticated: 0, markers: {}, plaintextUnmarked: 0, unknownEntropy: null, lost: 0,
-          rtcp: 0, srtcp: {}, rtcpPlain: 0, srtcpUnknown: 0, firstUs: ts, lastUs: ts,
+          rtcp: 0, srtcp: {}, rtcpPlain: 0, srtcpUnknown: 0, floorControlClear: 0, firstUs: ts, lastUs: ts,
         },
         streams: new Map(), last: null, histogram: null, unknownSeen: 0, keyed: false,
       };
@@ -888,6 +895,8 @@ export class MediaScanner {
   private rtcp(st: FlowState, frame: Buffer, start: number, end: number): void {
     const r = st.report;
     r.rtcp++;
+    // Floor control readable without a key (plain, or SRTCP with E=0) is a finding whatever key, if any, authenticates it.
+    if (findClearFloorControl(frame.subarray(start, end))) r.floorControlClear++;
     if (isPlainRtcp(frame, start, end)) {
       r.rtcpPlain++;
       return;

@@ -154,14 +154,16 @@ function reencryptingElements(links: PathLink[], owner: AddressOwner): Set<strin
 
 /**
  * Whether the path's probe was seen arriving at an end: a UE other than the
- * one that sent it, or a store (a voicemail keeps it for a later retrieval).
+ * one that sent it, a store (a voicemail keeps it for a later retrieval), or
+ * a PoC server (a burst sent without the floor ends there by design; it holds
+ * no group key, and a burst it forwards is judged on the way to the members).
  */
 function deliveredToAnEnd(links: PathLink[], owner: AddressOwner): boolean {
   const hops = links.flatMap((l) => l.hops);
   const senders = new Set(hops.map((h) => owner(host(h.src))).filter((o) => o?.kind === 'ue').map((o) => o!.name));
   return hops.some((h) => {
     const to = owner(host(h.dst));
-    return to !== undefined && ((to.kind === 'ue' && !senders.has(to.name)) || to.kind === 'voicemail');
+    return to !== undefined && ((to.kind === 'ue' && !senders.has(to.name)) || to.kind === 'voicemail' || to.kind === 'poc');
   });
 }
 

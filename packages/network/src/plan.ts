@@ -67,6 +67,7 @@ export function planNetwork(subs: SubscriberFile, target: TargetName, overrides:
       domain: subs.domain,
       subscribers,
       policy: subs.policy,
+      pocGroups: subs.pocGroups,
       own,
       has: (name) => KINDS.some((k) => k.kind === name && present(k as AnyKind)),
       of: (k) => elements.filter((e) => e.kind === k.kind) as never,

@@ -12,17 +12,17 @@ const subs = loadSubscribers(join(REPO_ROOT, 'config', 'subscribers.yaml'));
 const SECRETS = { masterKey: 'ab'.repeat(32), devices: { alice: '01'.repeat(32), 'bob-1': '02'.repeat(32), 'bob-2': '03'.repeat(32), carol: '04'.repeat(32), dave: '05'.repeat(32) } };
 const paths: ElementPaths = { configDir: '/c', pkiDir: '/p', runDir: '/r', nodeCommand: ['node'], serviceEntry: (s) => `${s}.mjs`, kmsSecrets: SECRETS };
 const cfg = (e: PlannedElement, file: string) => renderElement(e, paths).files[file]!;
-const ALL_SERVERS = { servers: ['kms', 'transcoder', 'voicemail', 'conference'] };
+const ALL_SERVERS = { servers: ['kms', 'transcoder', 'voicemail', 'conference', 'poc'] };
 
 describe('the registry', () => {
   it('has one kind per folder, each declaring what targets need', () => {
-    expect(KINDS.map((k) => k.kind)).toEqual(['ims-agw', 'transcoder', 'voicemail', 'conference', 'kms', 'scscf', 'pcscf', 'ue']);
+    expect(KINDS.map((k) => k.kind)).toEqual(['ims-agw', 'transcoder', 'voicemail', 'conference', 'poc', 'kms', 'scscf', 'pcscf', 'ue']);
     for (const k of KINDS) {
       expect(k.summary.length).toBeGreaterThan(10);
       expect(['always', 'on-demand']).toContain(k.presence);
       expect(k.image.name).toMatch(/^[a-z-]+$/);
     }
-    expect(() => kindOf('poc')).toThrow(/unknown element kind; kinds: ims-agw, transcoder/);
+    expect(() => kindOf('no-such-kind')).toThrow(/unknown element kind; kinds: ims-agw, transcoder/);
   });
 
   it('gives every scenario network key exactly one owner', () => {
@@ -87,7 +87,7 @@ describe('the network plan', () => {
     expect(() => planNetwork(subs, 'local', { servers: ['conference'], conferences: [{ user: 'conf-x', mode: 'e2e', members: ['erin'] }] })).toThrow(/not a subscriber/);
     expect(() => planNetwork(subs, 'local', { servers: ['transcoder'], transcode: ['erin'] })).toThrow(/transcode for unknown user/);
     expect(() => planNetwork(subs, 'local', { ues: { erin: { busy: true } } })).toThrow(/network\.ues\.erin: no such UE; UEs: alice, bob-1, bob-2, carol, dave/);
-    expect(() => planNetwork(subs, 'local', { servers: ['poc'] })).toThrow(/servers\[0\]: Invalid option/);
+    expect(() => planNetwork(subs, 'local', { servers: ['no-such-server'] })).toThrow(/servers\[0\]: Invalid option/);
     expect(() => elementByName(planNetwork(subs, 'local'), 'erin')).toThrow(/known: ims-agw-a, ims-agw-b, scscf/);
   });
 
@@ -136,6 +136,9 @@ describe('configuration rendering', () => {
     expect(s).toContain('$sht(as=>voicemail) = "127.0.2.60:5060";');
     expect(s).toContain('$sht(as=>conf-team) = "127.0.2.70:5060";');
     expect(s).toContain('$sht(as=>conference-factory) = "127.0.2.70:5060";');
+    // PoC groups of the subscriber file route to the PoC server by their poc-<group> user.
+    expect(s).toContain('$sht(as=>poc-team) = "127.0.2.80:5060";');
+    expect(s).toContain('$sht(as=>poc-ops) = "127.0.2.80:5060";');
   });
 
   it('renders our services\' JSON with the schema the service reads it with', () => {
@@ -147,8 +150,18 @@ describe('configuration rendering', () => {
       { user: 'conf-team', mode: 'e2e', members: ['sip:alice@ims.test', 'sip:bob@ims.test'] },
       { user: 'conf-mix', mode: 'e2m2e', members: ['sip:carol@ims.test'] },
     ]);
-    // Only e2e conferences have a group key.
-    expect(JSON.parse(cfg(elementByName(plan, 'kms'), 'kms.json')).groups).toEqual([{ uri: 'sip:conf-team@ims.test', members: ['sip:alice@ims.test', 'sip:bob@ims.test'] }]);
+    const members = ['sip:alice@ims.test', 'sip:bob@ims.test', 'sip:carol@ims.test'];
+    expect(JSON.parse(cfg(elementByName(plan, 'poc'), 'poc.json')).groups).toEqual([
+      { user: 'poc-team', mode: 'e2e', contention: 'deny', members },
+      { user: 'poc-ops', mode: 'e2m2e', contention: 'queue', members },
+      { user: 'poc-pair', mode: 'e2e', contention: 'deny', members: members.slice(0, 2) },
+    ]);
+    // Only e2e conferences and e2e PoC groups have a group key (the same ticket, until MIKEY-SAKKE GMKs).
+    expect(JSON.parse(cfg(elementByName(plan, 'kms'), 'kms.json')).groups).toEqual([
+      { uri: 'sip:conf-team@ims.test', members: ['sip:alice@ims.test', 'sip:bob@ims.test'] },
+      { uri: 'sip:poc-team@ims.test', members },
+      { uri: 'sip:poc-pair@ims.test', members: members.slice(0, 2) },
+    ]);
     expect(JSON.parse(cfg(elementByName(plan, 'alice'), 'ue.json'))).toMatchObject({ kms: { secret: '01'.repeat(32), url: 'https://127.0.1.40:8443' } });
   });
 

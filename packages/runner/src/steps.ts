@@ -12,6 +12,7 @@ import { UeClient } from './ue-client.ts';
  * status, it never sleeps in place of a check.
  */
 const name = z.string().min(1);
+const FLOOR_OUTCOMES = ['granted', 'denied', 'queued'] as const;
 const packets = z.number().int().min(1).max(100_000);
 
 export const STEP_SHAPES = {
@@ -36,6 +37,17 @@ export const STEP_SHAPES = {
   secure: strictObject({ ue: name, call: name, security: z.enum(SECURITY_MODES) }, 'a secure step'),
   /** A UE hangs up a call. */
   hangup: strictObject({ ue: name, call: name }, 'a hangup step'),
+  /**
+   * A PoC member presses PTT on its group call (Floor Request, TS 24.380) and
+   * the step waits until its floor control says `outcome` (default granted):
+   * granted = it holds the floor; denied = a Floor Deny came; queued = a
+   * Floor Queue Position Info came.
+   */
+  'floor-request': strictObject({ ue: name, call: name, outcome: z.enum(FLOOR_OUTCOMES).optional() }, 'a floor-request step'),
+  /** A PoC member releases the floor (or withdraws its queued request); waits until it has no permission. */
+  'floor-release': strictObject({ ue: name, call: name }, 'a floor-release step'),
+  /** A PoC member sends its probe without the floor (ignoring floor control): the PoC server must forward none of it. */
+  'talk-without-floor': strictObject({ ue: name, call: name }, 'a talk-without-floor step'),
 };
 type Shapes = typeof STEP_SHAPES;
 export type StepKind = keyof Shapes;
@@ -188,6 +200,47 @@ async function waitFailure(ctx: StepContext, alias: string): Promise<string> {
   });
 }
 
+/** The participant state (TS 24.380 clause 6.2.4) each floor-request outcome ends in. */
+const OUTCOME_STATE: Record<(typeof FLOOR_OUTCOMES)[number], string> = { granted: 'has-permission', denied: 'has-no-permission', queued: 'queued' };
+
+/** Presses PTT on `alias` at `ueName` and waits until its floor control reports `outcome`. */
+async function floorRequest(ctx: StepContext, ueName: string, alias: string, outcome: (typeof FLOOR_OUTCOMES)[number]): Promise<void> {
+  const c = call(ctx, alias);
+  const u = ue(ctx, ueName);
+  // The server says Floor Idle or Floor Taken once the member has joined (its ACK arrived): only then does a request count.
+  await poll(ctx, `call ${alias}: joined the group at ${ueName}`, async (note) => {
+    const s = await findCall(u, c.callId);
+    failedOrOver(alias, ueName, s);
+    const r = s?.floor?.received ?? {};
+    note(`${ueName}: call ${s?.state ?? 'unknown'}, floor ${s?.floor ? JSON.stringify(r) : 'not yet'}`);
+    return (r['floor-idle'] ?? 0) + (r['floor-taken'] ?? 0) > 0 ? true : undefined;
+  });
+  const before = (await u.floor(c.callId, 'request')).floor;
+  const denials = before.received['floor-deny'] ?? 0;
+  await poll(ctx, `call ${alias}: floor ${outcome} at ${ueName}`, async (note) => {
+    const s = await findCall(u, c.callId);
+    failedOrOver(alias, ueName, s);
+    const f = s?.floor;
+    note(`${ueName}: floor ${f?.state ?? 'unknown'}, received ${JSON.stringify(f?.received ?? {})}`);
+    if (!f || f.state !== OUTCOME_STATE[outcome]) return undefined;
+    // Denied: a Floor Deny to this request, not just the state it started in.
+    return outcome !== 'denied' || (f.received['floor-deny'] ?? 0) > denials ? true : undefined;
+  });
+}
+
+/** Releases the floor on `alias` at `ueName`; waits until the server confirmed (Floor Idle or Taken: no permission). */
+async function floorRelease(ctx: StepContext, ueName: string, alias: string): Promise<void> {
+  const c = call(ctx, alias);
+  const u = ue(ctx, ueName);
+  await u.floor(c.callId, 'release');
+  await poll(ctx, `call ${alias}: floor released at ${ueName}`, async (note) => {
+    const s = await findCall(u, c.callId);
+    failedOrOver(alias, ueName, s);
+    note(`${ueName}: floor ${s?.floor?.state ?? 'unknown'}`);
+    return s?.floor?.state === 'has-no-permission' ? true : undefined;
+  });
+}
+
 export async function runStep(ctx: StepContext, step: Step): Promise<void> {
   if ('register' in step) {
     await Promise.all(step.register.map(async (n) => {
@@ -229,6 +282,18 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
     const r = await ue(ctx, name).secure(call(ctx, alias).callId, security);
     if (!r.ok) throw new StepError(`${name} could not switch ${alias} to ${security}: ${r.reason ?? 'no reason given'}`);
     ctx.progress(`  ${name} switched ${alias} to ${security} by re-INVITE (${r.securityAchieved ?? '?'})`);
+  } else if ('floor-request' in step) {
+    const { ue: name, call: alias, outcome = 'granted' } = step['floor-request'];
+    await floorRequest(ctx, name, alias, outcome);
+    ctx.progress(`  ${name} requested the floor on ${alias}: ${outcome}`);
+  } else if ('floor-release' in step) {
+    const { ue: name, call: alias } = step['floor-release'];
+    await floorRelease(ctx, name, alias);
+    ctx.progress(`  ${name} released the floor on ${alias}`);
+  } else if ('talk-without-floor' in step) {
+    const { ue: name, call: alias } = step['talk-without-floor'];
+    await ue(ctx, name).floor(call(ctx, alias).callId, 'talk-without-floor');
+    ctx.progress(`  ${name} talks on ${alias} without the floor`);
   } else if ('hangup' in step) {
     await ue(ctx, step.hangup.ue).hangup(call(ctx, step.hangup.call).callId);
     call(ctx, step.hangup.call).hungUpAt = Date.now();

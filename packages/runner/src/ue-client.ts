@@ -44,6 +44,10 @@ export class UeClient {
   secure(callId: string, security: string): Promise<{ ok: boolean; reason?: string; securityAchieved?: string }> {
     return this.request('POST', `/calls/${encodeURIComponent(callId)}/secure`, { security }, 15_000);
   }
+  /** Floor control on a PoC call: request, release, or talk without the floor. */
+  floor(callId: string, action: 'request' | 'release' | 'talk-without-floor'): Promise<{ callId: string; floor: NonNullable<CallStatus['floor']> }> {
+    return this.request('POST', `/calls/${encodeURIComponent(callId)}/floor`, { action });
+  }
   hangup(callId: string): Promise<unknown> {
     return this.request('POST', '/hangup', { callId });
   }

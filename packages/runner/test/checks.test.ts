@@ -93,7 +93,7 @@ function flow(over: Partial<Flow> = {}): Flow {
     flow: 'udp x', src: '127.0.3.11:32000', dst: '127.0.3.100:40000', ssrcs: [1], packets: 12, plaintext: 0, srtp: { k: 12 }, srtpVerified: 12, srtpDecrypted: 12,
     replayed: 0, replayedPlaintext: 0, unknown: 0, unauthenticated: 0,
     markers: { [markerFor(CALL_ID, 'orig')]: { plaintext: 0, srtp: { k: 12 }, plaintextSpan: null, srtpSpan: [1, 2] } },
-    plaintextUnmarked: 0, unknownEntropy: null, lost: 0, rtcp: 0, srtcp: {}, rtcpPlain: 0, srtcpUnknown: 0, firstUs: 1, lastUs: 2, ...over,
+    plaintextUnmarked: 0, unknownEntropy: null, lost: 0, rtcp: 0, srtcp: {}, rtcpPlain: 0, srtcpUnknown: 0, floorControlClear: 0, firstUs: 1, lastUs: 2, ...over,
   };
 }
 const onLink = (...media: Flow[]): Analysis => ({ ...emptyAnalysis, links: [{ link: 'access-b', file: 'x', packets: 12, signalling: noSignalling, media }] });

@@ -63,6 +63,16 @@ describe('scenario files', () => {
     expect(load(OK, 'y')).toThrow(/y\.yaml:1:7: name: must equal the file name \(y\)/);
   });
 
+  it('PoC floor steps: typed outcomes, calls defined before use, strict keys', () => {
+    const poc = OK.replace('security: e2e,', 'security: poc-e2e,').replace('  - hangup:', '  - floor-request: { ue: alice, call: c1, outcome: denied }\n  - talk-without-floor: { ue: alice, call: c1 }\n  - floor-release: { ue: alice, call: c1 }\n  - hangup:');
+    expect(load(poc)().steps.slice(2, 5)).toEqual([
+      { 'floor-request': { ue: 'alice', call: 'c1', outcome: 'denied' } }, { 'talk-without-floor': { ue: 'alice', call: 'c1' } }, { 'floor-release': { ue: 'alice', call: 'c1' } },
+    ]);
+    expect(load(poc.replace('outcome: denied', 'outcome: maybe'))).toThrow(/steps\[2\]\.floor-request\.outcome: Invalid option: expected one of "granted"\|"denied"\|"queued"/);
+    expect(load(poc.replace('floor-release: { ue: alice, call: c1 }', 'floor-release: { ue: alice, call: c7 }'))).toThrow(/steps\[4\]\.floor-release: refers to call "c7" before a call step defines it/);
+    expect(load(poc.replace('kmsResolved: [bob-1]', 'floor: { granted: yes }'))).toThrow(/expect\.c1\.floor\.granted: Invalid input: expected boolean/);
+  });
+
   it('selects by name, suite or all; an unknown name lists the known ones', () => {
     const all = loadAllScenarios();
     expect(selectScenarios(['4.1.4'], all).every((s) => s.clause === '4.1.4')).toBe(true);

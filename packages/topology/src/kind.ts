@@ -109,6 +109,8 @@ export interface PlanContext<O = Record<string, unknown>> extends Addressing {
   /** Subscribers, with the scenario's forwarding rules applied. */
   subscribers: Subscriber[];
   policy: SubscriberFile['policy'];
+  /** Pre-arranged PoC groups of the subscriber file. */
+  pocGroups: SubscriberFile['pocGroups'];
   /** This kind's own scenario overrides (`network.<key>`), validated by its schemas. */
   own: O;
   /** Whether the network has elements of this kind (optional kinds only when a scenario names them). */

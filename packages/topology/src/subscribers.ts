@@ -51,6 +51,23 @@ export const SubscriberSchema = strictObject({
 }, 'a subscriber').transform((s) => ({ ...s, displayName: s.displayName ?? s.user }));
 export type Subscriber = z.output<typeof SubscriberSchema>;
 
+/**
+ * A pre-arranged PoC group (TR 33.828 4.2): members join its group session
+ * with an INVITE to `sip:poc-<name>@<domain>`. `e2e`: one group key, the
+ * PoC server forwards the floor holder's SRTP unchanged and holds no key;
+ * `e2m2e`: each member keys its leg with the server (SDES), the server
+ * decrypts the holder's burst and re-encrypts it for each listener.
+ */
+export const PocGroupSchema = strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'expected a lower-case group name (letters, digits, -); the URI is sip:poc-<name>@<domain>'),
+  mode: z.enum(['e2e', 'e2m2e']),
+  /** User names of the subscribers that are members. */
+  members: z.array(z.string()).min(1, 'expected at least one member'),
+  /** A floor request while the floor is taken: denied, or queued until the floor frees (TS 24.380 clause 6.3). */
+  contention: z.enum(['deny', 'queue']).default('deny'),
+}, 'a PoC group');
+export type PocGroup = z.output<typeof PocGroupSchema>;
+
 const PcscfPolicy = strictObject({ e2ae: z.enum(E2AE_POLICIES).default('allow') }, 'a P-CSCF policy');
 
 export const SubscriberFileSchema = strictObject({
@@ -59,6 +76,8 @@ export const SubscriberFileSchema = strictObject({
   /** Operator policy at each P-CSCF: may it apply end-to-access-edge protection (TS 33.328)? */
   policy: strictObject({ 'pcscf-a': PcscfPolicy.default({ e2ae: 'allow' }), 'pcscf-b': PcscfPolicy.default({ e2ae: 'allow' }) }, 'policy')
     .default({ 'pcscf-a': { e2ae: 'allow' }, 'pcscf-b': { e2ae: 'allow' } }),
+  /** Pre-arranged PoC groups (TR 33.828 4.2), served by the PoC server when a scenario runs it. */
+  pocGroups: z.array(PocGroupSchema).default([]),
 }, 'the subscriber file').superRefine((f, ctx) => {
   const names = new Map<string, string>();
   const hosts = new Map<string, string>();
@@ -74,6 +93,14 @@ export const SubscriberFileSchema = strictObject({
   f.subscribers.forEach((s, i) => {
     if (users.has(s.user)) ctx.addIssue({ code: 'custom', path: ['subscribers', i, 'user'], message: `user "${s.user}" is listed twice` });
     users.add(s.user);
+  });
+  const groups = new Set<string>();
+  f.pocGroups.forEach((g, i) => {
+    if (groups.has(g.name)) ctx.addIssue({ code: 'custom', path: ['pocGroups', i, 'name'], message: `PoC group "${g.name}" is listed twice` });
+    groups.add(g.name);
+    g.members.forEach((m, j) => {
+      if (!users.has(m)) ctx.addIssue({ code: 'custom', path: ['pocGroups', i, 'members', j], message: `"${m}" is not a subscriber; users: ${[...users].join(', ')}` });
+    });
   });
 });
 export type SubscriberFile = z.output<typeof SubscriberFileSchema>;

@@ -23,10 +23,20 @@ describe('the subscriber file', () => {
     expect(subs.subscribers[1]!.devices).toEqual([{ name: 'bob-1', host: 100, autoAnswer: true, external: false }, { name: 'bob-2', host: 101, autoAnswer: false, external: false }]);
     expect(subs.subscribers[3]!.devices[0]!.external).toBe(true);
     expect(subs.policy['pcscf-a'].e2ae).toBe('allow');
+    expect(subs.pocGroups).toEqual([
+      { name: 'team', mode: 'e2e', members: ['alice', 'bob', 'carol'], contention: 'deny' },
+      { name: 'ops', mode: 'e2m2e', members: ['alice', 'bob', 'carol'], contention: 'queue' },
+      { name: 'pair', mode: 'e2e', members: ['alice', 'bob'], contention: 'deny' },
+    ]);
+    expect(load(ONE)().pocGroups).toEqual([]);
     expect(load(ONE)().subscribers[0]).toMatchObject({ displayName: 'a', forwarding: {} });
   });
 
   it('refuses what cannot be built, at its line and column, saying what is allowed', () => {
+    // PoC groups (TR 33.828 4.2): members are subscribers, names unique, a mode the server has.
+    expect(load(ONE + 'pocGroups:\n  - { name: g, mode: e2e, members: [a, erin] }\n')).toThrow(/pocGroups\[0\]\.members\[1\]: "erin" is not a subscriber; users: a/);
+    expect(load(ONE + 'pocGroups:\n  - { name: g, mode: e2e, members: [a] }\n  - { name: g, mode: e2e, members: [a] }\n')).toThrow(/pocGroups\[1\]\.name: PoC group "g" is listed twice/);
+    expect(load(ONE + 'pocGroups:\n  - { name: g, mode: e2ae, members: [a] }\n')).toThrow(/pocGroups\[0\]\.mode: Invalid option: expected one of "e2e"\|"e2m2e"/);
     expect(load(ONE.replace('access-a', 'core'))).toThrow(/subscribers\.yaml:5:14: subscribers\[0\]\.network: Invalid option: expected one of "access-a"\|"access-b"/);
     expect(load(ONE.replace('host: 100', 'host: 10'))).toThrow(/subscribers\.yaml:6:32: subscribers\[0\]\.devices\[0\]\.host: .*>=50/);
     expect(load(ONE.replace('password: p', 'pasword: p'))).toThrow(/subscribers\.yaml:4:5: subscribers\[0\]\.pasword: unknown key "pasword" \(did you mean "password"\?\)/);

@@ -12,6 +12,32 @@ export interface SecurityHistoryEntry {
   achieved: SecurityAchieved;
 }
 
+/**
+ * Floor control of a PoC call (poc-e2e, poc-e2m2e), as the member sees it. Message
+ * counts are by TS 24.380 message type (`floor-granted`, `floor-deny`,
+ * `floor-taken`, `floor-idle`, `floor-queue-position-info`, `floor-revoke`, ...).
+ */
+export interface FloorStatus {
+  /** Participant state (clause 6.2.4): has-no-permission, pending-request, queued, has-permission, pending-release. */
+  state: string;
+  /** Whether the probe is going out now. */
+  talking: boolean;
+  /** The user asked to talk without the floor (a member ignoring floor control). */
+  ignoringFloor: boolean;
+  /** The floor holder as the last Floor Taken named it. */
+  holder: string | null;
+  /** Position from the last Floor Queue Position Info while queued. */
+  queuePosition: number | null;
+  /** Reject Cause of the last Floor Deny or Floor Revoke. */
+  lastRejectCause: number | null;
+  /** Floor control messages received from the PoC server (authenticated SRTCP), by type. */
+  received: Record<string, number>;
+  /** Floor control messages sent, by type. */
+  sent: Record<string, number>;
+  /** RTCP datagrams refused: SRTCP authentication failed, replayed, or not floor control. */
+  rejected: number;
+}
+
 /** The status document of GET /calls/<id>. */
 export interface CallStatus {
   callId: string;
@@ -52,6 +78,8 @@ export interface CallStatus {
     rxMalformed: number;
     rxFrom: string | null;
   };
+  /** Floor control, on PoC calls (poc-e2e, poc-e2m2e) once answered. */
+  floor?: FloorStatus;
   startedAt: string;
   answeredAt?: string;
   endedAt?: string;

@@ -14,6 +14,7 @@ import type { NegotiationEnv } from './negotiation.ts';
 import { SessionUpdater, type UpdatableCall } from './reinvite.ts';
 import { buildSdp, type RemoteSdp } from './sdp.ts';
 import type { Flow } from './sip-transport.ts';
+import { FloorClient } from './floor-client.ts';
 
 export type { CallState, CallStatus, SecurityHistoryEntry } from './call-status.ts';
 
@@ -51,6 +52,8 @@ export abstract class Call implements UpdatableCall {
   localLines: MediaSecurityLines | undefined;
   /** re-INVITEs in and out. */
   readonly updater: SessionUpdater;
+  /** Floor control, on a PoC call (poc-e2e, poc-e2m2e) once its answer gave the client-server keys. */
+  floor: FloorClient | undefined;
   protected readonly sessionId = randomInt(1, 2 ** 31);
   private sdpVersion = 0;
   private ackWait: { cseq: number; timers: Array<ReturnType<typeof setTimeout>> } | undefined;
@@ -126,6 +129,7 @@ export abstract class Call implements UpdatableCall {
 
   private finish(): void {
     this.endedAt = new Date();
+    this.floor?.stop();
     this.media?.stop();
     for (const t of this.ackWait?.timers ?? []) clearTimeout(t);
     this.ackWait = undefined;
@@ -156,6 +160,7 @@ export abstract class Call implements UpdatableCall {
     this.deferredTx = deferTxUntilAck !== undefined ? { cseq: deferTxUntilAck, tx: outcome.tx } : undefined;
     media.configure({ remote: { address: remote.address, port: remote.port }, txMarker: this.txMarker, expectedRxMarker: this.expectedRxMarker, tx, rx: outcome.rx, send: !outcome.receiveOnly });
     if (outcome.warning) this.ctx.log.warn(`call ${this.callId}: ${outcome.warning}`);
+    if (outcome.floor && !this.floor) this.floor = new FloorClient(media, outcome.floor, this.ctx.log, this.callId);
     if (tx && tx.keySaltBase64 !== previousTx?.keySaltBase64) this.logTxKey(tx);
     const rx = outcome.rx;
     const log = this.ctx.keylog;
@@ -317,6 +322,7 @@ export abstract class Call implements UpdatableCall {
       startedAt: this.startedAt.toISOString(),
     };
     if (this.failure) status.failure = this.failure;
+    if (this.floor) status.floor = this.floor.status();
     const warning = joinWarnings(o?.warning, this.updateWarning);
     if (warning) status.securityWarning = warning;
     if (this.answeredAt) status.answeredAt = this.answeredAt.toISOString();

@@ -21,9 +21,13 @@ export type TransportName = (typeof TRANSPORTS)[number];
  * `stored-e2e` retrieves a message stored end-to-end protected (TR 33.828
  * 4.1.2: receive only, open the stored MIKEY message with a deferred resolve
  * at the KMS); `group-e2e` joins a conference keyed with the group's key
- * from the KMS (TR 33.828 4.1.3).
+ * from the KMS (TR 33.828 4.1.3); `poc-e2e` joins a PoC group (TR 33.828
+ * 4.2): media under the group's key from the KMS, floor control as SRTCP
+ * under an SDES key pair with the PoC server (the client-server key);
+ * `poc-e2m2e` joins a PoC group whose server re-encrypts: that SDES key
+ * pair keys the media too.
  */
-export const SECURITY_MODES = ['none', 'e2ae', 'sdes-e2e', 'e2e', 'e2e-or-e2m2e', 'stored-e2e', 'group-e2e'] as const;
+export const SECURITY_MODES = ['none', 'e2ae', 'sdes-e2e', 'e2e', 'e2e-or-e2m2e', 'stored-e2e', 'group-e2e', 'poc-e2e', 'poc-e2m2e'] as const;
 export type SecurityMode = (typeof SECURITY_MODES)[number];
 
 /**

@@ -3,5 +3,5 @@
  * status document of its control API (`GET /calls`) and the settings a call
  * can be placed with. Defined here once; the runner imports it.
  */
-export type { CallStatus, CallState, SecurityHistoryEntry } from './call-status.ts';
+export type { CallStatus, CallState, SecurityHistoryEntry, FloorStatus } from './call-status.ts';
 export { SECURITY_MODES, TICKET_POLICIES, type SecurityMode, type TicketPolicy } from './config.ts';

@@ -3,6 +3,7 @@ import { isValidUri } from '@imslab/sip';
 import type { CallManager } from './call-manager.ts';
 import type { TicketOptions } from './call-context.ts';
 import { SECURITY_MODES, TICKET_POLICIES, type SecurityMode, type TicketPolicy, type UeConfig } from './config.ts';
+import { FLOOR_ACTIONS, FloorStateError, type FloorAction } from './floor-client.ts';
 import { IncomingCall } from './incoming-call.ts';
 import type { KmsAgent } from './kms-agent.ts';
 import type { Logger } from './log.ts';
@@ -122,6 +123,20 @@ export function createControlApi(ue: ControlledUe): ControlServer {
       if (busy) throw new HttpError(409, busy);
       const r = await call.updater.secure(security, ticket ? { policy: ticket.policy!, designatedDevice: ticket.designatedDevice } : undefined);
       return { callId: call.callId, state: call.state, ...r, securityHistory: call.securityHistory };
+    },
+    'POST /calls/:callId/floor': (_req, raw, p) => {
+      const call = find(p['callId']!);
+      const action = objectBody(raw)['action'];
+      if (!FLOOR_ACTIONS.includes(action as FloorAction)) throw new HttpError(400, `field "action" must be one of ${FLOOR_ACTIONS.join(', ')}`);
+      if (!call.floor) throw new HttpError(409, `call ${call.callId} has no floor control: only an answered PoC call (security poc-e2e or poc-e2m2e) has one`);
+      if (call.ended) throw new HttpError(409, `call ${call.callId} is ${call.state}`);
+      try {
+        call.floor.act(action as FloorAction);
+      } catch (e) {
+        if (e instanceof FloorStateError) throw new HttpError(409, `cannot ${action} the floor now: ${e.message}`);
+        throw e;
+      }
+      return { callId: call.callId, floor: call.floor.status() };
     },
     'POST /shutdown': () => {
       // After the answer is sent (the server sends it as soon as this returns).

@@ -69,6 +69,8 @@ export interface SecurityOutcome {
   receiveOnly?: boolean;
   /** The call reached a store (voicemail): media keyed for later delivery to the intended responder. */
   deferred?: boolean;
+  /** PoC calls: the client-server keys of floor control (SRTCP), ours (tx) and the PoC server's (rx); never the group key (poc-e2e), the leg's SDES keys (poc-e2m2e). */
+  floor?: { tx: SrtpKey; rx: SrtpKey };
 }
 
 /** Our offer, kept until the answer arrives. */

@@ -73,6 +73,15 @@ export class MediaSession {
   readonly counters: MediaCounters = { txPackets: 0, rxPackets: 0, rxMarkerPackets: 0, rxMarkersSeen: [], rxAuthFailed: 0, rxReplayed: 0, rxMalformed: 0, rxFrom: null };
   /** Called once with the SSRC of the first valid incoming packet (the key log records it). */
   onFirstRxSsrc: ((ssrc: number) => void) | undefined;
+  /**
+   * When set, the probe goes out only while it returns true: a PoC member
+   * sends only while it holds the floor (the floor client decides).
+   */
+  talkGate: (() => boolean) | undefined;
+  /** Datagrams arriving on the RTCP port (a PoC member's floor control); unset: ignored. */
+  onRtcp: ((msg: Buffer) => void) | undefined;
+  /** A key of its own for our RTCP (a PoC member's client-server key), instead of the media key. */
+  private rtcpTxCtx: SrtpContext | undefined;
 
   private constructor(
     readonly address: string,
@@ -83,7 +92,9 @@ export class MediaSession {
   ) {
     rtp.on('message', (msg, rinfo) => this.receive(msg, `${rinfo.address}:${rinfo.port}`));
     rtp.on('error', () => undefined);
-    rtcp?.on('message', () => undefined);
+    rtcp?.on('message', (msg) => {
+      if (!this.closed) this.onRtcp?.(msg);
+    });
     rtcp?.on('error', () => undefined);
   }
 
@@ -120,6 +131,25 @@ export class MediaSession {
       this.firstRxSsrc = undefined;
     }
     this.plan = plan;
+  }
+
+  /**
+   * Protects our RTCP (reports and anything sent with {@link sendRtcp}) under
+   * `key` rather than the media key: a PoC member's floor control goes to the
+   * server, which holds the client-server key and never the group key.
+   */
+  setRtcpKey(key: SrtpKey): void {
+    this.rtcpTxCtx = new SrtpContext(contextOptions(key));
+  }
+
+  /** Sends one RTCP packet (plain, protected here) to the peer's RTCP port; false when there is nowhere to send it. */
+  sendRtcp(rtcp: Uint8Array): boolean {
+    const plan = this.plan;
+    if (!plan || this.closed || !this.rtcp) return false;
+    const ctx = this.rtcpTxCtx ?? this.txCtx;
+    const packet = ctx ? ctx.protectRtcp(rtcp) : Buffer.from(rtcp);
+    this.rtcp.send(packet, plan.remote.port + 1, plan.remote.address, () => undefined);
+    return true;
   }
 
   /** Starts the 20 ms sender and the 5 s RTCP reports (idempotent). */
@@ -166,7 +196,7 @@ export class MediaSession {
   private sendOne(): void {
     const plan = this.plan;
     const index = this.packetIndex++;
-    if (!plan || plan.send === false) return;
+    if (!plan || plan.send === false || (this.talkGate && !this.talkGate())) return;
     const payload = probePayload(plan.txMarker, index);
     let packet = buildRtp({ payloadType: PCMU_PAYLOAD_TYPE, marker: index === 0, sequence: this.seq, timestamp: this.ts0 + index * SAMPLES_PER_PACKET, ssrc: this.ssrc }, payload);
     this.seq = (this.seq + 1) & 0xffff;
@@ -179,9 +209,7 @@ export class MediaSession {
   private sendReport(): void {
     const plan = this.plan;
     if (!plan || this.closed || !this.rtcp || plan.send === false) return;
-    let sr = buildSenderReport(this.ssrc, this.ts0 + this.packetIndex * SAMPLES_PER_PACKET, this.counters.txPackets, this.txOctets);
-    if (this.txCtx) sr = this.txCtx.protectRtcp(sr);
-    this.rtcp.send(sr, plan.remote.port + 1, plan.remote.address, () => undefined);
+    this.sendRtcp(buildSenderReport(this.ssrc, this.ts0 + this.packetIndex * SAMPLES_PER_PACKET, this.counters.txPackets, this.txOctets));
   }
 
   /**

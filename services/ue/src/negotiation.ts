@@ -65,14 +65,23 @@ export async function prepareOffer(env: NegotiationEnv, r: OfferRequest): Promis
     // Retrieval: receive only; the keys come with the stored message in the answer.
     return { ok: true, offer: { mode: r.mode, lines: { profile: 'RTP/SAVP', crypto: [], attributes: [], keyMgmt: [], direction: 'recvonly' } } };
   }
-  if (r.mode === 'group-e2e') {
-    if (!env.kms) return { ok: false, reason: 'group-e2e requested but this UE has no KMS configured (config "kms")' };
+  if (r.mode === 'group-e2e' || r.mode === 'poc-e2e') {
+    if (!env.kms) return { ok: false, reason: `${r.mode} requested but this UE has no KMS configured (config "kms")` };
     try {
       const group = await groupSrtpKey(env.kms, uriIdentity(r.target.replace(/^<|>$/g, '')));
-      return { ok: true, offer: { mode: r.mode, lines: { profile: 'RTP/SAVP', crypto: [], attributes: [], keyMgmt: [] }, group } };
+      if (r.mode === 'group-e2e') return { ok: true, offer: { mode: r.mode, lines: { profile: 'RTP/SAVP', crypto: [], attributes: [], keyMgmt: [] }, group } };
+      // PoC: the SDES line keys floor control with the server (TS 33.180 client-server key); the media stays under the group key.
+      const sdes = createOffer('sdes-e2e', { e2aeConfirmed: false });
+      if (!sdes.ok) return sdes;
+      return { ok: true, offer: { mode: r.mode, lines: { ...sdes.offer.lines, keyMgmt: [] }, group, sdes: sdes.offer } };
     } catch (e) {
       return { ok: false, reason: e instanceof KmsFailure ? `group key: ${e.message}` : `group key: ${(e as Error).message}` };
     }
+  }
+  if (r.mode === 'poc-e2m2e') {
+    // The PoC server terminates each leg: one SDES key pair with it keys the media and floor control.
+    const sdes = createOffer('sdes-e2e', { e2aeConfirmed: false });
+    return sdes.ok ? { ok: true, offer: { mode: r.mode, lines: sdes.offer.lines, sdes: sdes.offer } } : sdes;
   }
   if (r.mode !== 'e2e' && r.mode !== 'e2e-or-e2m2e') {
     const o = createOffer(r.mode, { e2aeConfirmed: env.e2aeConfirmed });
@@ -111,6 +120,8 @@ function mikeyOutcome(keys: MikeyKeys, peerLines: MediaSecurityLines): SecurityO
  * SDES answer is accepted as e2m2e.
  */
 export function finishOffer(offer: LocalOffer, answer: MediaSecurityLines): { ok: true; outcome: SecurityOutcome } | Failure {
+  if (offer.group && offer.mode === 'poc-e2e') return finishPocOffer(offer.group, offer.sdes!, answer);
+  if (offer.mode === 'poc-e2m2e') return finishPocE2m2eOffer(offer.sdes!, answer);
   if (offer.group) {
     if (answer.profile !== 'RTP/SAVP' || answer.crypto.length > 0) return { ok: false, reason: `group-e2e requested but the conference answered ${answer.profile}${answer.crypto.length ? ' with its own SDES key (it would decrypt)' : ''}` };
     return { ok: true, outcome: { sdpProfile: 'RTP/SAVP', suite: offer.group.suite, tx: offer.group, rx: offer.group, peerE2ae: null, e2ae: null, keyManagement: 'mikey-ticket', achieved: 'e2e' } };
@@ -142,6 +153,35 @@ export function finishOffer(offer: LocalOffer, answer: MediaSecurityLines): { ok
   }
   const why = answer.crypto.length > 0 ? ' (it carries SDES a=crypto: a middle element terminated the key exchange, and e2m2e was not accepted)' : '';
   return { ok: false, reason: `end-to-end security required but the answer has no a=key-mgmt:mikey${why}` };
+}
+
+/**
+ * A PoC server's answer (poc-e2e): RTP/SAVP with its SDES key for floor
+ * control and no media key of its own (a server that answered without one,
+ * or with a=key-mgmt, would not be the e2e server we asked for).
+ */
+function finishPocOffer(group: SrtpKey, sdes: PendingOffer, answer: MediaSecurityLines): { ok: true; outcome: SecurityOutcome } | Failure {
+  if (answer.profile !== 'RTP/SAVP') return { ok: false, reason: `poc-e2e requested but the PoC server answered ${answer.profile}` };
+  if ((answer.keyMgmt ?? []).length > 0) return { ok: false, reason: 'poc-e2e requested but the PoC server answered with a=key-mgmt: it would take part in the media key' };
+  const floor = completeOffer(sdes, answer);
+  if (!floor.ok) return { ok: false, reason: `poc-e2e: no floor control key in the answer: ${floor.reason}` };
+  const { tx, rx } = floor.outcome;
+  if (!tx || !rx) return { ok: false, reason: 'poc-e2e: the answer has no floor control key (a=crypto)' };
+  return { ok: true, outcome: { sdpProfile: 'RTP/SAVP', suite: group.suite, tx: group, rx: group, peerE2ae: null, e2ae: null, keyManagement: 'mikey-ticket', achieved: 'e2e', floor: { tx, rx } } };
+}
+
+/**
+ * A PoC server's answer when it re-encrypts (poc-e2m2e): its SDES key
+ * protects what it sends us, media and floor control; ours what we send it.
+ * The UE knows the server reads the media: e2m2e.
+ */
+function finishPocE2m2eOffer(sdes: PendingOffer, answer: MediaSecurityLines): { ok: true; outcome: SecurityOutcome } | Failure {
+  if (answer.profile !== 'RTP/SAVP') return { ok: false, reason: `poc-e2m2e requested but the PoC server answered ${answer.profile}` };
+  const done = completeOffer(sdes, answer);
+  if (!done.ok) return { ok: false, reason: `poc-e2m2e: ${done.reason}` };
+  const { tx, rx } = done.outcome;
+  if (!tx || !rx) return { ok: false, reason: 'poc-e2m2e: the answer has no usable a=crypto key' };
+  return { ok: true, outcome: { ...done.outcome, achieved: 'e2m2e', floor: { tx, rx } } };
 }
 
 /** Our answer, or the 488 and why. `kmsRefusal` is the KMS's reason when it refused to resolve the ticket. */

@@ -4,6 +4,8 @@ import type { Check } from './check.ts';
 import { displayed } from './displayed.ts';
 import { distinctAccessKeys } from './distinct-access-keys.ts';
 import { failure } from './failure.ts';
+import { floor } from './floor.ts';
+import { floorControlInClear } from './floor-control-in-clear.ts';
 import { keysExposed } from './keys-exposed.ts';
 import { kmsAuthenticated } from './kms-authenticated.ts';
 import { kmsDeferredResolved } from './kms-deferred-resolved.ts';
@@ -16,6 +18,7 @@ import { noMediaAfterHangup } from './no-media-after-hangup.ts';
 import { noMediaAt } from './no-media-at.ts';
 import { phases } from './phases.ts';
 import { playbackIdentical } from './playback-identical.ts';
+import { pocForwarded } from './poc-forwarded.ts';
 import { noProbeOf, probeReceived, receivedProbeOf } from './probes.ts';
 import { sipOnAccess } from './sip-on-access.ts';
 import { ueCounters } from './ue-counters.ts';
@@ -32,7 +35,7 @@ export const CHECKS: readonly Check[] = [
   answeredBy, failure, callerAchieved,
   kmsResolved, kmsDeferredResolved, kmsKeysForked, kmsRefused, kmsAuthenticated,
   noMediaAt, displayed, receivedProbeOf, noProbeOf, probeReceived,
-  playbackIdentical, voicemailStores, noMediaAfterHangup, ueCounters, mediaIntegrity,
+  playbackIdentical, voicemailStores, noMediaAfterHangup, ueCounters, mediaIntegrity, floor, pocForwarded, floorControlInClear,
 ] as readonly Check[];
 
 export { defineCheck, noEvidence, type Check, type CheckContext, type CallRecord } from './check.ts';

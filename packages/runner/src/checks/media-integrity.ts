@@ -9,6 +9,7 @@ const COUNTS = {
   unauthenticated: 'packets on an SRTP flow that authenticate under no key (forged or corrupted)',
   rtcpPlain: 'plain RTCP on a link where the call\'s media is SRTP (RFC 3711 sec. 3.4: SRTCP authentication is mandatory; plain RTCP shows SSRCs, CNAMEs and timing)',
   srtcpUnknown: 'RTCP-shaped packets that are neither plain RTCP nor SRTCP under a known key',
+  floorControlClear: 'PoC floor control (RTCP APP MCPT) readable without a key: plain, or SRTCP with encryption off (TS 33.180 protects it under the client-server key)',
 } as const;
 type Count = keyof typeof COUNTS;
 

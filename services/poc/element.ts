@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { checkStrict } from '@imslab/element-kit';
+import { APP_SERVER_MEDIA_PORTS, CONTROL_PORT, SIP_PORT, defineKind, type PlannedElement } from '@imslab/topology';
+import { floorControlOnLinks, pocReplicationEvidence, type FloorControlOnLinks, type PocReplication } from './evidence.ts';
+import { PocConfigSchema, type PocConfigInput, type PocMode } from './src/config.ts';
+
+declare module '@imslab/topology' {
+  interface EvidenceTypes {
+    /** What reached the PoC server and where the same bytes left it, per member leg (core capture). */
+    'poc-replication': PocReplication | null;
+    /** Floor control on every link: APP packets seen, and any readable in the clear (a finding). */
+    'floor-control-on-links': FloorControlOnLinks;
+  }
+}
+
+/**
+ * The PoC server (TR 33.828 4.2): the pre-arranged groups of the subscriber
+ * file, MCPTT floor control, forwarding of the floor holder's SRTP
+ * unchanged (e2e: no group key at the server).
+ */
+export interface PocGroupSpec {
+  /** Request-URI user part, poc-<group>. */
+  user: string;
+  mode: PocMode;
+  /** Member user names (subscribers). */
+  members: string[];
+  contention: 'deny' | 'queue';
+}
+
+export interface PocPlan extends PlannedElement {
+  kind: 'poc';
+  address: string;
+  domain: string;
+  groups: PocGroupSpec[];
+}
+
+const HOST = 80;
+
+export const poc = defineKind<PocPlan>()({
+  kind: 'poc',
+  summary: 'PoC server: pre-arranged push-to-talk groups, MCPTT floor control (SRTCP under client-server keys), forwarding of the floor holder\'s SRTP unchanged (e2e)',
+  presence: 'on-demand',
+  stage: 0,
+  image: { name: 'poc', node: { service: 'poc' } },
+  leaves: 'logs',
+  plan(ctx) {
+    const address = ctx.at('core', HOST);
+    // Member names were checked against the subscribers when the subscriber file loaded.
+    const groups = ctx.pocGroups.map((g) => ({ user: `poc-${g.name}`, mode: g.mode, members: g.members, contention: g.contention }));
+    return [{ kind: 'poc', name: 'poc', addresses: { core: address }, address, domain: ctx.domain, groups }];
+  },
+  render(e, p) {
+    const cfg: PocConfigInput = {
+      name: e.name, address: e.address, sipPort: SIP_PORT, controlPort: CONTROL_PORT, domain: e.domain, ...APP_SERVER_MEDIA_PORTS,
+      groups: e.groups.map((g) => ({ user: g.user, mode: g.mode, contention: g.contention, members: g.members.map((m) => `sip:${m}@${e.domain}`) })),
+    };
+    checkStrict(PocConfigSchema, cfg, `${e.name} poc.json`);
+    return { files: { 'poc.json': JSON.stringify(cfg, null, 2) + '\n' }, command: [...p.nodeCommand, p.serviceEntry('poc'), '--config', join(p.configDir, 'poc.json')] };
+  },
+  listens: (e) => [
+    { element: e.name, address: e.address, port: SIP_PORT, protocol: 'udp' },
+    { element: e.name, address: e.address, port: CONTROL_PORT, protocol: 'tcp' },
+  ],
+  readiness: (e) => ({ type: 'http', url: `http://${e.address}:${CONTROL_PORT}/health` }),
+  controlUrl: (e) => `http://${e.address}:${CONTROL_PORT}`,
+  sipRoutes: (e) => Object.fromEntries(e.groups.map((g) => [g.user, e.address])),
+  evidence: {
+    afterRun: [
+      { name: 'poc-replication', collect: async (e, ctx) => (ctx.captures.core ? pocReplicationEvidence(ctx.captures.core, e.name, e.address) : null) },
+      { name: 'floor-control-on-links', collect: async (_e, ctx) => floorControlOnLinks(ctx.captures) },
+    ],
+  },
+});

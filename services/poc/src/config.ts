@@ -1,0 +1,57 @@
+import { isIP } from 'node:net';
+import { checkStrict, strictObject } from '@imslab/element-kit';
+import { z } from 'zod';
+
+/**
+ * e2e: one group key the server never holds; it forwards the floor holder's
+ * SRTP unchanged. e2m2e: each member's leg is keyed with the server (SDES,
+ * the client-server key, which also protects floor control); the server
+ * decrypts the holder's burst and re-encrypts it for each listener.
+ */
+export const POC_MODES = ['e2e', 'e2m2e'] as const;
+export type PocMode = (typeof POC_MODES)[number];
+
+const port = z.number().int().min(1).max(65535);
+const positiveMs = z.number().int().min(1);
+
+export const PocGroupEntrySchema = strictObject({
+  /** Request-URI user part: poc-<group>. */
+  user: z.string().regex(/^poc-[a-z0-9-]+$/, 'must look like poc-<group> (lower case)'),
+  mode: z.enum(POC_MODES),
+  /** Member URIs; an INVITE from anyone else is refused with 403. */
+  members: z.array(z.string().regex(/^sips?:\S+$/, 'must be a SIP URI')).min(1, 'must name at least one member'),
+  /** A Floor Request while the floor is taken: Floor Deny, or queued (TS 24.380 clause 6.3). */
+  contention: z.enum(['deny', 'queue']),
+}, 'a PoC group');
+export type PocGroupEntry = z.output<typeof PocGroupEntrySchema>;
+
+/** Floor control server timers (TS 24.380 Annex F.2) this server overrides; the rest are @imslab/floor-control's defaults. */
+const TimersSchema = strictObject({
+  t1EndOfMediaMs: positiveMs.optional(),
+  t2StopTalkingMs: positiveMs.optional(),
+  t7FloorIdleMs: positiveMs.optional(),
+}, 'floor timers');
+
+/**
+ * The PoC server's configuration: rendered by services/poc/element.ts, read
+ * by the server. Unknown fields are refused.
+ */
+export const PocConfigSchema = strictObject({
+  name: z.string().min(1),
+  address: z.string().refine((v) => isIP(v) === 4, 'must be an IPv4 address'),
+  sipPort: port,
+  controlPort: port,
+  domain: z.string().min(1),
+  rtpPortMin: port,
+  rtpPortMax: port,
+  groups: z.array(PocGroupEntrySchema),
+  floorTimers: TimersSchema.optional(),
+}, 'the PoC configuration').refine((c) => c.rtpPortMax > c.rtpPortMin + 1, { message: 'must be above rtpPortMin + 1 (an RTP and RTCP pair)', path: ['rtpPortMax'] });
+
+export type PocConfigInput = z.input<typeof PocConfigSchema>;
+export type PocConfig = z.output<typeof PocConfigSchema>;
+
+/** Checks a configuration object; a FileError names every bad field. */
+export function parsePocConfig(raw: unknown): PocConfig {
+  return checkStrict(PocConfigSchema, raw, 'PoC configuration');
+}

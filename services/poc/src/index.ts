@@ -1,0 +1,6 @@
+export { PocServer, admission, clientServerKey, FLOOR_SUITE, type Refusal } from './poc-server.ts';
+export { parsePocConfig, PocConfigSchema, type PocConfig, type PocConfigInput, type PocMode } from './config.ts';
+export { GroupSession } from './group-session.ts';
+export { decideForward, type ForwardDecision, type FloorGate } from './forwarding.ts';
+export { readFloorControl, writeFloorControl, type FloorReadResult } from './floor-transport.ts';
+export type { PocStatus, PocGroupStatus, PocMemberStatus } from './contract.ts';

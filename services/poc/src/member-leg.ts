@@ -1,0 +1,79 @@
+import type { Socket } from 'node:dgram';
+import { closeQuietly, type UasCall } from '@imslab/app-server';
+import type { FloorMessage } from '@imslab/floor-control';
+import type { SrtpContext } from '@imslab/srtp';
+import type { PocMemberStatus } from './contract.ts';
+import { writeFloorControl } from './floor-transport.ts';
+
+/** The SRTCP contexts of a member's client-server key pair (SDES with the server): its key (rx) and ours (tx). */
+export interface FloorKeys {
+  rx: SrtpContext;
+  tx: SrtpContext;
+}
+
+/** e2m2e: the SRTP contexts of the leg's media under the same key pair (RFC 3711: SRTP and SRTCP of one master key keep separate indices). */
+export type MediaKeys = FloorKeys;
+
+/**
+ * One member in a group session: the SIP call, the RTP/RTCP socket pair the
+ * server gave it, where its media and RTCP go, its floor control keys, and
+ * the counters the control API reports. `key` names it in the floor control
+ * server (a per-session number: the server authenticates a member by the key
+ * its SRTCP verifies under, never by an SSRC it claims).
+ */
+export class MemberLeg {
+  readonly stats: PocMemberStatus;
+
+  constructor(
+    readonly key: number,
+    readonly call: UasCall,
+    readonly rtp: Socket,
+    readonly rtcp: Socket,
+    readonly port: number,
+    /** The member's RTP address; its RTCP is the next port (RFC 3550 sec. 11). */
+    readonly remote: { address: string; port: number },
+    readonly floorKeys: FloorKeys,
+    /** e2m2e only: the leg's media keys; e2e legs have none (the media is under the group key). */
+    readonly mediaKeys: MediaKeys | null = null,
+  ) {
+    this.stats = {
+      member: call.caller, callId: call.callId, joinedAt: new Date().toISOString(), leftAt: null,
+      rxPackets: 0, forwarded: 0, droppedNoFloor: 0, rxAuthFailed: 0, txPackets: 0, floorRx: {}, floorTx: {}, floorRejected: 0,
+    };
+  }
+
+  get member(): string {
+    return this.stats.member;
+  }
+
+  /** A forwarded packet (e2e: unchanged; e2m2e: already re-encrypted for this leg). */
+  sendMedia(packet: Buffer): void {
+    if (this.stats.leftAt) return;
+    this.rtp.send(packet, this.remote.port, this.remote.address, () => undefined);
+    this.stats.txPackets++;
+  }
+
+  /**
+   * A floor control message to the member, as SRTCP under our client-server
+   * key. Returns the error when it could not be sent (a message the codec
+   * refuses, a key past its lifetime): the caller logs it, nothing crashes.
+   */
+  sendFloor(m: FloorMessage): Error | undefined {
+    if (this.stats.leftAt) return undefined;
+    let wire: Buffer;
+    try {
+      wire = writeFloorControl(this.floorKeys.tx, m);
+    } catch (e) {
+      return e as Error;
+    }
+    this.rtcp.send(wire, this.remote.port + 1, this.remote.address, () => undefined);
+    this.stats.floorTx[m.type] = (this.stats.floorTx[m.type] ?? 0) + 1;
+    return undefined;
+  }
+
+  close(): void {
+    this.stats.leftAt ??= new Date().toISOString();
+    closeQuietly(this.rtp);
+    closeQuietly(this.rtcp);
+  }
+}

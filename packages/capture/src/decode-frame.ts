@@ -4,7 +4,7 @@
  * yields null instead of an exception. The payload is a view, not a copy.
  */
 import { formatIpv4, formatIpv6 } from './ip-address.ts';
-import { LINKTYPE } from './linktypes.ts';
+import { ipOffset, isIpv6, locateIp } from './link-layer.ts';
 
 /** A frame decoded down to the transport layer. */
 export interface DecodedPacket {
@@ -25,13 +25,6 @@ export interface DecodedPacket {
 /** TCP flag bits (RFC 9293 sec 3.1; NS/AE is bit 8). */
 export const TCP_FLAGS = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 } as const;
 
-const ETH_IPV4 = 0x0800;
-const ETH_IPV6 = 0x86dd;
-/** 802.1Q, 802.1ad (QinQ) and the legacy 0x9100 QinQ tag. */
-const ETH_VLAN = 0x8100, ETH_QINQ = 0x88a8, ETH_QINQ_OLD = 0x9100;
-/** By IP version nibble (raw IP link types). */
-const BY_VERSION = -1;
-const MAX_VLAN_TAGS = 4;
 const MAX_IPV6_EXT_HEADERS = 8;
 
 const be16 = (f: Buffer, at: number): number => (f[at]! << 8) | f[at + 1]!;
@@ -46,58 +39,9 @@ const be32 = (f: Buffer, at: number): number => ((f[at]! << 24) | (f[at + 1]! <<
  * decoded with the bytes present.
  */
 export function decodeFrame(linkType: number, frame: Buffer): DecodedPacket | null {
-  const len = frame.length;
-  let at: number;
-  let proto: number;
-  switch (linkType) {
-    case LINKTYPE.ETHERNET:
-      if (len < 14) return null;
-      proto = be16(frame, 12);
-      at = 14;
-      break;
-    case LINKTYPE.LINUX_SLL:
-      // packet type, ARPHRD, addr len, 8-byte addr, protocol (tcpdump.org LINKTYPE_LINUX_SLL)
-      if (len < 16) return null;
-      proto = be16(frame, 14);
-      at = 16;
-      break;
-    case LINKTYPE.LINUX_SLL2:
-      // protocol first, then reserved, ifindex, ARPHRD, packet type, addr len, addr (LINKTYPE_LINUX_SLL2)
-      if (len < 20) return null;
-      proto = be16(frame, 0);
-      at = 20;
-      break;
-    case LINKTYPE.NULL:
-    case LINKTYPE.LOOP: {
-      // 4-byte AF_ value; NULL uses the capturing host's byte order, LOOP network order: accept either.
-      if (len < 4) return null;
-      let fam = frame.readUInt32LE(0);
-      if (fam > 0xffff) fam = frame.readUInt32BE(0);
-      // AF_INET is 2 everywhere; AF_INET6 is 10 (Linux), 24 (Net/OpenBSD), 28 (FreeBSD), 30 (Darwin).
-      if (fam === 2) proto = ETH_IPV4;
-      else if (fam === 10 || fam === 24 || fam === 28 || fam === 30) proto = ETH_IPV6;
-      else return null;
-      at = 4;
-      break;
-    }
-    case LINKTYPE.RAW: at = 0; proto = BY_VERSION; break;
-    case LINKTYPE.IPV4: at = 0; proto = ETH_IPV4; break;
-    case LINKTYPE.IPV6: at = 0; proto = ETH_IPV6; break;
-    default: return null;
-  }
-  for (let tags = 0; proto === ETH_VLAN || proto === ETH_QINQ || proto === ETH_QINQ_OLD; tags++) {
-    if (tags === MAX_VLAN_TAGS || len < at + 4) return null;
-    proto = be16(frame, at + 2);
-    at += 4;
-  }
-  if (proto === BY_VERSION) {
-    if (len <= at) return null;
-    const v = frame[at]! >> 4;
-    proto = v === 4 ? ETH_IPV4 : v === 6 ? ETH_IPV6 : 0;
-  }
-  if (proto === ETH_IPV4) return decodeIpv4(frame, at);
-  if (proto === ETH_IPV6) return decodeIpv6(frame, at);
-  return null;
+  const ip = locateIp(linkType, frame);
+  if (ip < 0) return null;
+  return isIpv6(ip) ? decodeIpv6(frame, ipOffset(ip)) : decodeIpv4(frame, ipOffset(ip));
 }
 
 function decodeIpv4(f: Buffer, at: number): DecodedPacket | null {

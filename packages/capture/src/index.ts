@@ -9,6 +9,7 @@ export type { CapturedPacket } from './packet.ts';
 export { readCapture, readCaptureBuffer, CaptureFileReader, READ_CHUNK_BYTES } from './read-capture.ts';
 export type { CaptureContainer } from './capture-parser.ts';
 export { decodeFrame, TCP_FLAGS, type DecodedPacket } from './decode-frame.ts';
+export { locateIp, ipOffset, isIpv6 } from './link-layer.ts';
 export { looksLikeTls, looksLikeDtls, looksLikeSip, looksLikeMsrp } from './signatures.ts';
 export { FlowTable, flowKeyString, type FlowKind, type FlowKey, type FlowStats, type RtpStreamStats } from './flow-table.ts';
 export { SipStreamReassembler } from './sip-stream.ts';

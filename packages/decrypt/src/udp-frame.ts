@@ -5,7 +5,7 @@
  * (tshark) see a well-formed packet. @imslab/capture's decodeFrame answers
  * "what is in it"; rewriting needs "at which offsets", hence this walk.
  */
-import { LINKTYPE } from '@imslab/capture';
+import { ipOffset, isIpv6, locateIp } from '@imslab/capture';
 
 /** Offsets of one unfragmented UDP datagram inside a frame. */
 export interface UdpLocation {
@@ -19,11 +19,6 @@ export interface UdpLocation {
   end: number;
 }
 
-const ETH_IPV4 = 0x0800;
-const ETH_IPV6 = 0x86dd;
-const ETH_VLAN = 0x8100, ETH_QINQ = 0x88a8, ETH_QINQ_OLD = 0x9100;
-const BY_VERSION = -1;
-const MAX_VLAN_TAGS = 4;
 const MAX_IPV6_EXT_HEADERS = 8;
 const IPPROTO_UDP = 17;
 
@@ -38,54 +33,12 @@ const be16 = (f: Uint8Array, at: number): number => (f[at]! << 8) | f[at + 1]!;
  */
 export function locateUdp(linkType: number, f: Uint8Array, out: UdpLocation): boolean {
   const len = f.length;
-  let at: number;
-  let proto: number;
-  switch (linkType) {
-    case LINKTYPE.ETHERNET:
-      if (len < 14) return false;
-      proto = be16(f, 12);
-      at = 14;
-      break;
-    case LINKTYPE.LINUX_SLL:
-      if (len < 16) return false;
-      proto = be16(f, 14);
-      at = 16;
-      break;
-    case LINKTYPE.LINUX_SLL2:
-      if (len < 20) return false;
-      proto = be16(f, 0);
-      at = 20;
-      break;
-    case LINKTYPE.NULL:
-    case LINKTYPE.LOOP: {
-      // AF_ value in the capturing host's order (NULL) or network order (LOOP): accept either, as decodeFrame does.
-      if (len < 4) return false;
-      let fam = (f[0]! | (f[1]! << 8) | (f[2]! << 16) | (f[3]! << 24)) >>> 0;
-      if (fam > 0xffff) fam = ((f[0]! << 24) | (f[1]! << 16) | (f[2]! << 8) | f[3]!) >>> 0;
-      if (fam === 2) proto = ETH_IPV4;
-      else if (fam === 10 || fam === 24 || fam === 28 || fam === 30) proto = ETH_IPV6;
-      else return false;
-      at = 4;
-      break;
-    }
-    case LINKTYPE.RAW: at = 0; proto = BY_VERSION; break;
-    case LINKTYPE.IPV4: at = 0; proto = ETH_IPV4; break;
-    case LINKTYPE.IPV6: at = 0; proto = ETH_IPV6; break;
-    default: return false;
-  }
-  for (let tags = 0; proto === ETH_VLAN || proto === ETH_QINQ || proto === ETH_QINQ_OLD; tags++) {
-    if (tags === MAX_VLAN_TAGS || len < at + 4) return false;
-    proto = be16(f, at + 2);
-    at += 4;
-  }
-  if (proto === BY_VERSION) {
-    if (len <= at) return false;
-    const v = f[at]! >> 4;
-    proto = v === 4 ? ETH_IPV4 : v === 6 ? ETH_IPV6 : 0;
-  }
+  const ip = locateIp(linkType, f);
+  if (ip < 0) return false;
+  const at = ipOffset(ip);
   let udp: number;
   let ipEnd: number;
-  if (proto === ETH_IPV4) {
+  if (!isIpv6(ip)) {
     if (len < at + 20 || f[at]! >> 4 !== 4) return false;
     const ihl = (f[at]! & 15) * 4;
     ipEnd = at + be16(f, at + 2);
@@ -93,7 +46,7 @@ export function locateUdp(linkType: number, f: Uint8Array, out: UdpLocation): bo
     if (ihl < 20 || f[at + 9] !== IPPROTO_UDP || (be16(f, at + 6) & 0x3fff) !== 0) return false;
     udp = at + ihl;
     out.ipVersion = 4;
-  } else if (proto === ETH_IPV6) {
+  } else {
     if (len < at + 40 || f[at]! >> 4 !== 6) return false;
     ipEnd = at + 40 + be16(f, at + 4);
     let nh = f[at + 6]!;
@@ -106,8 +59,6 @@ export function locateUdp(linkType: number, f: Uint8Array, out: UdpLocation): bo
     }
     if (nh !== IPPROTO_UDP) return false;
     out.ipVersion = 6;
-  } else {
-    return false;
   }
   if (udp + 8 > len) return false;
   const ulen = be16(f, udp + 4);

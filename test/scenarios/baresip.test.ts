@@ -25,7 +25,8 @@ import { Baresip, baresipBinary, writeBaresipHome, writeToneWav, type BaresipEve
  * started by nothing): baresip takes its address.
  */
 
-const SLOT = acquireSlot(7).slot; // held until this test process ends
+const LEASE = acquireSlot(7); // released in afterAll (a killed test worker runs no exit handler)
+const SLOT = LEASE.slot;
 const BIN = baresipBinary();
 const DAVE = { user: 'dave', password: 'dave-testbed-pw', device: 'dave', host: 150 } as const;
 const DAVE_AOR = 'sip:dave@ims.test';
@@ -262,12 +263,16 @@ describe.skipIf(!BIN)(BIN ? 'baresip through P-CSCF-A (TLS, SDES-SRTP), judged f
 
   afterAll(async () => {
     const n = net;
-    if (!n) return;
-    await n.baresip?.stop().catch(() => {});
-    if (capturing) await stopCapturing(n).catch(() => {});
-    await n.target.down();
-    n.run.finish();
-    console.log(`baresip test: ${n.run.dir}; timings (ms): ${JSON.stringify(n.timings)}`);
+    try {
+      if (!n) return;
+      await n.baresip?.stop().catch(() => {});
+      if (capturing) await stopCapturing(n).catch(() => {});
+      await n.target.down();
+      n.run.finish();
+      console.log(`baresip test: ${n.run.dir}; timings (ms): ${JSON.stringify(n.timings)}`);
+    } finally {
+      LEASE.release();
+    }
   });
 
   it('baresip calls bob (SDES-SRTP, srtp-mand); bob-1 answers; media protected on every link', async () => {

@@ -21,7 +21,7 @@ export interface KmsPlan extends PlannedElement {
   domain: string;
   subscribers: Subscriber[];
   /** Conferences keyed with a group key (e2e mode): URI and member URIs. */
-  groups: Array<{ uri: string; members: string[] }>;
+  groups: Array<{ uri: string; members: string[]; keying: 'ticket' | 'sakke' }>;
 }
 
 /** Host number of the KMS on every network. */
@@ -68,10 +68,10 @@ export const kms = defineKind<KmsPlan>()({
   certificate: true,
   plan(ctx) {
     const access = [ctx.at('access-a', KMS_HOST), ctx.at('access-b', KMS_HOST)];
-    const groups = ctx.of(conference).flatMap((c) => c.conferences).filter((c) => c.mode === 'e2e')
-      .map((c) => ({ uri: `sip:${c.user}@${ctx.domain}`, members: c.members.map((m) => `sip:${m}@${ctx.domain}`) }));
-    // PoC groups (TR 33.828 4.2) get their group key the same way as e2e conferences, for now (issue 11: MIKEY-SAKKE GMKs next).
-    groups.push(...ctx.of(poc).flatMap((p) => p.groups).filter((g) => g.mode === 'e2e').map((g) => ({ uri: `sip:${g.user}@${ctx.domain}`, members: g.members.map((m) => `sip:${m}@${ctx.domain}`) })));
+    const groups: KmsPlan['groups'] = ctx.of(conference).flatMap((c) => c.conferences).filter((c) => c.mode === 'e2e')
+      .map((c) => ({ uri: `sip:${c.user}@${ctx.domain}`, members: c.members.map((m) => `sip:${m}@${ctx.domain}`), keying: 'ticket' as const }));
+    // PoC groups (TR 33.828 4.2): GMKs from the group management server in MIKEY-SAKKE I_MESSAGEs (TS 33.180).
+    groups.push(...ctx.of(poc).flatMap((p) => p.groups).filter((g) => g.mode === 'e2e').map((g) => ({ uri: `sip:${g.user}@${ctx.domain}`, members: g.members.map((m) => `sip:${m}@${ctx.domain}`), keying: 'sakke' as const })));
     return [{
       kind: 'kms', name: 'kms',
       addresses: { 'access-a': access[0]!, core: ctx.at('core', KMS_HOST), 'access-b': access[1]! },

@@ -49,6 +49,13 @@ export function addSignalledKeys(ring: KeyRing, offers: Array<{ link: string; su
  */
 export function loadKeyRing(files: string[]): KeyRing {
   const byKey = new Map<string, LoggedKey>();
+  // One call's owner and direction can log several keys (a re-INVITE, a group re-key): the later ones get #2, #3, ...
+  const ids = new Map<string, number>();
+  const uniqueId = (base: string): string => {
+    const n = (ids.get(base) ?? 0) + 1;
+    ids.set(base, n);
+    return n === 1 ? base : `${base}#${n}`;
+  };
   const errors: string[] = [];
   for (const file of files) {
     const { entries, errors: errs } = parseKeyLog(readFileSync(file, 'utf8'));
@@ -64,9 +71,10 @@ export function loadKeyRing(files: string[]): KeyRing {
       try {
         const { masterKey, masterSalt } = splitKeySalt(entry.suite, Buffer.from(entry.keySalt, 'base64'));
         byKey.set(dedupe, {
-          id: `${entry.owner}/${entry.dir}/${entry.callId.slice(0, 8)}`,
+          id: uniqueId(`${entry.owner}/${entry.dir}/${entry.callId.slice(0, 8)}`),
           entry,
-          verifier: new SrtpVerifier(entry.suite, masterKey, masterSalt),
+          // Group keys (MIKEY-SAKKE) put an MKI before the tag: the verifier must know its length.
+          verifier: new SrtpVerifier(entry.suite, masterKey, masterSalt, entry.mki ? { mkiLength: entry.mki.length / 2 } : {}),
         });
       } catch (e) {
         errors.push(`${file}: ${(e as Error).message}`);

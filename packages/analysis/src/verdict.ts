@@ -206,9 +206,15 @@ export function judgePath(direction: ProbeDirection, marker: string, links: Reco
       reasons.push(`SRTP on ${access.map(([n]) => n).join(', ')}; plaintext in ${plainCore.join(', ')}`);
     } else {
       const allKeys = new Set(seen.flatMap(([, l]) => l.keys));
+      // A re-key during the call (a group's new epoch) puts the same two keys on every link, one after
+      // the other; a re-encrypting middle puts different keys on its two sides.
+      const sameOnEvery = new Set(seen.map(([, l]) => [...new Set(l.keys)].sort().join(' '))).size === 1;
       if (allKeys.size === 1) {
         verdict = 'e2e';
         reasons.push(`one key on every link: ${[...allKeys][0]}`);
+      } else if (sameOnEvery) {
+        verdict = 'e2e';
+        reasons.push(`the same keys on every link (re-keyed during the call): ${[...allKeys].join(', ')}`);
       } else {
         const middles = reencryptingElements(seen.map(([, l]) => l), owner);
         const middle = [...middles].sort().join('+') || 'unknown';

@@ -6,3 +6,4 @@
 export { KmsClient, MIKEY_CONTENT_TYPE, DEFAULT_TIMEOUT_MS, type KmsClientOptions } from './kms-client.ts';
 export { KmsError, KmsClientOptionsError } from './errors.ts';
 export { kmsIdentityUri, devicePskId } from './kms-identity.ts';
+export { transportKey, wrapForDevice, unwrapForDevice, type SakkeKeyProvision } from './transport-key.ts';

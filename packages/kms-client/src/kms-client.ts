@@ -106,6 +106,16 @@ export class KmsClient {
     return this.post(o.deferred ? '/mikey/resolve-deferred' : '/mikey/resolve', resolveInit);
   }
 
+  /** POST /sakke/keys: a REQUEST_INIT_PSK naming ourselves authenticates the device; resolves with the JSON key provision (TrK-wrapped secrets). */
+  sakkeKeys(requestInit: Uint8Array): Promise<Uint8Array> {
+    return this.post('/sakke/keys', requestInit, 'application/json');
+  }
+
+  /** POST /gms/gmk: a REQUEST_INIT_PSK naming the group (policy group); resolves with the group management server's MIKEY-SAKKE I_MESSAGE. */
+  groupMasterKey(requestInit: Uint8Array): Promise<Uint8Array> {
+    return this.post('/gms/gmk', requestInit);
+  }
+
   /** Closes the kept-alive connections and the key log; later calls reject with code `closed`. */
   close(): void {
     if (this.closed) return;
@@ -114,7 +124,7 @@ export class KmsClient {
     this.keylog?.end();
   }
 
-  private post(path: string, body: Uint8Array): Promise<Uint8Array> {
+  private post(path: string, body: Uint8Array, expect: string = MIKEY_CONTENT_TYPE): Promise<Uint8Array> {
     const where = `${this.url}${path}`;
     if (this.closed) return Promise.reject(new KmsError(null, 'closed', 'the client was closed', where));
     return new Promise<Uint8Array>((resolve, reject) => {
@@ -160,7 +170,7 @@ export class KmsClient {
             const status = res.statusCode ?? 0;
             const type = (res.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
             if (status === 200) {
-              if (type !== MIKEY_CONTENT_TYPE) return finish(new KmsError(status, 'bad-response', `200 with content type ${JSON.stringify(type)} instead of ${MIKEY_CONTENT_TYPE}`, where));
+              if (type !== expect) return finish(new KmsError(status, 'bad-response', `200 with content type ${JSON.stringify(type)} instead of ${expect}`, where));
               return finish(null, new Uint8Array(data.buffer, data.byteOffset, data.length));
             }
             finish(refusal(status, type, data, where));

@@ -3,9 +3,16 @@
  * travels as the SAKKE SSV of a MIKEY-SAKKE I_MESSAGE, its 32-bit GMK-ID is
  * hidden per receiver as the GUK-ID in the HDR CSB ID, and the SRTP master
  * key and salt derive from the GMK with the RFC 3830 sec. 4.1.3 key
- * derivation (GMK as TGK, GUK-ID as CSB ID, the message's RAND) under
- * PRF-HMAC-SHA-256 (RFC 6043 sec. 6.1), TS 33.180 clause 7.4.2. The MKI of
- * each SRTP packet names the key: GMK-ID || GUK-ID.
+ * derivation (GMK as TGK, the sender's GUK-ID as CSB ID, the GMK's RAND)
+ * under PRF-HMAC-SHA-256 (RFC 6043 sec. 6.1), TS 33.180 clause 7.4.2. The
+ * MKI of each SRTP packet names the key: GMK-ID || the sender's GUK-ID, so
+ * a listener holding the GMK derives the talker's SRTP key from the packet
+ * alone, and every sender of a group has keys of its own (no two senders
+ * share a keystream even with the same SSRC).
+ *
+ * For every member to derive a talker's key, the RAND must be the GMK's, not
+ * the I_MESSAGE's: the group management server sends the same RAND in every
+ * member's I_MESSAGE of one GMK (services/kms gms.ts does).
  *
  * Taken from TS 33.180 as far as could be checked here: clause 7.4.2 (GMK
  * as TGK, GUK-ID as CSB ID, RAND, RFC 3830 KDF with PRF-HMAC-SHA-256) and
@@ -99,14 +106,29 @@ export class GmkStore {
     return k;
   }
 
-  /** SRTP keys for an MKI (GMK-ID || GUK-ID) taken from a packet; a GUK-ID that does not match the held key is refused too. */
-  keysForMki(mki: Uint8Array, lengths: { keyLength?: number; saltLength?: number } = {}): GmkSrtpKeys {
+  /**
+   * SRTP keys of the sender of a packet, from its MKI (GMK-ID || the
+   * sender's GUK-ID). With `senders` (the group's member URIs), a GUK-ID that
+   * is no member's under this GMK is refused, and the sender is named.
+   */
+  keysForMki(mki: Uint8Array, o: { keyLength?: number; saltLength?: number; senders?: readonly string[] } = {}): GmkSrtpKeys & { sender?: string } {
     if (!(mki instanceof Uint8Array) || mki.length !== GMK_MKI_LENGTH) throw new MikeySakkeError('unknown-gmk-id', `an MKI of ${GMK_MKI_LENGTH} octets (GMK-ID || GUK-ID) is expected`);
     const view = new DataView(mki.buffer, mki.byteOffset, mki.byteLength);
     const k = this.get(view.getUint32(0));
-    const keys = gmkSrtpKeys({ ...k, ...lengths });
-    if (!bytesEqual(keys.mki, mki)) throw new MikeySakkeError('unknown-gmk-id', 'the MKI GUK-ID does not match the GMK held for this GMK-ID');
-    return keys;
+    const gukId = view.getUint32(4);
+    let sender: string | undefined;
+    if (o.senders !== undefined) {
+      sender = o.senders.find((u) => gukIdOf(k.gmk, k.gmkId, u) === gukId);
+      if (sender === undefined) throw new MikeySakkeError('unknown-gmk-id', `GUK-ID 0x${gukId.toString(16).padStart(8, '0')} is no member's under GMK-ID 0x${k.gmkId.toString(16).padStart(8, '0')}`);
+    }
+    const keys = gmkSrtpKeys({ gmk: k.gmk, gmkId: k.gmkId, gukId, rand: k.rand, keyLength: o.keyLength, saltLength: o.saltLength });
+    if (!bytesEqual(keys.mki, mki)) throw new MikeySakkeError('unknown-gmk-id', 'the MKI does not name the GMK held for its GMK-ID');
+    return sender === undefined ? keys : { ...keys, sender };
+  }
+
+  /** GMK-IDs held, oldest first. */
+  ids(): number[] {
+    return [...this.byId.keys()];
   }
 
   /** Number of keys held. */

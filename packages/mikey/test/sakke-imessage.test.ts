@@ -86,15 +86,25 @@ describe('member receives the GMK', () => {
     expect(r.srtp.masterSalt.length).toBe(14);
     expect([...r.srtp.mki.subarray(0, 4)]).toEqual([0x01, 0x23, 0xab, 0xcd]);
   });
-  it('alice and bob derive different SRTP master keys from the same GMK (different GUK-ID and RAND) and both find theirs by MKI', () => {
+  it('alice and bob send under different SRTP master keys from the same GMK (different GUK-ID), and each derives the other\'s from the MKI alone', () => {
     const a = receiveGmkIMessage(toAlice.bytes, w.opts('alice'));
-    const toBob = w.build('bob');
+    const toBob = w.build('bob', { rand: toAlice.rand });
     const b = receiveGmkIMessage(toBob.bytes, w.opts('bob'));
     expect(b.gmk).toEqual(a.gmk);
     expect(b.srtp.masterKey).not.toEqual(a.srtp.masterKey);
-    const store = new GmkStore();
-    store.put(a);
-    expect(store.keysForMki(a.srtp.mki)).toEqual(a.srtp);
+    const atBob = new GmkStore();
+    atBob.put(b);
+    expect(atBob.keysForMki(a.srtp.mki, { senders: [uriOf('alice'), uriOf('bob')] })).toEqual({ ...a.srtp, sender: uriOf('alice') });
+    const atAlice = new GmkStore();
+    atAlice.put(a);
+    expect(atAlice.keysForMki(b.srtp.mki)).toEqual(b.srtp);
+  });
+  it('a RAND that differs per member breaks the group: the listener derives another key than the talker uses', () => {
+    const a = receiveGmkIMessage(toAlice.bytes, w.opts('alice'));
+    const b = receiveGmkIMessage(w.build('bob').bytes, w.opts('bob'));
+    const atBob = new GmkStore();
+    atBob.put(b);
+    expect(atBob.keysForMki(a.srtp.mki).masterKey).not.toEqual(a.srtp.masterKey);
   });
 });
 
@@ -173,7 +183,9 @@ describe('refusals', () => {
     expect((e as Error).message).toContain('0x0123abcd');
     const wrongGuk = Uint8Array.from(a.srtp.mki);
     wrongGuk[7]! ^= 0x01;
-    expect((caught(() => store.keysForMki(wrongGuk)) as MikeySakkeError).reason).toBe('unknown-gmk-id');
+    const e2 = caught(() => store.keysForMki(wrongGuk, { senders: [uriOf('alice'), uriOf('bob')] }));
+    expect((e2 as MikeySakkeError).reason).toBe('unknown-gmk-id');
+    expect((e2 as Error).message).toMatch(/no member's/);
   });
   it('a GMK-ID without the group purpose tag is refused by the builder and the store', () => {
     expect(caught(() => w.build('alice', { gmkId: 0x1000_0001 }))).toBeInstanceOf(MikeyProtocolError);

@@ -18,8 +18,10 @@ export interface SrtpKeyLogEntry {
   keySalt: string;
   /** SSRC the key protects, when known (SDES does not bind an SSRC). */
   ssrc?: number | undefined;
-  /** How the key was agreed: `sdes`, later `mikey-ticket`. */
+  /** How the key was agreed: `sdes`, `mikey-ticket`, `mikey-sakke`. */
   keyMgmt: string;
+  /** The SRTP MKI every packet under this key carries, hex (RFC 3711 sec. 3.1; MIKEY-SAKKE group keys: GMK-ID || GUK-ID). */
+  mki?: string;
   at: string;
 }
 
@@ -37,6 +39,10 @@ export function parseKeyLog(text: string): { entries: SrtpKeyLogEntry[]; errors:
       const v = JSON.parse(line) as Partial<SrtpKeyLogEntry>;
       if (v.kind !== 'srtp' || typeof v.keySalt !== 'string' || typeof v.suite !== 'string' || typeof v.owner !== 'string') {
         errors.push(`line ${i + 1}: not an SRTP key log entry (needs kind "srtp", owner, suite, keySalt)`);
+        return;
+      }
+      if (v.mki !== undefined && (typeof v.mki !== 'string' || !/^(?:[0-9a-f]{2}){1,128}$/i.test(v.mki))) {
+        errors.push(`line ${i + 1}: mki must be 1 to 128 octets in hex, got ${JSON.stringify(v.mki)}`);
         return;
       }
       entries.push(v as SrtpKeyLogEntry);

@@ -80,6 +80,7 @@ export async function runScenario(target: Target, scenario: Scenario, session: R
     progress(`capturing ${plan.links.map((l) => l.name).join(', ')}`);
     ctx = makeContext(controllable(plan).filter((e) => e.kind === 'ue').map((e) => ({ name: e.name, url: target.controlUrl(e.name) })), progress);
     ctx.restart = (element) => target.restart(element);
+    ctx.controlUrl = (element) => target.controlUrl(element);
     ctx.aborted = () => session.aborted !== null;
     const p = plan;
     ctx.onMediaFlowing = async (c) => {
@@ -130,7 +131,7 @@ export async function runScenario(target: Target, scenario: Scenario, session: R
     }
     for (const [name, data] of Object.entries(evidence)) writeJson(dir, `${name}.json`, data);
     const base = {
-      calls, analysis, ueCalls, captures, plan,
+      calls, analysis, ueCalls, captures, plan, keyDir: join(dir, 'keys'),
       evidence: <N extends EvidenceName>(name: N) => evidence[name] as EvidenceTypes[N] | undefined,
     };
     for (const [alias, exp] of Object.entries(scenario.expect)) outcomes.push(await checkCall(alias, exp, base));

@@ -37,6 +37,23 @@ export function acquireSlot(preferred = 0): SlotLease {
   throw new PrerequisiteError(`every loopback slot (127.0-${LOCAL_SLOTS - 1}.x.y) is leased by another imslab process (pids ${holders().join(', ')}); wait for them, or stop them`);
 }
 
+/**
+ * Makes sure this process holds `slot` before it starts elements there: null
+ * when it holds it already (a runner leased it for the plan), a new lease when
+ * it was free (a caller that planned slot k by hand, like a benchmark), an
+ * error naming the holder when another live process has it.
+ */
+export function holdSlot(slot: number): SlotLease | null {
+  mkdirSync(DIR, { recursive: true });
+  const file = join(DIR, `${slot}.pid`);
+  if (held.has(file) && Number(read(file)) === process.pid) return null;
+  if (take(file)) {
+    held.add(file);
+    return { slot, release: () => drop(file) };
+  }
+  throw new PrerequisiteError(`loopback slot ${slot} (127.${slot}.x.y) is in use by imslab process ${read(file)}: plan the network on a free slot (acquireSlot() from @imslab/runner gives one), or wait for that process`);
+}
+
 function take(file: string): boolean {
   if (create(file)) return true;
   const holder = Number(read(file));

@@ -48,6 +48,17 @@ export const STEP_SHAPES = {
   'floor-release': strictObject({ ue: name, call: name }, 'a floor-release step'),
   /** A PoC member sends its probe without the floor (ignoring floor control): the PoC server must forward none of it. */
   'talk-without-floor': strictObject({ ue: name, call: name }, 'a talk-without-floor step'),
+  /**
+   * The operator removes a user from a group at the KMS (its group management
+   * function): a new key epoch begins, the removed user gets no key of it.
+   */
+  'group-remove': strictObject({ group: z.string().regex(/^sips?:\S+@\S+$/, 'must be the group\'s SIP URI'), member: name }, 'a group-remove step'),
+  /**
+   * A member re-keys its group call (fetches the group's current key); waits
+   * for the answer: `rekeyed` (default: it now sends under the new key) or
+   * `refused` (the KMS refused it the key: a removed member).
+   */
+  rekey: strictObject({ ue: name, call: name, outcome: z.enum(['rekeyed', 'refused']).optional() }, 'a rekey step'),
 };
 type Shapes = typeof STEP_SHAPES;
 export type StepKind = keyof Shapes;
@@ -88,6 +99,8 @@ export interface StepContext {
   restart?: (element: string) => Promise<void>;
   /** Set when the run is being aborted: waits stop at once. */
   aborted?: () => boolean;
+  /** Control API base URL of any element (the KMS for group membership). */
+  controlUrl?: (element: string) => string;
 }
 
 const MEDIA_TIMEOUT_MS = 20_000;
@@ -294,11 +307,40 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
     const { ue: name, call: alias } = step['talk-without-floor'];
     await ue(ctx, name).floor(call(ctx, alias).callId, 'talk-without-floor');
     ctx.progress(`  ${name} talks on ${alias} without the floor`);
+  } else if ('group-remove' in step) {
+    await groupRemove(ctx, step['group-remove'].group, step['group-remove'].member);
+  } else if ('rekey' in step) {
+    const { ue: name, call: alias, outcome = 'rekeyed' } = step.rekey;
+    const r = await ue(ctx, name).rekey(call(ctx, alias).callId);
+    if ('refused' in r) {
+      if (outcome !== 'refused') throw new StepError(`${name} could not re-key ${alias}: ${r.refused}`);
+      ctx.progress(`  ${name} was refused the new key of ${alias}: ${r.refused}`);
+    } else {
+      if (outcome === 'refused') throw new StepError(`${name} re-keyed ${alias}${r.gmkId ? ` (GMK-ID ${r.gmkId})` : ''}; expected the KMS to refuse it`);
+      if (!r.changed) throw new StepError(`${name} re-keyed ${alias} but its key did not change: the group had no new epoch`);
+      ctx.progress(`  ${name} re-keyed ${alias}${r.gmkId ? `: now GMK-ID ${r.gmkId}` : ''}`);
+    }
   } else if ('hangup' in step) {
     await ue(ctx, step.hangup.ue).hangup(call(ctx, step.hangup.call).callId);
     call(ctx, step.hangup.call).hungUpAt = Date.now();
     ctx.progress(`  ${step.hangup.ue} hung up ${step.hangup.call}`);
   }
+}
+
+/** Removes `member` (a user name) from `group` at the KMS's control API. */
+async function groupRemove(ctx: StepContext, group: string, member: string): Promise<void> {
+  if (!ctx.controlUrl) throw new StepError('group-remove: this target gives no element control URLs');
+  const domain = group.slice(group.lastIndexOf('@') + 1);
+  const memberUri = member.includes(':') ? member : `sip:${member}@${domain}`;
+  let res: Response;
+  try {
+    res = await fetch(`${ctx.controlUrl('kms')}/groups/remove`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ group, member: memberUri }), signal: AbortSignal.timeout(10_000) });
+  } catch (e) {
+    throw new StepError(`group-remove: the KMS's control API did not answer: ${(e as Error).message} (is "kms" in network.servers?)`);
+  }
+  const body = (await res.json().catch(() => ({}))) as { error?: string; epoch?: number };
+  if (!res.ok) throw new StepError(`group-remove: the KMS refused to remove ${memberUri} from ${group}: ${res.status} ${body.error ?? ''}`);
+  ctx.progress(`  removed ${memberUri} from ${group} at the KMS: epoch ${body.epoch}`);
 }
 
 export async function runSteps(ctx: StepContext, steps: readonly Step[]): Promise<void> {

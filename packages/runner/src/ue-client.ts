@@ -48,6 +48,16 @@ export class UeClient {
   floor(callId: string, action: 'request' | 'release' | 'talk-without-floor'): Promise<{ callId: string; floor: NonNullable<CallStatus['floor']> }> {
     return this.request('POST', `/calls/${encodeURIComponent(callId)}/floor`, { action });
   }
+  /** Re-keys a group call (the group's current key from the KMS); resolves with the refusal text when the KMS refused (403). */
+  async rekey(callId: string): Promise<{ refused: string } | { changed: boolean; gmkId?: string }> {
+    try {
+      return await this.request('POST', `/calls/${encodeURIComponent(callId)}/rekey`, {}, 15_000);
+    } catch (e) {
+      const m = /-> 403: (.*)$/s.exec((e as Error).message);
+      if (m) return { refused: m[1]! };
+      throw e;
+    }
+  }
   hangup(callId: string): Promise<unknown> {
     return this.request('POST', '/hangup', { callId });
   }

@@ -23,7 +23,7 @@ function status(over: Partial<CallStatus> & { direction: 'out' | 'in' }): CallSt
     callId: CALL_ID, state: 'confirmed', localIdentity: 'sip:alice@ims.test', remoteIdentity: 'sip:bob@ims.test', remoteAssertedIdentity: 'sip:bob@ims.test',
     remoteClaimedIdentity: 'sip:bob@ims.test', kmsAuthenticatedPeer: null, securityRequested: 'e2e', policy: null, sdpProfile: 'RTP/SAVP', suite: null,
     keyManagement: null, securityAchieved: 'e2e', securityHistory: [], e2ae: 'not-requested', peerE2ae: null, markers: { tx: 'a', expectedRx: 'b' },
-    media: { local: null, remote: null, txPackets: 50, rxPackets: 50, rxMarkerPackets: 50, rxMarkersSeen: [], rxAuthFailed: 0, rxReplayed: 0, rxMalformed: 0, rxFrom: null },
+    media: { local: null, remote: null, txPackets: 50, rxPackets: 50, rxMarkerPackets: 50, rxMarkersSeen: [], rxAuthFailed: 0, rxReplayed: 0, rxMalformed: 0, rxUnknownKey: 0, rxFrom: null },
     startedAt: new Date().toISOString(), answeredAt: new Date().toISOString(),
     ...over,
   } as CallStatus;
@@ -135,7 +135,7 @@ describe('checks on packets and counters', () => {
   });
 
   it('every registered check names its basis', () => {
-    for (const c of CHECKS) expect(c.basis, c.key).toMatch(/^(packets|UE reports|UE counters|KMS audit log|voicemail store|packets and UE counters)$/);
+    for (const c of CHECKS) expect(c.basis, c.key).toMatch(/^(packets|UE reports|UE counters|KMS audit log|voicemail store|packets and UE counters|key logs and packets)$/);
   });
 });
 

@@ -31,7 +31,7 @@ function status(floor?: FloorStatus): CallStatus {
     callId: CALL_ID, direction: 'out', state: 'confirmed', localIdentity: 'sip:bob@ims.test', remoteIdentity: 'sip:poc-team@ims.test', remoteAssertedIdentity: null,
     remoteClaimedIdentity: 'sip:poc-team@ims.test', kmsAuthenticatedPeer: null, securityRequested: 'poc-e2e', policy: null, sdpProfile: 'RTP/SAVP', suite: null,
     keyManagement: 'mikey-ticket', securityAchieved: 'e2e', securityHistory: [], e2ae: null, peerE2ae: null, markers: { tx: MARKER, expectedRx: 'x' },
-    media: { local: null, remote: null, txPackets: 0, rxPackets: 0, rxMarkerPackets: 0, rxMarkersSeen: [], rxAuthFailed: 0, rxReplayed: 0, rxMalformed: 0, rxFrom: null },
+    media: { local: null, remote: null, txPackets: 0, rxPackets: 0, rxMarkerPackets: 0, rxMarkersSeen: [], rxAuthFailed: 0, rxReplayed: 0, rxMalformed: 0, rxUnknownKey: 0, rxFrom: null },
     startedAt: new Date().toISOString(), ...(floor ? { floor } : {}),
   };
 }

@@ -10,7 +10,8 @@ import { dirname } from 'node:path';
 import type { ResolutionPolicy } from '@imslab/mikey';
 
 /** Which exchange an entry records. */
-export type AuditOp = 'issue' | 'resolve';
+/** issue/resolve: MIKEY-TICKET; provision: SAKKE/ECCSI keys to a device; gmk: a GMK I_MESSAGE to a member. */
+export type AuditOp = 'issue' | 'resolve' | 'provision' | 'gmk';
 
 /** One audit entry (one JSON line). */
 export interface AuditEntry {

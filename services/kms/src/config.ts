@@ -43,7 +43,15 @@ const UserSchema = strictObject({
 });
 
 /** A conference whose members get its group key from this KMS. */
-const GroupSchema = strictObject({ uri: sipUri, members: z.array(z.string()).min(1, 'must be a non-empty list of user URIs') }, 'a group');
+const GroupSchema = strictObject(
+  {
+    uri: sipUri,
+    members: z.array(z.string()).min(1, 'must be a non-empty list of user URIs'),
+    /** ticket: MIKEY-TICKET group tickets (e2e conferences); sakke: GMKs in MIKEY-SAKKE I_MESSAGEs (PoC groups). */
+    keying: z.enum(['ticket', 'sakke']).default('ticket'),
+  },
+  'a group',
+);
 
 /**
  * The KMS's configuration: rendered by services/kms/element.ts (input type),

@@ -6,6 +6,10 @@ export interface KmsStatus {
   requests: number;
   issued: number;
   resolved: number;
+  /** SAKKE/ECCSI key provisions handed out (POST /sakke/keys). */
+  provisioned: number;
+  /** GMK I_MESSAGEs handed out by the group management server (POST /gms/gmk). */
+  gmks: number;
   refused: number;
   /** Refusals by code. */
   refusedByCode: Record<string, number>;
@@ -16,6 +20,8 @@ export interface KmsStatus {
   replayCacheSize: number;
   users: number;
   devices: number;
+  /** Groups with a group key, their epochs and members (removals open a new epoch). */
+  groups: Array<{ uri: string; keying: 'ticket' | 'sakke'; epoch: number; members: string[]; removed: string[]; gmkId?: string }>;
 }
 
 /** Mutable counters of one KMS process. */
@@ -23,6 +29,8 @@ export class KmsCounters {
   requests = 0;
   issued = 0;
   resolved = 0;
+  provisioned = 0;
+  gmks = 0;
   refused = 0;
   unexpected = 0;
   readonly refusedByCode = new Map<string, number>();

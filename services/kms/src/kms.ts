@@ -3,21 +3,22 @@
  * state behind them (ticket codec under the master key, replay cache,
  * subscriber directory). Both listeners bind to the configured address only.
  */
-import { createHmac } from 'node:crypto';
 import { mkdirSync, type WriteStream } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
 import type { ControlServer } from '@imslab/element-kit';
-import { KmsTicketCodec, ReplayCache } from '@imslab/mikey';
+import { identityToString, KmsTicketCodec, ReplayCache } from '@imslab/mikey';
 import { AuditLog } from './audit-log.ts';
 import { readTlsMaterial, type KmsConfig, type TlsMaterial } from './config.ts';
 import { createControlServer } from './control-api.ts';
 import { KmsError, KmsPortInUseError } from './errors.ts';
 import { KmsCounters, type KmsStatus } from './kms-stats.ts';
 import { Logger } from './log.ts';
+import { GroupKeys } from './group-keys.ts';
 import { createMikeyServer } from './mikey-endpoint.ts';
 import { kmsIdentities } from './peer-auth.ts';
+import { SakkeKms } from './sakke-kms.ts';
 import { SubscriberDirectory } from './subscriber-directory.ts';
 import type { TicketContext } from './ticket-issuer.ts';
 
@@ -101,15 +102,16 @@ export class Kms {
       dir,
       codec: new KmsTicketCodec({ masterKeys: { [MASTER_KEY_ID]: cfg.masterKey }, currentKeyId: MASTER_KEY_ID }),
       kmsIds: kmsIdentities(cfg.address, cfg.httpsPort, cfg.name, cfg.domain),
-      groups: groupKeys(cfg),
+      groups: new GroupKeys(cfg.masterKey, cfg.groups),
       replayCache: new ReplayCache(o.replayWindowMs !== undefined ? { windowMs: o.replayWindowMs } : {}),
       now: o.now ?? Date.now,
     };
     const counters = new KmsCounters();
     const audit = new AuditLog(cfg.auditLog);
-    const { server: https, keylog } = createMikeyServer(tls, join(cfg.runDir, KMS_TLS_KEYLOG), { ctx, audit, counters, log });
+    const sakke = new SakkeKms(cfg.masterKey, identityToString(ctx.kmsIds[0]!), cfg.domain);
+    const { server: https, keylog } = createMikeyServer(tls, join(cfg.runDir, KMS_TLS_KEYLOG), { ctx, sakke, audit, counters, log });
     let kms: Kms | undefined;
-    const control = createControlServer(cfg.address, cfg.controlPort, { name: cfg.name, status: () => kms!.status(), auditEntries: () => audit.entries() }, log);
+    const control = createControlServer(cfg.address, cfg.controlPort, { name: cfg.name, status: () => kms!.status(), auditEntries: () => audit.entries(), groups: ctx.groups!, log }, log);
     // The same TLS server answers on every access address: each extra listener
     // hands its connections over, so there is one handler, one audit log.
     const extra = cfg.accessAddresses.map(() => createNetServer((socket) => https.emit('connection', socket)));
@@ -141,6 +143,8 @@ export class Kms {
       requests: c.requests,
       issued: c.issued,
       resolved: c.resolved,
+      provisioned: c.provisioned,
+      gmks: c.gmks,
       refused: c.refused,
       refusedByCode: Object.fromEntries(c.refusedByCode),
       unexpected: c.unexpected,
@@ -148,6 +152,7 @@ export class Kms {
       replayCacheSize: this.ctx.replayCache.size,
       users: users.length,
       devices: users.reduce((n, u) => n + u.devices.length, 0),
+      groups: this.ctx.groups?.list() ?? [],
     };
   }
 
@@ -162,19 +167,4 @@ export class Kms {
     })();
     return this.closing;
   }
-}
-
-/**
- * Group TGKs, one per conference, derived from the master key and the
- * conference URI so that a KMS restart hands out the same group key (a
- * group keeps its key for its life; re-keying on leave is not done, see
- * README).
- */
-function groupKeys(cfg: KmsConfig): Map<string, { members: Set<string>; tgk: Uint8Array }> {
-  const out = new Map<string, { members: Set<string>; tgk: Uint8Array }>();
-  for (const g of cfg.groups) {
-    const tgk = new Uint8Array(createHmac('sha256', cfg.masterKey).update(`imslab group TGK\0${g.uri.toLowerCase()}`).digest());
-    out.set(g.uri.toLowerCase(), { members: new Set(g.members.map((m) => m.toLowerCase())), tgk });
-  }
-  return out;
 }

@@ -19,6 +19,8 @@ import { KmsRefusal } from './errors.ts';
 import type { KmsCounters } from './kms-stats.ts';
 import type { Logger } from './log.ts';
 import { toRefusal } from './refusal.ts';
+import { issueGroupMasterKey, provisionSakkeKeys } from './sakke-endpoint.ts';
+import type { SakkeKms } from './sakke-kms.ts';
 import { issueTicket, type TicketContext } from './ticket-issuer.ts';
 import { resolveTicket } from './ticket-resolver.ts';
 
@@ -31,11 +33,13 @@ export const MIKEY_CONTENT_TYPE = 'application/mikey';
  */
 export const MAX_MIKEY_BODY = 16 * 1024;
 
-const ROUTES: Readonly<Record<string, AuditOp>> = { '/mikey/request': 'issue', '/mikey/resolve': 'resolve', '/mikey/resolve-deferred': 'resolve' };
+const ROUTES: Readonly<Record<string, AuditOp>> = { '/mikey/request': 'issue', '/mikey/resolve': 'resolve', '/mikey/resolve-deferred': 'resolve', '/sakke/keys': 'provision', '/gms/gmk': 'gmk' };
 
 /** What the endpoint needs. */
 export interface MikeyEndpointDeps {
   ctx: TicketContext;
+  /** SAKKE/ECCSI keys and the group management server (POST /sakke/keys, /gms/gmk). */
+  sakke: SakkeKms;
   audit: AuditLog;
   counters: KmsCounters;
   log: Logger;
@@ -62,6 +66,21 @@ export function createMikeyServer(tls: TlsMaterial, keylogFile: string, deps: Mi
   server.requestTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
   return { server, keylog };
+}
+
+/** The answer to one authenticated-or-refused request of `op`. */
+function answerFor(op: AuditOp, path: string, bytes: Uint8Array, deps: MikeyEndpointDeps, draft: AuditDraft): Uint8Array {
+  switch (op) {
+    case 'issue':
+      return issueTicket(bytes, deps.ctx, draft);
+    case 'resolve':
+      // resolve-deferred: the ticket came with a stored message (voicemail); its initiator is gone (TR 33.828 4.1.2).
+      return resolveTicket(bytes, deps.ctx, draft, path === '/mikey/resolve-deferred');
+    case 'provision':
+      return provisionSakkeKeys(bytes, deps.ctx, deps.sakke, draft);
+    case 'gmk':
+      return issueGroupMasterKey(bytes, deps.ctx, deps.sakke, draft);
+  }
 }
 
 function send(res: ServerResponse, status: number, body: object, extra: Record<string, string> = {}): void {
@@ -94,7 +113,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: MikeyEndp
   const op = ROUTES[path];
   if (!op) {
     deps.log.info(`refused ${req.method} ${path} from ${client}: 404`);
-    return send(res, 404, { error: `no such endpoint ${path}; use POST /mikey/request, /mikey/resolve or /mikey/resolve-deferred`, code: 'not-found' }, { connection: 'close' });
+    return send(res, 404, { error: `no such endpoint ${path}; use POST /mikey/request, /mikey/resolve, /mikey/resolve-deferred, /sakke/keys or /gms/gmk`, code: 'not-found' }, { connection: 'close' });
   }
   deps.counters.requests++;
   const draft: AuditDraft = { op, client };
@@ -106,10 +125,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: MikeyEndp
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > MAX_MIKEY_BODY) throw new KmsRefusal(413, 'too-large', `body of ${declared} bytes is larger than ${MAX_MIKEY_BODY}; a MIKEY message for this KMS is far smaller`);
     const body = await readBody(req, MAX_MIKEY_BODY);
-    if (body.length === 0) throw new KmsRefusal(400, 'empty-body', `the body must be a MIKEY ${op === 'issue' ? 'REQUEST_INIT_PSK' : 'RESOLVE_INIT_PSK'} message`);
+    if (body.length === 0) throw new KmsRefusal(400, 'empty-body', `the body must be a MIKEY ${op === 'resolve' ? 'RESOLVE_INIT_PSK' : 'REQUEST_INIT_PSK'} message`);
     const bytes = new Uint8Array(body.buffer, body.byteOffset, body.length);
-    // resolve-deferred: the ticket came with a stored message (voicemail); its initiator is gone (TR 33.828 4.1.2).
-    const answer = op === 'issue' ? issueTicket(bytes, deps.ctx, draft) : resolveTicket(bytes, deps.ctx, draft, path === '/mikey/resolve-deferred');
+    const answer = answerFor(op, path, bytes, deps, draft);
     const entry = auditEntry(draft, 'allowed', new Date(t0));
     try {
       deps.audit.append(entry);
@@ -117,14 +135,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, deps: MikeyEndp
       // No keys leave the KMS unaudited: fail closed.
       throw new KmsRefusal(503, 'audit-unavailable', `the audit log cannot be written (${(ae as Error).message}); refusing rather than handing out keys unrecorded`);
     }
-    if (op === 'issue') deps.counters.issued++;
-    else deps.counters.resolved++;
+    deps.counters[op === 'issue' ? 'issued' : op === 'resolve' ? 'resolved' : op === 'provision' ? 'provisioned' : 'gmks']++;
     deps.log.info(
       op === 'issue'
         ? `issued ticket ${entry.ticketId} ${entry.initiator} (${entry.initiatorDevice}) -> ${entry.responder} policy ${entry.policy} to ${client}`
-        : `resolved ticket ${entry.ticketId} for ${entry.resolverDevice} (${entry.resolver}): ${entry.reason}`,
+        : op === 'resolve'
+          ? `resolved ticket ${entry.ticketId} for ${entry.resolverDevice} (${entry.resolver}): ${entry.reason}`
+          : `${op} to ${entry.initiatorDevice} (${entry.initiator}): ${entry.reason}`,
     );
-    res.writeHead(200, { 'content-type': MIKEY_CONTENT_TYPE, 'content-length': answer.length, 'cache-control': 'no-store' });
+    res.writeHead(200, { 'content-type': op === 'provision' ? 'application/json' : MIKEY_CONTENT_TYPE, 'content-length': answer.length, 'cache-control': 'no-store' });
     res.end(answer);
   } catch (e) {
     const r = toRefusal(e);

@@ -19,6 +19,7 @@ import {
 } from '@imslab/mikey';
 import type { AuditDraft } from './audit-log.ts';
 import { KmsRefusal } from './errors.ts';
+import type { GroupKeys } from './group-keys.ts';
 import { chooseKmsIdentity, claimOf, deviceLookup } from './peer-auth.ts';
 import type { DeviceEntry, SubscriberDirectory } from './subscriber-directory.ts';
 
@@ -28,8 +29,8 @@ export const MAX_TICKET_VALIDITY_MS = 3_600_000;
 /** What issuing and resolving need from the KMS. */
 export interface TicketContext {
   dir: SubscriberDirectory;
-  /** Conferences with a group key: URI (lower case) -> member URIs (lower case) and the group TGK. */
-  groups?: ReadonlyMap<string, { members: ReadonlySet<string>; tgk: Uint8Array }>;
+  /** Groups with a group key (conferences by ticket, PoC groups by GMK), with their epochs. */
+  groups?: GroupKeys;
   codec: KmsTicketCodec;
   /** Identities this KMS answers to, canonical first. */
   kmsIds: readonly MikeyIdentity[];
@@ -44,6 +45,40 @@ export interface TicketContext {
  * refusal (see refusal.ts).
  */
 export function issueTicket(bytes: Uint8Array, ctx: TicketContext, draft: AuditDraft): Uint8Array {
+  const { req, kms, responder, now } = authenticateRequestInit(bytes, ctx, draft);
+  const group = req.policy === 'group' ? groupFor(ctx, responder, req.initiator) : undefined;
+  if (!group) checkResponder(ctx.dir, responder, req.policy);
+  else draft.how = `group key of ${identityToString(responder)} (epoch ${group.epoch}) to member ${identityToString(req.initiator)}`;
+  let issued;
+  try {
+    issued = buildRequestResp(req, { codec: ctx.codec, kms, nowMs: now, maxValidityMs: MAX_TICKET_VALIDITY_MS, ...(group ? { tgk: group.tgk } : {}) });
+  } catch (e) {
+    if (e instanceof MikeyTicketError && e.reason === 'policy-mismatch') throw new KmsRefusal(400, 'bad-validity', `the requested validity (TRs..TRe) is empty or already over`);
+    throw e;
+  }
+  // The ticket id is the sealed RAND; opening our own ticket at its start reads it (and proves the seal).
+  const opened = ctx.codec.open(issued.ticket, issued.validFromMs);
+  draft.ticketId = Buffer.from(opened.ticketId).toString('hex');
+  draft.validTo = new Date(issued.validToMs).toISOString();
+  return issued.bytes;
+}
+
+/** A verified REQUEST_INIT_PSK: who asked (device checked), for which one responder. */
+export interface AuthenticatedRequest {
+  req: ReturnType<typeof verifyRequestInit>;
+  device: DeviceEntry;
+  kms: MikeyIdentity;
+  responder: MikeyIdentity;
+  now: number;
+}
+
+/**
+ * Verifies a REQUEST_INIT_PSK (MAC under the initiating device's PSK, the
+ * device belongs to IDRi, IDRkms is this KMS, timestamp and replay) and
+ * fills `draft`. Ticket requests use it, and so do SAKKE key provisioning and
+ * GMK requests, which a device authenticates the same way (sakke-endpoint.ts).
+ */
+export function authenticateRequestInit(bytes: Uint8Array, ctx: TicketContext, draft: AuditDraft): AuthenticatedRequest {
   const m = decodeMessage(bytes);
   const claimed = claimOf(m, IdRole.INITIATOR);
   if (claimed) draft.claimed = claimed;
@@ -61,21 +96,7 @@ export function issueTicket(bytes: Uint8Array, ctx: TicketContext, draft: AuditD
   }
   const responder = req.responders[0]!;
   draft.responder = identityToString(responder);
-  const group = req.policy === 'group' ? groupFor(ctx, responder, req.initiator) : undefined;
-  if (!group) checkResponder(ctx.dir, responder, req.policy);
-  else draft.how = `group key of ${identityToString(responder)} to member ${identityToString(req.initiator)}`;
-  let issued;
-  try {
-    issued = buildRequestResp(req, { codec: ctx.codec, kms, nowMs: now, maxValidityMs: MAX_TICKET_VALIDITY_MS, ...(group ? { tgk: group.tgk } : {}) });
-  } catch (e) {
-    if (e instanceof MikeyTicketError && e.reason === 'policy-mismatch') throw new KmsRefusal(400, 'bad-validity', `the requested validity (TRs..TRe) is empty or already over`);
-    throw e;
-  }
-  // The ticket id is the sealed RAND; opening our own ticket at its start reads it (and proves the seal).
-  const opened = ctx.codec.open(issued.ticket, issued.validFromMs);
-  draft.ticketId = Buffer.from(opened.ticketId).toString('hex');
-  draft.validTo = new Date(issued.validToMs).toISOString();
-  return issued.bytes;
+  return { req, device: device!, kms, responder, now };
 }
 
 /**
@@ -104,11 +125,9 @@ function checkResponder(dir: SubscriberDirectory, r: MikeyIdentity, policy: stri
  * group's TGK, the same for every member, so every member derives one SRTP
  * key. The conference bridge is not a member and never gets it.
  */
-function groupFor(ctx: TicketContext, conference: MikeyIdentity, member: MikeyIdentity): { tgk: Uint8Array } {
-  const uri = identityToString(conference).toLowerCase();
-  const g = ctx.groups?.get(uri);
-  if (!g) throw new KmsRefusal(403, 'unknown-group', `${identityToString(conference)} is not a conference with a group key at this KMS`);
-  const who = identityToString(member).toLowerCase();
-  if (!g.members.has(who)) throw new KmsRefusal(403, 'not-a-member', `${identityToString(member)} is not a member of ${identityToString(conference)}: no group key`);
-  return g;
+function groupFor(ctx: TicketContext, conference: MikeyIdentity, member: MikeyIdentity): { tgk: Uint8Array; epoch: number } {
+  if (!ctx.groups) throw new KmsRefusal(403, 'unknown-group', `${identityToString(conference)} is not a conference with a group key at this KMS`);
+  const g = ctx.groups.require(identityToString(conference), 'ticket');
+  ctx.groups.requireMember(g, identityToString(member));
+  return { tgk: ctx.groups.tgk(g), epoch: g.epoch };
 }

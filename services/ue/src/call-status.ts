@@ -36,6 +36,12 @@ export interface FloorStatus {
   sent: Record<string, number>;
   /** RTCP datagrams refused: SRTCP authentication failed, replayed, or not floor control. */
   rejected: number;
+  /**
+   * Per granted request, oldest first (the newest 1000): ms from PTT pressed
+   * (the first Floor Request sent) to Floor Granted received, on this UE's
+   * clock (performance.now()); a queued request's wait is included.
+   */
+  requestToGrantMs?: number[];
 }
 
 /** The status document of GET /calls/<id>. */
@@ -76,10 +82,14 @@ export interface CallStatus {
     rxAuthFailed: number;
     rxReplayed: number;
     rxMalformed: number;
+    /** SRTP packets whose MKI names no key we hold (a group key of an epoch after our removal). */
+    rxUnknownKey: number;
     rxFrom: string | null;
   };
   /** Floor control, on PoC calls (poc-e2e, poc-e2m2e) once answered. */
   floor?: FloorStatus;
+  /** Group keys (poc-e2e: the GMK we send under and every one held; after a refused re-key, the KMS's reason). */
+  groupKey?: { gmkId?: string; held?: string[]; rekeyRefused?: string };
   startedAt: string;
   answeredAt?: string;
   endedAt?: string;

@@ -54,6 +54,8 @@ export abstract class Call implements UpdatableCall {
   readonly updater: SessionUpdater;
   /** Floor control, on a PoC call (poc-e2e, poc-e2m2e) once its answer gave the client-server keys. */
   floor: FloorClient | undefined;
+  /** Why the KMS refused our last group re-key (a removed member), if it did. */
+  rekeyRefused: string | undefined;
   protected readonly sessionId = randomInt(1, 2 ** 31);
   private sdpVersion = 0;
   private ackWait: { cseq: number; timers: Array<ReturnType<typeof setTimeout>> } | undefined;
@@ -158,20 +160,36 @@ export abstract class Call implements UpdatableCall {
     const media = this.media!;
     const tx = deferTxUntilAck !== undefined ? previousTx : outcome.tx;
     this.deferredTx = deferTxUntilAck !== undefined ? { cseq: deferTxUntilAck, tx: outcome.tx } : undefined;
-    media.configure({ remote: { address: remote.address, port: remote.port }, txMarker: this.txMarker, expectedRxMarker: this.expectedRxMarker, tx, rx: outcome.rx, send: !outcome.receiveOnly });
+    media.configure({ remote: { address: remote.address, port: remote.port }, txMarker: this.txMarker, expectedRxMarker: this.expectedRxMarker, tx, rx: outcome.rx, send: !outcome.receiveOnly, ...(outcome.rxByMki ? { rxByMki: outcome.rxByMki } : {}) });
     if (outcome.warning) this.ctx.log.warn(`call ${this.callId}: ${outcome.warning}`);
     if (outcome.floor && !this.floor) this.floor = new FloorClient(media, outcome.floor, this.ctx.log, this.callId);
     if (tx && tx.keySaltBase64 !== previousTx?.keySaltBase64) this.logTxKey(tx);
     const rx = outcome.rx;
     const log = this.ctx.keylog;
+    // Group keys named by MKI: each talker's key is logged when its first authentic packet arrives.
+    if (outcome.rxByMki) media.onNewRxKey = (key, ssrc) => log.srtp({ callId: this.callId, dir: 'rx', suite: key.suite, keySalt: key.keySaltBase64, ssrc, keyMgmt: key.keyMgmt, mki: key.mki });
     if (rx && rx.keySaltBase64 !== previousRx?.keySaltBase64) {
       log.srtp({ callId: this.callId, dir: 'rx', suite: rx.suite, keySalt: rx.keySaltBase64, keyMgmt: rx.keyMgmt });
       media.onFirstRxSsrc = (ssrc) => log.srtp({ callId: this.callId, dir: 'rx', suite: rx.suite, keySalt: rx.keySaltBase64, ssrc, keyMgmt: rx.keyMgmt });
     }
   }
 
+  /** Sends under a new key from now on (group re-keying), logged like any send key. */
+  switchTxKey(tx: SrtpKey): void {
+    this.media!.setTxKey(tx);
+    this.logTxKey(tx);
+  }
+
+  /** A conference's new group key: send and receive under it (packets under the old one stay readable for the grace). */
+  switchGroupKey(key: SrtpKey): void {
+    const media = this.media!;
+    media.setKeys(key, key);
+    this.logTxKey(key);
+    this.ctx.keylog.srtp({ callId: this.callId, dir: 'rx', suite: key.suite, keySalt: key.keySaltBase64, keyMgmt: key.keyMgmt });
+  }
+
   private logTxKey(tx: SrtpKey): void {
-    this.ctx.keylog.srtp({ callId: this.callId, dir: 'tx', suite: tx.suite, keySalt: tx.keySaltBase64, ssrc: this.media!.ssrc, keyMgmt: tx.keyMgmt });
+    this.ctx.keylog.srtp({ callId: this.callId, dir: 'tx', suite: tx.suite, keySalt: tx.keySaltBase64, ssrc: this.media!.ssrc, keyMgmt: tx.keyMgmt, mki: tx.mki });
   }
 
   /** Records a completed negotiation in securityHistory. */
@@ -317,12 +335,20 @@ export abstract class Call implements UpdatableCall {
         rxAuthFailed: c?.rxAuthFailed ?? 0,
         rxReplayed: c?.rxReplayed ?? 0,
         rxMalformed: c?.rxMalformed ?? 0,
+        rxUnknownKey: c?.rxUnknownKey ?? 0,
         rxFrom: c?.rxFrom ?? null,
       },
       startedAt: this.startedAt.toISOString(),
     };
     if (this.failure) status.failure = this.failure;
     if (this.floor) status.floor = this.floor.status();
+    const gmk = this.outcome?.gmk;
+    if (gmk || this.rekeyRefused) {
+      status.groupKey = {
+        ...(gmk ? { gmkId: `0x${(gmk.currentGmkId ?? 0).toString(16).padStart(8, '0')}`, held: gmk.heldIds() } : {}),
+        ...(this.rekeyRefused ? { rekeyRefused: this.rekeyRefused } : {}),
+      };
+    }
     const warning = joinWarnings(o?.warning, this.updateWarning);
     if (warning) status.securityWarning = warning;
     if (this.answeredAt) status.answeredAt = this.answeredAt.toISOString();

@@ -5,9 +5,10 @@ import type { TicketOptions } from './call-context.ts';
 import { SECURITY_MODES, TICKET_POLICIES, type SecurityMode, type TicketPolicy, type UeConfig } from './config.ts';
 import { FLOOR_ACTIONS, FloorStateError, type FloorAction } from './floor-client.ts';
 import { IncomingCall } from './incoming-call.ts';
-import type { KmsAgent } from './kms-agent.ts';
+import { KmsFailure, type KmsAgent } from './kms-agent.ts';
 import type { Logger } from './log.ts';
 import type { Registration } from './registration.ts';
+import { NotRekeyable, rekeyGroupCall } from './rekey.ts';
 
 /**
  * What the control API drives: the UE's parts (Ue, ue.ts, provides them)
@@ -137,6 +138,18 @@ export function createControlApi(ue: ControlledUe): ControlServer {
         throw e;
       }
       return { callId: call.callId, floor: call.floor.status() };
+    },
+    'POST /calls/:callId/rekey': async (_req, _raw, p) => {
+      const call = find(p['callId']!);
+      try {
+        const r = await rekeyGroupCall(call, ue.kms);
+        ue.log.info(`call ${call.callId}: re-keyed (${r.changed ? `now sending under ${r.gmkId ?? 'the new group key'}` : 'key was current'})`);
+        return { callId: call.callId, ...r };
+      } catch (e) {
+        if (e instanceof NotRekeyable) throw new HttpError(409, e.message);
+        if (e instanceof KmsFailure) throw new HttpError(e.kind === 'refused' ? 403 : 502, e.message);
+        throw e;
+      }
     },
     'POST /shutdown': () => {
       // After the answer is sent (the server sends it as soon as this returns).

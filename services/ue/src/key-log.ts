@@ -32,11 +32,14 @@ export class KeyLog {
   }
 
   /** One SRTP key: `tx` = ours, `rx` = the peer's. */
-  srtp(e: { callId: string; dir: 'tx' | 'rx'; suite: string; keySalt: string; ssrc?: number | undefined; keyMgmt?: string }): void {
+  srtp(e: { callId: string; dir: 'tx' | 'rx'; suite: string; keySalt: string; ssrc?: number | undefined; keyMgmt?: string; mki?: Uint8Array | undefined }): void {
     try {
       appendFileSync(
         this.srtpPath,
-        formatKeyLogEntry({ kind: 'srtp', owner: this.name, callId: e.callId, dir: e.dir, suite: e.suite, keySalt: e.keySalt, ssrc: e.ssrc, keyMgmt: e.keyMgmt ?? 'sdes', at: new Date().toISOString() }),
+        formatKeyLogEntry({
+          kind: 'srtp', owner: this.name, callId: e.callId, dir: e.dir, suite: e.suite, keySalt: e.keySalt, ssrc: e.ssrc, keyMgmt: e.keyMgmt ?? 'sdes', at: new Date().toISOString(),
+          ...(e.mki ? { mki: Buffer.from(e.mki).toString('hex') } : {}),
+        }),
       );
     } catch (err) {
       this.onError(`cannot write ${this.srtpPath}: ${(err as Error).message}`);

@@ -1,8 +1,9 @@
-import { devicePskId, KmsClient, KmsError } from '@imslab/kms-client';
+import { devicePskId, KmsClient, KmsError, unwrapForDevice, type SakkeKeyProvision } from '@imslab/kms-client';
 import {
-  buildRequestInit, buildResolveInit, identityToString, MikeyError, naiIdentity, ReplayCache, uriIdentity, verifyRequestResp, verifyResolveResp,
-  type MikeyIdentity, type RequestResult, type ResolutionPolicy, type ResolveResult, type TicketPayload,
+  buildRequestInit, buildResolveInit, identityToString, MikeyError, naiIdentity, receiveGmkIMessage, ReplayCache, uriIdentity, verifyRequestResp, verifyResolveResp,
+  type MikeyIdentity, type ReceivedGmk, type RequestResult, type ResolutionPolicy, type ResolveResult, type TicketPayload,
 } from '@imslab/mikey';
+import { eccsiValidate, fromHex, mikeySakkeIdentifier, validateSakkeRsk } from '@imslab/sakke';
 import { impuDomain, type KmsConfig, type UeConfig } from './config.ts';
 import { UeError } from './errors.ts';
 
@@ -41,7 +42,20 @@ export function kmsFailureText(kind: KmsFailureKind, reason: string): string {
 export interface KmsTransport {
   request(requestInit: Uint8Array): Promise<Uint8Array>;
   resolve(resolveInit: Uint8Array, o?: { deferred?: boolean }): Promise<Uint8Array>;
+  /** POST /sakke/keys (absent in stand-ins without MIKEY-SAKKE). */
+  sakkeKeys?(requestInit: Uint8Array): Promise<Uint8Array>;
+  /** POST /gms/gmk (absent in stand-ins without MIKEY-SAKKE). */
+  groupMasterKey?(requestInit: Uint8Array): Promise<Uint8Array>;
   close(): void;
+}
+
+/** This user's identity-based keys for one month, checked on receipt (RFC 6507 sec. 5.1.2, RFC 6508 sec. 6.1.2). */
+export interface HeldSakkeKeys {
+  month: string;
+  kmsUri: string;
+  sakkePublicKey: Uint8Array;
+  kpak: Uint8Array;
+  rsk: Uint8Array;
 }
 
 /**
@@ -63,6 +77,9 @@ export class KmsAgent {
   /** Replay cache for TRANSFER_INIT messages we accept (RFC 3830 sec. 5.4). */
   readonly replay = new ReplayCache();
   private transport: KmsTransport | undefined;
+  /** Replay cache for GMK I_MESSAGEs (RFC 3830 sec. 5.4). */
+  private readonly sakkeReplay = new ReplayCache();
+  private sakke: HeldSakkeKeys | undefined;
 
   constructor(
     private readonly cfg: KmsConfig,
@@ -125,6 +142,57 @@ export class KmsAgent {
     const init = guard(() => buildResolveInit({ ticket, responder: this.user, kms: this.kmsId, psk: this.psk, pskId: this.device }), 'cannot build RESOLVE_INIT', 'not-configured');
     const resp = await this.exchange(() => this.client().resolve(init.bytes, o));
     return guard(() => verifyResolveResp(resp, init.state, o), 'RESOLVE_RESP');
+  }
+
+  /**
+   * This user's SAKKE RSK and ECCSI key for the current month, from the KMS
+   * (POST /sakke/keys), unwrapped with this device's transport key and
+   * validated before use; kept for the month.
+   */
+  async sakkeKeys(now = new Date()): Promise<HeldSakkeKeys> {
+    const month = now.toISOString().slice(0, 7);
+    if (this.sakke?.month === month) return this.sakke;
+    this.checkProvisioned();
+    const t = this.client();
+    if (!t.sakkeKeys) throw new KmsFailure('not-configured', 'this KMS transport has no MIKEY-SAKKE key provisioning');
+    const init = guard(() => buildRequestInit({ initiator: this.user, kms: this.kmsId, psk: this.psk, pskId: this.device, responders: [this.user], policy: 'any-device-of-user' }), 'cannot build REQUEST_INIT', 'not-configured');
+    const body = await this.exchange(() => t.sakkeKeys!(init.bytes));
+    this.sakke = guard(() => this.openProvision(body, now, month), 'key provision');
+    return this.sakke;
+  }
+
+  private openProvision(body: Uint8Array, now: Date, month: string): HeldSakkeKeys {
+    const p = JSON.parse(Buffer.from(body).toString('utf8')) as SakkeKeyProvision;
+    const uri = this.userText;
+    if (p.user !== uri) throw new Error(`keys are for ${p.user}, not ${uri}`);
+    const id = mikeySakkeIdentifier(uri, now);
+    if (Buffer.from(id).toString('hex') !== p.identifier.toLowerCase()) throw new Error(`the identifier is not this user's for ${month}`);
+    const Z = fromHex(p.sakkePublicKey);
+    const kpak = fromHex(p.kpak);
+    const rsk = new Uint8Array(unwrapForDevice(this.psk, Buffer.from(p.rsk, 'base64')));
+    const ssk = new Uint8Array(unwrapForDevice(this.psk, Buffer.from(p.ssk, 'base64')));
+    validateSakkeRsk(Z, id, rsk);
+    eccsiValidate(kpak, id, ssk, fromHex(p.pvt));
+    return { month, kmsUri: p.kmsUri, sakkePublicKey: Z, kpak, rsk };
+  }
+
+  /**
+   * The current GMK of a group from the group management server
+   * (POST /gms/gmk): a MIKEY-SAKKE I_MESSAGE checked as RFC 6509 says (signed
+   * by the GMS under the KMS's KPAK, addressed to us, fresh, not replayed) and
+   * opened with our RSK. A removed member or a non-member gets
+   * KmsFailure('refused') with the KMS's reason.
+   */
+  async groupMasterKey(group: MikeyIdentity, gmsUri: string): Promise<ReceivedGmk> {
+    const keys = await this.sakkeKeys();
+    const t = this.client();
+    if (!t.groupMasterKey) throw new KmsFailure('not-configured', 'this KMS transport has no group management server');
+    const init = guard(() => buildRequestInit({ initiator: this.user, kms: this.kmsId, psk: this.psk, pskId: this.device, responders: [group], policy: 'group' }), 'cannot build REQUEST_INIT', 'not-configured');
+    const bytes = await this.exchange(() => t.groupMasterKey!(init.bytes));
+    return guard(
+      () => receiveGmkIMessage(bytes, { uri: this.userText, rsk: keys.rsk, kmsPublicKey: keys.sakkePublicKey, kpakFor: (k) => (k === keys.kmsUri ? keys.kpak : undefined), trustedInitiators: [gmsUri], replay: this.sakkeReplay }),
+      'GMK I_MESSAGE',
+    );
   }
 
   private async exchange(send: () => Promise<Uint8Array>): Promise<Uint8Array> {

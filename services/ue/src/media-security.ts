@@ -3,6 +3,7 @@ import {
   type CryptoAttribute, type SrtpContextOptions, type SrtpProfileName,
 } from '@imslab/srtp';
 import type { SecurityMode } from './config.ts';
+import type { GroupMasterKeys, MkiKeySource } from './group-master-keys.ts';
 
 /**
  * SDES media security negotiation (RFC 4568) with or without the 3GPP
@@ -34,7 +35,7 @@ export interface MediaSecurityLines {
 }
 
 /** How the SRTP keys were agreed. */
-export type KeyManagement = 'sdes' | 'mikey-ticket';
+export type KeyManagement = 'sdes' | 'mikey-ticket' | 'mikey-sakke';
 /** What the UE believes it negotiated (TR 33.828 sec. 4.1.1 protection levels). */
 export type SecurityAchieved = 'none' | 'e2ae' | 'e2e' | 'e2m2e';
 
@@ -45,6 +46,8 @@ export interface SrtpKey {
   /** Master key || salt, base64, as in the SDP (for the key log). */
   keySaltBase64: string;
   keyMgmt: KeyManagement;
+  /** SRTP MKI carried by every packet under this key (MIKEY-SAKKE group keys: GMK-ID || GUK-ID). */
+  mki?: Uint8Array;
 }
 
 /** Result of a finished offer/answer. */
@@ -71,6 +74,9 @@ export interface SecurityOutcome {
   deferred?: boolean;
   /** PoC calls: the client-server keys of floor control (SRTCP), ours (tx) and the PoC server's (rx); never the group key (poc-e2e), the leg's SDES keys (poc-e2m2e). */
   floor?: { tx: SrtpKey; rx: SrtpKey };
+  /** poc-e2e: receive keys by MKI, and the group's GMKs (re-keying adds to them). */
+  rxByMki?: MkiKeySource;
+  gmk?: GroupMasterKeys;
 }
 
 /** Our offer, kept until the answer arrives. */
@@ -91,7 +97,8 @@ function newKey(suite: SrtpProfileName, tag: number): SrtpKey {
 
 /** SrtpContext options for a key. */
 export function contextOptions(key: SrtpKey): SrtpContextOptions {
-  return contextOptionsFromCrypto(key.attribute);
+  const o = contextOptionsFromCrypto(key.attribute);
+  return key.mki ? { ...o, mki: key.mki } : o;
 }
 
 /** The `a=3ge2ae` value among attributes, or null. */

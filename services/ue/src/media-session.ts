@@ -3,7 +3,9 @@ import type { Socket } from 'node:dgram';
 import { findMarker, PCMU_PAYLOAD_TYPE, probePayload, SAMPLES_PER_PACKET } from '@imslab/probe';
 import { buildRtp, buildSenderReport, demuxRtpRtcp, RtpHeaderView } from '@imslab/rtp';
 import { SrtpContext } from '@imslab/srtp';
+import type { MkiKeySource } from './group-master-keys.ts';
 import { contextOptions, type SrtpKey } from './media-security.ts';
+import { MkiReceiver } from './mki-receiver.ts';
 import type { PortAllocator } from './port-allocator.ts';
 
 /** Packet interval of the probe stream (a=ptime:20). */
@@ -29,6 +31,8 @@ export interface MediaPlan {
   tx: SrtpKey | null;
   /** The peer's key (SRTP) or null (RTP). */
   rx: SrtpKey | null;
+  /** Receive keys named by each packet's MKI (PoC group keys); replaces `rx` when set. */
+  rxByMki?: MkiKeySource;
   /** False: receive only (a recvonly stream); nothing is sent. */
   send?: boolean;
 }
@@ -42,6 +46,8 @@ export interface MediaCounters {
   rxAuthFailed: number;
   rxReplayed: number;
   rxMalformed: number;
+  /** SRTP packets whose MKI names no key this UE holds (e.g. a group key of an epoch after our removal). */
+  rxUnknownKey: number;
   rxFrom: string | null;
 }
 
@@ -58,6 +64,10 @@ export class MediaSession {
   private plan: MediaPlan | undefined;
   private txCtx: SrtpContext | undefined;
   private rxCtx: SrtpContext | undefined;
+  /** Receive side when packets name their key by MKI (PoC group keys). */
+  private mkiRx: MkiReceiver | undefined;
+  /** Called once per new receive key found by MKI (the call logs it). */
+  onNewRxKey: ((key: SrtpKey, ssrc: number) => void) | undefined;
   /** The previous receive context (null = plaintext) while the peer may still use it. */
   private graceRx: { ctx: SrtpContext | null; until: number } | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -70,7 +80,7 @@ export class MediaSession {
   /** Reused for every received packet: reading its header allocates nothing. */
   private readonly rxView = new RtpHeaderView();
   private readonly markers = new Set<string>();
-  readonly counters: MediaCounters = { txPackets: 0, rxPackets: 0, rxMarkerPackets: 0, rxMarkersSeen: [], rxAuthFailed: 0, rxReplayed: 0, rxMalformed: 0, rxFrom: null };
+  readonly counters: MediaCounters = { txPackets: 0, rxPackets: 0, rxMarkerPackets: 0, rxMarkersSeen: [], rxAuthFailed: 0, rxReplayed: 0, rxMalformed: 0, rxUnknownKey: 0, rxFrom: null };
   /** Called once with the SSRC of the first valid incoming packet (the key log records it). */
   onFirstRxSsrc: ((ssrc: number) => void) | undefined;
   /**
@@ -117,14 +127,30 @@ export class MediaSession {
     return this.plan?.tx ?? null;
   }
 
+  /** Switches both keys (a conference's group re-key); the old receive key keeps its grace. */
+  setKeys(tx: SrtpKey | null, rx: SrtpKey | null): void {
+    if (this.plan) this.configure({ ...this.plan, tx, rx });
+  }
+
   /** Switches only the send key (the answerer of a re-INVITE, once the ACK arrived). */
   setTxKey(tx: SrtpKey | null): void {
     if (this.plan) this.configure({ ...this.plan, tx });
   }
 
+  /** New receive keys may be held now (re-keying): MKIs that named no key are looked up again. */
+  rxKeysChanged(): void {
+    this.mkiRx?.retryUnknown();
+  }
+
   /** Sets or replaces the plan (new contexts only when a key changed). */
   configure(plan: MediaPlan): void {
     if (plan.tx?.keySaltBase64 !== this.plan?.tx?.keySaltBase64) this.txCtx = plan.tx ? new SrtpContext(contextOptions(plan.tx)) : undefined;
+    if (plan.rxByMki) {
+      if (plan.rxByMki !== this.plan?.rxByMki) this.mkiRx = new MkiReceiver(plan.rxByMki, (key, ssrc) => this.onNewRxKey?.(key, ssrc));
+      this.plan = plan;
+      return;
+    }
+    this.mkiRx = undefined;
     if (plan.rx?.keySaltBase64 !== this.plan?.rx?.keySaltBase64) {
       if (this.plan) this.graceRx = { ctx: this.rxCtx ?? null, until: performance.now() + RX_KEY_GRACE_MS };
       this.rxCtx = plan.rx ? new SrtpContext(contextOptions(plan.rx)) : undefined;
@@ -218,6 +244,15 @@ export class MediaSession {
    * neither accepts it.
    */
   private unprotect(msg: Buffer): Buffer | null {
+    if (this.mkiRx) {
+      const r = this.mkiRx.unprotect(msg);
+      if (r.ok) return r.packet;
+      if (r.reason === 'unknown-key') this.counters.rxUnknownKey++;
+      else if (r.reason === 'auth-failed') this.counters.rxAuthFailed++;
+      else if (r.reason === 'replayed' || r.reason === 'too-old') this.counters.rxReplayed++;
+      else this.counters.rxMalformed++;
+      return null;
+    }
     const grace = this.graceRx && performance.now() <= this.graceRx.until ? this.graceRx : undefined;
     if (!grace) this.graceRx = undefined;
     if (!this.rxCtx) {

@@ -4,6 +4,7 @@ import { KmsAgent, KmsFailure } from './kms-agent.ts';
 import { answerOffer, completeOffer, createOffer, e2aeMarkOf, type MediaSecurityLines, type PendingOffer, type SecurityOutcome } from './media-security.ts';
 import { answerMikeyOffer, completeMikeyOffer, createMikeyOffer, deferredMikeyKeys, groupSrtpKey, mikeyValueOf, openStoredMessage, type MikeyKeys, type MikeyPendingOffer } from './mikey-ticket.ts';
 import type { SrtpKey } from './media-security.ts';
+import { GroupMasterKeys } from './group-master-keys.ts';
 
 /**
  * Offer/answer of a call's media security for every SecurityMode: SDES
@@ -41,6 +42,8 @@ export interface LocalOffer {
   mikey?: MikeyPendingOffer;
   /** group-e2e: the conference's group key (send and receive). */
   group?: SrtpKey;
+  /** poc-e2e: the group's GMKs from the group management server (MIKEY-SAKKE). */
+  gmk?: GroupMasterKeys;
 }
 
 export type Failure = { ok: false; reason: string };
@@ -48,6 +51,11 @@ export type Failure = { ok: false; reason: string };
 /** The host of a SIP URI (the domain of a designated device given by name). */
 function domainOf(uri: string): string {
   return /^(?:sips?|tel):(?:[^@;]*@)?([^;>?:]+)/i.exec(uri.replace(/^<|>$/g, ''))?.[1] ?? 'invalid';
+}
+
+/** The group management server of a group's domain: the only signer a member takes GMKs from. */
+export function gmsOf(groupUri: string): string {
+  return `sip:gms@${domainOf(groupUri)}`;
 }
 
 /** The ticket's intended Responder (IDRr in TP Data). */
@@ -68,12 +76,18 @@ export async function prepareOffer(env: NegotiationEnv, r: OfferRequest): Promis
   if (r.mode === 'group-e2e' || r.mode === 'poc-e2e') {
     if (!env.kms) return { ok: false, reason: `${r.mode} requested but this UE has no KMS configured (config "kms")` };
     try {
-      const group = await groupSrtpKey(env.kms, uriIdentity(r.target.replace(/^<|>$/g, '')));
-      if (r.mode === 'group-e2e') return { ok: true, offer: { mode: r.mode, lines: { profile: 'RTP/SAVP', crypto: [], attributes: [], keyMgmt: [] }, group } };
-      // PoC: the SDES line keys floor control with the server (TS 33.180 client-server key); the media stays under the group key.
+      const target = r.target.replace(/^<|>$/g, '');
+      if (r.mode === 'group-e2e') {
+        const group = await groupSrtpKey(env.kms, uriIdentity(target));
+        return { ok: true, offer: { mode: r.mode, lines: { profile: 'RTP/SAVP', crypto: [], attributes: [], keyMgmt: [] }, group } };
+      }
+      // PoC: the GMK comes from the group management server by MIKEY-SAKKE (TS 33.180); the
+      // SDES line keys floor control with the server (the client-server key), never the media.
+      const gmk = new GroupMasterKeys(target);
+      gmk.add(await env.kms.groupMasterKey(uriIdentity(target), gmsOf(target)));
       const sdes = createOffer('sdes-e2e', { e2aeConfirmed: false });
       if (!sdes.ok) return sdes;
-      return { ok: true, offer: { mode: r.mode, lines: { ...sdes.offer.lines, keyMgmt: [] }, group, sdes: sdes.offer } };
+      return { ok: true, offer: { mode: r.mode, lines: { ...sdes.offer.lines, keyMgmt: [] }, gmk, sdes: sdes.offer } };
     } catch (e) {
       return { ok: false, reason: e instanceof KmsFailure ? `group key: ${e.message}` : `group key: ${(e as Error).message}` };
     }
@@ -120,7 +134,7 @@ function mikeyOutcome(keys: MikeyKeys, peerLines: MediaSecurityLines): SecurityO
  * SDES answer is accepted as e2m2e.
  */
 export function finishOffer(offer: LocalOffer, answer: MediaSecurityLines): { ok: true; outcome: SecurityOutcome } | Failure {
-  if (offer.group && offer.mode === 'poc-e2e') return finishPocOffer(offer.group, offer.sdes!, answer);
+  if (offer.gmk && offer.mode === 'poc-e2e') return finishPocOffer(offer.gmk, offer.sdes!, answer);
   if (offer.mode === 'poc-e2m2e') return finishPocE2m2eOffer(offer.sdes!, answer);
   if (offer.group) {
     if (answer.profile !== 'RTP/SAVP' || answer.crypto.length > 0) return { ok: false, reason: `group-e2e requested but the conference answered ${answer.profile}${answer.crypto.length ? ' with its own SDES key (it would decrypt)' : ''}` };
@@ -160,14 +174,15 @@ export function finishOffer(offer: LocalOffer, answer: MediaSecurityLines): { ok
  * control and no media key of its own (a server that answered without one,
  * or with a=key-mgmt, would not be the e2e server we asked for).
  */
-function finishPocOffer(group: SrtpKey, sdes: PendingOffer, answer: MediaSecurityLines): { ok: true; outcome: SecurityOutcome } | Failure {
+function finishPocOffer(gmk: GroupMasterKeys, sdes: PendingOffer, answer: MediaSecurityLines): { ok: true; outcome: SecurityOutcome } | Failure {
   if (answer.profile !== 'RTP/SAVP') return { ok: false, reason: `poc-e2e requested but the PoC server answered ${answer.profile}` };
   if ((answer.keyMgmt ?? []).length > 0) return { ok: false, reason: 'poc-e2e requested but the PoC server answered with a=key-mgmt: it would take part in the media key' };
   const floor = completeOffer(sdes, answer);
   if (!floor.ok) return { ok: false, reason: `poc-e2e: no floor control key in the answer: ${floor.reason}` };
   const { tx, rx } = floor.outcome;
   if (!tx || !rx) return { ok: false, reason: 'poc-e2e: the answer has no floor control key (a=crypto)' };
-  return { ok: true, outcome: { sdpProfile: 'RTP/SAVP', suite: group.suite, tx: group, rx: group, peerE2ae: null, e2ae: null, keyManagement: 'mikey-ticket', achieved: 'e2e', floor: { tx, rx } } };
+  const mine = gmk.txKey();
+  return { ok: true, outcome: { sdpProfile: 'RTP/SAVP', suite: mine.suite, tx: mine, rx: null, rxByMki: gmk, gmk, peerE2ae: null, e2ae: null, keyManagement: 'mikey-sakke', achieved: 'e2e', floor: { tx, rx } } };
 }
 
 /**

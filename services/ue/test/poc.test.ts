@@ -11,6 +11,8 @@ import { finishOffer, prepareOffer, type LocalOffer } from '../src/negotiation.t
 import { PortAllocator } from '../src/port-allocator.ts';
 import { Logger } from '../src/log.ts';
 import type { KmsAgent } from '../src/kms-agent.ts';
+import { GroupMasterKeys } from '../src/group-master-keys.ts';
+import { gmkSrtpKeys, gukIdOf, type ReceivedGmk } from '@imslab/mikey';
 
 /*
  * A PoC member (poc-e2e, TR 33.828 4.2): the media under the group key from
@@ -24,6 +26,21 @@ const sdesKey = (): SrtpKey => {
   return o.offer.keys.get(1)!;
 };
 const groupKey: SrtpKey = { ...sdesKey(), keyMgmt: 'mikey-ticket' };
+
+/** A GMK as alice would receive it from the group management server (what the I_MESSAGE gives, see @imslab/mikey sakke tests). */
+function receivedGmk(member: string, gmkId = 0x0123abcd): ReceivedGmk {
+  const gmk = new Uint8Array(16).fill(0xa0 + (gmkId & 0xf));
+  const rand = new Uint8Array(16).fill(7);
+  const gukId = gukIdOf(gmk, gmkId, member);
+  return { gmk, gmkId, gukId, rand, initiator: 'sip:gms@ims.test', kmsInitiator: 'https://127.0.2.40:8443', timestampMs: 0, profile: 'AES_CM_128_HMAC_SHA1_80', srtp: gmkSrtpKeys({ gmk, gmkId, gukId, rand }) };
+}
+const ALICE = 'sip:alice@ims.test';
+const BOB = 'sip:bob@ims.test';
+function gmksOf(member: string, ...ids: number[]): GroupMasterKeys {
+  const g = new GroupMasterKeys('sip:poc-team@ims.test', [ALICE, BOB]);
+  for (const id of ids.length ? ids : [0x0123abcd]) g.add(receivedGmk(member, id));
+  return g;
+}
 
 describe('poc-e2m2e negotiation', () => {
   it('one SDES key pair with the server keys the media and floor control; the UE reports e2m2e', async () => {
@@ -42,30 +59,52 @@ describe('poc-e2m2e negotiation', () => {
 });
 
 describe('poc-e2e negotiation', () => {
-  it('offers one SDES key (floor control) and no a=key-mgmt; the group key comes from the KMS for the group URI', async () => {
+  it('offers one SDES key (floor control) and no a=key-mgmt; the GMK comes from the group management server of the group\'s domain', async () => {
     let asked = '';
+    let gms = '';
     expect(await prepareOffer({ kms: undefined, e2aeConfirmed: false }, { mode: 'poc-e2e', target: 'sip:poc-team@ims.test', policy: 'any-device-of-user', ssrc: 1 }))
       .toEqual({ ok: false, reason: 'poc-e2e requested but this UE has no KMS configured (config "kms")' });
-    const failing = { requestTicket: async (id: { data: Uint8Array }) => { asked = Buffer.from(id.data).toString(); throw new Error('refused'); } } as unknown as KmsAgent;
+    const failing = { groupMasterKey: async (id: { data: Uint8Array }, from: string) => { asked = Buffer.from(id.data).toString(); gms = from; throw new Error('refused'); } } as unknown as KmsAgent;
     expect(await prepareOffer({ kms: failing, e2aeConfirmed: false }, { mode: 'poc-e2e', target: '<sip:poc-team@ims.test>', policy: 'any-device-of-user', ssrc: 1 })).toMatchObject({ ok: false, reason: 'group key: refused' });
-    expect(asked).toBe('sip:poc-team@ims.test');
+    expect([asked, gms]).toEqual(['sip:poc-team@ims.test', 'sip:gms@ims.test']);
+    const giving = { groupMasterKey: async () => receivedGmk(ALICE) } as unknown as KmsAgent;
+    const o = await prepareOffer({ kms: giving, e2aeConfirmed: false }, { mode: 'poc-e2e', target: 'sip:poc-team@ims.test', policy: 'any-device-of-user', ssrc: 1 });
+    if (!o.ok) throw new Error(o.reason);
+    expect(o.offer.lines.keyMgmt).toEqual([]);
+    expect(o.offer.lines.crypto).toHaveLength(1);
+    expect(o.offer.gmk!.heldIds()).toEqual(['0x0123abcd']);
   });
 
   const offer = (): LocalOffer => {
     const sdes = createOffer('sdes-e2e', { e2aeConfirmed: false });
     if (!sdes.ok) throw new Error(sdes.reason);
-    return { mode: 'poc-e2e', lines: { ...sdes.offer.lines, keyMgmt: [] }, group: groupKey, sdes: sdes.offer };
+    return { mode: 'poc-e2e', lines: { ...sdes.offer.lines, keyMgmt: [] }, gmk: gmksOf(ALICE), sdes: sdes.offer };
   };
 
-  it('media under the group key both ways; floor control under our key out and the server\'s in', () => {
+  it('media under our key of the GMK (MKI = GMK-ID || our GUK-ID), talkers\' keys by MKI; floor control under our key out and the server\'s in', () => {
     const o = offer();
     const server = sdesKey();
     const r = finishOffer(o, { profile: 'RTP/SAVP', crypto: [`1 AES_CM_128_HMAC_SHA1_80 inline:${server.keySaltBase64}`], attributes: [] });
     if (!r.ok) throw new Error(r.reason);
-    expect([r.outcome.tx, r.outcome.rx, r.outcome.achieved]).toEqual([groupKey, groupKey, 'e2e']);
+    const mine = receivedGmk(ALICE).srtp;
+    expect(r.outcome.tx!.keySaltBase64).toBe(Buffer.concat([mine.masterKey, mine.masterSalt]).toString('base64'));
+    expect(Buffer.from(r.outcome.tx!.mki!).toString('hex')).toBe(Buffer.from(mine.mki).toString('hex'));
+    expect([r.outcome.rx, r.outcome.achieved, r.outcome.keyManagement]).toEqual([null, 'e2e', 'mikey-sakke']);
+    // bob's key, derived by alice from the MKI of bob's packets alone.
+    const bobs = receivedGmk(BOB).srtp;
+    expect(r.outcome.rxByMki!.keyFor(bobs.mki)!.keySaltBase64).toBe(Buffer.concat([bobs.masterKey, bobs.masterSalt]).toString('base64'));
     expect(r.outcome.floor!.tx.keySaltBase64).toBe(o.sdes!.keys.get(1)!.keySaltBase64);
     expect(r.outcome.floor!.rx.keySaltBase64).toBe(server.keySaltBase64);
-    expect(r.outcome.floor!.rx.keySaltBase64).not.toBe(groupKey.keySaltBase64);
+    expect(r.outcome.floor!.rx.keySaltBase64).not.toBe(r.outcome.tx!.keySaltBase64);
+  });
+
+  it('a packet naming a GMK-ID we never received (a later epoch) or a GUK-ID of no member finds no key', () => {
+    const atAlice = gmksOf(ALICE);
+    expect(atAlice.keyFor(receivedGmk(BOB, 0x0555_0001).srtp.mki)).toBeUndefined();
+    const fake = Buffer.from(receivedGmk(BOB).srtp.mki);
+    fake[7]! ^= 1;
+    expect(atAlice.keyFor(fake)).toBeUndefined();
+    expect(atAlice.keyFor(new Uint8Array(3))).toBeUndefined();
   });
 
   it('refuses an answer without a floor key, with a=key-mgmt (the server would take part in the media key), or over RTP/AVP', () => {

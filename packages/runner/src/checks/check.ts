@@ -30,6 +30,8 @@ export interface CheckContext {
   evidence<N extends EvidenceName>(name: N): EvidenceTypes[N] | undefined;
   /** link name -> capture file. */
   captures: Record<string, string>;
+  /** Directory of the run's key logs (`<ue>.srtp-keys.jsonl`), when there is one. */
+  keyDir?: string;
   plan: NetworkPlan<ElementPlan>;
   /** A piece of evidence behind the outcome. */
   saw(line: string): void;

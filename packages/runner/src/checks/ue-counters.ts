@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { strictObject } from '@imslab/element-kit';
 import { defineCheck } from './check.ts';
 
-const COUNTERS = ['rxAuthFailed', 'rxReplayed', 'rxMalformed'] as const;
+const COUNTERS = ['rxAuthFailed', 'rxReplayed', 'rxMalformed', 'rxUnknownKey'] as const;
+/** An exact count, or `some` (at least one: how many depends on timing, e.g. packets after a re-key). */
+const count = z.union([z.number().int().min(0), z.literal('some')]).optional();
 
 /**
  * Every UE that took part in the call received no packet that failed SRTP
@@ -13,16 +15,17 @@ export const ueCounters = defineCheck({
   key: 'ueCounters',
   basis: 'UE counters',
   always: true,
-  doc: 'What the UEs\' receivers counted on this call: packets failing SRTP authentication, replays, malformed packets. Default: none, on every UE of the call; give the number expected (per UE, summed) where an attack sends them.',
-  schema: strictObject({ rxAuthFailed: z.number().int().min(0).optional(), rxReplayed: z.number().int().min(0).optional(), rxMalformed: z.number().int().min(0).optional() }, 'ueCounters'),
+  doc: 'What the UEs\' receivers counted on this call: packets failing SRTP authentication, replays, malformed packets, packets whose MKI names no key the UE holds (a group key of an epoch after its removal). Default: none, on every UE of the call; give the number expected (per UE, summed) where an attack sends them, or `some` for at least one.',
+  schema: strictObject({ rxAuthFailed: count, rxReplayed: count, rxMalformed: count, rxUnknownKey: count }, 'ueCounters'),
   run(want, ctx) {
     const views = Object.entries(ctx.ueCalls).flatMap(([ue, cs]) => cs.filter((c) => c.callId === ctx.call.callId).map((c) => ({ ue, c })));
     const seen: string[] = [];
     for (const counter of COUNTERS) {
       const expected = want?.[counter] ?? 0;
-      const got = views.reduce((a, v) => a + v.c.media[counter], 0);
-      const who = views.filter((v) => v.c.media[counter] > 0).map((v) => `${v.ue} ${v.c.media[counter]}`).join(', ');
-      if (got !== expected) ctx.mismatch(`${counter}: ${got}${who ? ` (${who})` : ''}, expected ${expected}`);
+      // A UE older than the counter reports none: 0.
+      const got = views.reduce((a, v) => a + (v.c.media[counter] ?? 0), 0);
+      const who = views.filter((v) => (v.c.media[counter] ?? 0) > 0).map((v) => `${v.ue} ${v.c.media[counter]}`).join(', ');
+      if (expected === 'some' ? got === 0 : got !== expected) ctx.mismatch(`${counter}: ${got}${who ? ` (${who})` : ''}, expected ${expected === 'some' ? 'at least 1' : expected}`);
       else seen.push(`${counter} ${got}`);
     }
     if (views.length > 0 && seen.length === COUNTERS.length) ctx.saw(`receivers of ${views.map((v) => v.ue).join(', ')}: ${seen.join(', ')}, as expected`);

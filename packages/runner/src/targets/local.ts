@@ -12,6 +12,7 @@ import { requirePrograms, requireRoot } from '../prerequisites.ts';
 import { requireFreePorts } from '../ports.ts';
 import { httpHealthy, ngPingOk, sipOptionsOk, waitUntil } from '../probes.ts';
 import { startReaper, type Reaper } from '../reaper.ts';
+import { holdSlot, type SlotLease } from '../slot-lease.ts';
 import { clearState, writeState } from '../state.ts';
 import { Supervisor, type Supervised } from '../supervisor.ts';
 import { LOOPBACK_TAP, linkCaptures, stopAll, type TcpdumpCapture } from '../tcpdump.ts';
@@ -47,6 +48,8 @@ export class LocalTarget implements Target {
   private captures: TcpdumpCapture[] = [];
   private stateId = '';
   private reaper: Reaper | null = null;
+  /** The slot's lease when up() took it (not when a runner leased it for the plan). */
+  private slotLease: SlotLease | null = null;
   private died: string[] = [];
   private kmsSecrets: KmsSecrets | undefined;
   private pkiDir = PKI_DIR;
@@ -74,7 +77,14 @@ export class LocalTarget implements Target {
     // What a crashed run left behind must not make this one fail: its runner is dead, so it goes.
     const cleaned = downLocal({ all: false });
     if (cleaned.length) opts.progress?.(`  stopped what an earlier, crashed run left: ${cleaned.join('; ')}`);
-    await requireFreePorts(plan.elements.flatMap(listensOf));
+    this.slotLease = holdSlot(plan.slot);
+    try {
+      await requireFreePorts(plan.elements.flatMap(listensOf));
+    } catch (e) {
+      this.slotLease?.release();
+      this.slotLease = null;
+      throw e;
+    }
     this.plan = plan;
     this.dir = opts.dir;
     this.attachable = opts.attachable;
@@ -185,5 +195,7 @@ export class LocalTarget implements Target {
     if (this.stateId) clearState(this.stateId);
     this.reaper?.release();
     this.reaper = null;
+    this.slotLease?.release();
+    this.slotLease = null;
   }
 }

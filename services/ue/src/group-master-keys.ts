@@ -1,0 +1,76 @@
+/**
+ * A PoC member's group keys (TS 33.180): the GMKs it received by MIKEY-SAKKE
+ * and the SRTP keys that derive from them. We send under our own key of the
+ * newest GMK (MKI = GMK-ID || our GUK-ID); we receive a talker's packet under
+ * the key its MKI names, derived from the GMK the MKI's GMK-ID names. A packet
+ * naming a GMK we do not hold (a later epoch after we were removed, or
+ * another group's) finds no key: it is counted, never decrypted.
+ */
+import { GMK_MKI_LENGTH, GmkStore, MikeyError, type ReceivedGmk } from '@imslab/mikey';
+import type { SrtpKey } from './media-security.ts';
+
+/** The profile TS 33.180 names for MCPTT media; also what our GMS puts in the SP payload. */
+const GMK_SUITE = 'AES_CM_128_HMAC_SHA1_80';
+
+/** Where receive keys come from when packets name theirs by MKI. */
+export interface MkiKeySource {
+  mkiLength: number;
+  /** The key of an MKI, or undefined when it names no key we hold. */
+  keyFor(mki: Uint8Array): SrtpKey | undefined;
+}
+
+function srtpKey(k: { masterKey: Uint8Array; masterSalt: Uint8Array; mki: Uint8Array }): SrtpKey {
+  const keySalt = Buffer.concat([k.masterKey, k.masterSalt]);
+  return {
+    suite: GMK_SUITE,
+    attribute: { tag: 1, suite: GMK_SUITE, keyParams: [{ method: 'inline', keySalt }], sessionParams: [] },
+    keySaltBase64: keySalt.toString('base64'),
+    keyMgmt: 'mikey-sakke',
+    mki: Buffer.from(k.mki),
+  };
+}
+
+/** The GMKs of one group as this member holds them. */
+export class GroupMasterKeys implements MkiKeySource {
+  readonly mkiLength = GMK_MKI_LENGTH;
+  private readonly store = new GmkStore();
+  private newest: ReceivedGmk | undefined;
+
+  constructor(
+    /** The group's URI (sip:poc-<name>@<domain>). */
+    readonly group: string,
+    /** The group's members, to name a talker from its GUK-ID (and refuse one that is nobody's). */
+    private readonly members: readonly string[] | undefined = undefined,
+  ) {}
+
+  /** Takes a GMK received from the group management server; it becomes the one we send under. */
+  add(k: ReceivedGmk): void {
+    this.store.put({ gmk: k.gmk, gmkId: k.gmkId, gukId: k.gukId, rand: k.rand, group: this.group });
+    this.newest = k;
+  }
+
+  /** GMK-ID of the key we send under, or undefined before the first GMK. */
+  get currentGmkId(): number | undefined {
+    return this.newest?.gmkId;
+  }
+
+  /** GMK-IDs held, as hex. */
+  heldIds(): string[] {
+    return this.store.ids().map((id) => `0x${id.toString(16).padStart(8, '0')}`);
+  }
+
+  /** Our send key under the newest GMK. */
+  txKey(): SrtpKey {
+    if (!this.newest) throw new Error(`no GMK of ${this.group} yet`);
+    return srtpKey(this.newest.srtp);
+  }
+
+  keyFor(mki: Uint8Array): SrtpKey | undefined {
+    try {
+      return srtpKey(this.store.keysForMki(mki, this.members ? { senders: this.members } : {}));
+    } catch (e) {
+      if (e instanceof MikeyError) return undefined;
+      throw e;
+    }
+  }
+}

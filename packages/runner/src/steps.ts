@@ -56,9 +56,11 @@ export const STEP_SHAPES = {
   /**
    * A member re-keys its group call (fetches the group's current key); waits
    * for the answer: `rekeyed` (default: it now sends under the new key) or
-   * `refused` (the KMS refused it the key: a removed member).
+   * `refused` (the KMS refused it the key: a removed member). `activate:
+   * false` only accepts the new key on receive (phase one of a rollover
+   * without loss: every member receives first, then every member switches).
    */
-  rekey: strictObject({ ue: name, call: name, outcome: z.enum(['rekeyed', 'refused']).optional() }, 'a rekey step'),
+  rekey: strictObject({ ue: name, call: name, outcome: z.enum(['rekeyed', 'refused']).optional(), activate: z.boolean().optional() }, 'a rekey step'),
 };
 type Shapes = typeof STEP_SHAPES;
 export type StepKind = keyof Shapes;
@@ -310,15 +312,16 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
   } else if ('group-remove' in step) {
     await groupRemove(ctx, step['group-remove'].group, step['group-remove'].member);
   } else if ('rekey' in step) {
-    const { ue: name, call: alias, outcome = 'rekeyed' } = step.rekey;
-    const r = await ue(ctx, name).rekey(call(ctx, alias).callId);
+    const { ue: name, call: alias, outcome = 'rekeyed', activate = true } = step.rekey;
+    const r = await ue(ctx, name).rekey(call(ctx, alias).callId, activate);
     if ('refused' in r) {
       if (outcome !== 'refused') throw new StepError(`${name} could not re-key ${alias}: ${r.refused}`);
       ctx.progress(`  ${name} was refused the new key of ${alias}: ${r.refused}`);
     } else {
       if (outcome === 'refused') throw new StepError(`${name} re-keyed ${alias}${r.gmkId ? ` (GMK-ID ${r.gmkId})` : ''}; expected the KMS to refuse it`);
-      if (!r.changed) throw new StepError(`${name} re-keyed ${alias} but its key did not change: the group had no new epoch`);
-      ctx.progress(`  ${name} re-keyed ${alias}${r.gmkId ? `: now GMK-ID ${r.gmkId}` : ''}`);
+      if (!activate) ctx.progress(`  ${name} accepts the new key of ${alias} on receive`);
+      else if (!r.changed) throw new StepError(`${name} re-keyed ${alias} but its key did not change: the group had no new epoch`);
+      else ctx.progress(`  ${name} re-keyed ${alias}${r.gmkId ? `: now GMK-ID ${r.gmkId}` : ''}`);
     }
   } else if ('hangup' in step) {
     await ue(ctx, step.hangup.ue).hangup(call(ctx, step.hangup.call).callId);

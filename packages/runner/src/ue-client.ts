@@ -49,9 +49,9 @@ export class UeClient {
     return this.request('POST', `/calls/${encodeURIComponent(callId)}/floor`, { action });
   }
   /** Re-keys a group call (the group's current key from the KMS); resolves with the refusal text when the KMS refused (403). */
-  async rekey(callId: string): Promise<{ refused: string } | { changed: boolean; gmkId?: string }> {
+  async rekey(callId: string, activate = true): Promise<{ refused: string } | { changed: boolean; pending?: boolean; gmkId?: string }> {
     try {
-      return await this.request('POST', `/calls/${encodeURIComponent(callId)}/rekey`, {}, 15_000);
+      return await this.request('POST', `/calls/${encodeURIComponent(callId)}/rekey`, { activate }, 15_000);
     } catch (e) {
       const m = /-> 403: (.*)$/s.exec((e as Error).message);
       if (m) return { refused: m[1]! };

@@ -180,12 +180,22 @@ export abstract class Call implements UpdatableCall {
     this.logTxKey(tx);
   }
 
-  /** A conference's new group key: send and receive under it (packets under the old one stay readable for the grace). */
-  switchGroupKey(key: SrtpKey): void {
-    const media = this.media!;
-    media.setKeys(key, key);
-    this.logTxKey(key);
+  /** A conference's new group key, received before we send under it (first phase of a re-key). */
+  pendingGroupKey: SrtpKey | undefined;
+
+  /** Accepts a conference's new group key on receive, besides the current one. */
+  acceptGroupKey(key: SrtpKey): void {
+    if (this.pendingGroupKey?.keySaltBase64 === key.keySaltBase64) return;
+    this.pendingGroupKey = key;
+    this.media!.addRxKey(key);
     this.ctx.keylog.srtp({ callId: this.callId, dir: 'rx', suite: key.suite, keySalt: key.keySaltBase64, keyMgmt: key.keyMgmt });
+  }
+
+  /** A conference's new group key: send and receive under it; the old one stays accepted (members switch one by one). */
+  switchGroupKey(key: SrtpKey): void {
+    this.media!.setKeys(key, key);
+    this.pendingGroupKey = undefined;
+    this.logTxKey(key);
   }
 
   private logTxKey(tx: SrtpKey): void {

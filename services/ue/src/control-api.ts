@@ -139,11 +139,13 @@ export function createControlApi(ue: ControlledUe): ControlServer {
       }
       return { callId: call.callId, floor: call.floor.status() };
     },
-    'POST /calls/:callId/rekey': async (_req, _raw, p) => {
+    'POST /calls/:callId/rekey': async (_req, raw, p) => {
       const call = find(p['callId']!);
+      const activate = raw === undefined ? true : objectBody(raw)['activate'] ?? true;
+      if (typeof activate !== 'boolean') throw new HttpError(400, 'field "activate" must be true (fetch the new key and send under it) or false (fetch it and only receive under it for now)');
       try {
-        const r = await rekeyGroupCall(call, ue.kms);
-        ue.log.info(`call ${call.callId}: re-keyed (${r.changed ? `now sending under ${r.gmkId ?? 'the new group key'}` : 'key was current'})`);
+        const r = await rekeyGroupCall(call, ue.kms, activate);
+        ue.log.info(`call ${call.callId}: re-keyed (${r.changed ? `now sending under ${r.gmkId ?? 'the new group key'}` : r.pending ? 'new key accepted on receive; not yet sent under' : 'key was current'})`);
         return { callId: call.callId, ...r };
       } catch (e) {
         if (e instanceof NotRekeyable) throw new HttpError(409, e.message);

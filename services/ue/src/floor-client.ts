@@ -8,6 +8,8 @@ import type { MediaSession } from './media-session.ts';
 /** What the user asks of the floor through the control API. */
 export type FloorAction = 'request' | 'release' | 'talk-without-floor';
 export const FLOOR_ACTIONS: readonly FloorAction[] = ['request', 'release', 'talk-without-floor'];
+/** How many request -> grant times the status keeps (the newest). */
+export const GRANT_TIMES_KEPT = 1000;
 
 /**
  * A PoC member's floor control (TS 24.380 clause 6.2.4, @imslab/floor-control's
@@ -25,6 +27,10 @@ export class FloorClient {
   private rejected = 0;
   private ignoringFloor = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** performance.now() when PTT was pressed (the first Floor Request left), until that request is granted, denied or withdrawn. */
+  private requestedAt: number | undefined;
+  /** PTT pressed to Floor Granted received, ms, per grant (the newest GRANT_TIMES_KEPT). */
+  private readonly grantTimes: number[] = [];
 
   constructor(
     private readonly media: MediaSession,
@@ -52,12 +58,20 @@ export class FloorClient {
       this.log.warn(`call ${this.callId}: sending media without the floor (ignoring floor control)`);
       return;
     }
-    this.send(action === 'request' ? this.participant.pressPtt(now) : this.releaseAll(now));
+    if (action === 'request') {
+      const out = this.participant.pressPtt(now);
+      this.requestedAt = now;
+      this.send(out);
+    } else {
+      this.send(this.releaseAll(now));
+    }
   }
 
   private releaseAll(now: number): FloorMessage[] {
     this.ignoringFloor = false;
-    return this.participant.releasePtt(now);
+    const out = this.participant.releasePtt(now);
+    this.requestedAt = undefined;
+    return out;
   }
 
   private onDatagram(msg: Buffer): void {
@@ -73,8 +87,22 @@ export class FloorClient {
       this.received[m.type] = (this.received[m.type] ?? 0) + 1;
       const before = this.participant.state;
       this.send(this.participant.receive(m, now));
-      if (this.participant.state !== before) this.log.info(`call ${this.callId}: floor ${before} -> ${this.participant.state} (${m.type})`);
+      if (this.participant.state !== before) {
+        this.log.info(`call ${this.callId}: floor ${before} -> ${this.participant.state} (${m.type})`);
+        this.timeGrant(before, now);
+      }
     }
+  }
+
+  /** Records PTT -> Floor Granted when the pending (or queued) request was granted; forgets it when it ended any other way. */
+  private timeGrant(before: string, now: number): void {
+    const state = this.participant.state;
+    if (state === 'pending-request' || state === 'queued') return;
+    if (this.requestedAt !== undefined && state === 'has-permission' && (before === 'pending-request' || before === 'queued')) {
+      this.grantTimes.push(Math.round((now - this.requestedAt) * 1000) / 1000);
+      if (this.grantTimes.length > GRANT_TIMES_KEPT) this.grantTimes.splice(0, this.grantTimes.length - GRANT_TIMES_KEPT);
+    }
+    this.requestedAt = undefined;
   }
 
   private send(out: FloorMessage[]): void {
@@ -92,7 +120,11 @@ export class FloorClient {
     if (at === undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.send(this.participant.tick(performance.now()));
+      const before = this.participant.state;
+      const now = performance.now();
+      this.send(this.participant.tick(now));
+      // C101 requests unanswered: the participant gave up, so that request has no grant time.
+      if (this.participant.state !== before) this.timeGrant(before, now);
     }, Math.max(0, at - performance.now()));
     this.timer.unref();
   }
@@ -114,6 +146,7 @@ export class FloorClient {
       received: { ...this.received },
       sent: { ...this.sent },
       rejected: this.rejected,
+      requestToGrantMs: [...this.grantTimes],
     };
   }
 }

@@ -35,6 +35,8 @@ export class GroupMasterKeys implements MkiKeySource {
   readonly mkiLength = GMK_MKI_LENGTH;
   private readonly store = new GmkStore();
   private newest: ReceivedGmk | undefined;
+  /** Received but not yet sent under (a two-phase re-key: everyone receives first, then everyone switches). */
+  private pending: ReceivedGmk | undefined;
 
   constructor(
     /** The group's URI (sip:poc-<name>@<domain>). */
@@ -43,10 +45,19 @@ export class GroupMasterKeys implements MkiKeySource {
     private readonly members: readonly string[] | undefined = undefined,
   ) {}
 
-  /** Takes a GMK received from the group management server; it becomes the one we send under. */
-  add(k: ReceivedGmk): void {
+  /** Takes a GMK received from the group management server; with `activate` (default) it becomes the one we send under. */
+  add(k: ReceivedGmk, activate = true): void {
     this.store.put({ gmk: k.gmk, gmkId: k.gmkId, gukId: k.gukId, rand: k.rand, group: this.group });
-    this.newest = k;
+    if (activate || !this.newest) this.newest = k;
+    else this.pending = k;
+  }
+
+  /** Sends under the GMK received without activation; false when none waits. */
+  activatePending(): boolean {
+    if (!this.pending) return false;
+    this.newest = this.pending;
+    this.pending = undefined;
+    return true;
   }
 
   /** GMK-ID of the key we send under, or undefined before the first GMK. */

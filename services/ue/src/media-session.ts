@@ -64,6 +64,8 @@ export class MediaSession {
   private plan: MediaPlan | undefined;
   private txCtx: SrtpContext | undefined;
   private rxCtx: SrtpContext | undefined;
+  /** More receive keys tried after the current one (a group re-key). */
+  private readonly extraRx: Array<{ keySalt: string; ctx: SrtpContext }> = [];
   /** Receive side when packets name their key by MKI (PoC group keys). */
   private mkiRx: MkiReceiver | undefined;
   /** Called once per new receive key found by MKI (the call logs it). */
@@ -127,9 +129,22 @@ export class MediaSession {
     return this.plan?.tx ?? null;
   }
 
-  /** Switches both keys (a conference's group re-key); the old receive key keeps its grace. */
+  /** Switches both keys (a conference's group re-key); the old receive key stays accepted (see addRxKey). */
   setKeys(tx: SrtpKey | null, rx: SrtpKey | null): void {
-    if (this.plan) this.configure({ ...this.plan, tx, rx });
+    if (!this.plan) return;
+    const old = this.plan.rx;
+    this.configure({ ...this.plan, tx, rx });
+    if (old && old.keySaltBase64 !== rx?.keySaltBase64) this.addRxKey(old);
+  }
+
+  /**
+   * Accepts packets under `key` too, for the rest of the call, after the
+   * current receive key failed: a group re-key, where members switch their
+   * send key one after another.
+   */
+  addRxKey(key: SrtpKey): void {
+    if (this.extraRx.some((x) => x.keySalt === key.keySaltBase64) || this.plan?.rx?.keySaltBase64 === key.keySaltBase64) return;
+    this.extraRx.push({ keySalt: key.keySaltBase64, ctx: new SrtpContext(contextOptions(key)) });
   }
 
   /** Switches only the send key (the answerer of a re-INVITE, once the ACK arrived). */
@@ -271,6 +286,12 @@ export class MediaSession {
       if (grace.ctx === null) return msg;
       const old = grace.ctx.unprotectRtp(msg);
       if (old.ok) return old.packet;
+    }
+    if (r.reason === 'auth-failed') {
+      for (const x of this.extraRx) {
+        const other = x.ctx.unprotectRtp(msg);
+        if (other.ok) return other.packet;
+      }
     }
     if (r.reason === 'auth-failed') this.counters.rxAuthFailed++;
     else if (r.reason === 'replayed' || r.reason === 'too-old') this.counters.rxReplayed++;

@@ -15,8 +15,10 @@ import { gmsOf } from './negotiation.ts';
 
 /** What a re-key request did. */
 export interface RekeyResult {
-  /** true: we now send under a new key; false: the key was current already. */
+  /** true: we now send under a new key; false: the key was current already (or is only received so far). */
   changed: boolean;
+  /** The new key is accepted on receive; we do not send under it yet (activate: false). */
+  pending?: boolean;
   /** poc-e2e: the GMK-ID we send under and every one held. */
   gmkId?: string;
   held?: string[];
@@ -25,21 +27,30 @@ export interface RekeyResult {
 /** Thrown when the call has nothing to re-key (HTTP 409 at the control API). */
 export class NotRekeyable extends Error {}
 
-/** Fetches the group's current key for `call` and switches to it; throws KmsFailure on refusal. */
-export async function rekeyGroupCall(call: Call, kms: KmsAgent | undefined): Promise<RekeyResult> {
+/**
+ * Fetches the group's current key for `call` and switches to it; throws
+ * KmsFailure on refusal. `activate: false` is the first phase of a rollover
+ * without loss: the new key is accepted on receive at once, and sent under
+ * only on a second call with `activate` (after every member has it). A group
+ * keyed with an MKI (PoC) needs no such phase, but allows it.
+ */
+export async function rekeyGroupCall(call: Call, kms: KmsAgent | undefined, activate = true): Promise<RekeyResult> {
   const o = call.outcome;
   if (!kms) throw new NotRekeyable('this UE has no KMS configured');
   if (call.ended || !o || !call.media) throw new NotRekeyable(`call ${call.callId} is ${call.state}: nothing to re-key`);
   const group = call.remoteClaimed.replace(/^<|>$/g, '');
   if (o.gmk) {
     const before = o.gmk.currentGmkId;
-    try {
-      o.gmk.add(await kms.groupMasterKey(uriIdentity(group), gmsOf(group)));
-    } catch (e) {
-      call.rekeyRefused = e instanceof KmsFailure ? e.message : (e as Error).message;
-      throw e;
+    if (!(activate && o.gmk.activatePending())) {
+      try {
+        o.gmk.add(await kms.groupMasterKey(uriIdentity(group), gmsOf(group)), activate);
+      } catch (e) {
+        call.rekeyRefused = e instanceof KmsFailure ? e.message : (e as Error).message;
+        throw e;
+      }
+      call.media.rxKeysChanged();
     }
-    call.media.rxKeysChanged();
+    if (!activate) return { changed: false, pending: true, gmkId: hexId(before), held: o.gmk.heldIds() };
     if (o.gmk.currentGmkId === before) return { changed: false, gmkId: hexId(before), held: o.gmk.heldIds() };
     const tx = o.gmk.txKey();
     o.tx = tx;
@@ -47,14 +58,18 @@ export async function rekeyGroupCall(call: Call, kms: KmsAgent | undefined): Pro
     return { changed: true, gmkId: hexId(o.gmk.currentGmkId), held: o.gmk.heldIds() };
   }
   if (o.keyManagement === 'mikey-ticket' && call.securityRequested === 'group-e2e' && o.tx) {
-    let key;
-    try {
-      key = await groupSrtpKey(kms, uriIdentity(group));
-    } catch (e) {
-      call.rekeyRefused = e instanceof KmsFailure ? e.message : (e as Error).message;
-      throw e;
+    let key = activate ? call.pendingGroupKey : undefined;
+    if (!key) {
+      try {
+        key = await groupSrtpKey(kms, uriIdentity(group));
+      } catch (e) {
+        call.rekeyRefused = e instanceof KmsFailure ? e.message : (e as Error).message;
+        throw e;
+      }
     }
     if (key.keySaltBase64 === o.tx.keySaltBase64) return { changed: false };
+    call.acceptGroupKey(key);
+    if (!activate) return { changed: false, pending: true };
     o.tx = key;
     o.rx = key;
     call.switchGroupKey(key);

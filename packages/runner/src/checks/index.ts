@@ -6,6 +6,7 @@ import { distinctAccessKeys } from './distinct-access-keys.ts';
 import { failure } from './failure.ts';
 import { floor } from './floor.ts';
 import { floorControlInClear } from './floor-control-in-clear.ts';
+import { decryptableBy } from './decryptable-by.ts';
 import { groupRekeyed } from './group-rekeyed.ts';
 import { keysExposed } from './keys-exposed.ts';
 import { kmsAuthenticated } from './kms-authenticated.ts';
@@ -36,7 +37,7 @@ export const CHECKS: readonly Check[] = [
   answeredBy, failure, callerAchieved,
   kmsResolved, kmsDeferredResolved, kmsKeysForked, kmsRefused, kmsAuthenticated,
   noMediaAt, displayed, receivedProbeOf, noProbeOf, probeReceived,
-  playbackIdentical, voicemailStores, noMediaAfterHangup, ueCounters, mediaIntegrity, floor, pocForwarded, floorControlInClear, groupRekeyed,
+  playbackIdentical, voicemailStores, noMediaAfterHangup, ueCounters, mediaIntegrity, floor, pocForwarded, floorControlInClear, groupRekeyed, decryptableBy,
 ] as readonly Check[];
 
 export { defineCheck, noEvidence, type Check, type CheckContext, type CallRecord } from './check.ts';

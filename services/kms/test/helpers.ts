@@ -76,7 +76,10 @@ export function rawConfig(address: string, dir: string, pki: { caFile: string; c
     tls: { caFile: pki.caFile, certFile: pki.certFile, keyFile: pki.keyFile },
     masterKey,
     users: [u('alice', [d.alice]), u('bob', [d.bob1, d.bob2], { noAnswer: { to: `sip:carol@${DOMAIN}`, seconds: 4 } }), u('carol', [d.carol]), u('dave', [d.dave])],
-    groups: [{ uri: `sip:conf-team@${DOMAIN}`, members: [`sip:alice@${DOMAIN}`, `sip:bob@${DOMAIN}`, `sip:carol@${DOMAIN}`] }],
+    groups: [
+      { uri: `sip:conf-team@${DOMAIN}`, members: [`sip:alice@${DOMAIN}`, `sip:bob@${DOMAIN}`, `sip:carol@${DOMAIN}`] },
+      { uri: `sip:poc-team@${DOMAIN}`, members: [`sip:alice@${DOMAIN}`, `sip:bob@${DOMAIN}`, `sip:carol@${DOMAIN}`], keying: 'sakke' },
+    ],
     auditLog: join(dir, 'run', 'kms-audit.jsonl'),
     runDir: join(dir, 'run'),
   };

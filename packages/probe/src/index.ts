@@ -1,3 +1,14 @@
 export * from './marker.ts';
 export * from './tone.ts';
 export * from './keylog.ts';
+export * from './media-errors.ts';
+export * from './probe-media.ts';
+export { videoPatternFrame, COLOUR_BARS, type YuvFrame } from './video-pattern.ts';
+export { h264StreamParams, profileLevelId, type H264StreamParams } from './h264-encode.ts';
+export { parseSps, parsePps, type H264Sps, type H264Pps } from './h264-decode.ts';
+export * from './h264-rtp.ts';
+export * from './video.ts';
+export * from './video-receive.ts';
+export * from './red.ts';
+export * from './t140.ts';
+export * from './t140-receive.ts';

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { checkStrict } from '@imslab/element-kit';
 import { APP_SERVER_MEDIA_PORTS, CONTROL_PORT, SIP_PORT, defineKind, type PlannedElement } from '@imslab/topology';
+import { pocBoxEvidence, type PocBoxEvidence } from './box-evidence.ts';
 import { floorControlOnLinks, pocReplicationEvidence, type FloorControlOnLinks, type PocReplication } from './evidence.ts';
 import { PocConfigSchema, type PocConfigInput, type PocMode } from './src/config.ts';
+import { BOX_DIR } from './src/contract.ts';
 
 declare module '@imslab/topology' {
   interface EvidenceTypes {
@@ -10,13 +12,16 @@ declare module '@imslab/topology' {
     'poc-replication': PocReplication | null;
     /** Floor control on every link: APP packets seen, and any readable in the clear (a finding). */
     'floor-control-on-links': FloorControlOnLinks;
+    /** The PoC box after the run: bursts still in it, markers and key bytes the store scan found there, delivered bursts found on the core link. */
+    'poc-box': PocBoxEvidence | null;
   }
 }
 
 /**
  * The PoC server (TR 33.828 4.2): the pre-arranged groups of the subscriber
  * file, MCPTT floor control, forwarding of the floor holder's SRTP
- * unchanged (e2e: no group key at the server).
+ * unchanged (e2e: no group key at the server), and the box: bursts kept for
+ * members who are not joined, played to them when they join.
  */
 export interface PocGroupSpec {
   /** Request-URI user part, poc-<group>. */
@@ -35,6 +40,8 @@ export interface PocPlan extends PlannedElement {
 }
 
 const HOST = 80;
+/** @imslab/mikey GMK_MKI_LENGTH: the server holds no GMK and takes no MIKEY dependency for one number. */
+const GMK_MKI_BYTES = 8;
 
 export const poc = defineKind<PocPlan>()({
   kind: 'poc',
@@ -52,7 +59,13 @@ export const poc = defineKind<PocPlan>()({
   render(e, p) {
     const cfg: PocConfigInput = {
       name: e.name, address: e.address, sipPort: SIP_PORT, controlPort: CONTROL_PORT, domain: e.domain, ...APP_SERVER_MEDIA_PORTS,
-      groups: e.groups.map((g) => ({ user: g.user, mode: g.mode, contention: g.contention, members: g.members.map((m) => `sip:${m}@${e.domain}`) })),
+      groups: e.groups.map((g) => ({
+        user: g.user, mode: g.mode, contention: g.contention, members: g.members.map((m) => `sip:${m}@${e.domain}`),
+        // e2e members key their media from the group's GMK (MIKEY-SAKKE): every packet carries GMK-ID || GUK-ID (8 octets) before an 80-bit tag, which the box records.
+        ...(g.mode === 'e2e' ? { mkiBytes: GMK_MKI_BYTES, tagBytes: 10 } : {}),
+      })),
+      // In the run directory (bind-mounted on the docker target, so a restart keeps it), where the run's store scan reads every file under logs/.
+      box: { dir: join(p.runDir, BOX_DIR) },
     };
     checkStrict(PocConfigSchema, cfg, `${e.name} poc.json`);
     return { files: { 'poc.json': JSON.stringify(cfg, null, 2) + '\n' }, command: [...p.nodeCommand, p.serviceEntry('poc'), '--config', join(p.configDir, 'poc.json')] };
@@ -68,6 +81,7 @@ export const poc = defineKind<PocPlan>()({
     afterRun: [
       { name: 'poc-replication', collect: async (e, ctx) => (ctx.captures.core ? pocReplicationEvidence(ctx.captures.core, e.name, e.address) : null) },
       { name: 'floor-control-on-links', collect: async (_e, ctx) => floorControlOnLinks(ctx.captures) },
+      { name: 'poc-box', collect: async (e, ctx) => pocBoxEvidence(ctx.dir, ctx.storeFindings, ctx.captures.core, e.address) },
     ],
   },
 });

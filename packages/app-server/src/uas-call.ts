@@ -69,11 +69,11 @@ export class UasCall {
     this.confirmed.push(f);
   }
 
-  /** 2xx with our SDP; resent until the ACK. */
-  answer(sdp: string, contact = this.contact): void {
+  /** 2xx with our SDP (and `extra` headers); resent until the ACK. */
+  answer(sdp: string, contact = this.contact, extra: Array<[string, string]> = []): void {
     if (this.state !== 'offered') return;
     const headers: Array<[string, string]> = this.invite.headers.getAll('Record-Route').map((v) => ['Record-Route', v]);
-    headers.push(['Contact', contact]);
+    headers.push(['Contact', contact], ...extra);
     this.lastAnswer = sdp;
     this.ok = createResponse(this.invite, 200, { toTag: this.toTag, headers, body: sdp });
     this.txn.respond(this.ok);

@@ -152,15 +152,16 @@ describe('configuration rendering', () => {
     ]);
     const members = ['sip:alice@ims.test', 'sip:bob@ims.test', 'sip:carol@ims.test'];
     expect(JSON.parse(cfg(elementByName(plan, 'poc'), 'poc.json')).groups).toEqual([
-      { user: 'poc-team', mode: 'e2e', contention: 'deny', members },
+      // e2e groups: the box finds each packet's key id (GMK-ID || GUK-ID) 8 octets before the 10-octet tag.
+      { user: 'poc-team', mode: 'e2e', contention: 'deny', members, mkiBytes: 8, tagBytes: 10 },
       { user: 'poc-ops', mode: 'e2m2e', contention: 'queue', members },
-      { user: 'poc-pair', mode: 'e2e', contention: 'deny', members: members.slice(0, 2) },
+      { user: 'poc-pair', mode: 'e2e', contention: 'deny', members: members.slice(0, 2), mkiBytes: 8, tagBytes: 10 },
     ]);
-    // Only e2e conferences and e2e PoC groups have a group key (the same ticket, until MIKEY-SAKKE GMKs).
+    // Only e2e conferences (group tickets) and e2e PoC groups (GMKs by MIKEY-SAKKE) have a group key.
     expect(JSON.parse(cfg(elementByName(plan, 'kms'), 'kms.json')).groups).toEqual([
-      { uri: 'sip:conf-team@ims.test', members: ['sip:alice@ims.test', 'sip:bob@ims.test'] },
-      { uri: 'sip:poc-team@ims.test', members },
-      { uri: 'sip:poc-pair@ims.test', members: members.slice(0, 2) },
+      { uri: 'sip:conf-team@ims.test', members: ['sip:alice@ims.test', 'sip:bob@ims.test'], keying: 'ticket' },
+      { uri: 'sip:poc-team@ims.test', members, keying: 'sakke' },
+      { uri: 'sip:poc-pair@ims.test', members: members.slice(0, 2), keying: 'sakke' },
     ]);
     expect(JSON.parse(cfg(elementByName(plan, 'alice'), 'ue.json'))).toMatchObject({ kms: { secret: '01'.repeat(32), url: 'https://127.0.1.40:8443' } });
   });

@@ -61,6 +61,8 @@ export const STEP_SHAPES = {
    * without loss: every member receives first, then every member switches).
    */
   rekey: strictObject({ ue: name, call: name, outcome: z.enum(['rekeyed', 'refused']).optional(), activate: z.boolean().optional() }, 'a rekey step'),
+  /** Waits until the PoC server has played a member's recordings to its call `call` to the end (PoC box). */
+  'wait-recordings': strictObject({ call: name }, 'a wait-recordings step'),
 };
 type Shapes = typeof STEP_SHAPES;
 export type StepKind = keyof Shapes;
@@ -323,11 +325,37 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
       else if (!r.changed) throw new StepError(`${name} re-keyed ${alias} but its key did not change: the group had no new epoch`);
       else ctx.progress(`  ${name} re-keyed ${alias}${r.gmkId ? `: now GMK-ID ${r.gmkId}` : ''}`);
     }
+  } else if ('wait-recordings' in step) {
+    await waitRecordings(ctx, step['wait-recordings'].call);
   } else if ('hangup' in step) {
     await ue(ctx, step.hangup.ue).hangup(call(ctx, step.hangup.call).callId);
     call(ctx, step.hangup.call).hungUpAt = Date.now();
     ctx.progress(`  ${step.hangup.ue} hung up ${step.hangup.call}`);
   }
+}
+
+/** The PoC server's status (its control API), or undefined when it does not answer. */
+async function pocStatus(ctx: StepContext): Promise<{ groups: Array<{ user: string; members: Array<{ callId: string; replay: { bursts: number; delivered: number; replaying: boolean } }> }> } | undefined> {
+  try {
+    const r = await fetch(`${ctx.controlUrl!('poc')}/status`, { signal: AbortSignal.timeout(5_000) });
+    return r.ok ? ((await r.json()) as never) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Polls the PoC server until the replay of recordings on `alias` is over (every burst played). */
+async function waitRecordings(ctx: StepContext, alias: string): Promise<void> {
+  if (!ctx.controlUrl) throw new StepError('wait-recordings: this target gives no element control URLs');
+  const c = call(ctx, alias);
+  await poll(ctx, `call ${alias}: recordings played`, async (note) => {
+    const s = await pocStatus(ctx);
+    const m = s?.groups.flatMap((g) => g.members).find((x) => x.callId === c.callId);
+    note(m ? `replay ${JSON.stringify(m.replay)}` : s ? `${c.from}'s call is not joined at the PoC server` : 'the PoC server does not answer');
+    if (m && m.replay.bursts === 0) throw new StepError(`call ${alias}: the PoC server had no recordings for ${c.from}`);
+    return m && !m.replay.replaying && m.replay.delivered >= m.replay.bursts ? true : undefined;
+  });
+  ctx.progress(`  the PoC server played ${c.from}'s recordings on ${alias}`);
 }
 
 /** Removes `member` (a user name) from `group` at the KMS's control API. */

@@ -135,7 +135,7 @@ describe('checks on packets and counters', () => {
   });
 
   it('every registered check names its basis', () => {
-    for (const c of CHECKS) expect(c.basis, c.key).toMatch(/^(packets|UE reports|UE counters|KMS audit log|voicemail store|packets and UE counters|key logs and packets)$/);
+    for (const c of CHECKS) expect(c.basis, c.key).toMatch(/^(packets|UE reports|UE counters|KMS audit log|voicemail store|packets and UE counters|key logs and packets|packets and PoC box)$/);
   });
 });
 

@@ -12,7 +12,8 @@ export const POC_MODES = ['e2e', 'e2m2e'] as const;
 export type PocMode = (typeof POC_MODES)[number];
 
 const port = z.number().int().min(1).max(65535);
-const positiveMs = z.number().int().min(1);
+const positive = z.number().int().min(1);
+const positiveMs = positive;
 
 export const PocGroupEntrySchema = strictObject({
   /** Request-URI user part: poc-<group>. */
@@ -22,6 +23,15 @@ export const PocGroupEntrySchema = strictObject({
   members: z.array(z.string().regex(/^sips?:\S+$/, 'must be a SIP URI')).min(1, 'must name at least one member'),
   /** A Floor Request while the floor is taken: Floor Deny, or queued (TS 24.380 clause 6.3). */
   contention: z.enum(['deny', 'queue']),
+  /**
+   * Where the group's SRTP packets carry their key identifier, for the box's
+   * record of it (the server holds no key, so it cannot find the MKI by
+   * itself): the MKI's octets (8 with MIKEY-SAKKE GMKs, GMK-ID || GUK-ID;
+   * 0: no MKI) before an authentication tag of `tagBytes` (10 for
+   * AES_CM_128_HMAC_SHA1_80).
+   */
+  mkiBytes: z.number().int().min(0).max(255).default(0),
+  tagBytes: z.number().int().min(0).max(64).default(10),
 }, 'a PoC group');
 export type PocGroupEntry = z.output<typeof PocGroupEntrySchema>;
 
@@ -31,6 +41,25 @@ const TimersSchema = strictObject({
   t2StopTalkingMs: positiveMs.optional(),
   t7FloorIdleMs: positiveMs.optional(),
 }, 'floor timers');
+
+/** Bounds of the box (default box-records.ts DEFAULT_BOX_LIMITS). */
+const BoxLimitsSchema = strictObject({
+  maxBytesPerBurst: positive.optional(),
+  maxBurstsPerMember: positive.optional(),
+  maxBytesPerMember: positive.optional(),
+  maxBytesPerGroup: positive.optional(),
+}, 'box limits');
+
+/** The PoC box: recordings for members who are not joined; absent, the server keeps none. */
+const BoxSchema = strictObject({
+  /** Its directory (survives a restart of the element: a volume on the docker target). */
+  dir: z.string().min(1, 'must be a directory'),
+  limits: BoxLimitsSchema.optional(),
+  /** Silence replayed between two bursts at most (the spacing inside a burst is replayed as it was). */
+  maxReplayGapMs: z.number().int().min(0).default(500),
+  /** Live packets that may wait behind a replay (30 s of 20 ms packets); more are dropped and counted. */
+  maxQueuedLive: z.number().int().min(0).default(1500),
+}, 'the PoC box');
 
 /**
  * The PoC server's configuration: rendered by services/poc/element.ts, read
@@ -46,6 +75,7 @@ export const PocConfigSchema = strictObject({
   rtpPortMax: port,
   groups: z.array(PocGroupEntrySchema),
   floorTimers: TimersSchema.optional(),
+  box: BoxSchema.optional(),
 }, 'the PoC configuration').refine((c) => c.rtpPortMax > c.rtpPortMin + 1, { message: 'must be above rtpPortMin + 1 (an RTP and RTCP pair)', path: ['rtpPortMax'] });
 
 export type PocConfigInput = z.input<typeof PocConfigSchema>;

@@ -7,6 +7,7 @@ import type { PocGroupEntry, PocConfig } from './config.ts';
 import { readFloorControl } from './floor-transport.ts';
 import { decideForward } from './forwarding.ts';
 import type { MemberLeg } from './member-leg.ts';
+import type { SessionBox } from './session-box.ts';
 
 /**
  * The session of one pre-arranged group: its joined members, its floor
@@ -26,6 +27,8 @@ export class GroupSession {
     readonly group: PocGroupEntry,
     private readonly log: SipLogger,
     timers: PocConfig['floorTimers'] = {},
+    /** Recordings for the members who are not joined; null: the server keeps no box. */
+    readonly box: SessionBox | null = null,
   ) {
     this.floor = new FloorControlServer({ ssrc: randomBytes(4).readUInt32BE(0), contention: group.contention, timers });
   }
@@ -38,12 +41,17 @@ export class GroupSession {
     return this.group.members.some((m) => m.toLowerCase() === identity.toLowerCase());
   }
 
-  /** A member joined (its 2xx is out): it gets Floor Idle or Floor Taken, and its sockets are read from now on. */
+  /**
+   * A member joined (its ACK arrived): it gets Floor Idle or Floor Taken,
+   * its sockets are read from now on, and what its box holds plays to it
+   * before any live packet.
+   */
   join(leg: MemberLeg): void {
     this.legs.set(leg.key, leg);
     leg.rtp.on('message', (data) => this.onMedia(leg, data));
     leg.rtcp.on('message', (data) => this.onRtcp(leg, data));
     this.log.info(`${leg.member} joined ${this.user} (${this.group.mode}); ${this.legs.size} member(s) now`);
+    this.box?.joined(leg);
     this.deliver(this.floor.join({ ssrc: leg.key, userId: leg.member }));
   }
 
@@ -78,22 +86,15 @@ export class GroupSession {
     }
     from.stats.rxPackets++;
     from.stats.forwarded++;
+    // e2e: no key here, the burst goes on as it came, byte for byte; e2m2e: each listener's leg re-encrypts the RTP decrypted above.
+    const burst = plain ?? data;
     for (const key of d.to) {
       const to = this.legs.get(key);
-      if (!to) continue;
-      if (!plain) {
-        // e2e: no key here; the burst goes on as it came, byte for byte.
-        to.sendMedia(data);
-        continue;
-      }
-      // e2m2e: the holder's header (SSRC, sequence, timestamp) stays; each listener's leg re-encrypts it under the server's key for that leg.
-      try {
-        to.sendMedia(to.mediaKeys!.tx.protectRtp(plain));
-      } catch (e) {
-        // An SSRC and sequence this leg's key already protected (two talkers on one SSRC): never reuse keystream, never crash.
-        this.log.warn(`${this.user}: not re-encrypted for ${to.member}: ${(e as Error).message}`);
-      }
+      const err = to?.forward(burst);
+      if (err) this.log.warn(`${this.user}: not re-encrypted for ${to!.member}: ${err.message}`);
     }
+    // Kept, as forwarded, for the members who are not here (after the live copies: the box never delays them).
+    this.box?.record(from, burst, this.legs.values());
     // T1 was restarted: keep the timer at the machine's next deadline.
     this.schedule();
   }
@@ -119,8 +120,9 @@ export class GroupSession {
     return h === undefined ? null : (this.legs.get(h)?.member ?? null);
   }
 
-  /** Sends the floor machine's messages, each to its member, and re-arms the timer. */
+  /** Sends the floor machine's messages, each to its member, and re-arms the timer; a burst being recorded ends with its holder's floor. */
   private deliver(out: FloorOutput[]): void {
+    this.box?.holderIs(this.floor.holder);
     for (const o of out) {
       const leg = this.legs.get(o.to);
       const failed = leg?.sendFloor(o.message);
@@ -146,13 +148,14 @@ export class GroupSession {
   status(): PocGroupStatus {
     return {
       user: this.user, mode: this.group.mode, contention: this.group.contention, floor: this.floor.state, holder: this.holderName(),
-      members: [...this.legs.values()].map((l) => l.stats), left: this.past,
+      members: [...this.legs.values()].map((l) => l.stats), left: this.past, box: this.box?.status() ?? null,
     };
   }
 
   close(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.box?.close();
     for (const leg of [...this.legs.values()]) this.leave(leg);
     if (this.timer) clearTimeout(this.timer);
   }

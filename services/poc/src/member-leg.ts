@@ -4,6 +4,7 @@ import type { FloorMessage } from '@imslab/floor-control';
 import type { SrtpContext } from '@imslab/srtp';
 import type { PocMemberStatus } from './contract.ts';
 import { writeFloorControl } from './floor-transport.ts';
+import type { Replay } from './replay.ts';
 
 /** The SRTCP contexts of a member's client-server key pair (SDES with the server): its key (rx) and ours (tx). */
 export interface FloorKeys {
@@ -23,6 +24,8 @@ export type MediaKeys = FloorKeys;
  */
 export class MemberLeg {
   readonly stats: PocMemberStatus;
+  /** Its box playing to it since it joined; live packets wait behind it until it is done. */
+  replay: Replay | null = null;
 
   constructor(
     readonly key: number,
@@ -39,6 +42,7 @@ export class MemberLeg {
     this.stats = {
       member: call.caller, callId: call.callId, joinedAt: new Date().toISOString(), leftAt: null,
       rxPackets: 0, forwarded: 0, droppedNoFloor: 0, rxAuthFailed: 0, txPackets: 0, floorRx: {}, floorTx: {}, floorRejected: 0,
+      replay: { bursts: 0, delivered: 0, packets: 0, replaying: false, queuedLive: 0, droppedLive: 0 },
     };
   }
 
@@ -46,7 +50,38 @@ export class MemberLeg {
     return this.stats.member;
   }
 
-  /** A forwarded packet (e2e: unchanged; e2m2e: already re-encrypted for this leg). */
+  /**
+   * A live packet of the floor holder for this member, as the server keeps
+   * bursts (e2e: the SRTP as it arrived; e2m2e: the RTP it decrypted): it
+   * waits behind a replay that is still playing, or goes now. Returns the
+   * error when it could not be sent.
+   */
+  forward(packet: Buffer): Error | undefined {
+    if (this.replay?.pushLive(packet)) return undefined;
+    return this.transmit(packet);
+  }
+
+  /**
+   * Sends a packet as the server keeps bursts: e2e unchanged; e2m2e
+   * re-encrypted under this leg's key (the holder's RTP header stays).
+   * Returns the error when it could not be protected: an SSRC and sequence
+   * this leg's key already protected (two talkers on one SSRC) must never
+   * reuse keystream, and must not crash the server.
+   */
+  transmit(packet: Buffer): Error | undefined {
+    if (!this.mediaKeys) {
+      this.sendMedia(packet);
+      return undefined;
+    }
+    try {
+      this.sendMedia(this.mediaKeys.tx.protectRtp(packet));
+      return undefined;
+    } catch (e) {
+      return e as Error;
+    }
+  }
+
+  /** A packet on the wire to the member (e2e: unchanged; e2m2e: already re-encrypted for this leg). */
   sendMedia(packet: Buffer): void {
     if (this.stats.leftAt) return;
     this.rtp.send(packet, this.remote.port, this.remote.address, () => undefined);
@@ -72,6 +107,7 @@ export class MemberLeg {
   }
 
   close(): void {
+    this.replay?.stop();
     this.stats.leftAt ??= new Date().toISOString();
     closeQuietly(this.rtp);
     closeQuietly(this.rtcp);

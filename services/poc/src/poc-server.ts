@@ -1,11 +1,13 @@
 import { SipLogger, buildAnswer, closeQuietly, readOffer, SipEndpoint, userOf, type OfferedMedia, type UasCall } from '@imslab/app-server';
 import { ControlServer, startBoth } from '@imslab/element-kit';
 import { contextOptionsFromCrypto, formatCryptoAttribute, generateKeySalt, parseCryptoAttribute, SrtpContext, type CryptoAttribute } from '@imslab/srtp';
+import { PocBox } from './box.ts';
 import type { PocConfig } from './config.ts';
-import type { PocStatus } from './contract.ts';
+import { formatRecordingsNotice, RECORDINGS_ATTRIBUTE, RECORDINGS_HEADER, type PocBoxStatus, type PocStatus } from './contract.ts';
 import { GroupSession } from './group-session.ts';
 import { bindRtpPair } from './media-ports.ts';
 import { MemberLeg, type FloorKeys } from './member-leg.ts';
+import { SessionBox } from './session-box.ts';
 
 /** The suite of the client-server key (floor control SRTCP). */
 export const FLOOR_SUITE = 'AES_CM_128_HMAC_SHA1_80';
@@ -66,22 +68,38 @@ export class PocServer {
     private readonly sip: SipEndpoint,
     private readonly control: ControlServer,
     private readonly log: SipLogger,
+    /** Recordings for members who are not joined (cfg.box); null: none are kept. */
+    readonly box: PocBox | null,
   ) {
-    for (const g of cfg.groups) this.sessions.set(g.user, new GroupSession(g, log, cfg.floorTimers));
+    for (const g of cfg.groups) {
+      const sb = box && cfg.box ? new SessionBox(box, g, cfg.box, log) : null;
+      this.sessions.set(g.user, new GroupSession(g, log, cfg.floorTimers, sb));
+    }
   }
 
   static async start(cfg: PocConfig, log = new SipLogger('poc', cfg.name)): Promise<PocServer> {
     let srv: PocServer | undefined;
+    // Opened first: recovery of what a previous process left runs before any member can join.
+    const layouts = new Map(cfg.groups.filter((g) => g.mode === 'e2e').map((g) => [g.user, { mkiBytes: g.mkiBytes, tagBytes: g.tagBytes }]));
+    const box = cfg.box ? PocBox.open(cfg.box.dir, cfg.box.limits, { layoutOf: (g) => layouts.get(g) ?? null }) : null;
+    for (const p of box?.problems() ?? []) log.warn(`box: ${p}`);
     const sip = new SipEndpoint(cfg.address, cfg.sipPort, 'poc', log, (call) => srv!.onInvite(call));
-    const control = new ControlServer(cfg.address, cfg.controlPort, { 'GET /status': () => srv!.status() });
-    srv = new PocServer(cfg, sip, control, log);
+    const control = new ControlServer(cfg.address, cfg.controlPort, { 'GET /status': () => srv!.status(), 'GET /box': () => srv!.boxStatus() });
+    srv = new PocServer(cfg, sip, control, log, box);
     await startBoth(sip, control);
-    log.info(`listening on ${cfg.address}:${cfg.sipPort}/udp, control http://${cfg.address}:${cfg.controlPort}; groups: ${cfg.groups.map((g) => `${g.user} (${g.mode}, ${g.contention}, ${g.members.length} members)`).join(', ') || 'none'}`);
+    const u = box?.usage();
+    log.info(`listening on ${cfg.address}:${cfg.sipPort}/udp, control http://${cfg.address}:${cfg.controlPort}; groups: ${cfg.groups.map((g) => `${g.user} (${g.mode}, ${g.contention}, ${g.members.length} members)`).join(', ') || 'none'}; box: ${box ? `${box.dir}, ${u!.bursts} bursts, ${u!.bytes} bytes` : 'none'}`);
     return srv;
   }
 
   status(): PocStatus {
-    return { name: this.cfg.name, groups: [...this.sessions.values()].map((s) => s.status()) };
+    return { name: this.cfg.name, groups: [...this.sessions.values()].map((s) => s.status()), box: this.boxStatus() };
+  }
+
+  /** GET /box: the box as a whole; each group's part of it is in its status. */
+  boxStatus(): PocBoxStatus | null {
+    if (!this.box) return null;
+    return { dir: this.box.dir, limits: this.box.limits, bytes: this.box.usage().bytes, problems: this.box.problems() };
   }
 
   private async onInvite(call: UasCall): Promise<void> {
@@ -118,11 +136,16 @@ export class PocServer {
       if (session.legs.has(leg.key)) session.leave(leg);
       else leg.close();
     });
-    call.answer(buildAnswer({ address: this.cfg.address, port, profile: 'RTP/SAVP', direction: 'sendrecv', crypto: [formatCryptoAttribute(ours).replace(/^a=crypto:/, '')] }));
+    // The member is told what its box holds: in the SDP answer and in an X-PoC-Recordings header of the 200.
+    const told = session.box ? formatRecordingsNotice(session.box.notice(call.caller)) : undefined;
+    const notice = told ? [`${RECORDINGS_ATTRIBUTE}:${told}`] : [];
+    const answer = buildAnswer({ address: this.cfg.address, port, profile: 'RTP/SAVP', direction: 'sendrecv', crypto: [formatCryptoAttribute(ours).replace(/^a=crypto:/, '')], attributes: notice });
+    call.answer(answer, undefined, told ? [[RECORDINGS_HEADER, told]] : []);
   }
 
   async close(): Promise<void> {
     for (const s of this.sessions.values()) s.close();
+    await this.box?.flush(); // bursts just finished reach the disk before the process goes
     await this.sip.close();
     await this.control.close();
   }

@@ -88,6 +88,8 @@ export interface CallStatus {
   };
   /** Floor control, on PoC calls (poc-e2e, poc-e2m2e) once answered. */
   floor?: FloorStatus;
+  /** PoC: what the server recorded for us while we were away, as it told us (`bursts=N;packets=P;ms=T;partial=K`). */
+  pocRecordings?: string;
   /** Group keys (poc-e2e: the GMK we send under and every one held; after a refused re-key, the KMS's reason). */
   groupKey?: { gmkId?: string; held?: string[]; rekeyRefused?: string };
   startedAt: string;

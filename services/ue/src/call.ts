@@ -56,6 +56,8 @@ export abstract class Call implements UpdatableCall {
   floor: FloorClient | undefined;
   /** Why the KMS refused our last group re-key (a removed member), if it did. */
   rekeyRefused: string | undefined;
+  /** What the PoC server said it recorded for us while we were away (its a=x-poc-recordings). */
+  pocRecordings: string | undefined;
   protected readonly sessionId = randomInt(1, 2 ** 31);
   private sdpVersion = 0;
   private ackWait: { cseq: number; timers: Array<ReturnType<typeof setTimeout>> } | undefined;
@@ -164,6 +166,9 @@ export abstract class Call implements UpdatableCall {
     if (outcome.warning) this.ctx.log.warn(`call ${this.callId}: ${outcome.warning}`);
     if (outcome.floor && !this.floor) this.floor = new FloorClient(media, outcome.floor, this.ctx.log, this.callId);
     if (tx && tx.keySaltBase64 !== previousTx?.keySaltBase64) this.logTxKey(tx);
+    // A PoC server tells a member what its box holds for it (recorded bursts played first).
+    const told = remote.security.attributes.find((a) => a.toLowerCase().startsWith('x-poc-recordings:'));
+    if (told) this.pocRecordings = told.slice(told.indexOf(':') + 1).trim();
     const rx = outcome.rx;
     const log = this.ctx.keylog;
     // Group keys named by MKI: each talker's key is logged when its first authentic packet arrives.
@@ -352,6 +357,7 @@ export abstract class Call implements UpdatableCall {
     };
     if (this.failure) status.failure = this.failure;
     if (this.floor) status.floor = this.floor.status();
+    if (this.pocRecordings) status.pocRecordings = this.pocRecordings;
     const gmk = this.outcome?.gmk;
     if (gmk || this.rekeyRefused) {
       status.groupKey = {

@@ -20,6 +20,7 @@ import { noMediaAfterHangup } from './no-media-after-hangup.ts';
 import { noMediaAt } from './no-media-at.ts';
 import { phases } from './phases.ts';
 import { playbackIdentical } from './playback-identical.ts';
+import { pocBox } from './poc-box.ts';
 import { pocForwarded } from './poc-forwarded.ts';
 import { noProbeOf, probeReceived, receivedProbeOf } from './probes.ts';
 import { sipOnAccess } from './sip-on-access.ts';
@@ -37,7 +38,7 @@ export const CHECKS: readonly Check[] = [
   answeredBy, failure, callerAchieved,
   kmsResolved, kmsDeferredResolved, kmsKeysForked, kmsRefused, kmsAuthenticated,
   noMediaAt, displayed, receivedProbeOf, noProbeOf, probeReceived,
-  playbackIdentical, voicemailStores, noMediaAfterHangup, ueCounters, mediaIntegrity, floor, pocForwarded, floorControlInClear, groupRekeyed, decryptableBy,
+  playbackIdentical, voicemailStores, noMediaAfterHangup, ueCounters, mediaIntegrity, floor, pocForwarded, floorControlInClear, groupRekeyed, decryptableBy, pocBox,
 ] as readonly Check[];
 
 export { defineCheck, noEvidence, type Check, type CheckContext, type CallRecord } from './check.ts';

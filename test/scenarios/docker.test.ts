@@ -10,8 +10,9 @@ import { makeTarget, runScenarios, selectScenarios } from '@imslab/runner';
  */
 describe.runIf(process.env.IMSLAB_DOCKER_TESTS === '1')('scenarios on the docker target', () => {
   // e2ae (the walking skeleton's proof), MIKEY-TICKET through the KMS, a voicemail
-  // whose store survives a container restart (a Docker volume), and a group-key conference.
-  for (const name of ['access-edge-protection', 'e2e-mikey-ticket-call', 'voicemail-restart-between-deposit-and-retrieval', 'conference-e2e-group-key']) {
+  // whose store survives a container restart (a Docker volume), a group-key conference, and
+  // push-to-talk: a group call under a GMK from MIKEY-SAKKE, and floor contention.
+  for (const name of ['access-edge-protection', 'e2e-mikey-ticket-call', 'voicemail-restart-between-deposit-and-retrieval', 'conference-e2e-group-key', 'poc-group-call-e2e', 'poc-floor-contention']) {
     it(name, async () => {
       const { results } = await runScenarios(() => makeTarget('docker'), selectScenarios([name]));
       const r = results[0]!;

@@ -82,7 +82,8 @@ describe('exit codes', () => {
     const b = await run(['run', '--scenarios', bad]);
     expect(b.code).toBe(2);
     expect(b.err).toMatch(/e2e-kms-unreachable\.yaml:\d+:\d+: expect\.c1\.noMediaAtt: unknown key "noMediaAtt" \(did you mean "noMediaAt"\?\)/);
-  });
+    // Five CLI starts (tsx loads the runner each time): seconds each on a loaded 2-core machine.
+  }, 90_000);
 
   it('0 when every scenario matches, 1 on a mismatch; one line per scenario; --json and --junit', async () => {
     const junit = join(tmp, 'run.xml');

@@ -72,12 +72,19 @@ export function prepareKeys(keys: readonly DecryptKey[]): KeyList<PreparedKey> {
  * Keys from SRTP key log files (`keys/<ue>.srtp-keys.jsonl`, @imslab/probe's
  * format), named `<owner>/<dir>/<first 8 of the Call-ID>` as the analysis
  * names them. A key both ends logged is listed once, under the sender's
- * (`tx`) name. An entry's optional `mkiLength` is honoured (the format has
- * none today: the UEs send no MKI).
+ * (`tx`) name; a later key of the same owner, direction and call is `#2`,
+ * `#3` (a re-key). An entry's `mki` (hex: MIKEY-SAKKE group keys put one in
+ * every packet) sets the MKI length.
  */
 export async function keysFromKeyLogs(files: readonly string[]): Promise<KeyList<DecryptKey>> {
   const byKey = new Map<string, { key: DecryptKey; tx: boolean }>();
   const problems: string[] = [];
+  const ids = new Map<string, number>();
+  const uniqueId = (base: string): string => {
+    const n = (ids.get(base) ?? 0) + 1;
+    ids.set(base, n);
+    return n === 1 ? base : `${base}#${n}`;
+  };
   for (const file of files) {
     let text: string;
     try {
@@ -89,11 +96,12 @@ export async function keysFromKeyLogs(files: readonly string[]): Promise<KeyList
     const { entries, errors } = parseKeyLog(text);
     problems.push(...errors.map((e) => `${file}: ${e}`));
     for (const e of entries) {
-      const mki = (e as { mkiLength?: unknown }).mkiLength;
-      const key: DecryptKey = { id: `${e.owner}/${e.dir}/${e.callId.slice(0, 8)}`, suite: e.suite, keySalt: e.keySalt, ...(typeof mki === 'number' ? { mkiLength: mki } : {}) };
-      const dedupe = `${e.suite}/${e.keySalt}/${key.mkiLength ?? 0}`;
+      const mkiLength = e.mki ? e.mki.length / 2 : undefined;
+      const dedupe = `${e.suite}/${e.keySalt}/${mkiLength ?? 0}`;
       const had = byKey.get(dedupe);
-      if (!had || (!had.tx && e.dir === 'tx')) byKey.set(dedupe, { key, tx: e.dir === 'tx' });
+      if (had && (had.tx || e.dir !== 'tx')) continue;
+      const key: DecryptKey = { id: uniqueId(`${e.owner}/${e.dir}/${e.callId.slice(0, 8)}`), suite: e.suite, keySalt: e.keySalt, ...(mkiLength !== undefined ? { mkiLength } : {}) };
+      byKey.set(dedupe, { key, tx: e.dir === 'tx' });
     }
   }
   return { keys: [...byKey.values()].map((v) => v.key), problems };

@@ -7,14 +7,11 @@
  * packets carry (read from the packets, so recovery can recount them).
  */
 import { createHash } from 'node:crypto';
-import { BOX_RECORD_HEADER_BYTES, type BoxLimits, type BurstKeyId, type BurstMeta } from './contract.ts';
+import { type BoxLimits, type BurstKeyId, type BurstMeta } from './contract.ts';
 
-export interface BoxPacket {
-  /** Arrival time, microseconds since the epoch. */
-  atUs: number;
-  /** The UDP payload, byte for byte. */
-  data: Buffer;
-}
+/** A packet as stored: the record format is @imslab/packet-records' (the voicemail's too). */
+import type { RecordedPacket as BoxPacket } from '@imslab/packet-records';
+export type { BoxPacket };
 
 const MiB = 1024 * 1024;
 /**
@@ -32,58 +29,9 @@ export class BoxError extends Error {
   }
 }
 
-export const RECORD_HEADER = BOX_RECORD_HEADER_BYTES;
-/** No UDP payload is longer; a larger length field is damage, not a torn write. */
-export const MAX_PAYLOAD = 65535;
+export { RECORD_HEADER_BYTES as RECORD_HEADER, MAX_PAYLOAD, DISK_FULL, encodeRecord, scanRecords, type RecordScan as Scan } from '@imslab/packet-records';
 export const ID_RE = /^\d{13}-[0-9a-f]{8}$/;
 export const GROUP_RE = /^poc-[a-z0-9-]+$/;
-export const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
-
-/** One packets.bin record. */
-export function encodeRecord(p: BoxPacket): Buffer {
-  const rec = Buffer.allocUnsafe(RECORD_HEADER + p.data.length);
-  rec.writeUInt32BE(p.data.length, 0);
-  rec.writeBigUInt64BE(BigInt(p.atUs), 4);
-  rec.set(p.data, RECORD_HEADER);
-  return rec;
-}
-
-export interface Scan {
-  count: number;
-  bytes: number;
-  /** End of the last whole record. */
-  end: number;
-  firstUs: number | null;
-  lastUs: number | null;
-  /** First inconsistency; `tail` when it can be a torn last write (it runs to the end of the file). */
-  issue: { offset: number; what: string; tail: boolean } | null;
-}
-
-/** Walks the records of a packets.bin image, handing each whole one to `each` if given. */
-export function scanRecords(buf: Buffer, each?: (p: BoxPacket) => void): Scan {
-  let off = 0, count = 0, bytes = 0;
-  let firstUs: number | null = null, lastUs: number | null = null;
-  const stop = (what: string, tail: boolean): Scan => ({ count, bytes, end: off, firstUs, lastUs, issue: { offset: off, what, tail } });
-  while (off < buf.length) {
-    const rest = buf.length - off;
-    if (rest < RECORD_HEADER) return stop(`incomplete record header (${rest} of ${RECORD_HEADER} bytes)`, true);
-    const len = buf.readUInt32BE(off);
-    const at = buf.readBigUInt64BE(off + 4);
-    // Some file systems leave a zero-filled tail after a crash (size extended, data never written).
-    if (len === 0 && at === 0n && buf.subarray(off).every((b) => b === 0)) return stop(`zero-filled tail of ${rest} bytes`, true);
-    if (len > MAX_PAYLOAD) return stop(`length field ${len} exceeds the maximum UDP payload ${MAX_PAYLOAD}`, false);
-    if (at > BigInt(Number.MAX_SAFE_INTEGER)) return stop(`arrival time ${at} out of range`, false);
-    if (len > rest - RECORD_HEADER) return stop(`record of ${len} bytes runs past the end of the file (${buf.length} bytes)`, true);
-    const atUs = Number(at);
-    each?.({ atUs, data: Buffer.from(buf.subarray(off + RECORD_HEADER, off + RECORD_HEADER + len)) });
-    firstUs ??= atUs;
-    lastUs = atUs;
-    count++;
-    bytes += len;
-    off += RECORD_HEADER + len;
-  }
-  return { count, bytes, end: off, firstUs, lastUs, issue: null };
-}
 
 /**
  * Where the key identifier sits in the group's packets: the MKI is the

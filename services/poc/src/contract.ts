@@ -74,8 +74,8 @@ export const BOX_DIR = 'poc-box';
 export const BURST_META_FILE = 'meta.json';
 export const BURST_PACKETS_FILE = 'packets.bin';
 export const DELIVERED_JOURNAL = 'delivered.jsonl';
-/** Bytes of a packets.bin record header (length + arrival time); the voicemail's records have the same format. */
-export const BOX_RECORD_HEADER_BYTES = 12;
+/** Bytes of a packets.bin record header (length + arrival time): @imslab/packet-records' format, the voicemail's too. */
+export { RECORD_HEADER_BYTES as BOX_RECORD_HEADER_BYTES } from '@imslab/packet-records';
 
 /** A key identifier the burst's packets carry, with how many packets carry it. */
 export interface BurstKeyId {

@@ -36,5 +36,5 @@ export interface MessageMeta {
 export const STORE_DIR = 'voicemail-store';
 export const META_FILE = 'meta.json';
 export const PACKETS_FILE = 'packets.bin';
-/** Bytes of a packets.bin record header (length + arrival time). */
-export const RECORD_HEADER_BYTES = 12;
+/** Bytes of a packets.bin record header (length + arrival time): @imslab/packet-records' format. */
+export { RECORD_HEADER_BYTES } from '@imslab/packet-records';

@@ -4,16 +4,13 @@
  * record format `u32 BE length | u64 BE atUs | payload` with its reader,
  * which tells a torn trailing record (a crash mid-write) from corruption.
  */
-import { RECORD_HEADER_BYTES, type MessageMeta } from './contract.ts';
+import type { MessageMeta } from './contract.ts';
 
 export type { MessageMeta } from './contract.ts';
 
-export interface StoredPacket {
-  /** Arrival time, microseconds since the epoch. */
-  atUs: number;
-  /** The UDP payload, byte for byte. */
-  data: Buffer;
-}
+/** A packet as stored: the record format is @imslab/packet-records' (shared with the PoC box). */
+import type { RecordedPacket as StoredPacket } from '@imslab/packet-records';
+export type { StoredPacket };
 
 
 export interface StoreLimits {
@@ -53,51 +50,7 @@ export interface StoreOptions { writeSync?: WriteSyncFn }
 
 export const MAILBOX_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
 export const ID_RE = /^\d{13}-[0-9a-f]{8}$/;
-/** Record header: u32 length + u64 arrival time. */
-export const RECORD_HEADER = RECORD_HEADER_BYTES;
-/** No UDP payload is longer; a larger length field is corruption, not a torn write. */
-export const MAX_PAYLOAD = 65535;
-export const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
-
-/** One packets.bin record, as append() writes it. */
-export function encodeRecord(p: StoredPacket): Buffer {
-  const rec = Buffer.allocUnsafe(RECORD_HEADER + p.data.length);
-  rec.writeUInt32BE(p.data.length, 0);
-  rec.writeBigUInt64BE(BigInt(p.atUs), 4);
-  rec.set(p.data, RECORD_HEADER);
-  return rec;
-}
-
-export interface Scan {
-  count: number;
-  bytes: number;
-  /** End of the last whole record. */
-  end: number;
-  /** First inconsistency; `tail` when it can be a torn last write (it runs to the end of the file). */
-  issue: { offset: number; what: string; tail: boolean } | null;
-}
-
-/** Walks the records of a packets.bin image, collecting packets if asked. */
-export function scanRecords(buf: Buffer, collect?: StoredPacket[]): Scan {
-  let off = 0, count = 0, bytes = 0;
-  const stop = (what: string, tail: boolean): Scan => ({ count, bytes, end: off, issue: { offset: off, what, tail } });
-  while (off < buf.length) {
-    const rest = buf.length - off;
-    if (rest < RECORD_HEADER) return stop(`incomplete record header (${rest} of ${RECORD_HEADER} bytes)`, true);
-    const len = buf.readUInt32BE(off);
-    const at = buf.readBigUInt64BE(off + 4);
-    // Some file systems leave a zero-filled tail after a crash (size extended, data never written).
-    if (len === 0 && at === 0n && buf.subarray(off).every((b) => b === 0)) return stop(`zero-filled tail of ${rest} bytes`, true);
-    if (len > MAX_PAYLOAD) return stop(`length field ${len} exceeds the maximum UDP payload ${MAX_PAYLOAD}`, false);
-    if (at > BigInt(Number.MAX_SAFE_INTEGER)) return stop(`arrival time ${at} out of range`, false);
-    if (len > rest - RECORD_HEADER) return stop(`record of ${len} bytes runs past the end of the file (${buf.length} bytes)`, true);
-    collect?.push({ atUs: Number(at), data: Buffer.from(buf.subarray(off + RECORD_HEADER, off + RECORD_HEADER + len)) });
-    count++;
-    bytes += len;
-    off += RECORD_HEADER + len;
-  }
-  return { count, bytes, end: off, issue: null };
-}
+export { RECORD_HEADER_BYTES as RECORD_HEADER, MAX_PAYLOAD, DISK_FULL, encodeRecord, scanRecords, type RecordScan as Scan } from '@imslab/packet-records';
 
 /** What is wrong with a parsed meta.json, or null. Also applied to what begin() writes, so recovery never rejects our own files. */
 export function checkMeta(o: unknown): string | null {

@@ -158,7 +158,7 @@ export class VoicemailStore {
 
   private parsed(e: Entry, file: string, buf: Buffer): { meta: MessageMeta; packets: StoredPacket[] } {
     const packets: StoredPacket[] = [];
-    const s = scanRecords(buf, packets);
+    const s = scanRecords(buf, (p) => packets.push(p));
     if (s.issue) throw new StoreError('corrupt', `${file}: ${s.issue.what} at byte ${s.issue.offset}`);
     if (s.count !== e.meta.packets || s.bytes !== e.meta.bytes) {
       throw new StoreError('corrupt', `${file}: holds ${s.count} packets (${s.bytes} payload bytes) but meta.json says ${e.meta.packets} (${e.meta.bytes})`);

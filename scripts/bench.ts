@@ -8,6 +8,7 @@
  * - `imslab analyse` on a 1M-packet capture of SIP calls, the whole command vs tshark's field extraction (ratio)
  * - voicemail deposit/retrieval of a 60 s message; largest clean e2e and e2m2e conference
  * - SAKKE and ECCSI vs libwolfssl (ratio); S/MIME (CMS) sign+encrypt vs plain CPIM; MSRP parsing vs Buffer.indexOf
+ * - PoC (`poc`): floor request -> grant at the requesting UE on the local target (p50/p95); largest e2e group replicated cleanly, against a bare UDP relay
  * Sections whose prerequisites are missing print why and are skipped.
  */
 import { execFileSync } from 'node:child_process';
@@ -245,6 +246,23 @@ async function main(): Promise<void> {
     for (const mode of ['e2e', 'e2m2e'] as const) {
       const m = r[mode];
       console.log(`conference ${mode}: largest conference with no loss and no authentication failure: ${m.maxCleanMembers} members (limited by ${m.limitedBy}: ${m.limitNote})`);
+    }
+  }
+  if (want('poc')) {
+    const { formatFloorGrant, formatGroupRun, formatGroupRunHeader, formatGroupSize, killPocServers, runFloorGrantBench, runGroupSizeBench } = await import('../services/poc/bench/poc-bench.ts');
+    // Floor control is the same in both groups (SRTCP under each member's client-server key); team is e2e (group key from the KMS), ops e2m2e.
+    for (const group of ['team', 'ops'] as const) {
+      try {
+        console.log(formatFloorGrant(await runFloorGrantBench({ group, requests: 100 })));
+      } catch (e) {
+        console.log(`poc floor (group ${group}): skipped (${(e as Error).message})`);
+      }
+    }
+    try {
+      console.log(formatGroupRunHeader());
+      console.log(formatGroupSize(await runGroupSizeBench({ onRun: (r) => console.log(formatGroupRun(r)) })));
+    } finally {
+      killPocServers();
     }
   }
 }

@@ -60,7 +60,7 @@ export function readAuditLog(file: string): { entries: AuditEntry[]; badLines: n
 
 export const kms = defineKind<KmsPlan>()({
   kind: 'kms',
-  summary: 'KMS: MIKEY-TICKET key management over HTTPS, resolution policy, group keys, audit log',
+  summary: 'KMS: MIKEY-TICKET key management over HTTPS, resolution policy, group keys with epochs, MIKEY-SAKKE key provisioning and PoC GMKs, audit log',
   presence: 'on-demand',
   stage: 0,
   image: { name: 'kms', node: { service: 'kms' } },

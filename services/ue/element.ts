@@ -5,6 +5,7 @@ import { PCSCF_ACCESS_HOST, pcscfOf, type PcscfName } from '@imslab/pcscf/elemen
 import { CONTROL_PORT, SIP_PORT, SIP_TLS_PORT, TopologyError, defineKind, type Device, type PlannedElement, type Subscriber } from '@imslab/topology';
 import { z } from 'zod';
 import { UeConfigSchema, UeSettingsSchema, type UeConfigInput, type UeSettings } from './src/config.ts';
+import { ensureSmimeCredentials } from './src/messaging-pki.ts';
 
 /**
  * A UE: our SIP user agent with probe media, SDES and MIKEY-TICKET; one per
@@ -24,6 +25,8 @@ export interface UePlan extends PlannedElement {
   kmsIdentityAddress: string;
   /** A scenario's settings for this UE (network.ues.<name>). */
   settings: UeSettings;
+  /** Every subscriber's user name: the directory of S/MIME certificates (pager-mode messaging). */
+  users?: string[];
 }
 
 /** RTP ports of a UE's media (each UE has an address of its own). */
@@ -55,12 +58,17 @@ export const ue = defineKind<UePlan>()({
         pcscf: pcscfOf(sub.network), pcscfAddress: ctx.at(sub.network, PCSCF_ACCESS_HOST),
         kmsAddress: ctx.at(sub.network, KMS_HOST), kmsIdentityAddress: ctx.at('core', KMS_HOST),
         settings: ctx.own.ues?.[device.name] ?? {},
+        users: ctx.subscribers.map((x) => x.user),
         ...(device.external ? { external: true } : {}),
       };
     }));
   },
   render(e, p) {
     const s = e.subscriber;
+    // S/MIME (RFC 8591) for SIP MESSAGE: the user's credential and every user's certificate, from the
+    // testbed CA. Only where the CA key is at hand (the local target); elsewhere messages go in the clear.
+    const users = (e.users ?? [s.user]).map((u) => ({ user: u, impu: `sip:${u}@${e.domain}` }));
+    const smime = ensureSmimeCredentials(p.pkiDir, users);
     const cfg: UeConfigInput = {
       name: e.name, user: s.user, impu: `sip:${s.user}@${e.domain}`, impi: `${s.user}@${e.domain}`,
       password: s.password, realm: e.domain, displayName: s.displayName,
@@ -78,6 +86,12 @@ export const ue = defineKind<UePlan>()({
         identity: `sip:${s.user}@${e.domain}`,
         secret: p.kmsSecrets.devices[e.name] ?? null,
       },
+      ...(smime ? {
+        messaging: {
+          certFile: smime.certFile(s.user), keyFile: smime.keyFile(s.user), caFile: join(p.pkiDir, 'ca.pem'),
+          directory: Object.fromEntries(users.map((u) => [u.impu, [smime.certFile(u.user)]])),
+        },
+      } : {}),
       ...e.settings,
     };
     checkStrict(UeConfigSchema, cfg, `${e.name} ue.json`);

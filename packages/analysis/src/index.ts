@@ -6,3 +6,6 @@ export * from './tls-signalling.ts';
 export * from './sip-sdp.ts';
 export * from './store-scan.ts';
 export * from './foreign/index.ts';
+export * from './cms-sniff.ts';
+export * from './message-verdict.ts';
+export * from './messages.ts';

@@ -3,6 +3,7 @@ import { markerFor } from '@imslab/probe';
 import { SECURITY_MODES, TICKET_POLICIES, type CallStatus } from '@imslab/ue/contract';
 import { z } from 'zod';
 import type { CallRecord } from './checks/index.ts';
+import type { MessageCallRecord } from './checks/message-delivered.ts';
 import { StepError } from './errors.ts';
 import { UeClient } from './ue-client.ts';
 
@@ -63,6 +64,24 @@ export const STEP_SHAPES = {
   rekey: strictObject({ ue: name, call: name, outcome: z.enum(['rekeyed', 'refused']).optional(), activate: z.boolean().optional() }, 'a rekey step'),
   /** Waits until the PoC server has played a member's recordings to its call `call` to the end (PoC box). */
   'wait-recordings': strictObject({ call: name }, 'a wait-recordings step'),
+  /**
+   * A UE sends a SIP MESSAGE (pager mode, RFC 3428): CPIM in the clear
+   * (`none`) or signed and encrypted (`smime`, RFC 8591; `envelope` picks
+   * EnvelopedData instead of AuthEnvelopedData). The text gets the call's
+   * marker. `outcome`: `delivered` (default: a 2xx), `refused` (a 4xx from
+   * the receiver), `not-sent` (the sender refuses: too large for UDP). `as`
+   * names it for the expectations (checked with messageDelivered).
+   */
+  message: strictObject({
+    from: name, to: z.string().regex(/^sips?:\S+@\S+$/, 'must be a SIP URI like sip:bob@ims.test'),
+    security: z.enum(['none', 'smime']).optional(), text: z.string().max(4000).optional(),
+    envelope: z.enum(['auth-enveloped', 'enveloped']).optional(),
+    /** Negative tests: encrypt to this user's certificate instead of the recipient's. */
+    encryptFor: z.string().regex(/^sips?:\S+@\S+$/, 'must be a SIP URI like sip:carol@ims.test').optional(),
+    /** Negative tests: the text is altered after signing, before encryption. */
+    tamper: z.literal('signed-content').optional(),
+    outcome: z.enum(['delivered', 'refused', 'not-sent']).optional(), as: name,
+  }, 'a message step'),
 };
 type Shapes = typeof STEP_SHAPES;
 export type StepKind = keyof Shapes;
@@ -327,11 +346,62 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
     }
   } else if ('wait-recordings' in step) {
     await waitRecordings(ctx, step['wait-recordings'].call);
+  } else if ('message' in step) {
+    await sendMessage(ctx, step.message);
   } else if ('hangup' in step) {
     await ue(ctx, step.hangup.ue).hangup(call(ctx, step.hangup.call).callId);
     call(ctx, step.hangup.call).hungUpAt = Date.now();
     ctx.progress(`  ${step.hangup.ue} hung up ${step.hangup.call}`);
   }
+}
+
+/**
+ * A message step: POST /message at the sender, then every UE's GET /messages
+ * until one recorded the Call-ID (the 2xx or 4xx came from one of them). The
+ * outcome is kept on the call record for messageDelivered.
+ */
+async function sendMessage(ctx: StepContext, m: z.output<Shapes['message']>): Promise<void> {
+  const { from, to, security = 'none', as, outcome = 'delivered' } = m;
+  const r = await ue(ctx, from).message(to, m.text ?? `message ${as}`, security, { envelope: m.envelope, encryptFor: m.encryptFor, tamper: m.tamper });
+  if ('tooLarge' in r) {
+    if (outcome !== 'not-sent') throw new StepError(`${from} did not send ${as}: ${r.tooLarge}`);
+    // No Call-ID went on the wire: the record names the refusal only.
+    const rec: MessageCallRecord = { alias: as, callId: `not-sent-${as}`, from, message: { to, security, marker: '', status: null, reason: '', bytes: null, transport: null, structure: null, receivedBy: {}, notSent: r.tooLarge } };
+    ctx.calls.set(as, rec);
+    ctx.progress(`  ${from} refused to send ${as} (${security}): ${r.tooLarge}`);
+    return;
+  }
+  if (outcome === 'not-sent') throw new StepError(`${from} sent ${as} (${r.bytes} bytes over ${r.transport}, ${r.status} ${r.reason}); expected it to refuse to send it`);
+  if (outcome === 'delivered' && (r.status < 200 || r.status >= 300)) throw new StepError(`${as}: ${from} -> ${to} got ${r.status} ${r.reason}; expected a 2xx`);
+  if (outcome === 'refused' && (r.status < 400 || r.status >= 500)) throw new StepError(`${as}: ${from} -> ${to} got ${r.status} ${r.reason}; expected a 4xx refusal`);
+  const rec: MessageCallRecord = {
+    alias: as, callId: r.callId, from,
+    message: { to, security, marker: r.marker, status: r.status, reason: r.reason, bytes: r.bytes, transport: r.transport, structure: r.structure, receivedBy: {} },
+  };
+  ctx.calls.set(as, rec);
+  // Each UE's record, once it is opened (decrypted and verified, or refused); `opening` ones are waited for.
+  const collect = async (): Promise<number> => {
+    let opening = 0;
+    for (const [n, u] of ctx.ues) {
+      if (n === from || rec.message.receivedBy[n]) continue;
+      const got = (await u.messages().catch(() => ({ messages: [] }))).messages.find((x) => x.callId === r.callId);
+      if (got?.state === 'opening') opening++;
+      else if (got) rec.message.receivedBy[n] = got;
+    }
+    return opening;
+  };
+  await poll(ctx, `${as}: a UE recorded MESSAGE ${r.callId}`, async (note) => {
+    const opening = await collect();
+    const names = Object.keys(rec.message.receivedBy);
+    note(`recorded by ${names.join(', ') || 'nobody yet'}${opening ? `, ${opening} still opening it` : ''}`);
+    return names.length && !opening ? true : undefined;
+  });
+  // Forked to several devices: give the others a moment to record theirs too.
+  await new Promise((res) => setTimeout(res, 300));
+  await poll(ctx, `${as}: every UE opened MESSAGE ${r.callId}`, async () => ((await collect()) === 0 ? true : undefined));
+  const accepted = Object.entries(rec.message.receivedBy).filter(([, x]) => x.accepted).map(([n]) => n);
+  if (accepted.length) rec.answeredBy = accepted[0];
+  ctx.progress(`  ${from} -> ${to} MESSAGE ${as} (${r.structure}, ${r.bytes} bytes over ${r.transport}): ${r.status} ${r.reason}; recorded by ${Object.entries(rec.message.receivedBy).map(([n, x]) => `${n} (${x.accepted ? 'accepted' : `refused: ${x.refusal?.code}`})`).join(', ')}`);
 }
 
 /** The PoC server's status (its control API), or undefined when it does not answer. */

@@ -64,4 +64,55 @@ export class UeClient {
   async calls(): Promise<CallStatus[]> {
     return (await this.request<{ calls: CallStatus[] }>('GET', '/calls')).calls;
   }
+
+  /**
+   * Sends a SIP MESSAGE (pager mode); resolves with its Call-ID and final
+   * response, or with `tooLarge` when the UE refused to send it (413: over
+   * RFC 3428's 1300 bytes while registered over UDP only).
+   */
+  async message(to: string, text: string, security: string, extra: { envelope?: string; encryptFor?: string; tamper?: string } = {}): Promise<MessageSent | { tooLarge: string }> {
+    try {
+      return await this.request('POST', '/message', { to, text, security, ...extra }, 45_000);
+    } catch (e) {
+      const m = /-> 413: (.*)$/s.exec((e as Error).message);
+      if (m) return { tooLarge: m[1]! };
+      throw e;
+    }
+  }
+  /** The MESSAGEs this UE received (plaintext after decryption, signer, refusals) and sent. */
+  messages(): Promise<{ messages: MessageReceived[]; sent: unknown[] }> {
+    return this.request('GET', '/messages');
+  }
+}
+
+/** POST /message's answer (services/ue/src/control-api.ts). */
+export interface MessageSent {
+  callId: string;
+  status: number;
+  reason: string;
+  marker: string;
+  structure: string;
+  bytes: number;
+  transport: string;
+}
+
+/** One entry of GET /messages (services/ue/src/messaging.ts ReceivedMessage). */
+export interface MessageReceived {
+  callId: string;
+  from: string;
+  asserted: string | null;
+  structure: string;
+  layers: string[];
+  cipher?: string;
+  text?: string;
+  marker: string | null;
+  markerInBody: boolean;
+  bodySha256: string;
+  signer?: string[];
+  signatureVerified: boolean;
+  dateCovered: boolean;
+  state: 'opening' | 'accepted' | 'refused';
+  accepted: boolean;
+  response: { status: number; reason: string };
+  refusal?: { code: string; reason: string };
 }

@@ -56,6 +56,23 @@ const KmsSchema = strictObject({
   timeoutMs: z.number().positive().default(5000),
 }, 'kms');
 
+/**
+ * Pager-mode messaging (RFC 3428 MESSAGE with RFC 8591 S/MIME): this user's
+ * S/MIME certificate and key from the testbed PKI (a sip: URI in
+ * subjectAltName, emailProtection), the CA that vouches for every user's,
+ * and a small directory of the users' certificates (IMPU -> certificate
+ * files, one per certificate the user holds). Absent: S/MIME is unavailable,
+ * messages in the clear still work.
+ */
+const MessagingSchema = strictObject({
+  certFile: text,
+  keyFile: text,
+  caFile: text,
+  directory: z.record(sipUri, z.array(text).min(1)).default({}),
+  /** Users whose clients lack AuthEnvelopedData: EnvelopedData (AES-CBC) for them. */
+  envelopedOnly: z.array(sipUri).default([]),
+}, 'messaging');
+
 const UeConfigObject = strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-" (it names files)'),
   user: text,
@@ -78,6 +95,8 @@ const UeConfigObject = strictObject({
   defaultPolicy: z.enum(TICKET_POLICIES).default('any-device-of-user'),
   /** KMS access for MIKEY-TICKET; absent or null when the network has none. */
   kms: KmsSchema.nullable().optional(),
+  /** S/MIME for SIP MESSAGE (RFC 8591); absent or null when the PKI has no S/MIME certificates. */
+  messaging: MessagingSchema.nullable().optional(),
   /** Answer new INVITEs with 486 Busy Here (POST /busy changes it). */
   busy: z.boolean().default(false),
   autoAnswer: z.boolean().default(true),
@@ -116,6 +135,7 @@ export type UeConfigInput = z.input<typeof UeConfigSchema>;
 /** What the UE runs with. */
 export type UeConfig = z.output<typeof UeConfigSchema>;
 export type KmsConfig = NonNullable<UeConfig['kms']>;
+export type MessagingConfig = NonNullable<UeConfig['messaging']>;
 
 /** Checks a configuration object; a FileError names every bad field. */
 export function parseConfig(raw: unknown, what = 'UE configuration'): UeConfig {

@@ -7,6 +7,7 @@ import { FLOOR_ACTIONS, FloorStateError, type FloorAction } from './floor-client
 import { IncomingCall } from './incoming-call.ts';
 import { KmsFailure, type KmsAgent } from './kms-agent.ts';
 import type { Logger } from './log.ts';
+import { MESSAGE_SECURITY, MessageTooLargeError, MessagingUnavailableError, type MessageSecurity, type Messaging } from './messaging.ts';
 import type { Registration } from './registration.ts';
 import { NotRekeyable, rekeyGroupCall } from './rekey.ts';
 
@@ -20,6 +21,8 @@ export interface ControlledUe {
   readonly registration: Registration;
   readonly calls: CallManager;
   readonly kms: KmsAgent | undefined;
+  /** Pager-mode messaging (SIP MESSAGE); absent in embeddings without it. */
+  readonly messaging?: Messaging;
   /** Shutdown then exit (POST /shutdown, after the answer went out). */
   shutdownAndExit(code: number): Promise<void>;
 }
@@ -152,6 +155,37 @@ export function createControlApi(ue: ControlledUe): ControlServer {
         if (e instanceof KmsFailure) throw new HttpError(e.kind === 'refused' ? 403 : 502, e.message);
         throw e;
       }
+    },
+    'POST /message': async (_req, raw) => {
+      const m = ue.messaging;
+      if (!m) throw new HttpError(501, 'this UE has no messaging');
+      const body = objectBody(raw);
+      const to = body['to'];
+      if (typeof to !== 'string' || !/^sips?:[^@\s]+@\S+$/.test(to) || !isValidUri(to)) throw new HttpError(400, 'field "to" must be a SIP URI, e.g. "sip:bob@ims.test"');
+      const text = body['text'] ?? 'hello';
+      if (typeof text !== 'string' || text.length > 4000) throw new HttpError(400, 'field "text" must be a string of at most 4000 characters (the marker is appended)');
+      const security = body['security'] ?? 'none';
+      if (!MESSAGE_SECURITY.includes(security as MessageSecurity)) throw new HttpError(400, `field "security" must be one of ${MESSAGE_SECURITY.join(', ')}`);
+      const envelope = body['envelope'];
+      if (envelope !== undefined && envelope !== 'auth-enveloped' && envelope !== 'enveloped') throw new HttpError(400, 'field "envelope" must be "auth-enveloped" (AES-GCM, the default) or "enveloped" (AES-CBC, for peers lacking AuthEnvelopedData)');
+      // Negative tests: encrypt to another user's certificate, or alter the content after signing.
+      const encryptFor = body['encryptFor'];
+      if (encryptFor !== undefined && (typeof encryptFor !== 'string' || !/^sips?:[^@\s]+@\S+$/.test(encryptFor))) throw new HttpError(400, 'field "encryptFor" must be the SIP URI of a user in the messaging directory (a negative test: the recipient cannot decrypt)');
+      const tamper = body['tamper'];
+      if (tamper !== undefined && tamper !== 'signed-content') throw new HttpError(400, 'field "tamper" can only be "signed-content" (a negative test: the text changes after signing)');
+      if ((encryptFor !== undefined || tamper !== undefined) && security !== 'smime') throw new HttpError(400, 'fields "encryptFor" and "tamper" need security "smime"');
+      try {
+        const r = await m.send({ to, text, security: security as MessageSecurity, ...(envelope ? { envelope } : {}), ...(encryptFor ? { encryptFor } : {}), ...(tamper ? { tamper } : {}) });
+        return { callId: r.callId, status: r.status, reason: r.reason, marker: r.marker, structure: r.structure, bytes: r.bytes, transport: r.transport };
+      } catch (e) {
+        if (e instanceof MessageTooLargeError) throw new HttpError(413, e.message, { size: e.size, limit: 1300, transport: e.transport, rfc: 'RFC 3428 sec. 8' });
+        if (e instanceof MessagingUnavailableError) throw new HttpError(409, e.message);
+        throw e;
+      }
+    },
+    'GET /messages': () => {
+      const m = ue.messaging;
+      return { messages: m?.received ?? [], sent: m?.sent ?? [], smime: m?.smimeStatus ?? 'no messaging' };
     },
     'POST /shutdown': () => {
       // After the answer is sent (the server sends it as soon as this returns).

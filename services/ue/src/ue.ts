@@ -1,5 +1,5 @@
 import type { ControlServer } from '@imslab/element-kit';
-import type { TimerBase } from '@imslab/sip';
+import { tagOf, toOf, type TimerBase } from '@imslab/sip';
 import { CallManager } from './call-manager.ts';
 import type { CallContext } from './call-context.ts';
 import type { UeConfig } from './config.ts';
@@ -7,6 +7,7 @@ import { createControlApi, type ControlledUe } from './control-api.ts';
 import { KeyLog } from './key-log.ts';
 import { KmsAgent } from './kms-agent.ts';
 import { Logger } from './log.ts';
+import { Messaging } from './messaging.ts';
 import { PortAllocator } from './port-allocator.ts';
 import { Registration } from './registration.ts';
 import { SipStack } from './sip-stack.ts';
@@ -36,6 +37,8 @@ export class Ue implements ControlledUe {
   readonly calls: CallManager;
   /** MIKEY-TICKET access to the KMS (undefined without a `kms` config). */
   readonly kms: KmsAgent | undefined;
+  /** Pager-mode messages (SIP MESSAGE, RFC 3428; S/MIME per RFC 8591). */
+  readonly messaging: Messaging;
   private readonly api: ControlServer;
   private stopping: Promise<void> | undefined;
 
@@ -59,8 +62,10 @@ export class Ue implements ControlledUe {
       kms: this.kms,
     };
     this.calls = new CallManager(ctx);
+    this.messaging = new Messaging(cfg, this.stack, this.registration, this.log);
     this.stack.handlers = {
-      onRequest: (req, txn, flow) => this.calls.onRequest(req, txn, flow),
+      // A MESSAGE outside a dialog (no To tag) is pager mode (RFC 3428); everything else is the calls'.
+      onRequest: (req, txn, flow) => (req.method === 'MESSAGE' && tagOf(toOf(req)) === undefined ? this.messaging.onRequest(req, txn) : this.calls.onRequest(req, txn, flow)),
       onAck: (req) => this.calls.onAck(req),
       onStrayResponse: (res) => this.calls.onStrayResponse(res),
     };

@@ -7,17 +7,10 @@
  * another group's) finds no key: it is counted, never decrypted.
  */
 import { GMK_MKI_LENGTH, GmkStore, MikeyError, type ReceivedGmk } from '@imslab/mikey';
-import type { SrtpKey } from './media-security.ts';
+import type { GroupKeySet, SrtpKey } from './media-security.ts';
 
 /** The profile TS 33.180 names for MCPTT media; also what our GMS puts in the SP payload. */
 const GMK_SUITE = 'AES_CM_128_HMAC_SHA1_80';
-
-/** Where receive keys come from when packets name theirs by MKI. */
-export interface MkiKeySource {
-  mkiLength: number;
-  /** The key of an MKI, or undefined when it names no key we hold. */
-  keyFor(mki: Uint8Array): SrtpKey | undefined;
-}
 
 function srtpKey(k: { masterKey: Uint8Array; masterSalt: Uint8Array; mki: Uint8Array }): SrtpKey {
   const keySalt = Buffer.concat([k.masterKey, k.masterSalt]);
@@ -31,7 +24,7 @@ function srtpKey(k: { masterKey: Uint8Array; masterSalt: Uint8Array; mki: Uint8A
 }
 
 /** The GMKs of one group as this member holds them. */
-export class GroupMasterKeys implements MkiKeySource {
+export class GroupMasterKeys implements GroupKeySet {
   readonly mkiLength = GMK_MKI_LENGTH;
   private readonly store = new GmkStore();
   private newest: ReceivedGmk | undefined;

@@ -3,7 +3,7 @@ import {
   type CryptoAttribute, type SrtpContextOptions, type SrtpProfileName,
 } from '@imslab/srtp';
 import type { SecurityMode } from './config.ts';
-import type { GroupMasterKeys, MkiKeySource } from './group-master-keys.ts';
+import type { ReceivedGmk } from '@imslab/mikey';
 
 /**
  * SDES media security negotiation (RFC 4568) with or without the 3GPP
@@ -50,6 +50,22 @@ export interface SrtpKey {
   mki?: Uint8Array;
 }
 
+/** Where receive keys come from when packets name theirs by MKI. */
+export interface MkiKeySource {
+  mkiLength: number;
+  /** The key of an MKI, or undefined when it names no key we hold. */
+  keyFor(mki: Uint8Array): SrtpKey | undefined;
+}
+
+/** A member's group keys as the call uses them (group-master-keys.ts has the one implementation). */
+export interface GroupKeySet extends MkiKeySource {
+  add(k: ReceivedGmk, activate?: boolean): void;
+  activatePending(): boolean;
+  readonly currentGmkId: number | undefined;
+  heldIds(): string[];
+  txKey(): SrtpKey;
+}
+
 /** Result of a finished offer/answer. */
 export interface SecurityOutcome {
   sdpProfile: SdpProfile;
@@ -76,7 +92,7 @@ export interface SecurityOutcome {
   floor?: { tx: SrtpKey; rx: SrtpKey };
   /** poc-e2e: receive keys by MKI, and the group's GMKs (re-keying adds to them). */
   rxByMki?: MkiKeySource;
-  gmk?: GroupMasterKeys;
+  gmk?: GroupKeySet;
 }
 
 /** Our offer, kept until the answer arrives. */

@@ -3,8 +3,7 @@ import type { Socket } from 'node:dgram';
 import { findMarker, PCMU_PAYLOAD_TYPE, probePayload, SAMPLES_PER_PACKET } from '@imslab/probe';
 import { buildRtp, buildSenderReport, demuxRtpRtcp, RtpHeaderView } from '@imslab/rtp';
 import { SrtpContext } from '@imslab/srtp';
-import type { MkiKeySource } from './group-master-keys.ts';
-import { contextOptions, type SrtpKey } from './media-security.ts';
+import { contextOptions, type MkiKeySource, type SrtpKey } from './media-security.ts';
 import { MkiReceiver } from './mki-receiver.ts';
 import type { PortAllocator } from './port-allocator.ts';
 

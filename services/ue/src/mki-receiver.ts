@@ -5,8 +5,7 @@
  * key we hold is `unknown-key`, and nothing of that packet is decrypted.
  */
 import { SRTP_PROFILES, SrtpContext, type UnprotectResult } from '@imslab/srtp';
-import type { MkiKeySource } from './group-master-keys.ts';
-import { contextOptions, type SrtpKey } from './media-security.ts';
+import { contextOptions, type MkiKeySource, type SrtpKey } from './media-security.ts';
 
 /** More MKIs than a group has senders and epochs: beyond this, new ones are refused rather than grow memory. */
 const MAX_CONTEXTS = 256;

@@ -48,9 +48,10 @@ function scenarioSchema(fileName?: string) {
     const aliases = new Set<string>();
     (s.steps as Step[]).forEach((step, i) => {
       const [kind, body] = Object.entries(step)[0] as [string, Record<string, unknown>];
-      if (kind === 'call') {
+      // A pager-mode MESSAGE is named like a call (its Call-ID is what checks address).
+      if (kind === 'call' || kind === 'message') {
         const as = String(body.as);
-        if (aliases.has(as)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'call', 'as'], message: `call alias "${as}" is used twice` });
+        if (aliases.has(as)) ctx.addIssue({ code: 'custom', path: ['steps', i, kind, 'as'], message: `${kind} alias "${as}" is used twice` });
         aliases.add(as);
         return;
       }

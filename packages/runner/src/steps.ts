@@ -376,7 +376,7 @@ async function sendMessage(ctx: StepContext, m: z.output<Shapes['message']>): Pr
   if (outcome === 'refused' && (r.status < 400 || r.status >= 500)) throw new StepError(`${as}: ${from} -> ${to} got ${r.status} ${r.reason}; expected a 4xx refusal`);
   const rec: MessageCallRecord = {
     alias: as, callId: r.callId, from,
-    message: { to, security, marker: r.marker, status: r.status, reason: r.reason, bytes: r.bytes, transport: r.transport, structure: r.structure, receivedBy: {} },
+    message: { to, security, marker: markerFor(r.callId, 'orig'), status: r.status, reason: r.reason, bytes: r.bytes, transport: r.transport, structure: r.structure, receivedBy: {} },
   };
   ctx.calls.set(as, rec);
   // Each UE's record, once it is opened (decrypted and verified, or refused); `opening` ones are waited for.

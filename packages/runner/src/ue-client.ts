@@ -79,9 +79,13 @@ export class UeClient {
       throw e;
     }
   }
-  /** The MESSAGEs this UE received (plaintext after decryption, signer, refusals) and sent. */
+  /**
+   * The MESSAGEs this UE received (signer, structure, refusals; whether the
+   * plaintext held the marker) and sent, redacted: no plaintext or marker
+   * crosses the captured links in the runner's own control traffic.
+   */
   messages(): Promise<{ messages: MessageReceived[]; sent: unknown[] }> {
-    return this.request('GET', '/messages');
+    return this.request('GET', '/messages?redact');
   }
 }
 
@@ -90,7 +94,6 @@ export interface MessageSent {
   callId: string;
   status: number;
   reason: string;
-  marker: string;
   structure: string;
   bytes: number;
   transport: string;
@@ -104,8 +107,8 @@ export interface MessageReceived {
   structure: string;
   layers: string[];
   cipher?: string;
-  text?: string;
-  marker: string | null;
+  /** The plaintext (after decryption) held the message's marker. */
+  markerInText: boolean;
   markerInBody: boolean;
   bodySha256: string;
   signer?: string[];

@@ -25,4 +25,4 @@ export interface TicketOptions {
 }
 
 /** Methods we implement (Allow header, sec. 20.5). */
-export const ALLOWED_METHODS = 'INVITE, ACK, CANCEL, BYE, OPTIONS';
+export const ALLOWED_METHODS = 'INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE';

@@ -7,6 +7,7 @@ import { OutgoingCall } from './outgoing-call.ts';
 import type { Flow } from './sip-transport.ts';
 
 /** Methods of RFC 3261 and common extensions that we recognise but do not implement: 405, not 501. */
+// MESSAGE outside a dialog is pager mode (messaging.ts); inside a call's dialog it is not supported.
 const KNOWN_METHODS = new Set(['REGISTER', 'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'REFER', 'INFO', 'UPDATE', 'PRACK', 'PUBLISH']);
 /** Ended calls kept for GET /calls, oldest dropped first. */
 const MAX_CALLS_KEPT = 500;

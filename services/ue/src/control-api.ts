@@ -7,7 +7,7 @@ import { FLOOR_ACTIONS, FloorStateError, type FloorAction } from './floor-client
 import { IncomingCall } from './incoming-call.ts';
 import { KmsFailure, type KmsAgent } from './kms-agent.ts';
 import type { Logger } from './log.ts';
-import { MESSAGE_SECURITY, MessageTooLargeError, MessagingUnavailableError, type MessageSecurity, type Messaging } from './messaging.ts';
+import { MESSAGE_SECURITY, MessageTooLargeError, MessagingUnavailableError, redacted, type MessageSecurity, type Messaging } from './messaging.ts';
 import type { Registration } from './registration.ts';
 import { NotRekeyable, rekeyGroupCall } from './rekey.ts';
 
@@ -176,15 +176,20 @@ export function createControlApi(ue: ControlledUe): ControlServer {
       if ((encryptFor !== undefined || tamper !== undefined) && security !== 'smime') throw new HttpError(400, 'fields "encryptFor" and "tamper" need security "smime"');
       try {
         const r = await m.send({ to, text, security: security as MessageSecurity, ...(envelope ? { envelope } : {}), ...(encryptFor ? { encryptFor } : {}), ...(tamper ? { tamper } : {}) });
-        return { callId: r.callId, status: r.status, reason: r.reason, marker: r.marker, structure: r.structure, bytes: r.bytes, transport: r.transport };
+        // No marker in the answer (it is markerFor(callId, 'orig')): the control traffic is captured too.
+        return { callId: r.callId, status: r.status, reason: r.reason, structure: r.structure, bytes: r.bytes, transport: r.transport };
       } catch (e) {
         if (e instanceof MessageTooLargeError) throw new HttpError(413, e.message, { size: e.size, limit: 1300, transport: e.transport, rfc: 'RFC 3428 sec. 8' });
         if (e instanceof MessagingUnavailableError) throw new HttpError(409, e.message);
         throw e;
       }
     },
-    'GET /messages': () => {
+    'GET /messages': (req) => {
       const m = ue.messaging;
+      // ?redact: without plaintexts and markers (what the runner asks for while the links are captured).
+      if (new URL(req.url ?? '/', 'http://ue').searchParams.has('redact')) {
+        return { messages: (m?.received ?? []).map(redacted), sent: (m?.sent ?? []).map(({ text: _t, marker: _m, ...rest }) => rest), smime: m?.smimeStatus ?? 'no messaging' };
+      }
       return { messages: m?.received ?? [], sent: m?.sent ?? [], smime: m?.smimeStatus ?? 'no messaging' };
     },
     'POST /shutdown': () => {

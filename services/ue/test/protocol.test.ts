@@ -158,7 +158,8 @@ describe('INVITE server 2xx reliability (sec. 13.3.1.4)', () => {
       from: '<sip:bob@ims.test>;tag=x', to: '<sip:alice@ims.test>', callId, cseq: 1,
     });
     await peer.send(req('FOO', 'm1'), UE, SIP_PORT);
-    await peer.send(req('MESSAGE', 'm2'), UE, SIP_PORT);
+    // MESSAGE is pager mode now (messaging.test.ts); SUBSCRIBE stays known but unsupported.
+    await peer.send(req('SUBSCRIBE', 'm2'), UE, SIP_PORT);
     const bye = req('BYE', 'm3');
     bye.headers.set('To', '<sip:alice@ims.test>;tag=nope');
     await peer.send(bye, UE, SIP_PORT);

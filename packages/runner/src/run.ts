@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { analyse, type Analysis } from '@imslab/analysis';
 import type { ProbeDirection } from '@imslab/probe';
 import { writeEvidenceCaptures } from './evidence-captures.ts';
+import { analyseScenarioMessages } from './message-evidence.ts';
 import { acquireSlot } from './slot-lease.ts';
 import { reportLine } from './report-page.ts';
 import type { RecordedElement, RecordedNetwork } from '@imslab/run-format';
@@ -130,8 +131,13 @@ export async function runScenario(target: Target, scenario: Scenario, session: R
       }
     }
     for (const [name, data] of Object.entries(evidence)) writeJson(dir, `${name}.json`, data);
+    const messages = await analyseScenarioMessages(dir, plan, captures, [...calls.values()]);
+    if (messages) {
+      writeJson(dir, 'messages.json', messages);
+      analysis.problems.push(...messages.problems.map((p) => `messages: ${p}`));
+    }
     const base = {
-      calls, analysis, ueCalls, captures, plan, keyDir: join(dir, 'keys'),
+      calls, analysis, ueCalls, captures, plan, keyDir: join(dir, 'keys'), messages,
       evidence: <N extends EvidenceName>(name: N) => evidence[name] as EvidenceTypes[N] | undefined,
     };
     for (const [alias, exp] of Object.entries(scenario.expect)) outcomes.push(await checkCall(alias, exp, base));

@@ -1,4 +1,4 @@
-import type { Analysis, CallReport } from '@imslab/analysis';
+import type { Analysis, CallReport, MessageAnalysis } from '@imslab/analysis';
 import type { ElementPlan } from '@imslab/network';
 import type { EvidenceName, EvidenceTypes, NetworkPlan } from '@imslab/topology';
 import type { CallStatus } from '@imslab/ue/contract';
@@ -32,6 +32,8 @@ export interface CheckContext {
   captures: Record<string, string>;
   /** Directory of the run's key logs (`<ue>.srtp-keys.jsonl`), when there is one. */
   keyDir?: string;
+  /** The messages of the scenario judged from the captures, when it sent any. */
+  messages?: MessageAnalysis | null;
   plan: NetworkPlan<ElementPlan>;
   /** A piece of evidence behind the outcome. */
   saw(line: string): void;

@@ -21,6 +21,7 @@ import { noMediaAfterHangup } from './no-media-after-hangup.ts';
 import { noMediaAt } from './no-media-at.ts';
 import { phases } from './phases.ts';
 import { playbackIdentical } from './playback-identical.ts';
+import { messageVerdict } from './message-verdict.ts';
 import { pocBox } from './poc-box.ts';
 import { pocForwarded } from './poc-forwarded.ts';
 import { noProbeOf, probeReceived, receivedProbeOf } from './probes.ts';
@@ -39,7 +40,7 @@ export const CHECKS: readonly Check[] = [
   answeredBy, failure, callerAchieved,
   kmsResolved, kmsDeferredResolved, kmsKeysForked, kmsRefused, kmsAuthenticated,
   noMediaAt, displayed, receivedProbeOf, noProbeOf, probeReceived,
-  playbackIdentical, voicemailStores, noMediaAfterHangup, ueCounters, mediaIntegrity, floor, pocForwarded, floorControlInClear, groupRekeyed, decryptableBy, pocBox, messageDelivered,
+  playbackIdentical, voicemailStores, noMediaAfterHangup, ueCounters, mediaIntegrity, floor, pocForwarded, floorControlInClear, groupRekeyed, decryptableBy, pocBox, messageVerdict, messageDelivered,
 ] as readonly Check[];
 
 export { defineCheck, noEvidence, type Check, type CheckContext, type CallRecord } from './check.ts';

@@ -180,14 +180,18 @@ function findCmsAt(body: Buffer, encoding: SniffedCms['encoding'], depth: number
   return out;
 }
 
-/** Runs of base64 text (over line breaks) long enough to hold a ContentInfo. */
-function base64Runs(body: Buffer): Buffer[] {
+/**
+ * Runs of base64 text (whole lines, over line breaks) of at least `min`
+ * characters, decoded: a body or MIME part with Content-Transfer-Encoding
+ * base64. Anyone reads what they decode to.
+ */
+export function base64Runs(body: Buffer, min = 16): Buffer[] {
+  if (body.length > MAX_BODY) return [];
   const text = body.toString('latin1');
   const out: Buffer[] = [];
-  for (const m of text.matchAll(/(?:[A-Za-z0-9+/]{16,}={0,2}[ \t]*(?:\r?\n|$))+/g)) {
-    const b64 = m[0].replace(/\s+/g, '');
-    if (b64.length < 64 || !b64.startsWith('M')) continue; // 0x30 (SEQUENCE) encodes as "M"
-    out.push(Buffer.from(b64, 'base64'));
+  for (const m of text.matchAll(/(?:^|\n)((?:[A-Za-z0-9+/]{4,}={0,2}[ \t]*(?:\r?\n|$))+)/g)) {
+    const b64 = m[1]!.replace(/\s+/g, '');
+    if (b64.length >= min) out.push(Buffer.from(b64, 'base64'));
   }
   return out;
 }
@@ -209,7 +213,8 @@ export function findCmsLoaded(body: Uint8Array): SniffedCms[] {
     if (b.length === 0 || b.length > MAX_BODY) return [];
     const found = findCmsAt(b, 'binary', 0);
     if (found.length > 0) return found;
-    return base64Runs(b).flatMap((d) => findCmsAt(d, 'base64', 0));
+    // 0x30 (a SEQUENCE) encodes as "M".
+    return base64Runs(b, 64).filter((d) => d[0] === 0x30).flatMap((d) => findCmsAt(d, 'base64', 0));
   } catch {
     return [];
   }

@@ -170,9 +170,7 @@ export function judgeMessage(ev: MessageEvidence): MessageReport {
     const named = uniq([...(servers.length > 0 ? servers : ends), ...storing.map((s) => s.element)]);
     for (const m of tls) reasons.push(`readable inside TLS on ${where(m)}: protected on the link, read by ${m.srcElement} and ${m.dstElement}`);
     const passed = new Set(tls.flatMap((m) => [m.srcElement, m.dstElement]));
-    for (const u of ev.unopenedTls) {
-      if (passed.has(u.srcElement) || passed.has(u.dstElement)) reasons.push(`TLS not opened on ${where(u)} (${u.why}): its ends may read it too`);
-    }
+    for (const u of ev.unopenedTls.filter((x) => onPath(x, passed, isUe))) reasons.push(`TLS not opened on ${where(u)} (${u.why}): its ends may read it too`);
     return report(`hop-by-hop(${named.join('+')})`, [...ends, ...named]);
   }
 
@@ -202,9 +200,7 @@ export function judgeMessage(ev: MessageEvidence): MessageReport {
     if (!s.identical) failures.push(`the CMS changed at ${s.element}: in ${s.in.map(short).join(', ')}, out ${s.out.map(short).join(', ')} (not byte-identical: ${s.element} may have opened and re-encrypted it)`);
   }
   const crossed = new Set(ev.cms.flatMap((c) => [c.srcElement, c.dstElement]));
-  for (const u of ev.unopenedTls) {
-    if (crossed.has(u.srcElement) || crossed.has(u.dstElement)) failures.push(`TLS not opened on ${where(u)} (${u.why}): the message may cross it readable`);
-  }
+  for (const u of ev.unopenedTls.filter((x) => onPath(x, crossed, isUe))) failures.push(`TLS not opened on ${where(u)} (${u.why}): the message may cross it readable`);
   if (storing.length > 0) failures.push(`stored in plaintext by ${uniq(storing.map((s) => s.element)).join(', ')}`);
   if (failures.length > 0) {
     reasons.push(...failures);
@@ -221,6 +217,18 @@ export function judgeMessage(ev: MessageEvidence): MessageReport {
 }
 
 const short = (h: string): string => `sha256:${h.slice(0, 12)}`;
+
+/**
+ * Whether a TLS stream the key logs did not open may have carried the
+ * message: it joins an element the message crossed with another such element
+ * or with a user's device (a UE's connection to its P-CSCF; not a UE's
+ * connection to the KMS, which the message never crosses).
+ */
+function onPath(u: FlowEnds, crossed: ReadonlySet<string>, isUe: (e: string) => boolean): boolean {
+  const a = crossed.has(u.srcElement);
+  const b = crossed.has(u.dstElement);
+  return (a && b) || (a && isUe(u.dstElement)) || (b && isUe(u.srcElement));
+}
 
 /** Per element that received the message's CMS and sent it on: the digests in and out. */
 function crossings(cms: CmsSighting[], kindOf: (e: string) => string | undefined): ServerCrossing[] {

@@ -29,7 +29,7 @@ import { promisify } from 'node:util';
 import { CaptureFileReader, decodeFrame, flowKeyString, LINKTYPE, looksLikeMsrp, looksLikeSip } from '@imslab/capture';
 import type { CmsCredential } from '@imslab/cms';
 import { MARKER_LENGTH, MARKER_PREFIX } from '@imslab/probe';
-import { certificateKeys, findCmsLoaded as findCms, loadCmsReader, type CertificateKey, type SniffedCms } from './cms-sniff.ts';
+import { base64Runs, certificateKeys, findCmsLoaded as findCms, loadCmsReader, type CertificateKey, type SniffedCms } from './cms-sniff.ts';
 import { IpReassembler } from './ip-fragments.ts';
 import { judgeMessage, type CmsSighting, type FlowEnds, type MarkerSighting, type MessageCarrier, type MessageReport, type StoreSighting, type UnopenedTls } from './message-verdict.ts';
 import { TcpSignalling } from './tcp-streams.ts';
@@ -39,7 +39,7 @@ const run = promisify(execFile);
 
 /** One message to judge. */
 export interface MessageSpec {
-  /** The unique marker its plaintext carries (@imslab/probe markerFor/markerAt). */
+  /** The unique marker its plaintext carries (@imslab/probe markerFor: `IMSLAB` and ten hex digits). */
   marker: string;
   /** A name for reports (the scenario's message alias). */
   alias?: string;
@@ -103,6 +103,8 @@ export interface MessageAnalysis {
 }
 
 const MARKER_RE = /^IMSLAB[0-9a-f]{10}$/;
+const NO_KEY_LOG = 'no TLS key log given';
+const NO_SECRETS = 'the key logs hold no secrets for it';
 const PREFIX = Buffer.from(MARKER_PREFIX, 'ascii');
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 /** A chunked MSRP message is joined up to this size (the CMS limit of @imslab/cms), 32 at a time per link. */
@@ -220,6 +222,15 @@ class LinkScanner {
     }
   }
 
+  /**
+   * Markers in a body's base64 text (Content-Transfer-Encoding base64, a
+   * signed-only S/MIME body in base64): encoded, not protected, so read as
+   * found in the clear.
+   */
+  private encoded(flow: string, body: Buffer, insideTls: boolean, carrier: 'sip' | 'msrp'): string[] {
+    return base64Runs(body).flatMap((d) => this.marker(flow, d, insideTls ? 'tls' : 'raw', carrier));
+  }
+
   /** CMS bytes by digest, for opening with the users' credentials. */
   readonly cmsDer = new Map<string, Buffer>();
 
@@ -233,6 +244,7 @@ class LinkScanner {
     if (!/^MESSAGE /i.test(p.startLine)) return;
     const cl = header(p.headers, 'content-length', 'l');
     const body = cl !== undefined && /^\d+$/.test(cl) ? p.body.subarray(0, Number(cl)) : p.body;
+    this.learn(this.encoded(flow, body, insideTls, 'sip'), callId, undefined);
     this.addCms(flow, 'sip', insideTls, findCms(body), callId ? { callId } : {});
   }
 
@@ -259,6 +271,7 @@ class LinkScanner {
       return;
     }
     if (start === 1 && total === body.length && !this.msrpChunks.has(key)) {
+      this.learn(this.encoded(flow, body, insideTls, 'msrp'), undefined, msgId);
       this.addCms(flow, 'msrp', insideTls, findCms(body), { msrpMessageId: msgId });
       return;
     }
@@ -289,7 +302,8 @@ class LinkScanner {
     }
     if (covered < acc.total) return;
     this.msrpChunks.delete(key);
-    this.marker(flow, whole, insideTls ? 'tls' : 'raw', 'msrp');
+    this.learn(this.marker(flow, whole, insideTls ? 'tls' : 'raw', 'msrp'), undefined, msgId);
+    this.learn(this.encoded(flow, whole, insideTls, 'msrp'), undefined, msgId);
     this.addCms(flow, 'msrp', insideTls, findCms(whole), { msrpMessageId: msgId });
   }
 
@@ -371,12 +385,17 @@ export async function scanLinkMessages(
     const lt = whole !== data ? LINKTYPE.RAW : linkType;
     const d = decodeFrame(lt, whole);
     if (!d || (d.payload.length === 0 && d.protocol !== 'tcp')) return;
-    const flow = flowKeyString({ protocol: d.protocol === 'tcp' ? 'tcp' : 'udp', src: d.src, srcPort: d.srcPort, dst: d.dst, dstPort: d.dstPort });
     if (d.protocol === 'udp') {
-      if (looksLikeSip(d.payload) && d.payload.indexOf(0x0a) > 0) sc.sip(flow, d.payload, false);
-      else if (looksLikeMsrp(d.payload)) sc.msrp(flow, d.payload, false);
+      const sip = looksLikeSip(d.payload) && d.payload.indexOf(0x0a) > 0;
+      const msrp = !sip && looksLikeMsrp(d.payload);
+      // Media and anything else without the marker prefix: nothing to read (no flow name built per packet).
+      if (!sip && !msrp && d.payload.indexOf(PREFIX) < 0) return;
+      const flow = flowKeyString({ protocol: 'udp', src: d.src, srcPort: d.srcPort, dst: d.dst, dstPort: d.dstPort });
+      if (sip) sc.sip(flow, d.payload, false);
+      else if (msrp) sc.msrp(flow, d.payload, false);
       else sc.marker(flow, d.payload, 'raw', 'udp');
     } else if (d.protocol === 'tcp') {
+      const flow = flowKeyString({ protocol: 'tcp', src: d.src, srcPort: d.srcPort, dst: d.dst, dstPort: d.dstPort });
       sc.tcpRaw(flow, d.tcp!.seq, d.tcp!.flags, d.payload);
       tcp.segment(flow, d.tcp!.seq, d.tcp!.flags, d.payload);
       if ((d.tcp!.flags & 0x05) !== 0) sc.tcpClosed(flow); // FIN or RST
@@ -414,22 +433,23 @@ export async function scanLinkMessages(
       return !all.includes(reverse) || f < reverse;
     });
     if (!opts.tlsKeyLogs?.length) {
-      for (const f of connections) unopened.push({ ...ends(f), why: 'no TLS key log given' });
+      for (const f of connections) unopened.push({ ...ends(f), why: NO_KEY_LOG });
     } else {
       const r = await followTls(file, opts.tlsKeyLogs, [...sc.tlsFlows]);
       if (r.error) {
         for (const f of connections) unopened.push({ ...ends(f), why: r.error });
       }
-      const inTls = new TcpSignalling({
-        sip: (flow, m) => sc.sip(flow, m, true),
-        msrp: (flow, m) => sc.msrp(flow, m, true),
-        tls: () => undefined,
-      });
       for (const s of r.streams) {
+        // A framer per stream: two connections on the same ports (reused) are two streams.
+        const inTls = new TcpSignalling({
+          sip: (flow, m) => sc.sip(flow, m, true),
+          msrp: (flow, m) => sc.msrp(flow, m, true),
+          tls: () => undefined,
+        });
         const c2s = `tcp ${s.client} > ${s.server}`;
         const s2c = `tcp ${s.server} > ${s.client}`;
         if (s.toServer.length + s.toClient.length === 0) {
-          if (s.appData) unopened.push({ ...ends(c2s), why: 'the key logs hold no secrets for it' });
+          if (s.appData) unopened.push({ ...ends(c2s), why: NO_SECRETS });
           continue;
         }
         tlsOpened.push(c2s);
@@ -619,7 +639,8 @@ export async function analyseMessages(input: MessageAnalysisInput): Promise<Mess
       s = { link, file, packets: 0, markers: [], cms: [], tlsFlows: [], tlsOpened: [], unopenedTls: [], idsByMarker: {}, error: (e as Error).message, cmsDer: new Map() };
     }
     if (s.error) problems.push(`${link}: ${s.error}`);
-    const failed = new Set(s.unopenedTls.map((u) => u.why));
+    // What failed (tshark, a key log) is a problem; a stream the key logs hold no secrets for is evidence (unopenedTls, reasons).
+    const failed = new Set(s.unopenedTls.map((u) => u.why).filter((why) => why !== NO_KEY_LOG && why !== NO_SECRETS));
     for (const why of failed) problems.push(`${link}: TLS not opened: ${why}`);
     for (const c of s.cms) if (c.error) problems.push(`${link}: CMS on ${c.flow}: ${c.error}`);
     scans.push(s);

@@ -51,7 +51,8 @@ describe('judgeMessage', () => {
       [{ cms: path({ allRecipientsUsers: false }) }, /no user's certificate/],
       [{ cms: path(), haveUserCertificates: false }, /no users' certificates were given/],
       [{ cms: path({ sha256: 'bb'.repeat(32) }) }, /the CMS changed at p-cscf-a/],
-      [{ cms: path(), unopenedTls: [{ ...hop('core', 's-cscf', 'im-server'), why: 'no TLS key log given' }] }, /TLS not opened on core/],
+      [{ cms: path(), unopenedTls: [{ ...hop('core', 'p-cscf-a', 's-cscf'), why: 'no TLS key log given' }] }, /TLS not opened on core/],
+      [{ cms: path().slice(1), unopenedTls: [{ ...hop('access-a', 'alice', 'p-cscf-a'), why: 'no TLS key log given' }] }, /TLS not opened on access-a/],
       [{ cms: path(), stores: [{ element: 's-cscf', file: 'x' }] }, /stored in plaintext by s-cscf/],
       [{}, /read nowhere and no CMS/],
     ];
@@ -60,6 +61,11 @@ describe('judgeMessage', () => {
       expect(r.verdict, String(why)).toBe('unknown');
       expect(r.reasons.join('\n')).toMatch(why);
     }
+  });
+
+  it('a TLS stream off the path (a UE to the KMS, between two servers the message did not cross) does not weaken e2e', () => {
+    const r = judgeMessage(ev({ cms: path(), unopenedTls: [{ ...hop('access-a', 'alice', 'kms'), why: 'x' }, { ...hop('core', 'kms', 'im-server'), why: 'x' }] }));
+    expect(r.verdict).toBe('e2e');
   });
 
   it("a user's own store is no finding; e2e not seen arriving at a user says so", () => {

@@ -251,9 +251,15 @@ describe('message verdicts from the captures', () => {
     const link = new LinkCapture(join(dir, 'core.pcapng'), 'core');
     link.udp(PCSCF_A, 5060, SCSCF, 5060, sipMessage({ callId: 'k-1', contentType: 'application/pkcs7-mime; smime-type=signed-data', body: signed }));
     link.udp(PCSCF_A, 5060, SCSCF, 5060, sipMessage({ callId: 'k-2', contentType: 'application/pkcs7-mime; smime-type=enveloped-data', body: enveloped }));
+    // Signed only, in base64: the marker is encoded, not protected.
+    const m3 = marker('signed-base64');
+    const signed64 = Buffer.from(await signContent(Buffer.from(`Content-Type: text/plain\r\n\r\nhi ${m3}`), pki.alice.credential)).toString('base64').replace(/.{76}/g, '$&\r\n');
+    link.udp(PCSCF_A, 5060, SCSCF, 5060, sipMessage({ callId: 'k-3', contentType: 'application/pkcs7-mime; smime-type=signed-data', body: `${signed64}\r\n` }));
     await link.close();
-    const r = await analyseMessages(base({ core: join(dir, 'core.pcapng') }, { messages: [{ marker: m1, callIds: ['k-1'] }, { marker: m2, callIds: ['k-2'] }] }));
+    const r = await analyseMessages(base({ core: join(dir, 'core.pcapng') }, { messages: [{ marker: m1, callIds: ['k-1'] }, { marker: m2, callIds: ['k-2'] }, { marker: m3 }] }));
     expect(r.messages[0]!.verdict).toBe('none');
+    expect(r.messages[2]!.verdict).toBe('none');
+    expect(r.messages[2]!.links.core!.cms[0]).toMatchObject({ kind: 'signed-data', callId: 'k-3' });
     expect(r.messages[1]!.verdict, r.messages[1]!.reasons.join('\n')).toBe('e2e');
     expect(r.messages[1]!.links.core!.cms[0]!.kind).toBe('enveloped-data');
   }, 30_000);
@@ -290,7 +296,10 @@ describe('messages inside TLS', () => {
     // Without the key logs: nothing readable, TLS not opened: unknown, never a protection claim.
     const r2 = await analyseMessages(base({ core: join(dir, 'core.pcapng') }, { messages: [{ marker: m }] }));
     expect(r2.messages[0]!.verdict).toBe('unknown');
-    expect(r2.problems).toEqual(['core: TLS not opened: no TLS key log given']);
+    expect(r2.problems).toEqual([]);
+    expect(r2.links[0]!.unopenedTls.map((u) => [u.flow, u.why])).toEqual([
+      [`tcp ${ALICE}:40040 > ${RELAY}:2855`, 'no TLS key log given'], [`tcp ${RELAY}:40041 > ${BOB}:2855`, 'no TLS key log given'],
+    ]);
     // A key log that is not there: a problem, and the TLS stays unopened.
     const r4 = await analyseMessages(base({ core: join(dir, 'core.pcapng') }, { messages: [{ marker: m }], tlsKeyLogs: [join(dir, 'missing.log')] }));
     expect(r4.messages[0]!.verdict).toBe('unknown');
@@ -299,6 +308,7 @@ describe('messages inside TLS', () => {
     // With only one leg's key log: the other leg is a stream the key logs do not open.
     const r3 = await analyseMessages(base({ core: join(dir, 'core.pcapng') }, { messages: [{ marker: m }], tlsKeyLogs: [keys[0]!] }));
     expect(r3.messages[0]!.verdict).toBe('hop-by-hop(msrp-relay)');
+    expect(r3.links[0]!.unopenedTls.map((u) => [u.flow, u.why])).toEqual([[`tcp ${RELAY}:40041 > ${BOB}:2855`, 'the key logs hold no secrets for it']]);
     expect(r3.messages[0]!.reasons.join('\n')).toContain('TLS not opened on core');
   }, 30_000);
 

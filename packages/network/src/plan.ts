@@ -68,6 +68,7 @@ export function planNetwork(subs: SubscriberFile, target: TargetName, overrides:
       subscribers,
       policy: subs.policy,
       pocGroups: subs.pocGroups,
+      imGroups: subs.imGroups,
       own,
       has: (name) => KINDS.some((k) => k.kind === name && present(k as AnyKind)),
       of: (k) => elements.filter((e) => e.kind === k.kind) as never,

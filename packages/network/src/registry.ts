@@ -1,4 +1,5 @@
 import { conference } from '@imslab/conference/element';
+import { im } from '@imslab/im/element';
 import { imsAgw } from '@imslab/ims-agw/element';
 import { kms } from '@imslab/kms/element';
 import { pcscf } from '@imslab/pcscf/element';
@@ -17,7 +18,7 @@ import { voicemail } from '@imslab/voicemail/element';
  * Adding a kind is a folder under services/ with an element.ts, and one line
  * here (docs/adding-an-element.md).
  */
-export const KINDS = [imsAgw, transcoder, voicemail, conference, poc, kms, scscf, pcscf, ue] as const;
+export const KINDS = [imsAgw, transcoder, voicemail, conference, poc, im, kms, scscf, pcscf, ue] as const;
 
 export type Kind = (typeof KINDS)[number];
 /** A planned element of any registered kind. */

@@ -80,6 +80,8 @@ export const STEP_SHAPES = {
     encryptFor: z.string().regex(/^sips?:\S+@\S+$/, 'must be a SIP URI like sip:carol@ims.test').optional(),
     /** Negative tests: the text is altered after signing, before encryption. */
     tamper: z.literal('signed-content').optional(),
+    /** A group (IM server): encrypt to these users' certificates, one RecipientInfo each. */
+    recipients: z.array(z.string().regex(/^sips?:\S+@\S+$/, 'must be a SIP URI like sip:bob@ims.test')).min(1).optional(),
     outcome: z.enum(['delivered', 'refused', 'not-sent']).optional(), as: name,
   }, 'a message step'),
 };
@@ -362,7 +364,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
  */
 async function sendMessage(ctx: StepContext, m: z.output<Shapes['message']>): Promise<void> {
   const { from, to, security = 'none', as, outcome = 'delivered' } = m;
-  const r = await ue(ctx, from).message(to, m.text ?? `message ${as}`, security, { envelope: m.envelope, encryptFor: m.encryptFor, tamper: m.tamper });
+  const r = await ue(ctx, from).message(to, m.text ?? `message ${as}`, security, { envelope: m.envelope, encryptFor: m.encryptFor, tamper: m.tamper, ...(m.recipients ? { recipients: m.recipients } : {}) });
   if ('tooLarge' in r) {
     if (outcome !== 'not-sent') throw new StepError(`${from} did not send ${as}: ${r.tooLarge}`);
     // No Call-ID went on the wire: the record names the refusal only.
@@ -376,7 +378,7 @@ async function sendMessage(ctx: StepContext, m: z.output<Shapes['message']>): Pr
   if (outcome === 'refused' && (r.status < 400 || r.status >= 500)) throw new StepError(`${as}: ${from} -> ${to} got ${r.status} ${r.reason}; expected a 4xx refusal`);
   const rec: MessageCallRecord = {
     alias: as, callId: r.callId, from,
-    message: { to, security, marker: markerFor(r.callId, 'orig'), status: r.status, reason: r.reason, bytes: r.bytes, transport: r.transport, structure: r.structure, receivedBy: {} },
+    message: { to, security, marker: markerFor(r.callId, 'orig'), status: r.status, reason: r.reason, bytes: r.bytes, transport: r.transport, structure: r.structure, receivedBy: {}, ...(m.recipients ? { recipients: m.recipients } : {}) },
   };
   ctx.calls.set(as, rec);
   // Each UE's record, once it is opened (decrypted and verified, or refused); `opening` ones are waited for.
@@ -384,7 +386,8 @@ async function sendMessage(ctx: StepContext, m: z.output<Shapes['message']>): Pr
     let opening = 0;
     for (const [n, u] of ctx.ues) {
       if (n === from || rec.message.receivedBy[n]) continue;
-      const got = (await u.messages().catch(() => ({ messages: [] }))).messages.find((x) => x.callId === r.callId);
+      // A server that forwards (an IM server) sends the same body under a new Call-ID.
+      const got = (await u.messages().catch(() => ({ messages: [] }))).messages.find((x) => x.callId === r.callId || (r.bodySha256 !== undefined && x.bodySha256 === r.bodySha256));
       if (got?.state === 'opening') opening++;
       else if (got) rec.message.receivedBy[n] = got;
     }

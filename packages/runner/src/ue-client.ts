@@ -70,7 +70,7 @@ export class UeClient {
    * response, or with `tooLarge` when the UE refused to send it (413: over
    * RFC 3428's 1300 bytes while registered over UDP only).
    */
-  async message(to: string, text: string, security: string, extra: { envelope?: string; encryptFor?: string; tamper?: string } = {}): Promise<MessageSent | { tooLarge: string }> {
+  async message(to: string, text: string, security: string, extra: { envelope?: string; encryptFor?: string; tamper?: string; recipients?: string[] } = {}): Promise<MessageSent | { tooLarge: string }> {
     try {
       return await this.request('POST', '/message', { to, text, security, ...extra }, 45_000);
     } catch (e) {
@@ -97,6 +97,8 @@ export interface MessageSent {
   structure: string;
   bytes: number;
   transport: string;
+  /** SHA-256 of the body sent: a server that forwards it under a new Call-ID (an IM server) keeps it. */
+  bodySha256?: string;
 }
 
 /** One entry of GET /messages (services/ue/src/messaging.ts ReceivedMessage). */
@@ -109,6 +111,8 @@ export interface MessageReceived {
   cipher?: string;
   /** The plaintext (after decryption) held the message's marker. */
   markerInText: boolean;
+  /** SHA-256 of the marker its plaintext carried (the sender's, also in a copy forwarded under a new Call-ID), or null. */
+  markerSha256?: string | null;
   markerInBody: boolean;
   bodySha256: string;
   signer?: string[];

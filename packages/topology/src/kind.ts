@@ -111,6 +111,8 @@ export interface PlanContext<O = Record<string, unknown>> extends Addressing {
   policy: SubscriberFile['policy'];
   /** Pre-arranged PoC groups of the subscriber file. */
   pocGroups: SubscriberFile['pocGroups'];
+  /** IM groups of the subscriber file. */
+  imGroups: SubscriberFile['imGroups'];
   /** This kind's own scenario overrides (`network.<key>`), validated by its schemas. */
   own: O;
   /** Whether the network has elements of this kind (optional kinds only when a scenario names them). */

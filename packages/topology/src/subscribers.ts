@@ -68,6 +68,13 @@ export const PocGroupSchema = strictObject({
 }, 'a PoC group');
 export type PocGroup = z.output<typeof PocGroupSchema>;
 
+export const ImGroupSchema = strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'expected a lower-case group name (letters, digits, -); the URI is sip:im-<name>@<domain>'),
+  /** User names of the subscribers that are members. */
+  members: z.array(z.string()).min(1, 'expected at least one member'),
+}, 'an IM group');
+export type ImGroup = z.output<typeof ImGroupSchema>;
+
 const PcscfPolicy = strictObject({ e2ae: z.enum(E2AE_POLICIES).default('allow') }, 'a P-CSCF policy');
 
 export const SubscriberFileSchema = strictObject({
@@ -78,6 +85,8 @@ export const SubscriberFileSchema = strictObject({
     .default({ 'pcscf-a': { e2ae: 'allow' }, 'pcscf-b': { e2ae: 'allow' } }),
   /** Pre-arranged PoC groups (TR 33.828 4.2), served by the PoC server when a scenario runs it. */
   pocGroups: z.array(PocGroupSchema).default([]),
+  /** IM groups (TR 33.828 4.3), served by the IM server (sip:im-<name>@<domain>) when a scenario runs it. */
+  imGroups: z.array(ImGroupSchema).default([]),
 }, 'the subscriber file').superRefine((f, ctx) => {
   const names = new Map<string, string>();
   const hosts = new Map<string, string>();
@@ -100,6 +109,14 @@ export const SubscriberFileSchema = strictObject({
     groups.add(g.name);
     g.members.forEach((m, j) => {
       if (!users.has(m)) ctx.addIssue({ code: 'custom', path: ['pocGroups', i, 'members', j], message: `"${m}" is not a subscriber; users: ${[...users].join(', ')}` });
+    });
+  });
+  const imGroups = new Set<string>();
+  f.imGroups.forEach((g, i) => {
+    if (imGroups.has(g.name)) ctx.addIssue({ code: 'custom', path: ['imGroups', i, 'name'], message: `IM group "${g.name}" is listed twice` });
+    imGroups.add(g.name);
+    g.members.forEach((m, j) => {
+      if (!users.has(m)) ctx.addIssue({ code: 'custom', path: ['imGroups', i, 'members', j], message: `"${m}" is not a subscriber; users: ${[...users].join(', ')}` });
     });
   });
 });

@@ -173,11 +173,15 @@ export function createControlApi(ue: ControlledUe): ControlServer {
       if (encryptFor !== undefined && (typeof encryptFor !== 'string' || !/^sips?:[^@\s]+@\S+$/.test(encryptFor))) throw new HttpError(400, 'field "encryptFor" must be the SIP URI of a user in the messaging directory (a negative test: the recipient cannot decrypt)');
       const tamper = body['tamper'];
       if (tamper !== undefined && tamper !== 'signed-content') throw new HttpError(400, 'field "tamper" can only be "signed-content" (a negative test: the text changes after signing)');
+      // A group URI (IM server): the members to encrypt to, one RecipientInfo each.
+      const recipients = body['recipients'];
+      if (recipients !== undefined && (!Array.isArray(recipients) || recipients.length === 0 || recipients.length > 32 || !recipients.every((r) => typeof r === 'string' && /^sips?:[^@\s]+@\S+$/.test(r)))) throw new HttpError(400, 'field "recipients" must be a non-empty list (at most 32) of SIP URIs of users in the messaging directory');
+      if (recipients !== undefined && security !== 'smime') throw new HttpError(400, 'field "recipients" needs security "smime"');
       if ((encryptFor !== undefined || tamper !== undefined) && security !== 'smime') throw new HttpError(400, 'fields "encryptFor" and "tamper" need security "smime"');
       try {
-        const r = await m.send({ to, text, security: security as MessageSecurity, ...(envelope ? { envelope } : {}), ...(encryptFor ? { encryptFor } : {}), ...(tamper ? { tamper } : {}) });
+        const r = await m.send({ to, text, security: security as MessageSecurity, ...(envelope ? { envelope } : {}), ...(encryptFor ? { encryptFor } : {}), ...(tamper ? { tamper } : {}), ...(recipients ? { recipients: recipients as string[] } : {}) });
         // No marker in the answer (it is markerFor(callId, 'orig')): the control traffic is captured too.
-        return { callId: r.callId, status: r.status, reason: r.reason, structure: r.structure, bytes: r.bytes, transport: r.transport };
+        return { callId: r.callId, status: r.status, reason: r.reason, structure: r.structure, bytes: r.bytes, transport: r.transport, bodySha256: r.bodySha256 };
       } catch (e) {
         if (e instanceof MessageTooLargeError) throw new HttpError(413, e.message, { size: e.size, limit: 1300, transport: e.transport, rfc: 'RFC 3428 sec. 8' });
         if (e instanceof MessagingUnavailableError) throw new HttpError(409, e.message);

@@ -117,13 +117,16 @@ export interface ReceivedMessage {
 
 /**
  * A record without its plaintext: no text, no marker, only whether the
- * plaintext carried the Call-ID's marker. The runner reads these while the
- * links are captured, so that its own control traffic (plain HTTP on the
- * UE's access address) never puts a message's marker on a link.
+ * plaintext carried the Call-ID's marker and a digest of the marker it
+ * carried (a copy forwarded by an IM server has a new Call-ID but the
+ * sender's marker). The runner reads these while the links are captured, so
+ * that its own control traffic (plain HTTP on the UE's access address) never
+ * puts a message's marker on a link.
  */
-export function redacted(m: ReceivedMessage): Omit<ReceivedMessage, 'text' | 'marker'> & { markerInText: boolean } {
+export function redacted(m: ReceivedMessage): Omit<ReceivedMessage, 'text' | 'marker'> & { markerInText: boolean; markerSha256: string | null } {
   const { text, marker: _marker, ...rest } = m;
-  return { ...rest, markerInText: text !== undefined && text.includes(markerFor(m.callId, 'orig')) };
+  const found = text === undefined ? null : findMarker(Buffer.from(text, 'utf8'));
+  return { ...rest, markerInText: text !== undefined && text.includes(markerFor(m.callId, 'orig')), markerSha256: found ? sha256(Buffer.from(found, 'latin1')) : null };
 }
 
 /** The SIP answer to each refusal of @imslab/cms (RFC 3261 sec. 23.2: 493 for a body not encrypted to us). */
@@ -224,6 +227,12 @@ export interface SendOptions {
    */
   encryptFor?: string;
   tamper?: 'signed-content';
+  /**
+   * S/MIME to a group URI (an IM server's `sip:im-<group>@<domain>`, which
+   * is not in the directory): encrypt to these users' certificates instead,
+   * one RecipientInfo each (the server forwards the same CMS to every member).
+   */
+  recipients?: string[];
 }
 
 /** Sends and receives MESSAGE requests; keeps what went out and what came in for GET /messages. */
@@ -288,10 +297,13 @@ export class Messaging {
     } else {
       const m = this.smime();
       if (m instanceof Error) throw m;
-      const key = directoryKey(o.to);
-      const certs = m.directory.get(key);
-      if (!certs?.length) throw new MessagingUnavailableError(`no certificate for ${o.to} in ${cfg.name}'s messaging directory (known: ${[...m.directory.keys()].join(', ') || 'none'})`);
-      const envelope: EnvelopeKind = o.envelope ?? (m.envelopedOnly.has(key) ? 'enveloped' : 'auth-enveloped');
+      const keys = (o.recipients?.length ? o.recipients : [o.to]).map(directoryKey);
+      const certs = keys.flatMap((key, i) => {
+        const c = m.directory.get(key);
+        if (!c?.length) throw new MessagingUnavailableError(`no certificate for ${o.recipients?.[i] ?? o.to} in ${cfg.name}'s messaging directory (known: ${[...m.directory.keys()].join(', ') || 'none'})`);
+        return c;
+      });
+      const envelope: EnvelopeKind = o.envelope ?? (keys.some((k) => m.envelopedOnly.has(k)) ? 'enveloped' : 'auth-enveloped');
       let to = certs;
       if (o.encryptFor !== undefined) {
         const other = m.directory.get(directoryKey(o.encryptFor));

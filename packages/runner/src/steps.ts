@@ -62,6 +62,8 @@ export const STEP_SHAPES = {
    * without loss: every member receives first, then every member switches).
    */
   rekey: strictObject({ ue: name, call: name, outcome: z.enum(['rekeyed', 'refused']).optional(), activate: z.boolean().optional() }, 'a rekey step'),
+  /** Waits until the caller of `call` counted `packets` packets naming a key it does not hold (a removed member locked out). */
+  'wait-unreadable': strictObject({ call: name, packets }, 'a wait-unreadable step'),
   /** Waits until the PoC server has played a member's recordings to its call `call` to the end (PoC box). */
   'wait-recordings': strictObject({ call: name }, 'a wait-recordings step'),
   /**
@@ -346,6 +348,16 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
       else if (!r.changed) throw new StepError(`${name} re-keyed ${alias} but its key did not change: the group had no new epoch`);
       else ctx.progress(`  ${name} re-keyed ${alias}${r.gmkId ? `: now GMK-ID ${r.gmkId}` : ''}`);
     }
+  } else if ('wait-unreadable' in step) {
+    const { call: alias, packets: n } = step['wait-unreadable'];
+    const c = call(ctx, alias);
+    await poll(ctx, `call ${alias}: ${n} packets ${c.from} cannot read`, async (note) => {
+      const s = await findCall(ue(ctx, c.from), c.callId);
+      failedOrOver(alias, c.from, s);
+      note(`${c.from}: ${s?.media.rxUnknownKey ?? 0} packets under keys it does not hold, ${s?.media.rxPackets ?? 0} read`);
+      return (s?.media.rxUnknownKey ?? 0) >= n ? true : undefined;
+    });
+    ctx.progress(`  ${c.from} received ${n}+ packets on ${alias} under keys it does not hold`);
   } else if ('wait-recordings' in step) {
     await waitRecordings(ctx, step['wait-recordings'].call);
   } else if ('message' in step) {

@@ -38,6 +38,7 @@ export const ue = defineKind<UePlan>()({
   presence: 'always',
   // UEs register only when told to: they start with the first stage, nothing waits for them.
   stage: 0,
+  stopsFirst: true,
   overrides: {
     /** Settings per UE (by device name), e.g. autoAnswer, busy, e2aeCapable. */
     ues: z.record(z.string(), UeSettingsSchema),

@@ -2,7 +2,7 @@ import type { ProbeDirection } from '@imslab/probe';
 import { addSignalledKeys, loadKeyRing } from './keys.ts';
 import { scanStores, type StoreFinding } from './store-scan.ts';
 import { scanLink, type LinkReport } from './link-scan.ts';
-import { readSipInsideTls, sdesKeysIn, type TlsSignallingReport } from './tls-signalling.ts';
+import { readSipInsideTlsOnLinks, sdesKeysIn, type TlsSignallingReport } from './tls-signalling.ts';
 import { judgeCall, type AddressOwner, type CallReport } from './verdict.ts';
 
 export interface AnalysisInput {
@@ -68,12 +68,11 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
     }
   }
   const problems = [...ring.errors, ...links.filter((l) => l.error).map((l) => `${l.link}: ${l.error}`)];
-  const tls: Record<string, TlsSignallingReport> = {};
-  for (const l of links) {
-    if (l.signalling.tlsRecords === 0 || !input.tlsKeyLogs?.length) continue;
-    tls[l.link] = await readSipInsideTls(l.file, input.tlsKeyLogs, l.signalling.tlsFlows);
-    if (tls[l.link]!.error) problems.push(`${l.link}: SIP inside TLS not readable: ${tls[l.link]!.error}`);
-  }
+  // The links that carried TLS, read by one tshark run where their captures can be merged (tls-signalling.ts).
+  const tlsLinks = input.tlsKeyLogs?.length ? links.filter((l) => l.signalling.tlsRecords > 0) : [];
+  const tls: Record<string, TlsSignallingReport> = tlsLinks.length === 0 ? {}
+    : await readSipInsideTlsOnLinks(tlsLinks.map((l) => ({ link: l.link, file: l.file, tlsFlows: l.signalling.tlsFlows })), input.tlsKeyLogs!);
+  for (const l of tlsLinks) if (tls[l.link]!.error) problems.push(`${l.link}: SIP inside TLS not readable: ${tls[l.link]!.error}`);
   // Tie media flows to the SDP that announced their destination.
   const announced = new Map<string, string>();
   for (const l of links) for (const e of l.signalling.sdpEndpoints) announced.set(e.endpoint, e.callId);

@@ -9,7 +9,8 @@
  * Message-ID and Byte-Range) are searched for CMS (cms-sniff.ts). The TCP
  * streams that are TLS are then opened with tshark and the TLS key logs
  * (`-z follow,tls,raw`), and the decrypted bytes searched the same way, with
- * the TLS endpoints named. Stores and logs (a file or a directory per
+ * the TLS endpoints named; analyseMessages does that for all links with one
+ * pair of tshark runs over their captures merged (link-merge.ts). Stores and logs (a file or a directory per
  * element) are searched for the markers. message-verdict.ts judges each
  * message.
  *
@@ -31,6 +32,7 @@ import type { CmsCredential } from '@imslab/cms';
 import { MARKER_LENGTH, MARKER_PREFIX } from '@imslab/probe';
 import { base64Runs, certificateKeys, findCmsLoaded as findCms, loadCmsReader, type CertificateKey, type SniffedCms } from './cms-sniff.ts';
 import { IpReassembler } from './ip-fragments.ts';
+import { concatLinkCaptures, sameDecodeAs, tlsDecodePorts, tsharkGroups } from './link-merge.ts';
 import { judgeMessage, type CmsSighting, type FlowEnds, type MarkerSighting, type MessageCarrier, type MessageReport, type StoreSighting, type UnopenedTls } from './message-verdict.ts';
 import { TcpSignalling } from './tcp-streams.ts';
 import type { AddressOwner } from './verdict.ts';
@@ -361,13 +363,32 @@ class LinkScanner {
   }
 }
 
+type ScanOptions = { owner: AddressOwner; tlsKeyLogs?: string[]; users?: CertificateKey[] };
+
 /** Reads one link's capture for every message's marker and CMS, then opens its TLS with the key logs. */
 export async function scanLinkMessages(
   link: string,
   file: string,
   markers: ReadonlySet<string>,
-  opts: { owner: AddressOwner; tlsKeyLogs?: string[]; users?: CertificateKey[] },
+  opts: ScanOptions,
 ): Promise<LinkMessageScan & { cmsDer: Map<string, Buffer> }> {
+  const read = await readLinkCapture(link, file, markers, opts);
+  const followed = read.sc.tlsFlows.size > 0 && opts.tlsKeyLogs?.length ? await followTls(file, opts.tlsKeyLogs, [...read.sc.tlsFlows]) : undefined;
+  return finishLinkScan(read, followed);
+}
+
+/** What {@link readLinkCapture} read of one link, before its TLS is opened. */
+interface LinkCaptureRead {
+  link: string;
+  file: string;
+  name: (address: string) => string;
+  sc: LinkScanner;
+  packets: number;
+  error: string | undefined;
+}
+
+/** The first part of {@link scanLinkMessages}: the capture read once, the TLS flows listed. */
+async function readLinkCapture(link: string, file: string, markers: ReadonlySet<string>, opts: ScanOptions): Promise<LinkCaptureRead> {
   await loadCmsReader();
   const name = (a: string) => opts.owner(a)?.name ?? a;
   const sc = new LinkScanner(link, markers, name, opts.users ?? []);
@@ -419,6 +440,16 @@ export async function scanLinkMessages(
   } finally {
     await reader?.close().catch(() => undefined);
   }
+  return { link, file, name, sc, packets, error };
+}
+
+/**
+ * The second part of {@link scanLinkMessages}: the link's TLS streams as
+ * {@link followTls} opened them (undefined: no key log given), searched, and
+ * the link's scan put together.
+ */
+function finishLinkScan(read: LinkCaptureRead, followed: { streams: FollowedStream[]; error?: string } | undefined): LinkMessageScan & { cmsDer: Map<string, Buffer> } {
+  const { link, file, name, sc, packets, error } = read;
   const tlsOpened: string[] = [];
   const unopened: UnopenedTls[] = [];
   if (sc.tlsFlows.size > 0) {
@@ -432,10 +463,10 @@ export async function scanLinkMessages(
       const reverse = `tcp ${b} > ${a}`;
       return !all.includes(reverse) || f < reverse;
     });
-    if (!opts.tlsKeyLogs?.length) {
+    if (!followed) {
       for (const f of connections) unopened.push({ ...ends(f), why: NO_KEY_LOG });
     } else {
-      const r = await followTls(file, opts.tlsKeyLogs, [...sc.tlsFlows]);
+      const r = followed;
       if (r.error) {
         for (const f of connections) unopened.push({ ...ends(f), why: r.error });
       }
@@ -533,11 +564,14 @@ interface FollowedStream {
   appData: boolean;
 }
 
-/** TCP ports of TLS flows, and 5061 (SIP over TLS), for tshark's decode-as. */
-function tlsPorts(flows: string[]): number[] {
-  const ports = new Set<number>([5061]);
-  for (const f of flows) for (const m of f.matchAll(/:(\d+)(?= |$)/g)) ports.add(Number(m[1]));
-  return [...ports].sort((x, y) => x - y);
+/** A TCP stream tshark listed: its ends, whether it is TLS, and the interface of its first packet. */
+interface ListedStream {
+  client: string;
+  server: string;
+  fromSyn: boolean;
+  appData: boolean;
+  tls: boolean;
+  interfaceId: number | undefined;
 }
 
 /**
@@ -547,40 +581,112 @@ function tlsPorts(flows: string[]): number[] {
  * Never throws: failures are `error`.
  */
 export async function followTls(capture: string, keyLogs: string[], tlsFlows: string[]): Promise<{ streams: FollowedStream[]; error?: string }> {
+  const texts = readKeyLogs(keyLogs);
+  if (typeof texts === 'string') return { streams: [], error: texts };
+  try {
+    return { streams: (await tsharkFollow(capture, texts, tlsDecodePorts(tlsFlows, false), () => true)).map((x) => x.stream) };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return { streams: [], error: err.code === 'ENOENT' ? 'tshark not installed (apt-get install tshark)' : `tshark: ${err.message.split('\n')[0]!}` };
+  }
+}
+
+/**
+ * {@link followTls} for several links at once: links whose captures can be
+ * merged (link-merge.ts) are followed by one pair of tshark runs over the
+ * merged file, each stream given back to the link it crossed; the others,
+ * and every link of a merged run that fails, one by one, so errors stay per
+ * link. Never throws.
+ */
+export async function followTlsOnLinks(links: ReadonlyArray<{ link: string; file: string; tlsFlows: string[] }>, keyLogs: string[]): Promise<Map<string, { streams: FollowedStream[]; error?: string }>> {
+  const got = new Map<string, { streams: FollowedStream[]; error?: string }>();
+  const texts = readKeyLogs(keyLogs);
+  if (typeof texts !== 'string') {
+    for (const g of await tsharkGroups(links.map((l) => ({ ...l, flows: l.tlsFlows })))) {
+      const merged = g.length > 1 ? await followMerged(g, texts) : null;
+      if (merged) for (const [link, r] of merged) got.set(link, r);
+    }
+  }
+  for (const l of links) if (!got.has(l.link)) got.set(l.link, await followTls(l.file, keyLogs, l.tlsFlows));
+  return got;
+}
+
+/** One followTls over the links' captures merged; null when it cannot answer for every link. */
+async function followMerged(links: ReadonlyArray<{ link: string; file: string; tlsFlows: string[] }>, keyLogTexts: string[]): Promise<Map<string, { streams: FollowedStream[] }> | null> {
+  let dir: string | undefined;
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'imslab-msg-tls-links-'));
+    const file = join(dir, 'links.pcapng');
+    const interfaces = await concatLinkCaptures(links, file);
+    const linkPorts = new Map(links.map((l) => [l.link, new Set(tlsDecodePorts(l.tlsFlows, false))]));
+    const allPorts = new Set([...linkPorts.values()].flatMap((s) => [...s]));
+    const portOf = (ep: string) => Number(ep.slice(ep.lastIndexOf(':') + 1));
+    let unplaced = false;
+    const linkOf = (e: ListedStream): string | undefined => {
+      const from = e.interfaceId === undefined ? undefined : interfaces[e.interfaceId];
+      if (!from) unplaced = true;
+      return from?.link;
+    };
+    // A stream decoded as TLS only because another link has TLS on one of its ports: the link's own run would not have followed it.
+    const followed = await tsharkFollow(file, keyLogTexts, [...allPorts].sort((x, y) => x - y), (e) => {
+      const link = linkOf(e);
+      return link !== undefined && sameDecodeAs(portOf(e.client), portOf(e.server), linkPorts.get(link)!, allPorts);
+    });
+    if (unplaced) return null;
+    const out = new Map<string, { streams: FollowedStream[] }>(links.map((l) => [l.link, { streams: [] }]));
+    for (const f of followed) out.get(linkOf(f.listed)!)!.streams.push(f.stream);
+    return out;
+  } catch {
+    return null;
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The key logs' texts, or why one could not be read. */
+function readKeyLogs(keyLogs: string[]): string[] | string {
   const texts: string[] = [];
   for (const f of keyLogs) {
     try {
       texts.push(readFileSync(f, 'utf8'));
     } catch (e) {
-      return { streams: [], error: `TLS key log ${f} not readable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+      return `TLS key log ${f} not readable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
     }
   }
+  return texts;
+}
+
+/**
+ * The two tshark passes of {@link followTls} over `capture`: the TLS streams
+ * `keep` accepts, followed, in tshark's order. Throws what tshark throws.
+ */
+async function tsharkFollow(capture: string, keyLogTexts: string[], ports: number[], keep: (e: ListedStream) => boolean): Promise<Array<{ stream: FollowedStream; listed: ListedStream }>> {
   const dir = mkdtempSync(join(tmpdir(), 'imslab-msg-tls-'));
   try {
     const keylog = join(dir, 'keys.log');
-    writeFileSync(keylog, texts.join('\n'));
-    const base = ['-r', capture, '-n', '-o', `tls.keylog_file:${keylog}`, ...tlsPorts(tlsFlows).flatMap((p) => ['-d', `tcp.port==${p},tls`])];
-    const fields = ['tcp.stream', 'ip.src', 'ipv6.src', 'tcp.srcport', 'ip.dst', 'ipv6.dst', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack', 'tls.record.content_type', 'tls.record.opaque_type'];
+    writeFileSync(keylog, keyLogTexts.join('\n'));
+    const base = ['-r', capture, '-n', '-o', `tls.keylog_file:${keylog}`, ...ports.flatMap((p) => ['-d', `tcp.port==${p},tls`])];
+    const fields = ['tcp.stream', 'ip.src', 'ipv6.src', 'tcp.srcport', 'ip.dst', 'ipv6.dst', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack', 'tls.record.content_type', 'tls.record.opaque_type', 'frame.interface_id'];
     const { stdout } = await run('tshark', [...base, '-Y', 'tls || (tcp.flags.syn == 1 && tcp.flags.ack == 0)', '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=,', ...fields.flatMap((f) => ['-e', f])], { maxBuffer: 256 << 20 });
-    const streams = new Map<number, { client: string; server: string; fromSyn: boolean; appData: boolean; tls: boolean }>();
+    const streams = new Map<number, ListedStream>();
     for (const line of stdout.split('\n')) {
       if (!line.trim()) continue;
-      const [st = '', s4 = '', s6 = '', sp = '', d4 = '', d6 = '', dp = '', syn = '', ack = '', ct = '', ot = ''] = line.split('\t');
+      const [st = '', s4 = '', s6 = '', sp = '', d4 = '', d6 = '', dp = '', syn = '', ack = '', ct = '', ot = '', iface = ''] = line.split('\t');
       const n = Number(st);
       if (!Number.isInteger(n)) continue;
       const src = endpoint(s4 || s6, Number(sp));
       const dst = endpoint(d4 || d6, Number(dp));
       const isSyn = (syn === '1' || syn === 'True') && (ack === '0' || ack === 'False');
       let e = streams.get(n);
-      if (!e) streams.set(n, (e = { client: src, server: dst, fromSyn: isSyn, appData: false, tls: false }));
+      if (!e) streams.set(n, (e = { client: src, server: dst, fromSyn: isSyn, appData: false, tls: false, interfaceId: iface === '' ? undefined : Number(iface) }));
       else if (isSyn && !e.fromSyn) Object.assign(e, { client: src, server: dst, fromSyn: true });
       if (ct || ot) e.tls = true;
       if (ct.split(',').includes('23') || ot.split(',').includes('23')) e.appData = true;
     }
-    const tlsStreams = [...streams].filter(([, e]) => e.tls);
-    if (tlsStreams.length === 0) return { streams: [] };
+    const tlsStreams = [...streams].filter(([, e]) => e.tls && keep(e));
+    if (tlsStreams.length === 0) return [];
     const follow = await run('tshark', [...base, '-q', ...tlsStreams.flatMap(([n]) => ['-z', `follow,tls,raw,${n}`])], { maxBuffer: 1 << 30 });
-    const out: FollowedStream[] = [];
+    const out: Array<{ stream: FollowedStream; listed: ListedStream }> = [];
     for (const block of follow.stdout.split(/^=+$/m)) {
       const filter = /^Filter: tcp\.stream eq (\d+)$/m.exec(block);
       if (!filter) continue;
@@ -601,15 +707,15 @@ export async function followTls(capture: string, keyLogs: string[], tlsFlows: st
       const fromNode0 = Buffer.concat(a);
       const fromNode1 = Buffer.concat(b);
       out.push({
-        client: e.client, server: e.server, appData: e.appData,
-        toServer: node0IsServer ? fromNode1 : fromNode0,
-        toClient: node0IsServer ? fromNode0 : fromNode1,
+        listed: e,
+        stream: {
+          client: e.client, server: e.server, appData: e.appData,
+          toServer: node0IsServer ? fromNode1 : fromNode0,
+          toClient: node0IsServer ? fromNode0 : fromNode1,
+        },
       });
     }
-    return { streams: out };
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    return { streams: [], error: err.code === 'ENOENT' ? 'tshark not installed (apt-get install tshark)' : `tshark: ${err.message.split('\n')[0]!}` };
+    return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -631,12 +737,31 @@ export async function analyseMessages(input: MessageAnalysisInput): Promise<Mess
   const certs = await certificateKeys(input.userCertificates ?? []);
   problems.push(...certs.errors);
   const scans: Array<LinkMessageScan & { cmsDer: Map<string, Buffer> }> = [];
+  const failedScan = (link: string, file: string, e: unknown): LinkMessageScan & { cmsDer: Map<string, Buffer> } =>
+    ({ link, file, packets: 0, markers: [], cms: [], tlsFlows: [], tlsOpened: [], unopenedTls: [], idsByMarker: {}, error: (e as Error).message, cmsDer: new Map() });
+  // Every capture read once (as scanLinkMessages does), then the TLS of all links opened by one tshark run where their captures merge.
+  const reads = new Map<string, LinkCaptureRead | { failed: unknown }>();
   for (const [link, file] of Object.entries(input.captures)) {
-    let s: LinkMessageScan & { cmsDer: Map<string, Buffer> };
     try {
-      s = await scanLinkMessages(link, file, wanted, { owner: input.owner, users: certs.keys, ...(input.tlsKeyLogs ? { tlsKeyLogs: input.tlsKeyLogs } : {}) });
+      reads.set(link, await readLinkCapture(link, file, wanted, { owner: input.owner, users: certs.keys }));
     } catch (e) {
-      s = { link, file, packets: 0, markers: [], cms: [], tlsFlows: [], tlsOpened: [], unopenedTls: [], idsByMarker: {}, error: (e as Error).message, cmsDer: new Map() };
+      reads.set(link, { failed: e });
+    }
+  }
+  const withTls = input.tlsKeyLogs?.length
+    ? [...reads.values()].filter((r): r is LinkCaptureRead => !('failed' in r) && r.sc.tlsFlows.size > 0).map((r) => ({ link: r.link, file: r.file, tlsFlows: [...r.sc.tlsFlows] }))
+    : [];
+  const followed = withTls.length > 0 ? await followTlsOnLinks(withTls, input.tlsKeyLogs!) : new Map<string, { streams: FollowedStream[]; error?: string }>();
+  for (const [link, file] of Object.entries(input.captures)) {
+    const r = reads.get(link)!;
+    let s: LinkMessageScan & { cmsDer: Map<string, Buffer> };
+    if ('failed' in r) s = failedScan(link, file, r.failed);
+    else {
+      try {
+        s = finishLinkScan(r, followed.get(link));
+      } catch (e) {
+        s = failedScan(link, file, e);
+      }
     }
     if (s.error) problems.push(`${link}: ${s.error}`);
     // What failed (tshark, a key log) is a problem; a stream the key logs hold no secrets for is evidence (unopenedTls, reasons).

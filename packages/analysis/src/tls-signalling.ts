@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readCryptoValue, splitAttribute } from '@imslab/sdp';
+import { concatLinkCaptures, sameDecodeAs, tlsDecodePorts, tsharkGroups } from './link-merge.ts';
 
 const run = promisify(execFile);
 
@@ -42,12 +43,70 @@ export interface TlsSignallingReport {
  */
 export async function readSipInsideTls(capture: string, keyLogs: string[], tlsFlows: string[] = []): Promise<TlsSignallingReport> {
   if (keyLogs.length === 0) return { messages: [], error: 'no TLS key log' };
+  try {
+    // tshark finds TLS by port; tell it every TCP port the scan saw TLS records on (SIP over TLS on any port).
+    return { messages: await tsharkSipInsideTls(capture, keyLogs, tlsDecodePorts(tlsFlows, true)) };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return { messages: [], error: err.code === 'ENOENT' ? 'tshark not installed (apt-get install tshark)' : err.message.split('\n')[0]! };
+  }
+}
+
+/**
+ * {@link readSipInsideTls} for several links at once, with one tshark run
+ * where it can: the links' captures are merged into one temporary file
+ * (link-merge.ts) and the messages split back per link, as each link's own
+ * run gives them (`interfaceId` as in the link's file). Links whose
+ * connections overlap, and every link of a merged run that fails, are read
+ * one by one, so errors stay per link. Never throws. Reports come in the
+ * order of `links`.
+ */
+export async function readSipInsideTlsOnLinks(links: ReadonlyArray<{ link: string; file: string; tlsFlows: string[] }>, keyLogs: string[]): Promise<Record<string, TlsSignallingReport>> {
+  const got = new Map<string, TlsSignallingReport>();
+  if (keyLogs.length > 0) {
+    for (const g of await tsharkGroups(links.map((l) => ({ ...l, flows: l.tlsFlows })))) {
+      const merged = g.length > 1 ? await readMerged(g, keyLogs) : null;
+      if (merged) for (const [link, r] of merged) got.set(link, r);
+    }
+  }
+  const out: Record<string, TlsSignallingReport> = {};
+  for (const l of links) out[l.link] = got.get(l.link) ?? (await readSipInsideTls(l.file, keyLogs, l.tlsFlows));
+  return out;
+}
+
+/** One tshark run over the links' captures merged; null when that run cannot answer for every link. */
+async function readMerged(links: ReadonlyArray<{ link: string; file: string; tlsFlows: string[] }>, keyLogs: string[]): Promise<Map<string, TlsSignallingReport> | null> {
+  let dir: string | undefined;
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'imslab-tls-links-'));
+    const file = join(dir, 'links.pcapng');
+    const interfaces = await concatLinkCaptures(links, file);
+    const linkPorts = new Map(links.map((l) => [l.link, new Set(tlsDecodePorts(l.tlsFlows, true))]));
+    const allPorts = new Set([...linkPorts.values()].flatMap((s) => [...s]));
+    const messages = await tsharkSipInsideTls(file, keyLogs, [...allPorts].sort((x, y) => x - y));
+    const out = new Map<string, TlsSignallingReport>(links.map((l) => [l.link, { messages: [] }]));
+    for (const m of messages) {
+      const from = m.interfaceId === undefined ? undefined : interfaces[m.interfaceId];
+      if (!from) return null;
+      // A connection decoded as TLS only because another link has TLS on one of its ports: the link's own run would not have.
+      if (!sameDecodeAs(m.srcPort, m.dstPort, linkPorts.get(from.link)!, allPorts)) continue;
+      out.get(from.link)!.messages.push({ ...m, interfaceId: from.interfaceId });
+    }
+    return out;
+  } catch {
+    return null;
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The SIP messages inside TLS in `capture` (tshark, the key logs, `ports` decoded as TLS). Throws what tshark or reading a key log throws. */
+async function tsharkSipInsideTls(capture: string, keyLogs: string[], ports: number[]): Promise<TlsSipMessage[]> {
   const dir = mkdtempSync(join(tmpdir(), 'imslab-tls-'));
   try {
     const keylog = join(dir, 'keys.log');
     writeFileSync(keylog, keyLogs.map((f) => readFileSync(f, 'utf8')).join('\n'));
-    // tshark finds TLS by port; tell it every TCP port the scan saw TLS records on (SIP over TLS on any port).
-    const decodeAs = tlsPorts(tlsFlows).flatMap((p) => ['-d', `tcp.port==${p},tls`]);
+    const decodeAs = ports.flatMap((p) => ['-d', `tcp.port==${p},tls`]);
     const fields = ['ip.src', 'ipv6.src', 'ip.dst', 'ipv6.dst', 'sip.Method', 'sip.Status-Code', 'sip.Call-ID', 'sdp.media.proto', 'sdp.media_attr', 'sdp.connection_info.address', 'sdp.media.port',
       'tcp.srcport', 'tcp.dstport', 'sip.CSeq.method', 'frame.interface_id', 'frame.time_epoch'];
     const { stdout } = await run('tshark', [
@@ -55,7 +114,7 @@ export async function readSipInsideTls(capture: string, keyLogs: string[], tlsFl
       '-Y', 'sip && tls', '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a', '-E', 'aggregator=\u001f',
       ...fields.flatMap((f) => ['-e', f]),
     ], { maxBuffer: 64 * 1024 * 1024 });
-    const messages = stdout.split('\n').filter((l) => l.trim()).map((line): TlsSipMessage => {
+    return stdout.split('\n').filter((l) => l.trim()).map((line): TlsSipMessage => {
       const [src4 = '', src6 = '', dst4 = '', dst6 = '', method = '', status = '', callId = '', protos = '', attrs = '', addrs = '', ports = '', sport = '', dport = '', cseq = '', iface = '', epoch = ''] = line.split('\t');
       const list = (s: string) => (s ? s.split('\u001f') : []);
       const a = list(addrs);
@@ -73,23 +132,9 @@ export async function readSipInsideTls(capture: string, keyLogs: string[], tlsFl
         srcPort: num(sport), dstPort: num(dport), cseqMethod: first(cseq) || undefined, interfaceId: num(iface), timeUs: time === undefined ? undefined : Math.round(time * 1e6),
       };
     });
-    return { messages };
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    return { messages: [], error: err.code === 'ENOENT' ? 'tshark not installed (apt-get install tshark)' : err.message.split('\n')[0]! };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** TCP ports of the flows the scan saw TLS on (`tcp a:p > b:q`), and 5061 (SIP over TLS, RFC 3261 sec. 19.1.2). */
-function tlsPorts(flows: string[]): number[] {
-  const ports = new Set<number>([5061]);
-  for (const f of flows) {
-    if (!f.startsWith('tcp ')) continue;
-    for (const m of f.matchAll(/:(\d+)(?= |$)/g)) ports.add(Number(m[1]));
-  }
-  return [...ports].sort((x, y) => x - y);
 }
 
 /** SDES keys (base64 key||salt) carried in the messages' a=crypto attributes (RFC 4568, read by @imslab/sdp). */

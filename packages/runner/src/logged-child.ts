@@ -1,22 +1,18 @@
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { launch } from './launcher/launcher.ts';
 
 /**
  * A child process whose output goes to a log file, and whose log survives
- * the child: output that arrives after `'exit'` (the pipes drain later than
- * the exit is reported) and a grandchild that inherited the pipes and keeps
- * them open must never write into a closed log, nor leave it open for ever.
- *
- * - The log is ended on the child's `'close'` (every stdio stream closed),
- *   never on `'exit'`.
- * - When the pipes are still open `drainMs` after the exit (a grandchild holds
- *   them), the pipes are unpiped and destroyed first, then the log is ended:
- *   nothing can be written after the end.
- * - Every stream has an error handler: a failing log disk or a broken pipe is
- *   recorded in `problems`, never an unhandled `'error'`.
+ * the child: output that arrives after `'exit'` and a grandchild that keeps
+ * the pipes must never write into a closed log, nor leave it open for ever.
+ * The process is started, and its log written, by the runner's launcher
+ * process (launcher/launcher-main.ts: why, and the log rules); here the
+ * runner learns its pid, its exit and when its log is closed.
  */
 export interface LoggedChild {
-  child: ChildProcess;
+  /** The process (and process group) id once it runs; undefined before, or when it could not start. */
+  readonly pid: number | undefined;
+  /** Resolves once the process runs (with its pid) or could not start (undefined). */
+  started: Promise<number | undefined>;
   logFile: string;
   /** Exit code, or signal name, once the process has exited (or `error: ...` when it could not start). */
   exited: Promise<number | string>;
@@ -32,74 +28,41 @@ export interface LoggedChildOptions {
   cwd?: string;
   /** Which of stdout/stderr go to the log (default both). */
   streams?: Array<'stdout' | 'stderr'>;
-  /** Called with every chunk of the child's stderr (readiness lines, e.g. tcpdump's "listening on"). */
-  onStderr?: (chunk: Buffer) => void;
+  /** Called with the child's stderr as it comes (readiness lines, e.g. tcpdump's "listening on"). */
+  onStderr?: (chunk: string) => void;
   /** How long the pipes may stay open after the exit before they are cut (default 2000 ms). */
   drainMs?: number;
 }
 
 export function spawnLogged(argv: string[], logFile: string, opts: LoggedChildOptions = {}): LoggedChild {
-  const [cmd, ...args] = argv;
-  if (!cmd) throw new Error(`empty command for ${logFile}`);
+  if (!argv[0]) throw new Error(`empty command for ${logFile}`);
   const problems: string[] = [];
-  const log: WriteStream = createWriteStream(logFile, { flags: 'a' });
-  log.on('error', (e) => problems.push(`log ${logFile}: ${e.message}`));
-  const logClosed = new Promise<void>((resolve) => {
-    log.once('close', resolve);
-    // A log that failed to open never emits 'close' after 'error' on every Node: settle on either.
-    log.once('error', () => resolve());
-  });
-  const wanted = opts.streams ?? ['stdout', 'stderr'];
-  const stdio: StdioOptions = ['ignore', wanted.includes('stdout') ? 'pipe' : 'ignore', 'pipe'];
-  // Own process group (detached): the whole group is signalled on stop, so
-  // Kamailio's forked children go with their parent.
-  const child = spawn(cmd, args, { detached: true, stdio, env: opts.env ?? process.env, cwd: opts.cwd });
-  const pipes = [child.stdout, child.stderr].filter((s): s is NonNullable<typeof s> => s !== null);
-  for (const s of pipes) s.on('error', (e) => problems.push(`pipe of ${cmd}: ${e.message}`));
-  if (child.stdout && wanted.includes('stdout')) child.stdout.pipe(log, { end: false });
-  if (child.stderr && wanted.includes('stderr')) child.stderr.pipe(log, { end: false });
-  if (opts.onStderr && child.stderr) child.stderr.on('data', opts.onStderr);
-
-  let ended = false;
-  const endLog = (cut: boolean) => {
-    if (ended) return;
-    ended = true;
-    for (const s of pipes) {
-      s.unpipe(log);
-      if (cut) s.destroy();
-    }
-    log.end();
-  };
+  let pid: number | undefined;
   let done = false;
-  let drainTimer: NodeJS.Timeout | undefined;
-  const exited = new Promise<number | string>((resolve) => {
-    child.once('error', (e) => {
-      done = true;
-      if (!log.writableEnded) log.write(`\n[imslab] could not start ${cmd}: ${e.message}\n`);
-      resolve(`error: ${e.message}`);
-      endLog(true);
-    });
-    child.once('exit', (code, signal) => {
-      done = true;
-      resolve(code ?? signal ?? 'unknown');
-      // 'close' normally follows at once; a grandchild holding the pipes delays it for ever.
-      drainTimer = setTimeout(() => endLog(true), opts.drainMs ?? 2000);
-      drainTimer.unref();
-    });
-    child.once('close', () => {
-      clearTimeout(drainTimer);
-      endLog(false);
-    });
+  let onStarted!: (pid: number | undefined) => void;
+  let onExit!: (how: number | string) => void;
+  let onClosed!: () => void;
+  const started = new Promise<number | undefined>((r) => { onStarted = r; });
+  const exited = new Promise<number | string>((r) => { onExit = r; });
+  const logClosed = new Promise<void>((r) => { onClosed = r; });
+  launch({
+    argv, logFile, env: opts.env ?? process.env, ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    streams: opts.streams ?? ['stdout', 'stderr'], watchStderr: opts.onStderr !== undefined, drainMs: opts.drainMs ?? 2000,
+  }, {
+    spawned: (p) => { pid = p; onStarted(p); },
+    stderr: (d) => opts.onStderr?.(d),
+    exit: (how) => { done = true; onStarted(pid); onExit(how); },
+    closed: (ps) => { problems.push(...ps); onClosed(); },
   });
-  return { child, logFile, exited, logClosed, hasExited: () => done, problems };
+  return { get pid() { return pid; }, started, logFile, exited, logClosed, hasExited: () => done, problems };
 }
 
-/** Signals a child's whole process group; falls back to the child alone. Never throws. */
-export function killGroup(child: ChildProcess, sig: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
+/** Signals a process group (a LoggedChild's pid); falls back to the process alone. Never throws. */
+export function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
   try {
-    process.kill(-child.pid, sig);
+    process.kill(-pid, sig);
   } catch {
-    try { child.kill(sig); } catch { /* already gone */ }
+    try { process.kill(pid, sig); } catch { /* already gone */ }
   }
 }

@@ -12,9 +12,14 @@ export const PROGRAM_PACKAGES: Record<string, string> = {
   debootstrap: 'debootstrap',
 };
 
+/** Programs found once stay found for the life of the process (every scenario's up() asks again). */
+const found = new Set<string>();
+
 export function hasProgram(name: string): boolean {
+  if (found.has(name)) return true;
   try {
     execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+    found.add(name);
     return true;
   } catch {
     return false;

@@ -5,6 +5,7 @@ import type { ProbeDirection } from '@imslab/probe';
 import { writeEvidenceCaptures } from './evidence-captures.ts';
 import { analyseScenarioMessages } from './message-evidence.ts';
 import { acquireSlot } from './slot-lease.ts';
+import { withoutIdleUes } from './idle-ues.ts';
 import { reportLine } from './report-page.ts';
 import type { RecordedElement, RecordedNetwork } from '@imslab/run-format';
 import { addressOwner, controllable, kindOf, planNetwork, type ElementPlan } from '@imslab/network';
@@ -73,7 +74,7 @@ export async function runScenario(target: Target, scenario: Scenario, session: R
   const evidence: Evidence = {};
   session.using(target);
   try {
-    plan = planNetwork(subs, target.name, scenario.network, opts.slot ?? 0);
+    plan = withoutIdleUes(planNetwork(subs, target.name, scenario.network, opts.slot ?? 0), scenario);
     writeJson(dir, 'network.json', recordNetwork(plan));
     progress(`starting the network (${target.name}${plan.slot ? `, slot ${plan.slot}` : ''})`);
     await target.up(plan, { dir, progress });

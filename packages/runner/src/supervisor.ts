@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { killGroup, spawnLogged, type LoggedChild } from './logged-child.ts';
 
 /** One child process started by the runner, with its output kept in a log file. */
@@ -18,10 +17,10 @@ export interface Supervised extends LoggedChild {
  * file.
  */
 export class Supervisor {
-  private readonly procs: Supervised[] = [];
+  private procs: Supervised[] = [];
   private readonly stopping = new Set<Supervised>();
   private readonly onExit = () => {
-    for (const p of this.procs) if (!p.hasExited()) killGroup(p.child, 'SIGKILL');
+    for (const p of this.procs) if (!p.hasExited()) killGroup(p.pid, 'SIGKILL');
   };
 
   constructor(private readonly onUnexpectedExit: (name: string, how: number | string) => void = () => {}) {
@@ -29,14 +28,15 @@ export class Supervisor {
   }
 
   start(name: string, argv: string[], logFile: string, env: NodeJS.ProcessEnv = process.env, cwd?: string): Supervised {
-    const s: Supervised = { name, ...spawnLogged(argv, logFile, { env, cwd }) };
+    // Object.assign keeps the child's pid getter (a spread would copy the pid before the process runs).
+    const s: Supervised = Object.assign(spawnLogged(argv, logFile, { env, cwd }), { name });
     this.watch(s);
     return s;
   }
 
   /** Takes over a child started elsewhere (a capture), so stopAll and the exit hook reach it too. */
   adopt(name: string, c: LoggedChild): Supervised {
-    const s: Supervised = { name, ...c };
+    const s: Supervised = Object.assign(c, { name });
     this.watch(s);
     return s;
   }
@@ -55,9 +55,14 @@ export class Supervisor {
     if (i >= 0) this.procs.splice(i, 1);
   }
 
-  /** Process-group ids of every running child (for the state file and the reaper). */
+  /** Process-group ids of every running child (for the state file and the reaper); `started` first. */
   pgids(): number[] {
-    return this.procs.filter((p) => !p.hasExited()).map((p) => p.child.pid).filter((x): x is number => x !== undefined);
+    return this.procs.filter((p) => !p.hasExited()).map((p) => p.pid).filter((x): x is number => x !== undefined);
+  }
+
+  /** Resolves once every child started so far runs (or could not start): their pids are known. */
+  async started(): Promise<void> {
+    await Promise.all(this.procs.map((p) => p.started));
   }
 
   /** Stops one process (SIGTERM, then SIGKILL after `graceMs`) and forgets it. */
@@ -69,8 +74,19 @@ export class Supervisor {
     this.stopping.delete(p);
   }
 
-  /** Stops every process (reverse start order): SIGTERM, then SIGKILL after `graceMs`; resolves once their logs are closed. */
-  async stopAll(graceMs = 3000): Promise<void> {
+  /**
+   * Stops every process: first those `first` names (together), then the rest
+   * (together): SIGTERM, then SIGKILL after `graceMs`; resolves once their
+   * logs are closed.
+   */
+  async stopAll(graceMs = 3000, first: (name: string) => boolean = () => false): Promise<void> {
+    const early = this.procs.filter((p) => first(p.name));
+    if (early.length) {
+      for (const p of early) this.stopping.add(p);
+      this.procs = this.procs.filter((p) => !early.includes(p));
+      await Promise.all(early.map((p) => stopOne(p, graceMs)));
+      for (const p of early) this.stopping.delete(p);
+    }
     const procs = this.procs.splice(0).reverse();
     for (const p of procs) this.stopping.add(p);
     await Promise.all(procs.map((p) => stopOne(p, graceMs)));
@@ -82,14 +98,15 @@ export class Supervisor {
   }
 }
 
-async function stopOne(p: { child: ChildProcess; exited: Promise<unknown>; logClosed: Promise<void>; hasExited(): boolean }, graceMs: number): Promise<void> {
+async function stopOne(p: LoggedChild, graceMs: number): Promise<void> {
+  await p.started;
   if (!p.hasExited()) {
-    killGroup(p.child, 'SIGTERM');
-    const timer = setTimeout(() => killGroup(p.child, 'SIGKILL'), graceMs);
+    killGroup(p.pid, 'SIGTERM');
+    const timer = setTimeout(() => killGroup(p.pid, 'SIGKILL'), graceMs);
     await p.exited;
     clearTimeout(timer);
   }
   // Kamailio's children share the group; make sure none is left.
-  killGroup(p.child, 'SIGKILL');
+  killGroup(p.pid, 'SIGKILL');
   await p.logClosed;
 }

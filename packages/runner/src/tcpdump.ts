@@ -30,7 +30,7 @@ export class TcpdumpCapture {
     const p = spawnLogged(this.argv, this.logFile, {
       streams: ['stderr'],
       onStderr: (d) => {
-        seen += d.toString();
+        seen += d;
         if (/listening on/.test(seen)) listening();
       },
     });
@@ -47,9 +47,10 @@ export class TcpdumpCapture {
   async stop(): Promise<void> {
     const p = this.proc;
     if (!p) return;
+    await p.started;
     if (!p.hasExited()) {
-      killGroup(p.child, 'SIGINT');
-      const t = setTimeout(() => killGroup(p.child, 'SIGKILL'), 3000);
+      killGroup(p.pid, 'SIGINT');
+      const t = setTimeout(() => killGroup(p.pid, 'SIGKILL'), 3000);
       await p.exited;
       clearTimeout(t);
     }

@@ -1,30 +1,26 @@
 import type { CallStatus } from '@imslab/ue/contract';
 import { StepError } from './errors.ts';
+import { httpJson, type HttpAnswer } from './http-json.ts';
 
 /** A thin client of one UE's HTTP/JSON control API. */
 export class UeClient {
   constructor(readonly name: string, readonly baseUrl: string) {}
 
   private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      res = await httpJson(method, `${this.baseUrl}${path}`, body, timeoutMs);
     } catch (e) {
       throw new StepError(`${this.name}: ${method} ${path} failed: ${(e as Error).message}`);
     }
-    const text = await res.text();
+    const text = res.text;
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : {};
     } catch {
       throw new StepError(`${this.name}: ${method} ${path} answered ${res.status} with non-JSON: ${text.slice(0, 120)}`);
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status > 299) {
       const err = (json as { error?: string }).error ?? text;
       throw new StepError(`${this.name}: ${method} ${path} -> ${res.status}: ${err}`);
     }

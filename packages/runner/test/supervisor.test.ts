@@ -97,7 +97,8 @@ describe('the supervisor', () => {
     for (let i = 0; i < 100 && !existsNonEmpty(pidFile); i++) await new Promise((r) => setTimeout(r, 20));
     const child = Number(readFileSync(pidFile, 'utf8'));
     expect(pidAlive(child)).toBe(true);
-    expect(s.pgids()).toEqual([p.child.pid]);
+    await s.started();
+    expect(s.pgids()).toEqual([p.pid]);
     await s.stopAll(500);
     await new Promise((r) => setTimeout(r, 50));
     expect(pidAlive(child)).toBe(false);
@@ -113,3 +114,25 @@ function existsNonEmpty(f: string): boolean {
     return false;
   }
 }
+
+describe('the launcher', () => {
+  it('starts children from a process of its own, and reports them lost if it dies', async () => {
+    const p = spawnLogged(['sleep', '30'], join(dir, 'launched.log'));
+    const pid = await p.started;
+    expect(pid).toBeGreaterThan(0);
+    strays.push(pid!);
+    // The parent is the launcher, not this (large) process: fork() here would copy its page tables.
+    const ppid = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]);
+    expect(ppid).not.toBe(process.pid);
+    expect(readFileSync(`/proc/${ppid}/cmdline`, 'utf8')).toMatch(/launcher\.mjs/);
+    process.kill(ppid, 'SIGKILL');
+    expect(String(await p.exited)).toMatch(/^error: the launcher exited/);
+    await p.logClosed;
+    expect(p.problems.join()).toMatch(/launcher exited/);
+    // The next process gets a new launcher.
+    const q = spawnLogged(['sh', '-c', 'echo again'], join(dir, 'again.log'));
+    expect(await q.exited).toBe(0);
+    await q.logClosed;
+    expect(readFileSync(join(dir, 'again.log'), 'utf8')).toBe('again\n');
+  });
+});

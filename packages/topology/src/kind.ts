@@ -135,6 +135,12 @@ export interface ElementKind<P extends PlannedElement = PlannedElement, O extend
   readonly presence: 'always' | 'on-demand';
   /** Start stage: each stage starts once every element of the previous one is healthy. */
   readonly stage: number;
+  /**
+   * Stopped before the other elements, which are still there to answer what
+   * it says on the way out (a UE unregisters through its P-CSCF: stopped all
+   * at once, each UE waited out its 1 s unregister cap).
+   */
+  readonly stopsFirst?: boolean;
   /** Scenario `network.<key>` fields this kind owns, with their schemas. */
   readonly overrides?: O;
   readonly image: ImageSpec;

@@ -43,25 +43,28 @@ export function ensureSmimeCredentials(pkiDir: string, users: ReadonlyArray<{ us
   const caCertFile = join(pkiDir, 'ca.pem');
   const caKeyFile = join(pkiDir, 'ca.key');
   if (!existsSync(caCertFile) || !existsSync(caKeyFile)) return null;
-  const caCert = forge.pki.certificateFromPem(readFileSync(caCertFile, 'utf8'));
-  const caKey = forge.pki.privateKeyFromPem(readFileSync(caKeyFile, 'utf8')) as forge.pki.rsa.PrivateKey;
+  const caPem = readFileSync(caCertFile, 'utf8');
+  const caCert = forge.pki.certificateFromPem(caPem);
+  // Parsed only when a pair has to be made: forge reads an RSA key in JavaScript, slowly.
+  let caKey: forge.pki.rsa.PrivateKey | undefined;
   const files = smimeFiles(pkiDir);
   mkdirSync(files.dir, { recursive: true, mode: 0o700 });
   for (const { user, impu } of users) {
     if (!/^[A-Za-z0-9._-]+$/.test(user)) throw new Error(`a user name for an S/MIME certificate is letters, digits, ".", "_" and "-": got "${user}"`);
-    if (usable(files, user, impu, caCert)) continue;
+    if (usable(files, user, impu, caCert, caPem)) continue;
+    caKey ??= forge.pki.privateKeyFromPem(readFileSync(caKeyFile, 'utf8')) as forge.pki.rsa.PrivateKey;
     const tmp = mkdtempSync(join(files.dir, `.${user}-`));
     const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
     writeFileSync(join(tmp, 'key.pem'), forge.pki.privateKeyToPem(keys.privateKey), { mode: 0o600 });
     writeFileSync(join(tmp, 'cert.pem'), forge.pki.certificateToPem(issue(user, impu, keys.publicKey, caCert, caKey)));
     const target = join(files.dir, user);
     // A stale pair (another CA, another IMPU, near expiry) is replaced; a pair another run just made is kept.
-    if (existsSync(target) && !usable(files, user, impu, caCert)) rmSync(target, { recursive: true, force: true });
+    if (existsSync(target) && !usable(files, user, impu, caCert, caPem)) rmSync(target, { recursive: true, force: true });
     try {
       renameSync(tmp, target);
     } catch {
       rmSync(tmp, { recursive: true, force: true });
-      if (!usable(files, user, impu, caCert)) throw new Error(`could not write the S/MIME credential of ${user} under ${files.dir}`);
+      if (!usable(files, user, impu, caCert, caPem)) throw new Error(`could not write the S/MIME credential of ${user} under ${files.dir}`);
     }
   }
   return files;
@@ -85,15 +88,29 @@ function issue(user: string, impu: string, publicKey: forge.pki.PublicKey, caCer
   return cert;
 }
 
+/**
+ * Pairs found usable in this process, by CA, IMPU and certificate file (its
+ * contents): every UE of every scenario renders every user's certificate,
+ * and forge verifies a signature in JavaScript (5 s of a 41-scenario run).
+ * Value: the certificate's notAfter.
+ */
+const verified = new Map<string, number>();
+
 /** The pair exists, was issued by this CA for this IMPU, and lives at least one more day. */
-function usable(files: SmimeFiles, user: string, impu: string, caCert: forge.pki.Certificate): boolean {
+function usable(files: SmimeFiles, user: string, impu: string, caCert: forge.pki.Certificate, caPem: string): boolean {
   try {
     if (!existsSync(files.keyFile(user))) return false;
-    const cert = forge.pki.certificateFromPem(readFileSync(files.certFile(user), 'utf8'));
+    const pem = readFileSync(files.certFile(user), 'utf8');
+    const key = `${caPem}\n${impu}\n${pem}`;
+    const known = verified.get(key);
+    if (known !== undefined) return known >= Date.now() + 86400_000;
+    const cert = forge.pki.certificateFromPem(pem);
     if (cert.validity.notAfter.getTime() < Date.now() + 86400_000) return false;
     if (!caCert.verify(cert)) return false;
     const san = cert.getExtension('subjectAltName') as { altNames?: Array<{ type: number; value?: string }> } | null;
-    return (san?.altNames ?? []).some((a) => a.type === 6 && a.value === impu);
+    const ok = (san?.altNames ?? []).some((a) => a.type === 6 && a.value === impu);
+    if (ok) verified.set(key, cert.validity.notAfter.getTime());
+    return ok;
   } catch {
     return false;
   }

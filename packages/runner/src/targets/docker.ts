@@ -274,8 +274,11 @@ export class DockerTarget implements Target {
     mkdirSync(dir, { recursive: true });
     this.captures = linkCaptures(this.plan.links, dir, BRIDGE_TAP);
     const started = Promise.all(this.captures.map((c) => c.start()));
+    // Awaited below; until then a capture that fails must not count as an unhandled rejection.
+    started.catch(() => {});
+    await Promise.all(this.captures.map((c) => c.process?.started));
     // The reaper stops the captures too if the runner dies.
-    writeState(this.stateId(), { target: 'docker', dir: this.dir, runnerPid: process.pid, pgids: this.captures.map((c) => c.process?.child.pid).filter((p): p is number => p !== undefined), dockerRun: this.runId });
+    writeState(this.stateId(), { target: 'docker', dir: this.dir, runnerPid: process.pid, pgids: this.captures.map((c) => c.process?.pid).filter((p): p is number => p !== undefined), dockerRun: this.runId });
     await started;
   }
 

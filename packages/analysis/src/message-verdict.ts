@@ -111,6 +111,12 @@ export interface MessageReport {
   /** Elements that could read the message (TLS endpoints, stores with it in plaintext); everyone when `none`. */
   readBy: string[];
   stores: StoreSighting[];
+  /**
+   * Store files (of servers, not users' devices) whose bytes are exactly a
+   * CMS of this message seen on a link: the message kept at rest as
+   * ciphertext (an offline store, TR 33.828 4.3 deferred delivery).
+   */
+  cmsAtRest?: Array<StoreSighting & { sha256: string }>;
   reasons: string[];
 }
 

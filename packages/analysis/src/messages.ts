@@ -23,6 +23,7 @@
  * that does not parse become `problems` or a sighting's `error`.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -791,11 +792,15 @@ export async function analyseMessages(input: MessageAnalysisInput): Promise<Mess
   }
 
   const stores: Array<StoreSighting & { marker: string }> = [];
+  /** Every store file's digest: a file that is exactly a message's CMS keeps that message at rest as ciphertext. */
+  const storedDigests: Array<StoreSighting & { sha256: string }> = [];
   for (const st of input.stores ?? []) {
     for (const f of storeFiles(st.path, problems, st.element)) {
       try {
         const data = readFileSync(f).subarray(0, MAX_STORE_BYTES);
-        for (const m of markersIn(data, wanted)) stores.push({ element: st.element, ...(st.kind ? { kind: st.kind } : {}), file: input.storeBase ? relative(input.storeBase, f) : f, marker: m });
+        const file = input.storeBase ? relative(input.storeBase, f) : f;
+        storedDigests.push({ element: st.element, ...(st.kind ? { kind: st.kind } : {}), file, sha256: createHash('sha256').update(data).digest('hex') });
+        for (const m of markersIn(data, wanted)) stores.push({ element: st.element, ...(st.kind ? { kind: st.kind } : {}), file, marker: m });
       } catch (e) {
         problems.push(`store of ${st.element}: ${f} not read: ${(e as Error).message}`);
       }
@@ -844,7 +849,9 @@ export async function analyseMessages(input: MessageAnalysisInput): Promise<Mess
     }
     const cms = [...tied].map(([c, by]) => ({ ...c, attributedBy: by }));
     const markers = scans.flatMap((s) => s.markers.filter((m) => m.marker === marker));
-    return judgeMessage({
+    const cmsHashes = new Set(cms.map((c) => c.sha256));
+    const atRest = storedDigests.filter((d) => cmsHashes.has(d.sha256) && d.kind !== 'ue');
+    const report = judgeMessage({
       marker, ...(spec.alias !== undefined ? { alias: spec.alias } : {}), links,
       markers, cms,
       unopenedTls: scans.flatMap((s) => s.unopenedTls),
@@ -853,6 +860,11 @@ export async function analyseMessages(input: MessageAnalysisInput): Promise<Mess
       ...(spec.recipients ? { expectedRecipients: spec.recipients } : {}),
       ...(spec.links ? { expectedLinks: spec.links } : {}),
     });
+    if (atRest.length === 0) return report;
+    return {
+      ...report, cmsAtRest: atRest,
+      reasons: [...report.reasons, ...atRest.map((d) => `${d.element} keeps it at rest as the CMS it forwards, byte for byte (${d.file}, sha256:${d.sha256.slice(0, 12)})`)],
+    };
   });
   return { messages, links: scans.map(({ cmsDer: _d, ...s }) => s), problems };
 }

@@ -67,6 +67,12 @@ export const STEP_SHAPES = {
   /** Waits until the PoC server has played a member's recordings to its call `call` to the end (PoC box). */
   'wait-recordings': strictObject({ call: name }, 'a wait-recordings step'),
   /**
+   * Waits until UE `by` has recorded and opened message `message` (sent
+   * earlier by a `message` step): deferred delivery, a member who was offline
+   * when it was sent and registered since.
+   */
+  'wait-message': strictObject({ message: name, by: name }, 'a wait-message step'),
+  /**
    * A UE sends a SIP MESSAGE (pager mode, RFC 3428): CPIM in the clear
    * (`none`) or signed and encrypted (`smime`, RFC 8591; `envelope` picks
    * EnvelopedData instead of AuthEnvelopedData). The text gets the call's
@@ -362,6 +368,8 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
     await waitRecordings(ctx, step['wait-recordings'].call);
   } else if ('message' in step) {
     await sendMessage(ctx, step.message);
+  } else if ('wait-message' in step) {
+    await waitMessage(ctx, step['wait-message'].message, step['wait-message'].by);
   } else if ('hangup' in step) {
     await ue(ctx, step.hangup.ue).hangup(call(ctx, step.hangup.call).callId);
     call(ctx, step.hangup.call).hungUpAt = Date.now();
@@ -390,7 +398,7 @@ async function sendMessage(ctx: StepContext, m: z.output<Shapes['message']>): Pr
   if (outcome === 'refused' && (r.status < 400 || r.status >= 500)) throw new StepError(`${as}: ${from} -> ${to} got ${r.status} ${r.reason}; expected a 4xx refusal`);
   const rec: MessageCallRecord = {
     alias: as, callId: r.callId, from,
-    message: { to, security, marker: markerFor(r.callId, 'orig'), status: r.status, reason: r.reason, bytes: r.bytes, transport: r.transport, structure: r.structure, receivedBy: {}, ...(m.recipients ? { recipients: m.recipients } : {}) },
+    message: { to, security, marker: markerFor(r.callId, 'orig'), status: r.status, reason: r.reason, bytes: r.bytes, transport: r.transport, structure: r.structure, receivedBy: {}, ...(m.recipients ? { recipients: m.recipients } : {}), ...(r.bodySha256 !== undefined ? { bodySha256: r.bodySha256 } : {}) },
   };
   ctx.calls.set(as, rec);
   // Each UE's record, once it is opened (decrypted and verified, or refused); `opening` ones are waited for.
@@ -417,6 +425,23 @@ async function sendMessage(ctx: StepContext, m: z.output<Shapes['message']>): Pr
   const accepted = Object.entries(rec.message.receivedBy).filter(([, x]) => x.accepted).map(([n]) => n);
   if (accepted.length) rec.answeredBy = accepted[0];
   ctx.progress(`  ${from} -> ${to} MESSAGE ${as} (${r.structure}, ${r.bytes} bytes over ${r.transport}): ${r.status} ${r.reason}; recorded by ${Object.entries(rec.message.receivedBy).map(([n, x]) => `${n} (${x.accepted ? 'accepted' : `refused: ${x.refusal?.code}`})`).join(', ')}`);
+}
+
+/** Polls UE `by` until it recorded and opened message `alias` (matched by Call-ID or, forwarded by a server, by its body). */
+async function waitMessage(ctx: StepContext, alias: string, by: string): Promise<void> {
+  const rec = call(ctx, alias) as Partial<MessageCallRecord>;
+  if (!rec.message) throw new StepError(`wait-message: ${alias} is not a message (name a message step's "as")`);
+  const m = rec.message;
+  const sha = m.bodySha256;
+  const callId = rec.callId;
+  const got = await poll(ctx, `${alias}: ${by} recorded it`, async (note) => {
+    const all = (await ue(ctx, by).messages().catch(() => ({ messages: [] }))).messages;
+    const x = all.find((y) => y.callId === callId || (sha !== undefined && y.bodySha256 === sha));
+    note(x ? `${by} is ${x.state === 'opening' ? 'still opening it' : 'done'}` : `${by} has recorded ${all.length} other message(s)`);
+    return x && x.state !== 'opening' ? x : undefined;
+  });
+  m.receivedBy[by] = got;
+  ctx.progress(`  ${by} received ${alias} (${got.accepted ? 'accepted' : `refused: ${got.refusal?.code}`})`);
 }
 
 /** The PoC server's status (its control API), or undefined when it does not answer. */

@@ -17,6 +17,7 @@ import { kmsResolved } from './kms-resolved.ts';
 import { links } from './links.ts';
 import { mediaIntegrity } from './media-integrity.ts';
 import { messageDelivered } from './message-delivered.ts';
+import { messageStoredEncrypted } from './message-stored-encrypted.ts';
 import { noMediaAfterHangup } from './no-media-after-hangup.ts';
 import { noMediaAt } from './no-media-at.ts';
 import { phases } from './phases.ts';
@@ -40,7 +41,7 @@ export const CHECKS: readonly Check[] = [
   answeredBy, failure, callerAchieved,
   kmsResolved, kmsDeferredResolved, kmsKeysForked, kmsRefused, kmsAuthenticated,
   noMediaAt, displayed, receivedProbeOf, noProbeOf, probeReceived,
-  playbackIdentical, voicemailStores, noMediaAfterHangup, ueCounters, mediaIntegrity, floor, pocForwarded, floorControlInClear, groupRekeyed, decryptableBy, pocBox, messageVerdict, messageDelivered,
+  playbackIdentical, voicemailStores, noMediaAfterHangup, ueCounters, mediaIntegrity, floor, pocForwarded, floorControlInClear, groupRekeyed, decryptableBy, pocBox, messageVerdict, messageDelivered, messageStoredEncrypted,
 ] as readonly Check[];
 
 export { defineCheck, noEvidence, type Check, type CheckContext, type CallRecord } from './check.ts';

@@ -26,6 +26,8 @@ export interface MessageOutcome {
   notSent?: string;
   /** A group message: the users it was encrypted to. */
   recipients?: string[];
+  /** SHA-256 of the body as sent: a server that forwards it (IM server, its offline store) keeps the bytes, not the Call-ID. */
+  bodySha256?: string;
 }
 
 export type MessageCallRecord = CallRecord & { message: MessageOutcome };

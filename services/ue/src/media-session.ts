@@ -20,6 +20,25 @@ const MAX_CATCH_UP = 5;
  * verifies under the new key: the peer switches when it sees the 2xx/ACK.
  */
 export const RX_KEY_GRACE_MS = 3000;
+/**
+ * Receive keys kept besides the current one (a conference's group re-key,
+ * {@link MediaSession.addRxKey}), the newest ones: in phase one of a re-key
+ * the previous key and the next one (handed out, not yet sent under); after
+ * we switched, the previous two. A lossless rollover needs an old key only
+ * until every sender switched, and the next one only until we switch to it;
+ * two cover one re-key with a margin for a second one right after. Older
+ * keys are dropped, oldest first: nothing under them is decrypted again, and
+ * memory and the work per failed packet stay bounded however many re-keys.
+ */
+export const MAX_EXTRA_RX_KEYS = 2;
+/**
+ * Dropped receive keys still recognised (never decrypted for use): a packet
+ * that authenticates under one is counted as rxUnknownKey, like a packet whose
+ * MKI names no key we hold, rather than as a forgery. Beyond these, a packet
+ * under a long-dropped key cannot be told from a forged one (no MKI names its
+ * key) and counts as rxAuthFailed.
+ */
+export const DROPPED_RX_KEYS_RECOGNISED = 2;
 
 /** What to send, where, and with which keys; may change on re-INVITE. */
 export interface MediaPlan {
@@ -36,6 +55,12 @@ export interface MediaPlan {
   send?: boolean;
 }
 
+/** A receive key's context, named by its key||salt (base64). */
+interface RxKeyContext {
+  keySalt: string;
+  ctx: SrtpContext;
+}
+
 /** Counters exposed in CallStatus.media. */
 export interface MediaCounters {
   txPackets: number;
@@ -45,7 +70,7 @@ export interface MediaCounters {
   rxAuthFailed: number;
   rxReplayed: number;
   rxMalformed: number;
-  /** SRTP packets whose MKI names no key this UE holds (e.g. a group key of an epoch after our removal). */
+  /** SRTP packets whose MKI names no key this UE holds (e.g. a group key of an epoch after our removal), or that authenticate only under a receive key it dropped (MAX_EXTRA_RX_KEYS). */
   rxUnknownKey: number;
   rxFrom: string | null;
 }
@@ -63,8 +88,10 @@ export class MediaSession {
   private plan: MediaPlan | undefined;
   private txCtx: SrtpContext | undefined;
   private rxCtx: SrtpContext | undefined;
-  /** More receive keys tried after the current one (a group re-key). */
-  private readonly extraRx: Array<{ keySalt: string; ctx: SrtpContext }> = [];
+  /** More receive keys tried after the current one (a group re-key), oldest first; at most MAX_EXTRA_RX_KEYS. */
+  private readonly extraRx: RxKeyContext[] = [];
+  /** Receive keys dropped from extraRx, oldest first, only to count packets under them (rxUnknownKey); at most DROPPED_RX_KEYS_RECOGNISED. */
+  private readonly droppedRx: RxKeyContext[] = [];
   /** Receive side when packets name their key by MKI (PoC group keys). */
   private mkiRx: MkiReceiver | undefined;
   /** Called once per new receive key found by MKI (the call logs it). */
@@ -132,18 +159,36 @@ export class MediaSession {
   setKeys(tx: SrtpKey | null, rx: SrtpKey | null): void {
     if (!this.plan) return;
     const old = this.plan.rx;
+    const oldCtx = this.rxCtx;
     this.configure({ ...this.plan, tx, rx });
-    if (old && old.keySaltBase64 !== rx?.keySaltBase64) this.addRxKey(old);
+    // The old context itself (its replay window too), not a fresh one: a packet it accepted stays a replay.
+    if (old && oldCtx && old.keySaltBase64 !== rx?.keySaltBase64) this.keepRx({ keySalt: old.keySaltBase64, ctx: oldCtx });
   }
 
   /**
-   * Accepts packets under `key` too, for the rest of the call, after the
-   * current receive key failed: a group re-key, where members switch their
-   * send key one after another.
+   * Accepts packets under `key` too, after the current receive key failed: a
+   * group re-key, where members switch their send key one after another. Only
+   * the last MAX_EXTRA_RX_KEYS such keys are kept; older ones are dropped.
    */
   addRxKey(key: SrtpKey): void {
     if (this.extraRx.some((x) => x.keySalt === key.keySaltBase64) || this.plan?.rx?.keySaltBase64 === key.keySaltBase64) return;
-    this.extraRx.push({ keySalt: key.keySaltBase64, ctx: new SrtpContext(contextOptions(key)) });
+    this.keepRx(this.takeRx(this.droppedRx, key.keySaltBase64) ?? { keySalt: key.keySaltBase64, ctx: new SrtpContext(contextOptions(key)) });
+  }
+
+  /** Adds a receive context to extraRx, dropping the oldest beyond MAX_EXTRA_RX_KEYS (kept a while only to be recognised). */
+  private keepRx(x: RxKeyContext): void {
+    if (this.extraRx.some((y) => y.keySalt === x.keySalt)) return;
+    this.extraRx.push(x);
+    while (this.extraRx.length > MAX_EXTRA_RX_KEYS) {
+      this.droppedRx.push(this.extraRx.shift()!);
+      if (this.droppedRx.length > DROPPED_RX_KEYS_RECOGNISED) this.droppedRx.shift();
+    }
+  }
+
+  /** Removes and returns the context of `keySalt` from `list`, if there. */
+  private takeRx(list: RxKeyContext[], keySalt: string): RxKeyContext | undefined {
+    const i = list.findIndex((x) => x.keySalt === keySalt);
+    return i < 0 ? undefined : list.splice(i, 1)[0];
   }
 
   /** Switches only the send key (the answerer of a re-INVITE, once the ACK arrived). */
@@ -160,14 +205,17 @@ export class MediaSession {
   configure(plan: MediaPlan): void {
     if (plan.tx?.keySaltBase64 !== this.plan?.tx?.keySaltBase64) this.txCtx = plan.tx ? new SrtpContext(contextOptions(plan.tx)) : undefined;
     if (plan.rxByMki) {
-      if (plan.rxByMki !== this.plan?.rxByMki) this.mkiRx = new MkiReceiver(plan.rxByMki, (key, ssrc) => this.onNewRxKey?.(key, ssrc));
+      // Our send key is a key of the same group: its suite (the GMS's SP payload) places every member's MKI.
+      if (plan.rxByMki !== this.plan?.rxByMki) this.mkiRx = new MkiReceiver(plan.rxByMki, (key, ssrc) => this.onNewRxKey?.(key, ssrc), plan.tx?.suite);
       this.plan = plan;
       return;
     }
     this.mkiRx = undefined;
     if (plan.rx?.keySaltBase64 !== this.plan?.rx?.keySaltBase64) {
       if (this.plan) this.graceRx = { ctx: this.rxCtx ?? null, until: performance.now() + RX_KEY_GRACE_MS };
-      this.rxCtx = plan.rx ? new SrtpContext(contextOptions(plan.rx)) : undefined;
+      // A key accepted before (phase one of a re-key) keeps its context: what it accepted stays a replay.
+      const held = plan.rx ? this.takeRx(this.extraRx, plan.rx.keySaltBase64) : undefined;
+      this.rxCtx = held ? held.ctx : plan.rx ? new SrtpContext(contextOptions(plan.rx)) : undefined;
       this.firstRxSsrc = undefined;
     }
     this.plan = plan;
@@ -290,6 +338,13 @@ export class MediaSession {
       for (const x of this.extraRx) {
         const other = x.ctx.unprotectRtp(msg);
         if (other.ok) return other.packet;
+      }
+      // Under a key we dropped: counted like a packet naming no key we hold, and not delivered.
+      for (const x of this.droppedRx) {
+        if (x.ctx.unprotectRtp(msg).ok) {
+          this.counters.rxUnknownKey++;
+          return null;
+        }
       }
     }
     if (r.reason === 'auth-failed') this.counters.rxAuthFailed++;

@@ -1,11 +1,13 @@
-import { describe, expect, it } from 'vitest';
-import { gmkSrtpKeys, gukIdOf, type ReceivedGmk } from '@imslab/mikey';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GMK_MKI_LENGTH, GmkStore, gmkSrtpKeys, gukIdOf, MikeyError, type ReceivedGmk } from '@imslab/mikey';
 import { prng } from '@imslab/fuzz';
 import { buildRtp } from '@imslab/rtp';
-import { SrtpContext } from '@imslab/srtp';
+import { SRTP_PROFILES, SrtpContext, type SrtpProfileName } from '@imslab/srtp';
 import { GroupMasterKeys } from '../src/group-master-keys.ts';
-import { contextOptions, type SrtpKey } from '../src/media-security.ts';
+import { contextOptions, type MkiKeySource, type SrtpKey } from '../src/media-security.ts';
+import { MediaSession } from '../src/media-session.ts';
 import { MkiReceiver } from '../src/mki-receiver.ts';
+import { PortAllocator } from '../src/port-allocator.ts';
 
 /*
  * A PoC listener's receive side: packets name their key by MKI (GMK-ID ||
@@ -83,4 +85,95 @@ describe('MkiReceiver', () => {
     expect(reasons.get('ok') ?? 0).toBe(0);
     expect((reasons.get('unknown-key') ?? 0) + (reasons.get('auth-failed') ?? 0) + (reasons.get('too-short') ?? 0)).toBeGreaterThan(9_000);
   });
+});
+
+/*
+ * Groups whose SP payload names another suite than AES_CM_128_HMAC_SHA1_80:
+ * the MKI sits before a 4-octet tag (HMAC-SHA1-32) or ends the packet
+ * (AES-GCM, RFC 7714: the 16-octet tag is part of the AEAD output). The
+ * receiver must look for it where the group's suite puts it.
+ */
+
+function keyOf(suite: SrtpProfileName, k: { masterKey: Uint8Array; masterSalt: Uint8Array; mki: Uint8Array }): SrtpKey {
+  const keySalt = Buffer.concat([k.masterKey, k.masterSalt]);
+  return { suite, attribute: { tag: 1, suite, keyParams: [{ method: 'inline', keySalt }], sessionParams: [] }, keySaltBase64: keySalt.toString('base64'), keyMgmt: 'mikey-sakke', mki: Buffer.from(k.mki) };
+}
+
+const lengths = (suite: SrtpProfileName) => ({ keyLength: SRTP_PROFILES[suite].keyLength, saltLength: SRTP_PROFILES[suite].saltLength });
+const GMK = { gmk: new Uint8Array(16).fill(0xb1), gmkId: 0x0100_0007, rand: new Uint8Array(16).fill(5) };
+
+/** A member's group keys under `suite` (what GroupMasterKeys is for the default suite). */
+function groupOf(suite: SrtpProfileName, held = [GMK]): MkiKeySource {
+  const store = new GmkStore();
+  for (const g of held) store.put({ ...g, gukId: gukIdOf(g.gmk, g.gmkId, BOB) });
+  return {
+    mkiLength: GMK_MKI_LENGTH,
+    keyFor(mki) {
+      try {
+        return keyOf(suite, store.keysForMki(mki, { ...lengths(suite), senders: [ALICE, BOB] }));
+      } catch (e) {
+        if (e instanceof MikeyError) return undefined;
+        throw e;
+      }
+    },
+  };
+}
+
+/** A member sending under its key of the group GMK with `suite`. */
+function sender(suite: SrtpProfileName, member = ALICE, g = GMK): { key: SrtpKey; ctx: SrtpContext } {
+  const key = keyOf(suite, gmkSrtpKeys({ ...g, gukId: gukIdOf(g.gmk, g.gmkId, member), ...lengths(suite) }));
+  return { key, ctx: new SrtpContext(contextOptions(key)) };
+}
+
+const SUITES: SrtpProfileName[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AES_256_CM_HMAC_SHA1_32', 'AEAD_AES_128_GCM', 'AEAD_AES_256_GCM'];
+
+describe('MkiReceiver: the MKI is where the group\'s suite puts it', () => {
+  for (const suite of SUITES) {
+    it(`${suite}: decrypts the talker, and still tells unknown keys and forgeries apart`, () => {
+      const reported: string[] = [];
+      const rx = new MkiReceiver(groupOf(suite), (k) => reported.push(k.suite), suite);
+      const alice = sender(suite);
+      for (let i = 0; i < 5; i++) expect(rx.unprotect(alice.ctx.protectRtp(rtp(i)))).toMatchObject({ ok: true });
+      expect(reported).toEqual([suite]);
+      const later = sender(suite, ALICE, { ...GMK, gmkId: 0x0100_0008 });
+      expect(rx.unprotect(later.ctx.protectRtp(rtp(10)))).toEqual({ ok: false, reason: 'unknown-key' });
+      const forged = Buffer.from(alice.ctx.protectRtp(rtp(20)));
+      forged[13]! ^= 1;
+      expect(rx.unprotect(forged)).toMatchObject({ ok: false, reason: 'auth-failed' });
+    });
+
+    it(`${suite}: told no suite, the receiver finds the MKI where the key's own suite puts it`, () => {
+      const rx = new MkiReceiver(groupOf(suite), () => undefined);
+      const alice = sender(suite);
+      for (let i = 0; i < 3; i++) expect(rx.unprotect(alice.ctx.protectRtp(rtp(i)))).toMatchObject({ ok: true });
+    });
+  }
+
+  it('a key whose suite puts its MKI elsewhere than the group\'s suite is not taken for the MKI read', () => {
+    // alice sends under HMAC-SHA1-80; the source labels the key of that MKI HMAC-SHA1-32 (its MKI would sit 6 octets later).
+    const rx = new MkiReceiver(groupOf('AES_CM_128_HMAC_SHA1_32'), () => undefined, 'AES_CM_128_HMAC_SHA1_80');
+    const alice = sender('AES_CM_128_HMAC_SHA1_80');
+    for (let i = 0; i < 2; i++) expect(rx.unprotect(alice.ctx.protectRtp(rtp(i)))).toEqual({ ok: false, reason: 'unknown-key' });
+  });
+});
+
+describe('MediaSession: a PoC listener locates the MKI by the suite of its group key', () => {
+  const opened: MediaSession[] = [];
+  afterEach(() => opened.splice(0).forEach((m) => m.stop()));
+  const address = '127.0.17.61';
+  let port = 42300;
+
+  for (const suite of ['AES_CM_128_HMAC_SHA1_32', 'AEAD_AES_128_GCM'] as const) {
+    it(`${suite}: alice's packets are received, not counted as unknown-key`, async () => {
+      const media = await MediaSession.open(address, new PortAllocator(address, port, port + 9));
+      port += 10;
+      opened.push(media);
+      // bob's own send key is of the same group, hence of the same suite.
+      media.configure({ remote: { address, port: 9 }, txMarker: 'IMSLAB0000000001', expectedRxMarker: 'IMSLAB0000000002', tx: sender(suite, BOB).key, rx: null, rxByMki: groupOf(suite), send: false });
+      const alice = sender(suite);
+      const receive = (b: Buffer) => (media as unknown as { receive(msg: Buffer, from: string): void }).receive(b, `${address}:9`);
+      for (let i = 0; i < 4; i++) receive(alice.ctx.protectRtp(rtp(i)));
+      expect(media.counters).toMatchObject({ rxPackets: 4, rxUnknownKey: 0, rxAuthFailed: 0, rxMalformed: 0 });
+    });
+  }
 });

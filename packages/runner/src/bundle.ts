@@ -31,21 +31,26 @@ function newestSource(dirs: string[]): number {
   return newest;
 }
 
-function options(entry: string, outfile: string): BuildOptions {
+function options(entry: string, outfile: string, format: 'esm' | 'cjs' = 'esm'): BuildOptions {
   return {
     entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
     target: 'node20',
-    format: 'esm',
+    format,
     sourcemap: 'linked',
     minifyWhitespace: true,
     minifySyntax: true,
     keepNames: true,
     logLevel: 'error',
-    // CommonJS dependencies (sdp-transform) call require(): give the bundle one.
-    banner: { js: "import { createRequire as __imslabRequire } from 'node:module'; const require = __imslabRequire(import.meta.url);" },
+    banner: {
+      js: format === 'esm'
+        // CommonJS dependencies (sdp-transform) call require(): give the bundle one.
+        ? "import { createRequire as __imslabRequire } from 'node:module'; const require = __imslabRequire(import.meta.url);"
+        // Our modules are ES modules, strict; so stays the bundle.
+        : '"use strict";',
+    },
   };
 }
 
@@ -76,9 +81,13 @@ function staging(out: string): { tmp: string; commit(): void; clean(): void } {
 
 const building = new Map<string, Promise<string>>();
 
-/** Returns the path of `services/<service>/src/main.ts` bundled to ESM for Node 20. */
+/**
+ * Returns the path of `services/<service>/src/main.ts` bundled for Node 20:
+ * CommonJS, so that cached-start.ts can start it with V8's code cache
+ * (vm.Script takes cachedData; ES modules take none on Node 20).
+ */
 export function ensureServiceBundle(service: string, outDir = BUNDLE_DIR): Promise<string> {
-  const out = join(outDir, `${service}.mjs`);
+  const out = join(outDir, `${service}.cjs`);
   const sources = [join(REPO_ROOT, 'services', service), join(REPO_ROOT, 'packages')];
   const key = out;
   const ongoing = building.get(key);
@@ -88,8 +97,10 @@ export function ensureServiceBundle(service: string, outDir = BUNDLE_DIR): Promi
     mkdirSync(outDir, { recursive: true });
     const s = staging(out);
     try {
-      await build(options(join(REPO_ROOT, 'services', service, 'src', 'main.ts'), s.tmp));
+      await build(options(join(REPO_ROOT, 'services', service, 'src', 'main.ts'), s.tmp, 'cjs'));
       s.commit();
+      // Code caches of earlier builds (cached-start.ts names them by the bundle's digest) are of no use now.
+      for (const n of readdirSync(outDir)) if (n.startsWith(`${service}.cjs.`) && n.endsWith('.v8cache')) rmSync(join(outDir, n), { force: true });
     } finally {
       s.clean();
     }

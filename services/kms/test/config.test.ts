@@ -117,17 +117,20 @@ describe('main.ts as the runner starts it (esbuild bundle)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   beforeAll(async () => {
-    bundle = join(dir, 'kms.mjs');
-    // Same options as packages/runner/src/bundle.ts.
+    bundle = join(dir, 'kms.cjs');
+    // The options of packages/runner/src/bundle.ts for services (CommonJS, strict, minified with names kept).
     await build({
       entryPoints: [fileURLToPath(new URL('../src/main.ts', import.meta.url))],
       outfile: bundle,
       bundle: true,
       platform: 'node',
       target: 'node20',
-      format: 'esm',
+      format: 'cjs',
+      minifyWhitespace: true,
+      minifySyntax: true,
+      keepNames: true,
       logLevel: 'error',
-      banner: { js: "import { createRequire as __imslabRequire } from 'node:module'; const require = __imslabRequire(import.meta.url);" },
+      banner: { js: '"use strict";' },
     });
   });
 

@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   controlUrlOf, kindOf, leavesOf, listensOf, pkiEntities, readinessOf, renderElement, startStages, deviceNames,
   type ElementPlan,
 } from '@imslab/network';
 import { REPO_ROOT, ensureKmsSecrets, ensurePki, type ElementPaths, type KmsSecrets, type NetworkPlan, type PlannedElement } from '@imslab/topology';
-import { ensureServiceBundle } from '../bundle.ts';
+import { ensureBundleSync, ensureServiceBundle } from '../bundle.ts';
 import { downLocal } from '../down.ts';
 import { ElementError } from '../errors.ts';
 import { requirePrograms, requireRoot } from '../prerequisites.ts';
@@ -23,13 +24,17 @@ const READY_TIMEOUT_MS = 20_000;
 export const PKI_DIR = join(REPO_ROOT, '.imslab', 'pki');
 
 /**
- * How our services start. Without source maps by default: Node parses a
- * bundle's whole map at start when they are on, which made each element's
- * start-up cost half as much again (0.44 s of CPU against 0.29 s for a UE).
- * The bundles keep their function names and their map beside them
- * (`.imslab/build/<service>.mjs.map`); IMSLAB_SOURCE_MAPS=1 turns them on.
+ * How our services start: through cached-start.ts (V8's code cache: compiling
+ * a bundle was most of an element's start-up) and without source maps (Node
+ * parses a bundle's whole map at start when they are on). The bundles keep
+ * their function names and their map beside them
+ * (`.imslab/build/<service>.cjs.map`); IMSLAB_SOURCE_MAPS=1 starts them
+ * directly with source maps on.
  */
-const NODE_COMMAND = [process.execPath, ...(process.env.IMSLAB_SOURCE_MAPS === '1' ? ['--enable-source-maps'] : [])];
+function nodeCommand(): string[] {
+  if (process.env.IMSLAB_SOURCE_MAPS === '1') return [process.execPath, '--enable-source-maps'];
+  return [process.execPath, ensureBundleSync(fileURLToPath(new URL('../launcher/cached-start.ts', import.meta.url)), 'cached-start')];
+}
 
 /** Readiness probe per element, from its kind's declaration. */
 export function probeFor(e: PlannedElement): () => Promise<boolean> {
@@ -63,6 +68,7 @@ export class LocalTarget implements Target {
   private kmsSecrets: KmsSecrets | undefined;
   private pkiDir = PKI_DIR;
   private readonly bundles = new Map<string, string>();
+  private nodeCommand: string[] | undefined;
   private attachable: UpOptions['attachable'];
 
   async checkPrerequisites(): Promise<void> {
@@ -138,7 +144,7 @@ export class LocalTarget implements Target {
       pkiDir: this.pkiDir,
       runDir: join(this.dir, leavesOf(e)),
       kmsSecrets: this.kmsSecrets!,
-      nodeCommand: NODE_COMMAND,
+      nodeCommand: this.nodeCommand ??= nodeCommand(),
       serviceEntry: (s) => this.bundles.get(s) ?? join(REPO_ROOT, 'services', s, 'src', 'main.ts'),
     };
   }

@@ -1,18 +1,17 @@
 /**
- * Starts Kamailio as an MSRP relay (kamailio-msrp-relay.cfg) on a loopback
- * address and a free port, with a certificate from the testbed PKI, and
- * declares it ready only once a TLS connection to it succeeds. stop() kills
- * the process and waits for its exit.
+ * Starts Kamailio as an MSRP relay on a loopback address, with the
+ * configuration the msrp-relay element kind renders (services/msrp-relay:
+ * kamailio.cfg and tls.cfg, the one source of it) for a relay planned on that
+ * address alone, a certificate from a PKI of the test's own, and the test's
+ * users; declares it ready only once a TLS connection to it succeeds. stop()
+ * kills the process and waits for its exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ensurePki, fillTemplate, type PkiFiles } from '@imslab/topology';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
+import { join } from 'node:path';
+import { MSRP_RELAY_PORT, msrpRelay, type MsrpRelayPlan } from '@imslab/msrp-relay/element';
+import { ensurePki, type PkiFiles } from '@imslab/topology';
 
 export interface RelayHandle {
   ip: string;
@@ -39,18 +38,6 @@ export function requireKamailio(): string {
   throw new Error('Kamailio with the msrp and tls modules is required: apt-get install kamailio kamailio-tls-modules');
 }
 
-/** A port that was free a moment ago on `ip` (the kernel picks it). */
-export function freePort(ip: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, ip, () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 function tryTls(ip: string, port: number, ca: Buffer): Promise<boolean> {
   return new Promise((resolve) => {
     const s = tlsConnect({ host: ip, port, ca }, () => {
@@ -68,31 +55,22 @@ function tryTls(ip: string, port: number, ca: Buffer): Promise<boolean> {
 export async function startRelay(o: { dir: string; ip: string; users: Record<string, string>; readyTimeoutMs?: number }): Promise<RelayHandle> {
   const bin = requireKamailio();
   const pki = ensurePki(join(o.dir, 'pki'), [{ name: 'msrp-relay', ips: [o.ip] }]);
-  const port = await freePort(o.ip);
+  const port = MSRP_RELAY_PORT;
   const realm = 'msrp.imslab.test';
-  const tlsCfg = join(o.dir, 'tls.cfg');
-  writeFileSync(
-    tlsCfg,
-    [
-      '[server:default]', 'method = TLSv1.2+', 'verify_certificate = no', 'require_certificate = no',
-      `private_key = ${pki.keyFile('msrp-relay')}`, `certificate = ${pki.certFile('msrp-relay')}`, `ca_list = ${pki.caFile}`, '',
-      // The client leg: the relay connecting to itself when both users AUTHed here (see the .cfg).
-      '[client:default]', 'method = TLSv1.2+', 'verify_certificate = yes', 'require_certificate = yes', `ca_list = ${pki.caFile}`, '',
-    ].join('\n'),
-  );
-  const credentials = Object.entries(o.users).map(([u, p]) => {
-    if (!/^[a-z0-9]+$/.test(u) || !/^[A-Za-z0-9-]+$/.test(p)) throw new Error(`relay user/password must be plain: ${u}`);
-    return `\t$sht(cred=>${u}) = "${p}";`;
+  // The element as the planner would make it, on the test's address only (no access networks).
+  const e: MsrpRelayPlan = {
+    kind: 'msrp-relay', name: 'msrp-relay', addresses: { core: o.ip }, address: o.ip, accessAddresses: [], domain: realm,
+    subscribers: Object.entries(o.users).map(([user, password]) => ({ user, password, displayName: user, network: 'access-a', devices: [], forwarding: {} })),
+  };
+  const configDir = join(o.dir, 'config');
+  mkdirSync(configDir, { recursive: true });
+  const r = msrpRelay.render(e, {
+    configDir, pkiDir: pki.dir, runDir: o.dir, nodeCommand: [], serviceEntry: () => '', kmsSecrets: { masterKey: '', devices: {} },
   });
-  const cfg = join(o.dir, 'kamailio-msrp-relay.cfg');
-  writeFileSync(
-    cfg,
-    fillTemplate(readFileSync(join(HERE, 'kamailio-msrp-relay.cfg'), 'utf8'), {
-      RELAY_IP: o.ip, RELAY_PORT: String(port), TLS_CFG: tlsCfg, REALM: realm, CREDENTIALS: credentials.join('\n'),
-    }, 'msrp relay config'),
-  );
-  // -w: Kamailio's working directory (default "/"), where a crash would leave its core file.
-  const child: ChildProcess = spawn(bin, ['-DD', '-E', '-f', cfg, '-P', join(o.dir, 'kamailio.pid'), '-Y', o.dir, '-w', o.dir, '-m', '64', '-M', '8'], {
+  for (const [f, c] of Object.entries(r.files)) writeFileSync(join(configDir, f), c);
+  // The element's command; -Y and -w: Kamailio's runtime and working directories (defaults /run/kamailio and "/",
+  // where a crash would leave its core file) in the test's directory.
+  const child: ChildProcess = spawn(bin, [...r.command.slice(1), '-Y', o.dir, '-w', o.dir], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

@@ -2,6 +2,7 @@ import { conference } from '@imslab/conference/element';
 import { im } from '@imslab/im/element';
 import { imsAgw } from '@imslab/ims-agw/element';
 import { kms } from '@imslab/kms/element';
+import { msrpRelay } from '@imslab/msrp-relay/element';
 import { pcscf } from '@imslab/pcscf/element';
 import { poc } from '@imslab/poc/element';
 import { scscf } from '@imslab/scscf/element';
@@ -18,7 +19,7 @@ import { voicemail } from '@imslab/voicemail/element';
  * Adding a kind is a folder under services/ with an element.ts, and one line
  * here (docs/adding-an-element.md).
  */
-export const KINDS = [imsAgw, transcoder, voicemail, conference, poc, im, kms, scscf, pcscf, ue] as const;
+export const KINDS = [imsAgw, transcoder, voicemail, conference, poc, im, msrpRelay, kms, scscf, pcscf, ue] as const;
 
 export type Kind = (typeof KINDS)[number];
 /** A planned element of any registered kind. */

@@ -12,11 +12,11 @@ const subs = loadSubscribers(join(REPO_ROOT, 'config', 'subscribers.yaml'));
 const SECRETS = { masterKey: 'ab'.repeat(32), devices: { alice: '01'.repeat(32), 'bob-1': '02'.repeat(32), 'bob-2': '03'.repeat(32), carol: '04'.repeat(32), dave: '05'.repeat(32) } };
 const paths: ElementPaths = { configDir: '/c', pkiDir: '/p', runDir: '/r', nodeCommand: ['node'], serviceEntry: (s) => `${s}.mjs`, kmsSecrets: SECRETS };
 const cfg = (e: PlannedElement, file: string) => renderElement(e, paths).files[file]!;
-const ALL_SERVERS = { servers: ['kms', 'transcoder', 'voicemail', 'conference', 'poc'] };
+const ALL_SERVERS = { servers: ['kms', 'transcoder', 'voicemail', 'conference', 'poc', 'msrp-relay'] };
 
 describe('the registry', () => {
   it('has one kind per folder, each declaring what targets need', () => {
-    expect(KINDS.map((k) => k.kind)).toEqual(['ims-agw', 'transcoder', 'voicemail', 'conference', 'poc', 'im', 'kms', 'scscf', 'pcscf', 'ue']);
+    expect(KINDS.map((k) => k.kind)).toEqual(['ims-agw', 'transcoder', 'voicemail', 'conference', 'poc', 'im', 'msrp-relay', 'kms', 'scscf', 'pcscf', 'ue']);
     for (const k of KINDS) {
       expect(k.summary.length).toBeGreaterThan(10);
       expect(['always', 'on-demand']).toContain(k.presence);
@@ -96,11 +96,14 @@ describe('the network plan', () => {
     expect(listensOf(elementByName(plan, 'pcscf-a')).map((l) => `${l.address}:${l.port}/${l.protocol}`)).toEqual(['127.0.1.10:5060/udp', '127.0.1.10:5060/tcp', '127.0.1.10:5061/tcp', '127.0.2.10:5060/udp']);
     expect(readinessOf(elementByName(plan, 'ims-agw-a'))).toEqual({ type: 'ng-ping', address: '127.0.2.11', port: 2223 });
     expect(readinessOf(elementByName(plan, 'alice'))).toEqual({ type: 'http', url: 'http://127.0.1.100:8000/health' });
+    // The MSRP relay: MSRPS on the core and on each access network (where the UEs reach it), SIP OPTIONS on the core.
+    expect(listensOf(elementByName(plan, 'msrp-relay')).map((l) => `${l.address}:${l.port}/${l.protocol}`)).toEqual(['127.0.2.45:2855/tcp', '127.0.1.45:2855/tcp', '127.0.3.45:2855/tcp', '127.0.2.45:5060/udp']);
+    expect(readinessOf(elementByName(plan, 'msrp-relay'))).toEqual({ type: 'sip-options', address: '127.0.2.45', port: 5060 });
   });
 
   it('asks for certificates naming an element\'s addresses on every target and slot, so none regenerates the shared PKI', () => {
     const byName = Object.fromEntries(pkiEntities(planNetwork(subs, 'docker', ALL_SERVERS)).map((x) => [x.name, x.ips]));
-    expect(Object.keys(byName).sort()).toEqual(['alice', 'bob-1', 'bob-2', 'carol', 'kms', 'pcscf-a', 'pcscf-b']);
+    expect(Object.keys(byName).sort()).toEqual(['alice', 'bob-1', 'bob-2', 'carol', 'kms', 'msrp-relay', 'pcscf-a', 'pcscf-b']);
     for (let slot = 0; slot < 8; slot++) {
       for (const e of planNetwork(subs, 'local', ALL_SERVERS, slot).elements) {
         for (const ip of Object.values(e.addresses)) if (byName[e.name]) expect(byName[e.name]).toContain(ip);
@@ -139,6 +142,18 @@ describe('configuration rendering', () => {
     // PoC groups of the subscriber file route to the PoC server by their poc-<group> user.
     expect(s).toContain('$sht(as=>poc-team) = "127.0.2.80:5060";');
     expect(s).toContain('$sht(as=>poc-ops) = "127.0.2.80:5060";');
+  });
+
+  it('renders the MSRP relay with every address, the testbed certificate and the subscribers\' credentials (realm: the domain)', () => {
+    const r = renderElement(elementByName(planNetwork(subs, 'docker', { servers: ['msrp-relay'] }), 'msrp-relay'), paths);
+    const k = r.files['kamailio.cfg']!;
+    for (const a of ['198.18.2.45', '198.18.1.45', '198.18.3.45']) expect(k).toContain(`listen=tls:${a}:2855\n`);
+    expect(k).toContain('listen=udp:198.18.2.45:5060\n');
+    expect(k).toContain('$sht(cred=>alice) = "alice-testbed-pw";');
+    expect(k).toContain('$sht(cred=>dave) = "dave-testbed-pw";');
+    expect(k).toContain('pv_www_authenticate("ims.test", ');
+    expect(r.files['tls.cfg']).toContain('private_key = /p/msrp-relay.key\ncertificate = /p/msrp-relay.pem\nca_list = /p/ca.pem\n');
+    expect(r.command).toEqual(['kamailio', '-DD', '-E', '-f', '/c/kamailio.cfg', '-P', '/r/msrp-relay.pid', '-m', '64', '-M', '8']);
   });
 
   it('renders our services\' JSON with the schema the service reads it with', () => {

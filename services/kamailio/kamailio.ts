@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ElementPaths, ImageSpec } from '@imslab/topology';
+import { checkStrict, strictObject } from '@imslab/element-kit';
+import { fillTemplate, serviceFile, type ElementPaths, type ImageSpec } from '@imslab/topology';
 
 /** The one image every Kamailio element runs (services/kamailio/Dockerfile). */
 export const KAMAILIO_IMAGE: ImageSpec = { name: 'kamailio', dockerfile: 'services/kamailio/Dockerfile' };
@@ -8,6 +9,17 @@ export const KAMAILIO_IMAGE: ImageSpec = { name: 'kamailio', dockerfile: 'servic
 /** The Kamailio start command: foreground with children (-DD), log to stderr (-E), which the runner keeps. */
 export function kamailioCommand(name: string, p: ElementPaths): string[] {
   return ['kamailio', '-DD', '-E', '-f', join(p.configDir, 'kamailio.cfg'), '-P', join(p.runDir, `${name}.pid`), '-m', '64', '-M', '8'];
+}
+
+/** The values of a Kamailio element's tls.cfg template: its testbed-CA certificate and key, and the CA. */
+export const KamailioTlsValues = strictObject({ KEY_FILE: z.string().min(1), CERT_FILE: z.string().min(1), CA_FILE: z.string().min(1) }, 'Kamailio TLS values');
+
+/** Fills `services/<service>/tls.cfg` for element `name` from the PKI directory. */
+export function kamailioTlsCfg(service: string, name: string, p: ElementPaths): string {
+  const values = checkStrict(KamailioTlsValues, {
+    KEY_FILE: join(p.pkiDir, `${name}.key`), CERT_FILE: join(p.pkiDir, `${name}.pem`), CA_FILE: join(p.pkiDir, 'ca.pem'),
+  }, `${name} tls.cfg values`);
+  return fillTemplate(serviceFile(service, 'tls.cfg'), values, `${name} tls.cfg`);
 }
 
 /** A Kamailio string literal. */

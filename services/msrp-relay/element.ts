@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { checkStrict, strictObject } from '@imslab/element-kit';
-import { KAMAILIO_IMAGE, ipValue, kamailioCommand, kamailioString, nameValue } from '@imslab/kamailio';
+import { KAMAILIO_IMAGE, ipValue, kamailioCommand, kamailioString, kamailioTlsCfg, nameValue } from '@imslab/kamailio';
 import { SIP_PORT, defineKind, fillTemplate, serviceFile, type PlannedElement, type Subscriber } from '@imslab/topology';
 import { z } from 'zod';
 
@@ -45,7 +45,6 @@ const listens = z.string().regex(/^(listen=tls:\d{1,3}(\.\d{1,3}){3}:\d{1,5}\n?)
 const CfgValues = strictObject({
   NAME: nameValue, LISTEN: listens, CORE_IP: ipValue, SIP_PORT: z.string().regex(/^\d{1,5}$/), TLS_CFG: z.string().min(1), REALM: z.string().regex(/^[a-z0-9.-]+$/), CREDENTIALS: credentials,
 }, 'MSRP relay template values');
-const TlsValues = strictObject({ KEY_FILE: z.string().min(1), CERT_FILE: z.string().min(1), CA_FILE: z.string().min(1) }, 'MSRP relay TLS values');
 
 /** Every address an MSRP relay listens on with MSRPS: the core first, then the access networks. */
 export function relayAddresses(e: MsrpRelayPlan): string[] {
@@ -76,13 +75,10 @@ export const msrpRelay = defineKind<MsrpRelayPlan>()({
       CORE_IP: e.address, SIP_PORT: String(SIP_PORT),
       TLS_CFG: join(p.configDir, 'tls.cfg'), REALM: e.domain, CREDENTIALS: creds.join('\n') || '\t# none',
     }, `${e.name} kamailio.cfg values`);
-    const tls = checkStrict(TlsValues, {
-      KEY_FILE: join(p.pkiDir, `${e.name}.key`), CERT_FILE: join(p.pkiDir, `${e.name}.pem`), CA_FILE: join(p.pkiDir, 'ca.pem'),
-    }, `${e.name} tls.cfg values`);
     return {
       files: {
         'kamailio.cfg': fillTemplate(serviceFile('msrp-relay', 'kamailio.cfg'), values, `${e.name} kamailio.cfg`),
-        'tls.cfg': fillTemplate(serviceFile('msrp-relay', 'tls.cfg'), tls, `${e.name} tls.cfg`),
+        'tls.cfg': kamailioTlsCfg('msrp-relay', e.name, p),
       },
       command: kamailioCommand(e.name, p),
     };

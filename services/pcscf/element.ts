@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { checkStrict, strictObject } from '@imslab/element-kit';
 import { AGW_SIDES } from '@imslab/ims-agw/element';
-import { KAMAILIO_IMAGE, SDES_ONLY_80, ipValue, kamailioCommand, nameValue } from '@imslab/kamailio';
+import { KAMAILIO_IMAGE, SDES_ONLY_80, ipValue, kamailioCommand, kamailioTlsCfg, nameValue } from '@imslab/kamailio';
 import { SCSCF_HOST } from '@imslab/scscf/element';
 import {
   ACCESS_NETWORKS, E2AE_POLICIES, NG_PORT, SIP_PORT, SIP_TLS_PORT, defineKind, fillTemplate, serviceFile,
@@ -83,7 +83,6 @@ const CfgValues = strictObject({
   RELAY_FLAGS: z.enum(['passthrough', '']),
   ATTACK: z.string(),
 }, 'P-CSCF template values');
-const TlsValues = strictObject({ KEY_FILE: z.string().min(1), CERT_FILE: z.string().min(1), CA_FILE: z.string().min(1) }, 'P-CSCF TLS values');
 
 export const pcscf = defineKind<PcscfPlan>()({
   kind: 'pcscf',
@@ -123,13 +122,10 @@ export const pcscf = defineKind<PcscfPlan>()({
       RELAY_FLAGS: e.relay === 'passthrough' ? 'passthrough' : '',
       ATTACK: e.attack ? ATTACKS[e.attack] : '\treturn;',
     }, `${e.name} kamailio.cfg values`);
-    const tls = checkStrict(TlsValues, {
-      KEY_FILE: join(p.pkiDir, `${e.name}.key`), CERT_FILE: join(p.pkiDir, `${e.name}.pem`), CA_FILE: join(p.pkiDir, 'ca.pem'),
-    }, `${e.name} tls.cfg values`);
     return {
       files: {
         'kamailio.cfg': fillTemplate(serviceFile('pcscf', 'kamailio.cfg'), values, `${e.name} kamailio.cfg`),
-        'tls.cfg': fillTemplate(serviceFile('pcscf', 'tls.cfg'), tls, `${e.name} tls.cfg`),
+        'tls.cfg': kamailioTlsCfg('pcscf', e.name, p),
       },
       command: kamailioCommand(e.name, p),
     };

@@ -19,7 +19,7 @@ export type PcscfName = 'pcscf-a' | 'pcscf-b';
 const PCSCF_NAMES = ['pcscf-a', 'pcscf-b'] as const;
 
 /** Faults a P-CSCF can inject (negative scenarios: a compromised hop). */
-export const PCSCF_ATTACKS = ['tamper-key-mgmt'] as const;
+export const PCSCF_ATTACKS = ['tamper-key-mgmt', 'strip-sdes'] as const;
 export type PcscfAttack = (typeof PCSCF_ATTACKS)[number];
 /** How the IMS-AGW relays media it does not terminate. */
 export const RELAY_MODES = ['passthrough', 'default'] as const;
@@ -70,6 +70,14 @@ const ATTACKS: Record<PcscfAttack, string> = {
     '\t}',
     '\tmsg_apply_changes();',
     '\txlog("L_WARN", "ATTACK: tampered with the MIKEY message of call $ci\\n");',
+  ].join('\n'),
+  // A downgrade (TR 33.828 4.1.1): SDES keys and the SRTP profile removed from the offer, so the far end answers RTP/AVP.
+  'strip-sdes': [
+    '\tif (!search_body("a=crypto:")) return;',
+    '\tsdp_remove_line_by_prefix("a=crypto");',
+    '\tsubst_body("/RTP\\/SAVP/RTP\\/AVP/g");',
+    '\tmsg_apply_changes();',
+    '\txlog("L_WARN", "ATTACK: stripped a=crypto and RTP/SAVP from the offer of call $ci\\n");',
   ].join('\n'),
 };
 

@@ -264,7 +264,13 @@ export function judgeCall(alias: string, callId: string, links: LinkReport[], ow
     }
     return path;
   });
-  const weakest = paths.reduce((a, b) => (rank(b.verdict) < rank(a.verdict) ? b : a));
+  // The weakest direction, where a direction that carried nothing ranks lowest (a missing direction stays
+  // visible: one-way e2e media is `no-media`), except that it never hides a direction that leaked:
+  // plaintext (`none`) or unreadable (`unknown`) media one way and nothing the other is `none` / `unknown`.
+  const byRank = (list: typeof paths) => list.reduce((a, b) => (rank(b.verdict) < rank(a.verdict) ? b : a));
+  const carried = paths.filter((p) => p.verdict !== 'no-media');
+  const leaked = carried.length ? byRank(carried) : null;
+  const weakest = leaked && rank(leaked.verdict) <= rank('none') ? leaked : byRank(paths);
   const evidence = paths.map((p) => `${p.direction === 'orig' ? 'caller->callee' : 'callee->caller'}: ${p.verdict}; ${p.reasons.join('; ')}`);
   const phased = paths.every((p) => p.phases);
   const phases = phased ? [paths.map((p) => p.phases![0]!.verdict).reduce(weaker), paths.map((p) => p.phases![1]!.verdict).reduce(weaker)] : undefined;

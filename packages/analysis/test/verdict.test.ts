@@ -67,6 +67,14 @@ describe('conference paths (one caller, several receivers; the caller direction 
     run.media('orig', conference({ in: 'group', toBob: 'group', toCarol: 'group' }));
     expect((await judge(run)).verdict).toBe('no-media');
   });
+
+  it('plaintext one way and nothing the other is none: a missing direction never hides a leak', async () => {
+    const run = new SynthRun(CALL);
+    run.media('term', backward([null, null, null]));
+    const c = await judge(run);
+    expect(c.paths.map((p) => p.verdict).sort()).toEqual(['no-media', 'none']);
+    expect(c.verdict).toBe('none');
+  });
 });
 
 describe('verdicts from captures', () => {

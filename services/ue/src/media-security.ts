@@ -163,15 +163,16 @@ function e2aeReading(mode: SecurityMode, peer: E2aeMark | null): { e2ae: E2aeSta
 /**
  * Completes our offer with the peer's answer (RFC 4568 sec. 7.1.3: the answer
  * selects one of our crypto lines by tag and carries the answerer's key).
- * An RTP/AVP answer to an SRTP offer keeps the call unprotected with a warning;
- * an SRTP answer without a usable crypto line is a failure.
+ * SDES fails closed, as MIKEY does: an RTP/AVP answer to our SRTP offer (a
+ * hop that stripped a=crypto and rewrote the profile, TR 33.828 4.1.1's
+ * threat) fails the call; so does an SRTP answer without a usable crypto line.
  */
 export function completeOffer(offer: PendingOffer, answer: MediaSecurityLines): { ok: true; outcome: SecurityOutcome } | { ok: false; reason: string } {
   const peerE2ae = e2aeMarkOf(answer);
   const reading = e2aeReading(offer.mode, peerE2ae);
   if (answer.profile !== 'RTP/SAVP') {
-    const warning = offer.lines.profile === 'RTP/SAVP' ? `offered RTP/SAVP but the answer is ${answer.profile}: media is not protected` : undefined;
-    return { ok: true, outcome: { sdpProfile: 'RTP/AVP', suite: null, tx: null, rx: null, peerE2ae, e2ae: reading.e2ae, keyManagement: null, achieved: 'none', warning: joinWarnings(reading.warning, warning) } };
+    if (offer.lines.profile === 'RTP/SAVP') return { ok: false, reason: `${offer.mode} requested but the answer is ${answer.profile}: media would not be protected (refused: SDES fails closed)` };
+    return { ok: true, outcome: { sdpProfile: 'RTP/AVP', suite: null, tx: null, rx: null, peerE2ae, e2ae: reading.e2ae, keyManagement: null, achieved: 'none', warning: reading.warning } };
   }
   if (offer.lines.profile !== 'RTP/SAVP') return { ok: false, reason: 'offered RTP/AVP but the answer is RTP/SAVP' };
   for (const value of answer.crypto) {
@@ -209,8 +210,9 @@ export function joinWarnings(...w: Array<string | undefined>): string | undefine
  * Answers the peer's offer (RFC 4568 sec. 7.1.2): for RTP/SAVP pick the first
  * a=crypto line whose suite we support, answer with the same tag and suite and
  * a fresh key of ours; RTP/AVP is answered with RTP/AVP. `mode` is our own
- * policy: wanting security and getting RTP/AVP keeps the call with a warning.
- * Fails with 488 when an SRTP offer has no usable crypto line.
+ * policy: wanting security and getting an RTP/AVP offer is refused with 488
+ * (SDES fails closed). Fails with 488 too when an SRTP offer has no usable
+ * crypto line.
  */
 export function answerOffer(
   offer: MediaSecurityLines,
@@ -219,11 +221,11 @@ export function answerOffer(
   const peerE2ae = e2aeMarkOf(offer);
   const reading = e2aeReading(mode, peerE2ae);
   if (offer.profile === 'RTP/AVP') {
-    const warning = mode !== 'none' ? `wanted ${mode} but the offer is RTP/AVP: media is not protected` : undefined;
+    if (mode !== 'none') return { ok: false, status: 488, reason: `${mode} required but the offer is RTP/AVP: media would not be protected (refused: SDES fails closed)` };
     return {
       ok: true,
       lines: { profile: 'RTP/AVP', crypto: [], attributes: [] },
-      outcome: { sdpProfile: 'RTP/AVP', suite: null, tx: null, rx: null, peerE2ae, e2ae: reading.e2ae, keyManagement: null, achieved: 'none', warning: joinWarnings(reading.warning, warning) },
+      outcome: { sdpProfile: 'RTP/AVP', suite: null, tx: null, rx: null, peerE2ae, e2ae: reading.e2ae, keyManagement: null, achieved: 'none', warning: reading.warning },
     };
   }
   if (offer.profile !== 'RTP/SAVP') return { ok: false, status: 488, reason: `unsupported media profile ${offer.profile}` };

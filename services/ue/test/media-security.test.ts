@@ -55,10 +55,15 @@ describe('SDP offer/answer and media security', () => {
     expect(a.outcome.peerE2ae).toBe('applied');
   });
 
-  it('answers RTP/AVP with RTP/AVP (warning when we wanted security) and rejects unusable SRTP offers with 488', () => {
-    const avp = answerOffer({ profile: 'RTP/AVP', crypto: [], attributes: [] }, 'sdes-e2e');
+  it('answers RTP/AVP with RTP/AVP, refuses it with 488 when we want security (SDES fails closed), and rejects unusable SRTP offers with 488', () => {
+    const avp = answerOffer({ profile: 'RTP/AVP', crypto: [], attributes: [] }, 'none');
     expect(avp.ok && avp.lines.profile).toBe('RTP/AVP');
-    expect(avp.ok && avp.outcome.warning).toMatch(/not protected/);
+    expect(avp.ok && avp.outcome.achieved).toBe('none');
+    for (const mode of ['sdes-e2e', 'e2ae'] as const) {
+      const refused = answerOffer({ profile: 'RTP/AVP', crypto: [], attributes: [] }, mode);
+      expect(refused).toMatchObject({ ok: false, status: 488 });
+      expect(!refused.ok && refused.reason).toMatch(/SDES fails closed/);
+    }
     const none = answerOffer({ profile: 'RTP/SAVP', crypto: ['1 F8_128_HMAC_SHA1_80 inline:MTIzNDU2Nzg5QUJDREUwMTIzNDU2Nzg5QUJjZGVm'], attributes: [] }, 'none');
     expect(none).toMatchObject({ ok: false, status: 488 });
     expect(answerOffer({ profile: 'RTP/SAVP', crypto: [], attributes: [] }, 'none')).toMatchObject({ ok: false, status: 488 });
@@ -79,8 +84,10 @@ describe('SDP offer/answer and media security', () => {
     expect(applied.ok && applied.outcome.tx!.keySaltBase64).toBe(o.offer.keys.get(1)!.keySaltBase64);
     const wrongTag = completeOffer(o.offer, { ...ans.lines, crypto: [ans.lines.crypto[0]!.replace(/^1 /, '5 ')] });
     expect(wrongTag.ok).toBe(false);
+    // A stripped answer (RTP/AVP to our SRTP offer) fails the call: SDES fails closed.
     const avp = completeOffer(o.offer, { profile: 'RTP/AVP', crypto: [], attributes: [] });
-    expect(avp.ok && avp.outcome.warning).toMatch(/not protected/);
+    expect(avp.ok).toBe(false);
+    expect(!avp.ok && avp.reason).toMatch(/e2ae requested but the answer is RTP\/AVP: media would not be protected \(refused: SDES fails closed\)/);
   });
 
   it('rejects SDP without PCMU or without audio', () => {

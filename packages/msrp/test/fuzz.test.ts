@@ -20,8 +20,8 @@
  *   chunk changes nothing, and the honest message still completes intact.
  */
 import { describe, expect, it } from 'vitest';
-import {
 import { prng } from '@imslab/fuzz';
+import {
   buildReport, buildResponse, buildSend, chunkMessage, formatByteRange, inspectFrame, MessageAssembler, MsrpByteRangeError,
   MsrpParseError, MsrpStreamParser, parseByteRange, Reassembler, serializeFrame, TRANSACTION_ID,
   type AddResult, type Chunk, type MsrpUri, type ParseEvent,

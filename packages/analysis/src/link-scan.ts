@@ -220,6 +220,14 @@ interface KeyCtx {
   credit: number;
   creditFirstUs: number;
   creditLastUs: number;
+  /**
+   * This key's rollover counter minus the stream's. A sender that switches
+   * keys (a re-key without MKI) may start the new key's context afresh (ROC
+   * 0) while the sequence numbers run on: after a wrap the stream's ROC is 1
+   * and every packet under the new key is sent with 0 (seen: a conference
+   * member whose first sequence number was 65535).
+   */
+  rocDelta: number;
 }
 
 /** One SSRC in the clear: its replay list and the marker it carried last. */
@@ -453,6 +461,8 @@ export class MediaScanner {
   private readonly jobFrame: Array<Buffer | null> = new Array<Buffer | null>(BATCH).fill(null);
   private readonly jobPos = new Int32Array(BATCH * 3);
   private readonly jobRoc = new Float64Array(BATCH);
+  /** The stream's ROC for each queued packet (jobRoc holds the key's: see KeyCtx.rocDelta). */
+  private readonly jobStreamRoc = new Float64Array(BATCH);
   private readonly jobTs = new Float64Array(BATCH);
 
   /** Capture time of the packet being read (what `onSip` reports). */
@@ -646,8 +656,9 @@ export class MediaScanner {
     }
     // 2. The tag under the key this stream verified under last: queued and checked with others.
     const kc = s.ctx;
+    const kroc = kc === null ? roc : Math.max(0, roc + kc.rocDelta);
     if (kc !== null && kc.handle >= 0) {
-      const j = this.batch.add(kc.handle, frame, start, end, roc);
+      const j = this.batch.add(kc.handle, frame, start, end, kroc);
       if (j >= 0) {
         this.jobFlow[j] = st;
         this.jobStream[j] = s;
@@ -656,7 +667,8 @@ export class MediaScanner {
         this.jobPos[3 * j] = start;
         this.jobPos[3 * j + 1] = end;
         this.jobPos[3 * j + 2] = hl;
-        this.jobRoc[j] = roc;
+        this.jobRoc[j] = kroc;
+        this.jobStreamRoc[j] = roc;
         this.jobTs[j] = ts;
         s.queued++;
         if (this.batch.full) this.drain();
@@ -665,8 +677,8 @@ export class MediaScanner {
     }
     // 3. Everything else, after what this stream has queued (each stream's packets in arrival order).
     if (s.queued > 0) this.drain();
-    if (kc !== null && kc.key.verifier.authenticatesRtp(frame.subarray(start, end), [roc]) >= 0) {
-      this.verified(st, s, kc, frame, start, end, hl, roc, seq, ts);
+    if (kc !== null && kc.key.verifier.authenticatesRtp(frame.subarray(start, end), [kroc]) >= 0) {
+      this.verified(st, s, kc, frame, start, end, hl, kroc, seq, ts);
       return;
     }
     this.slow(st, s, frame, start, end, hl, roc, seq, ts, kc);
@@ -700,7 +712,7 @@ export class MediaScanner {
       const seq = rtpSequence(frame, start);
       s.queued--;
       if (b.ok(j)) this.verified(st, s, kc, frame, start, end, hl, roc, seq, this.jobTs[j]!);
-      else this.slow(st, s, frame, start, end, hl, roc, seq, this.jobTs[j]!, kc);
+      else this.slow(st, s, frame, start, end, hl, this.jobStreamRoc[j]!, seq, this.jobTs[j]!, kc);
       this.jobFlow[j] = this.jobStream[j] = this.jobCtx[j] = this.jobFrame[j] = null;
     }
     b.clear();
@@ -813,13 +825,15 @@ export class MediaScanner {
   private slow(st: FlowState, s: Stream, frame: Buffer, start: number, end: number, hl: number, roc: number, seq: number, ts: number, tried: KeyCtx | null): void {
     if (this.readable(st, s, frame, start, end, hl, roc, seq, ts)) return;
     // A late packet from before a rollover (its sequence number in the upper half) under the key that just failed.
-    if (tried !== null && roc > 0 && seq >= 0x8000 && tried.key.verifier.authenticatesRtp(frame.subarray(start, end), [roc - 1]) >= 0) {
-      this.verified(st, s, tried, frame, start, end, hl, roc - 1, seq, ts);
+    const triedRoc = tried === null ? roc : roc + tried.rocDelta;
+    if (tried !== null && triedRoc > 0 && seq >= 0x8000 && tried.key.verifier.authenticatesRtp(frame.subarray(start, end), [triedRoc - 1]) >= 0) {
+      this.verified(st, s, tried, frame, start, end, hl, triedRoc - 1, seq, ts);
       return;
     }
     const cur = s.ctx;
     if (cur !== null && cur !== tried) {
-      const hit = cur.key.verifier.authenticatesRtp(frame.subarray(start, end), roc > 0 ? [roc, roc - 1] : [0]);
+      const curRoc = Math.max(0, roc + cur.rocDelta);
+      const hit = cur.key.verifier.authenticatesRtp(frame.subarray(start, end), curRoc > 0 ? [curRoc, curRoc - 1] : [0]);
       if (hit >= 0) {
         this.verified(st, s, cur, frame, start, end, hl, hit, seq, ts);
         return;
@@ -832,10 +846,12 @@ export class MediaScanner {
         if (!kc) {
           kc = {
             key: found.key, handle: this.batch.handle(found.key.verifier), window: new ReplayWindow(), count: 0, marker: null, markerBytes: NO_MARKER,
-            ks: null, ksFirst: 0, credit: 0, creditFirstUs: 0, creditLastUs: 0,
+            ks: null, ksFirst: 0, credit: 0, creditFirstUs: 0, creditLastUs: 0, rocDelta: 0,
           };
           s.ctxs.push(kc);
         }
+        // Where the key's context stands against the stream's (0 but for a sender that restarted its ROC with a new key).
+        kc.rocDelta = found.roc - roc;
         s.ctx = kc;
         this.verified(st, s, kc, frame, start, end, hl, found.roc, seq, ts);
         return;

@@ -3,6 +3,7 @@
  * They sit in the core behind the S-CSCF and only answer calls.
  */
 export { SipLogger } from './sip-log.ts';
+export { readSipDatagram } from './sip-datagram.ts';
 export { SipEndpoint, SipPortInUseError, type InviteHandler } from './sip-endpoint.ts';
 export { UasCall, type EndReason } from './uas-call.ts';
 export { readOffer, buildAnswer, SdpError, type OfferedMedia, type AnswerSpec } from './sdp-media.ts';

@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { createInDialogRequest, createResponse, createUasDialog, parseNameAddr, parseSipUri, parseMessage, serializeMessage, TransactionLayer, type ServerTransaction, type SipMessage, type SipRequest, type TxnSender } from '@imslab/sip';
+import { createInDialogRequest, createResponse, createUasDialog, parseNameAddr, parseSipUri, serializeMessage, TransactionLayer, type ServerTransaction, type SipMessage, type SipRequest, type TxnSender } from '@imslab/sip';
 import type { SipLogger } from './sip-log.ts';
+import { readSipDatagram } from './sip-datagram.ts';
 import { UasCall } from './uas-call.ts';
 
 /** What the server does with a new call; it answers or rejects through the UasCall. */
@@ -55,22 +56,8 @@ export class SipEndpoint {
   }
 
   private receive(buf: Buffer, host: string, port: number): void {
-    if (buf.length <= 4 && buf.toString().trim() === '') return; // keep-alive
-    const parsed = parseMessage(buf);
-    if (!parsed.ok) {
-      this.log.warn(`malformed SIP from ${host}:${port}: ${parsed.error.message}`);
-      const partial = parsed.partial;
-      if (partial?.kind === 'request' && partial.method !== 'ACK') {
-        try {
-          void this.send(createResponse(partial, parsed.error.status, { reason: 'Bad Request' }), host, port).catch(() => undefined);
-        } catch {
-          // not even enough to answer
-        }
-      }
-      return;
-    }
-    const m = parsed.message;
-    this.log.sip('in', m, `${host}:${port}`);
+    const m = readSipDatagram(buf, host, port, this.log, (r) => this.send(r, host, port));
+    if (!m) return;
     try {
       if (m.kind === 'response') {
         this.layer.receiveResponse(m);

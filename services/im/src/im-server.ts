@@ -1,9 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { SipLogger, SipPortInUseError } from '@imslab/app-server';
+import { SipLogger, SipPortInUseError, readSipDatagram } from '@imslab/app-server';
 import { ControlServer, startBoth } from '@imslab/element-kit';
 import {
-  TransactionLayer, callIdOf, createRequest, createResponse, fromOf, nameAddrsOf, newCallId, newTag, parseMessage, parseSipUri, serializeMessage,
+  TransactionLayer, callIdOf, createRequest, createResponse, fromOf, nameAddrsOf, newCallId, newTag, parseSipUri, serializeMessage,
   type ServerTransaction, type SipMessage, type SipRequest, type TxnSender,
 } from '@imslab/sip';
 import type { ImConfig } from './config.ts';
@@ -86,22 +86,8 @@ export class ImServer {
   }
 
   private receive(buf: Buffer, host: string, port: number): void {
-    if (buf.length <= 4 && buf.toString().trim() === '') return;
-    const parsed = parseMessage(buf);
-    if (!parsed.ok) {
-      this.log.warn(`malformed SIP from ${host}:${port}: ${parsed.error.message}`);
-      const partial = parsed.partial;
-      if (partial?.kind === 'request' && partial.method !== 'ACK') {
-        try {
-          void this.send(createResponse(partial, parsed.error.status, { reason: 'Bad Request' }), host, port).catch(() => undefined);
-        } catch {
-          // not even enough to answer
-        }
-      }
-      return;
-    }
-    const m = parsed.message;
-    this.log.sip('in', m, `${host}:${port}`);
+    const m = readSipDatagram(buf, host, port, this.log, (r) => this.send(r, host, port));
+    if (!m) return;
     try {
       if (m.kind === 'response') {
         this.layer.receiveResponse(m);

@@ -8,6 +8,8 @@
  * - `imslab analyse` on a 1M-packet capture of SIP calls, the whole command vs tshark's field extraction (ratio)
  * - voicemail deposit/retrieval of a 60 s message; largest clean e2e and e2m2e conference
  * - SAKKE and ECCSI vs libwolfssl (ratio); S/MIME (CMS) sign+encrypt vs plain CPIM; MSRP parsing vs Buffer.indexOf
+ * - MSRP (`msrp`): a 10 MB file through the Kamailio relay vs a direct TLS connection (ratio)
+ * - messaging (`messaging`): MESSAGEs per second and p95 latency through the network, S/MIME vs plain CPIM (ratio)
  * - PoC (`poc`): floor request -> grant at the requesting UE on the local target (p50/p95); largest e2e group replicated cleanly, against a bare UDP relay
  * Sections whose prerequisites are missing print why and are skipped.
  */
@@ -228,6 +230,16 @@ async function main(): Promise<void> {
   if (want('msrp')) {
     const { runMsrpBench, formatMsrpBench } = await import('../packages/msrp/bench/msrp-bench.ts');
     console.log(formatMsrpBench(await runMsrpBench()));
+    try {
+      const { runRelayThroughputBench, formatRelayThroughput } = await import('../packages/msrp/bench/relay-throughput-bench.ts');
+      console.log(formatRelayThroughput(await runRelayThroughputBench()));
+    } catch (e) {
+      console.log(`msrp-relay: skipped (${(e as Error).message})`);
+    }
+  }
+  if (want('messaging')) {
+    const { runMessagingBench, formatMessagingBench } = await import('../services/ue/bench/messaging-bench.ts');
+    console.log(formatMessagingBench(await runMessagingBench()));
   }
   if (want('setup')) await callSetup();
   if (want('kms')) {

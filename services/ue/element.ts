@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { checkStrict } from '@imslab/element-kit';
 import { KMS_HOST, KMS_HTTPS_PORT } from '@imslab/kms/element';
+import { MSRP_RELAY_HOST, MSRP_RELAY_PORT } from '@imslab/msrp-relay/element';
 import { PCSCF_ACCESS_HOST, pcscfOf, type PcscfName } from '@imslab/pcscf/element';
 import { CONTROL_PORT, SIP_PORT, SIP_TLS_PORT, TopologyError, defineKind, type Device, type PlannedElement, type Subscriber } from '@imslab/topology';
 import { z } from 'zod';
@@ -23,6 +24,8 @@ export interface UePlan extends PlannedElement {
   kmsAddress: string;
   /** The KMS's core address, which names it in MIKEY (IDRkms). */
   kmsIdentityAddress: string;
+  /** Where this UE reaches the MSRP relay (its address on the UE's access network), when the network has one. */
+  msrpRelayAddress?: string;
   /** A scenario's settings for this UE (network.ues.<name>). */
   settings: UeSettings;
   /** Every subscriber's user name: the directory of S/MIME certificates (pager-mode messaging). */
@@ -58,6 +61,7 @@ export const ue = defineKind<UePlan>()({
         subscriber: sub, device, domain: ctx.domain,
         pcscf: pcscfOf(sub.network), pcscfAddress: ctx.at(sub.network, PCSCF_ACCESS_HOST),
         kmsAddress: ctx.at(sub.network, KMS_HOST), kmsIdentityAddress: ctx.at('core', KMS_HOST),
+        msrpRelayAddress: ctx.at(sub.network, MSRP_RELAY_HOST),
         settings: ctx.own.ues?.[device.name] ?? {},
         users: ctx.subscribers.map((x) => x.user),
         ...(device.external ? { external: true } : {}),
@@ -87,6 +91,7 @@ export const ue = defineKind<UePlan>()({
         identity: `sip:${s.user}@${e.domain}`,
         secret: p.kmsSecrets.devices[e.name] ?? null,
       },
+      ...(e.msrpRelayAddress ? { msrpRelay: { host: e.msrpRelayAddress, port: MSRP_RELAY_PORT } } : {}),
       ...(smime ? {
         messaging: {
           certFile: smime.certFile(s.user), keyFile: smime.keyFile(s.user), caFile: join(p.pkiDir, 'ca.pem'),

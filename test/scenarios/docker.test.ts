@@ -11,8 +11,9 @@ import { makeTarget, runScenarios, selectScenarios } from '@imslab/runner';
 describe.runIf(process.env.IMSLAB_DOCKER_TESTS === '1')('scenarios on the docker target', () => {
   // e2ae (the walking skeleton's proof), MIKEY-TICKET through the KMS, a voicemail
   // whose store survives a container restart (a Docker volume), a group-key conference, and
-  // push-to-talk: a group call under a GMK from MIKEY-SAKKE, and floor contention.
-  for (const name of ['access-edge-protection', 'e2e-mikey-ticket-call', 'voicemail-restart-between-deposit-and-retrieval', 'conference-e2e-group-key', 'poc-group-call-e2e', 'poc-floor-contention']) {
+  // push-to-talk: a group call under a GMK from MIKEY-SAKKE, and floor contention; a session-mode
+  // message through the MSRP relay (hop by hop: S/MIME credentials exist on the local target only).
+  for (const name of ['access-edge-protection', 'e2e-mikey-ticket-call', 'voicemail-restart-between-deposit-and-retrieval', 'conference-e2e-group-key', 'poc-group-call-e2e', 'poc-floor-contention', 'msrp-session-hop-by-hop']) {
     it(name, async () => {
       const { results } = await runScenarios(() => makeTarget('docker'), selectScenarios([name]));
       const r = results[0]!;

@@ -72,6 +72,7 @@ export class MsrpConnection extends EventEmitter<MsrpConnectionEvents> {
   private readonly pending = new Map<string, Pending>();
   private readonly sessions = new Map<string, RequestHandler>();
   private closedWith: MsrpError | undefined;
+  private draining: Promise<void> | undefined;
   /** Frames received and sent, for tests and diagnostics. */
   readonly stats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, invalidIn: 0 };
 
@@ -119,8 +120,27 @@ export class MsrpConnection extends EventEmitter<MsrpConnectionEvents> {
         if (err) reject(new MsrpConnectionError('closed', `write failed: ${err.message}`, err));
       });
       if (ok) resolve();
-      else this.socket.once('drain', () => resolve());
+      else void this.drain().then(resolve);
     });
+  }
+
+  /**
+   * One wait for 'drain' shared by every write that met back-pressure (a
+   * window of chunks in flight would otherwise add a listener each); a
+   * closed socket ends the wait too (the write callbacks report the error).
+   */
+  private drain(): Promise<void> {
+    this.draining ??= new Promise<void>((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        this.draining = undefined;
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+    return this.draining;
   }
 
   /**

@@ -19,3 +19,4 @@ export * from './sdp.ts';
 export { MsrpConnection, connectMsrp, type ConnectOptions, type TlsOptions, type RequestHandler, type MsrpConnectionEvents } from './connection.ts';
 export { authenticate, type AuthOptions, type AuthResult } from './auth.ts';
 export { MsrpSession, routeTo, type SessionOptions, type SendOptions, type ReceivedMessage, type ReceivedReport, type MsrpSessionEvents } from './session.ts';
+export { MsrpServer, listenMsrp, type ListenOptions, type ListenTlsOptions, type MsrpPeer, type MsrpServerEvents } from './server.ts';

@@ -47,7 +47,7 @@ interface Current {
 const EMPTY = Buffer.alloc(0);
 const CR = 0x0d;
 const LF = 0x0a;
-const HEADER_LINE = /^([A-Za-z][A-Za-z0-9!#$%&'*+\-.^_`|~]*):[ \t]*(.*?)[ \t]*$/s;
+const HEADER_LINE = /^([A-Za-z][A-Za-z0-9!#$%&'*+\-.^_`|~]*):[ \t]*(.*?)[ \t]*$/;
 const MSRP_PREFIX = Buffer.from('MSRP ', 'latin1');
 
 export class MsrpStreamParser {

@@ -68,6 +68,14 @@ describe('MsrpStreamParser framing', () => {
     expect(summary(events)).toMatchObject([{ invalid: 'bad-header', tid: 'tidBAD01' }, { frame: { body: Buffer.from('ok') } }]);
   });
 
+  it('a bare LF or CR inside a header value is a malformed header (RFC 4975 sec. 9: utf8text has no CR or LF), as the serializer refuses it', () => {
+    for (const ch of ['\n', '\r']) {
+      const bad = Buffer.from(`MSRP tidLF0001 SEND\r\nTo-Path: msrp://a:1/s;tcp\r\nFrom-Path: msrp://b:2/t;tcp\r\nMessage-ID: m1${ch}injected: yes\r\nContent-Type: text/plain\r\n\r\nxx\r\n-------tidLF0001$\r\n`);
+      const { events } = parseFrames(Buffer.concat([bad, send('ok')]));
+      expect(summary(events)).toMatchObject([{ invalid: 'bad-header', tid: 'tidLF0001' }, { frame: { body: Buffer.from('ok') } }]);
+    }
+  });
+
   it('a response with a body is refused (sec. 9: responses carry none), the stream goes on', () => {
     const r = Buffer.from('MSRP tidRSP01 200 OK\r\nTo-Path: msrp://a:1/s;tcp\r\nFrom-Path: msrp://b:2/t;tcp\r\n\r\nbody\r\n-------tidRSP01$\r\n');
     expect(summary(parseFrames(Buffer.concat([r, send('x')])).events)).toMatchObject([{ invalid: 'unexpected-body' }, { frame: {} }]);

@@ -32,7 +32,7 @@ function userCertificates(configDir: string): string[] {
 export async function analyseScenarioMessages(dir: string, plan: NetworkPlan<ElementPlan>, captures: Record<string, string>, calls: CallRecord[]): Promise<MessageAnalysis | null> {
   const sent = calls.flatMap((c) => {
     const m = messageOf(c);
-    return m && m.marker ? [{ alias: c.alias, marker: m.marker, callIds: [c.callId], recipients: m.recipients ?? [m.to] }] : [];
+    return m && m.marker ? [{ alias: c.alias, marker: m.marker, callIds: [c.callId], ...(m.msrpMessageId ? { msrpMessageIds: [m.msrpMessageId] } : {}), recipients: m.recipients ?? [m.to] }] : [];
   });
   if (sent.length === 0) return null;
   const keyLogs = ['keys', 'logs'].flatMap((sub) => {

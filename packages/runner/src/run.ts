@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyse, type Analysis } from '@imslab/analysis';
 import type { ProbeDirection } from '@imslab/probe';
+import { captureLosses } from './tcpdump.ts';
 import { writeEvidenceCaptures } from './evidence-captures.ts';
 import { analyseScenarioMessages } from './message-evidence.ts';
 import { acquireSlot } from './slot-lease.ts';
@@ -181,6 +182,9 @@ export async function analyseCaptures(dir: string, plan: NetworkPlan<ElementPlan
     // Element logs and stores; the UEs' key logs are where keys belong, so they are not scanned.
     stores: { dirs: [join(dir, 'logs')], base: dir },
   });
+  for (const [link, lost] of Object.entries(captureLosses(dir, Object.keys(captures)))) {
+    analysis.problems.push(`the capture of ${link} lost ${lost} packet(s) (tcpdump: dropped by the kernel, see capture-${link}.log): what was in them cannot be judged; run the scenario again on a less busy machine`);
+  }
   analysis.problems.push(...await writeEvidenceCaptures(dir, captures, keys.map((f) => join(keyDir, f)), analysis));
   writeJson(dir, 'analysis.json', analysis);
   return analysis;

@@ -73,12 +73,23 @@ export const STEP_SHAPES = {
    */
   'wait-message': strictObject({ message: name, by: name }, 'a wait-message step'),
   /**
+   * UEs join a chat room (TR 33.828 4.4: an MSRP session through the relay
+   * to the chat server) and stay in it: what the room's server re-sends to
+   * them is recorded like any message (a `message` step with `mode: session`
+   * to the room URI sends one).
+   */
+  'chat-join': strictObject({ by: z.union([name, z.array(name).min(1)]), room: z.string().regex(/^sips?:\S+@\S+$/, 'must be the room\'s SIP URI like sip:chat-team@ims.test') }, 'a chat-join step'),
+  /** UEs leave a chat room they joined (BYE). */
+  'chat-leave': strictObject({ by: z.union([name, z.array(name).min(1)]), room: z.string().regex(/^sips?:\S+@\S+$/, 'must be the room\'s SIP URI like sip:chat-team@ims.test') }, 'a chat-leave step'),
+  /**
    * A UE sends a SIP MESSAGE (pager mode, RFC 3428): CPIM in the clear
    * (`none`) or signed and encrypted (`smime`, RFC 8591; `envelope` picks
    * EnvelopedData instead of AuthEnvelopedData). The text gets the call's
    * marker. `outcome`: `delivered` (default: a 2xx), `refused` (a 4xx from
    * the receiver), `not-sent` (the sender refuses: too large for UDP). `as`
    * names it for the expectations (checked with messageDelivered).
+   * `mode: session` sends it in an MSRP session through the relay instead
+   * (TR 33.828 4.3 session mode; needs msrp-relay in network.servers).
    */
   message: strictObject({
     from: name, to: z.string().regex(/^sips?:\S+@\S+$/, 'must be a SIP URI like sip:bob@ims.test'),
@@ -90,6 +101,10 @@ export const STEP_SHAPES = {
     tamper: z.literal('signed-content').optional(),
     /** A group (IM server): encrypt to these users' certificates, one RecipientInfo each. */
     recipients: z.array(z.string().regex(/^sips?:\S+@\S+$/, 'must be a SIP URI like sip:bob@ims.test')).min(1).optional(),
+    /** `session`: an MSRP session through the relay (INVITE, one SEND with a success REPORT, BYE) instead of a MESSAGE. */
+    mode: z.enum(['pager', 'session']).optional(),
+    /** Session mode: send a file (RFC 5547 file transfer) of this name, media type and size; its first line is the text. */
+    file: strictObject({ name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a plain file name'), type: z.string().regex(/^[a-z]+\/[a-z0-9.+-]+$/, 'must be a media type like image/png'), size: z.number().int().min(64).max(4 * 1024 * 1024) }, 'a file').optional(),
     outcome: z.enum(['delivered', 'refused', 'not-sent']).optional(), as: name,
   }, 'a message step'),
 };
@@ -370,6 +385,17 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
     await sendMessage(ctx, step.message);
   } else if ('wait-message' in step) {
     await waitMessage(ctx, step['wait-message'].message, step['wait-message'].by);
+  } else if ('chat-join' in step) {
+    const { by, room } = step['chat-join'];
+    for (const n of [by].flat()) {
+      const r = await ue(ctx, n).chatJoin(room);
+      if (r.status < 200 || r.status >= 300) throw new StepError(`${n} could not join ${room}: ${r.status} ${r.reason}`);
+    }
+    ctx.progress(`  ${[by].flat().join(', ')} joined ${room}`);
+  } else if ('chat-leave' in step) {
+    const { by, room } = step['chat-leave'];
+    for (const n of [by].flat()) await ue(ctx, n).chatLeave(room);
+    ctx.progress(`  ${[by].flat().join(', ')} left ${room}`);
   } else if ('hangup' in step) {
     await ue(ctx, step.hangup.ue).hangup(call(ctx, step.hangup.call).callId);
     call(ctx, step.hangup.call).hungUpAt = Date.now();
@@ -384,7 +410,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
  */
 async function sendMessage(ctx: StepContext, m: z.output<Shapes['message']>): Promise<void> {
   const { from, to, security = 'none', as, outcome = 'delivered' } = m;
-  const r = await ue(ctx, from).message(to, m.text ?? `message ${as}`, security, { envelope: m.envelope, encryptFor: m.encryptFor, tamper: m.tamper, ...(m.recipients ? { recipients: m.recipients } : {}) });
+  const r = await ue(ctx, from).message(to, m.text ?? `message ${as}`, security, { envelope: m.envelope, encryptFor: m.encryptFor, tamper: m.tamper, ...(m.recipients ? { recipients: m.recipients } : {}), ...(m.mode ? { mode: m.mode } : {}), ...(m.file ? { file: m.file } : {}) });
   if ('tooLarge' in r) {
     if (outcome !== 'not-sent') throw new StepError(`${from} did not send ${as}: ${r.tooLarge}`);
     // No Call-ID went on the wire: the record names the refusal only.
@@ -398,7 +424,7 @@ async function sendMessage(ctx: StepContext, m: z.output<Shapes['message']>): Pr
   if (outcome === 'refused' && (r.status < 400 || r.status >= 500)) throw new StepError(`${as}: ${from} -> ${to} got ${r.status} ${r.reason}; expected a 4xx refusal`);
   const rec: MessageCallRecord = {
     alias: as, callId: r.callId, from,
-    message: { to, security, marker: markerFor(r.callId, 'orig'), status: r.status, reason: r.reason, bytes: r.bytes, transport: r.transport, structure: r.structure, receivedBy: {}, ...(m.recipients ? { recipients: m.recipients } : {}), ...(r.bodySha256 !== undefined ? { bodySha256: r.bodySha256 } : {}) },
+    message: { to, security, marker: markerFor(r.callId, 'orig'), status: r.status, reason: r.reason, bytes: r.bytes, transport: r.transport, structure: r.structure, receivedBy: {}, ...(m.recipients ? { recipients: m.recipients } : {}), ...(r.bodySha256 !== undefined ? { bodySha256: r.bodySha256 } : {}), ...(r.msrpMessageId ? { msrpMessageId: r.msrpMessageId } : {}) },
   };
   ctx.calls.set(as, rec);
   // Each UE's record, once it is opened (decrypted and verified, or refused); `opening` ones are waited for.

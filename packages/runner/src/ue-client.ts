@@ -66,7 +66,15 @@ export class UeClient {
    * response, or with `tooLarge` when the UE refused to send it (413: over
    * RFC 3428's 1300 bytes while registered over UDP only).
    */
-  async message(to: string, text: string, security: string, extra: { envelope?: string; encryptFor?: string; tamper?: string; recipients?: string[] } = {}): Promise<MessageSent | { tooLarge: string }> {
+  /** Joins a chat room (MSRP session through the relay to the chat server) and stays in it. */
+  chatJoin(room: string): Promise<{ callId?: string; status: number; reason: string }> {
+    return this.request('POST', '/chat/join', { room }, 45_000);
+  }
+  /** Leaves a chat room (BYE). */
+  chatLeave(room: string): Promise<{ left: number }> {
+    return this.request('POST', '/chat/leave', { room }, 20_000);
+  }
+  async message(to: string, text: string, security: string, extra: { envelope?: string; encryptFor?: string; tamper?: string; recipients?: string[]; mode?: string; file?: { name: string; type: string; size: number } } = {}): Promise<MessageSent | { tooLarge: string }> {
     try {
       return await this.request('POST', '/message', { to, text, security, ...extra }, 45_000);
     } catch (e) {
@@ -95,11 +103,17 @@ export interface MessageSent {
   transport: string;
   /** SHA-256 of the body sent: a server that forwards it under a new Call-ID (an IM server) keeps it. */
   bodySha256?: string;
+  /** `session`: sent as an MSRP SEND in a session through the relay; its Message-ID. */
+  mode?: string;
+  msrpMessageId?: string;
 }
 
 /** One entry of GET /messages (services/ue/src/messaging.ts ReceivedMessage). */
 export interface MessageReceived {
   callId: string;
+  /** pager (SIP MESSAGE) or session (MSRP). */
+  mode?: string;
+  msrpMessageId?: string;
   from: string;
   asserted: string | null;
   structure: string;
@@ -118,4 +132,6 @@ export interface MessageReceived {
   accepted: boolean;
   response: { status: number; reason: string };
   refusal?: { code: string; reason: string };
+  /** RFC 5547: the file received, checked against the offer's file-selector (size and SHA-1). */
+  file?: { name?: string; type?: string; size: number; matchesSelector: boolean };
 }

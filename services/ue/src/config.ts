@@ -97,6 +97,12 @@ const UeConfigObject = strictObject({
   kms: KmsSchema.nullable().optional(),
   /** S/MIME for SIP MESSAGE (RFC 8591); absent or null when the PKI has no S/MIME certificates. */
   messaging: MessagingSchema.nullable().optional(),
+  /**
+   * Session-mode messaging (MSRP, RFC 4975) goes through this relay (RFC
+   * 4976, over TLS; AUTH with the user's SIP credentials). Absent or null:
+   * no MSRP.
+   */
+  msrpRelay: strictObject({ host: ipv4, port }, 'msrpRelay').nullable().optional(),
   /** Answer new INVITEs with 486 Busy Here (POST /busy changes it). */
   busy: z.boolean().default(false),
   autoAnswer: z.boolean().default(true),

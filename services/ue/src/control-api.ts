@@ -1,5 +1,5 @@
 import { ControlServer, HttpError, type ControlRoute } from '@imslab/element-kit';
-import { isValidUri } from '@imslab/sip';
+import { isValidUri, newCallId } from '@imslab/sip';
 import type { CallManager } from './call-manager.ts';
 import type { TicketOptions } from './call-context.ts';
 import { SECURITY_MODES, TICKET_POLICIES, type SecurityMode, type TicketPolicy, type UeConfig } from './config.ts';
@@ -7,7 +7,9 @@ import { FLOOR_ACTIONS, FloorStateError, type FloorAction } from './floor-client
 import { IncomingCall } from './incoming-call.ts';
 import { KmsFailure, type KmsAgent } from './kms-agent.ts';
 import type { Logger } from './log.ts';
-import { MESSAGE_SECURITY, MessageTooLargeError, MessagingUnavailableError, redacted, type MessageSecurity, type Messaging } from './messaging.ts';
+import { MESSAGE_MODES, MESSAGE_SECURITY, MessageTooLargeError, MessagingUnavailableError, redacted, type MessageMode, type MessageSecurity, type Messaging } from './messaging.ts';
+import { MsrpUnavailableError } from './msrp-sessions.ts';
+import { MAX_FILE_BYTES, type FileSpec } from './file-transfer.ts';
 import type { Registration } from './registration.ts';
 import { NotRekeyable, rekeyGroupCall } from './rekey.ts';
 
@@ -178,15 +180,42 @@ export function createControlApi(ue: ControlledUe): ControlServer {
       if (recipients !== undefined && (!Array.isArray(recipients) || recipients.length === 0 || recipients.length > 32 || !recipients.every((r) => typeof r === 'string' && /^sips?:[^@\s]+@\S+$/.test(r)))) throw new HttpError(400, 'field "recipients" must be a non-empty list (at most 32) of SIP URIs of users in the messaging directory');
       if (recipients !== undefined && security !== 'smime') throw new HttpError(400, 'field "recipients" needs security "smime"');
       if ((encryptFor !== undefined || tamper !== undefined) && security !== 'smime') throw new HttpError(400, 'fields "encryptFor" and "tamper" need security "smime"');
+      const mode = body['mode'] ?? 'pager';
+      if (!MESSAGE_MODES.includes(mode as MessageMode)) throw new HttpError(400, `field "mode" must be one of ${MESSAGE_MODES.join(', ')} (pager: SIP MESSAGE; session: MSRP through the relay)`);
+      const file = body['file'];
+      const f = file as { name?: unknown; type?: unknown; size?: unknown } | undefined;
+      if (f !== undefined && (typeof f !== 'object' || f === null || typeof f.name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(f.name) || typeof f.type !== 'string' || !/^[a-z]+\/[a-z0-9.+-]+$/.test(f.type) || typeof f.size !== 'number' || !Number.isInteger(f.size) || f.size < 1 || f.size > MAX_FILE_BYTES)) {
+        throw new HttpError(400, `field "file" must be { name: a plain file name, type: a media type like image/png, size: 1..${MAX_FILE_BYTES} bytes }`);
+      }
+      if (f !== undefined && mode !== 'session') throw new HttpError(400, 'field "file" needs mode "session" (RFC 5547 file transfer is an MSRP session)');
+      if (mode === 'session' && (recipients !== undefined || encryptFor !== undefined || tamper !== undefined)) throw new HttpError(400, 'fields "recipients", "encryptFor" and "tamper" are for pager mode only');
       try {
-        const r = await m.send({ to, text, security: security as MessageSecurity, ...(envelope ? { envelope } : {}), ...(encryptFor ? { encryptFor } : {}), ...(tamper ? { tamper } : {}), ...(recipients ? { recipients: recipients as string[] } : {}) });
+        const r = await m.send({ to, text, security: security as MessageSecurity, mode: mode as MessageMode, ...(f ? { file: f as FileSpec } : {}), ...(envelope ? { envelope } : {}), ...(encryptFor ? { encryptFor } : {}), ...(tamper ? { tamper } : {}), ...(recipients ? { recipients: recipients as string[] } : {}) });
         // No marker in the answer (it is markerFor(callId, 'orig')): the control traffic is captured too.
-        return { callId: r.callId, status: r.status, reason: r.reason, structure: r.structure, bytes: r.bytes, transport: r.transport, bodySha256: r.bodySha256 };
+        return { callId: r.callId, status: r.status, reason: r.reason, structure: r.structure, bytes: r.bytes, transport: r.transport, bodySha256: r.bodySha256, mode: r.mode, ...(r.msrpMessageId ? { msrpMessageId: r.msrpMessageId } : {}) };
       } catch (e) {
         if (e instanceof MessageTooLargeError) throw new HttpError(413, e.message, { size: e.size, limit: 1300, transport: e.transport, rfc: 'RFC 3428 sec. 8' });
-        if (e instanceof MessagingUnavailableError) throw new HttpError(409, e.message);
+        if (e instanceof MessagingUnavailableError || e instanceof MsrpUnavailableError) throw new HttpError(409, e.message);
         throw e;
       }
+    },
+    // Session mode in a chat room (TR 33.828 4.4): join and stay (messages from the room are recorded), leave.
+    'POST /chat/join': async (_req, raw) => {
+      const room = objectBody(raw)['room'];
+      if (typeof room !== 'string' || !/^sips?:[^@\s]+@\S+$/.test(room) || !isValidUri(room)) throw new HttpError(400, 'field "room" must be the SIP URI of a chat room, e.g. "sip:chat-team@ims.test"');
+      try {
+        if (!ue.messaging) throw new HttpError(501, 'this UE has no messaging');
+        const r = await ue.messaging.sessions.join(newCallId(ue.cfg.address), room);
+        return { room, ...r };
+      } catch (e) {
+        if (e instanceof MsrpUnavailableError) throw new HttpError(409, e.message);
+        throw e;
+      }
+    },
+    'POST /chat/leave': async (_req, raw) => {
+      const room = objectBody(raw)['room'];
+      if (typeof room !== 'string') throw new HttpError(400, 'field "room" must be the SIP URI of a chat room this UE joined');
+      return { room, left: ue.messaging ? await ue.messaging.sessions.leave(room) : 0 };
     },
     'GET /messages': (req) => {
       const m = ue.messaging;

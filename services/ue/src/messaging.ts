@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   CmsError, RFC3428_UNKNOWN_PATH_LIMIT, SMIME_CONTENT_DISPOSITION, buildCpim, buildMimeEntity, buildSecureMessage, encryptContent, loadCredential, openSecureMessage, parseCertificates,
@@ -12,7 +12,10 @@ import {
 } from '@imslab/sip';
 import type * as pkijs from 'pkijs';
 import type { MessagingConfig, TransportName, UeConfig } from './config.ts';
+import type { FileSelector } from '@imslab/msrp';
+import { checkFile, fileSelectorOf, makeFile, type FileSpec, type ReceivedFile } from './file-transfer.ts';
 import type { Logger } from './log.ts';
+import { MsrpSessions, type FileOffer, type SessionMessage } from './msrp-sessions.ts';
 import type { Registration } from './registration.ts';
 import type { SipStack } from './sip-stack.ts';
 
@@ -28,10 +31,12 @@ import type { SipStack } from './sip-stack.ts';
  */
 
 export const MESSAGE_SECURITY = ['none', 'smime'] as const;
+export const MESSAGE_MODES = ['pager', 'session'] as const;
+export type MessageMode = (typeof MESSAGE_MODES)[number];
 export type MessageSecurity = (typeof MESSAGE_SECURITY)[number];
 
 /** What structure a MESSAGE body had, outermost layer first. */
-export type MessageStructure = 'text' | 'cpim' | 'signed' | 'auth-enveloped' | 'enveloped';
+export type MessageStructure = 'text' | 'cpim' | 'signed' | 'auth-enveloped' | 'enveloped' | 'file';
 
 /** Records kept for GET /messages, oldest dropped first. */
 export const MAX_MESSAGES_KEPT = 500;
@@ -71,7 +76,14 @@ export interface SentMessage {
   bodyBytes: number;
   /** SHA-256 of the body as sent: the receiver's record has the same when no server changed it. */
   bodySha256: string;
-  transport: TransportName;
+  /** SIP MESSAGE's transport; `msrp-tls` for a message sent in an MSRP session through the relay. */
+  transport: TransportName | 'msrp-tls';
+  /** Pager mode (SIP MESSAGE) or session mode (MSRP SEND in an INVITE session). */
+  mode: MessageMode;
+  /** The MSRP Message-ID of the SEND (session mode). */
+  msrpMessageId?: string;
+  /** RFC 5547: the file-selector offered (name, type, size, SHA-1 of the file). */
+  file?: FileSelector;
   sentAt: string;
   state: 'sending' | 'answered' | 'failed';
   /** The final response (or 408 / 503 from the transaction layer). */
@@ -80,7 +92,12 @@ export interface SentMessage {
 }
 
 export interface ReceivedMessage {
+  /** The MESSAGE's Call-ID, or the Call-ID of the INVITE that set up the MSRP session. */
   callId: string;
+  mode: MessageMode;
+  msrpMessageId?: string;
+  /** RFC 5547: the file received (after decryption), checked against the offer's file-selector. */
+  file?: ReceivedFile;
   receivedAt: string;
   /** SIP From URI (claimed) and P-Asserted-Identity (asserted by the network), when present. */
   from: string;
@@ -216,6 +233,10 @@ export interface SendOptions {
   to: string;
   text: string;
   security: MessageSecurity;
+  /** `session`: an MSRP session through the relay (INVITE, SEND, BYE) instead of a SIP MESSAGE. */
+  mode?: MessageMode;
+  /** Session mode only: send a file of this name, type and size (RFC 5547) whose first line is the text. */
+  file?: FileSpec;
   /** Override the envelope kind for this message (default: AuthEnvelopedData unless the peer is in `envelopedOnly`). */
   envelope?: EnvelopeKind;
   /**
@@ -243,12 +264,18 @@ export class Messaging {
   /** Test seam: sees every MESSAGE just before it is sent. */
   onSend: ((req: SipRequest) => void) | undefined;
 
+  /** Session mode: MSRP sessions through the relay. */
+  readonly sessions: MsrpSessions;
+
   constructor(
     private readonly cfg: UeConfig,
     private readonly stack: SipStack,
     private readonly registration: Registration,
     private readonly log: Logger,
-  ) {}
+    tlsKeyLog: string,
+  ) {
+    this.sessions = new MsrpSessions(cfg, stack, registration, tlsKeyLog, log, (m) => this.receiveSession(m));
+  }
 
   /** The S/MIME material, or why there is none (loaded on first use, never throws). */
   private smime(): SmimeMaterial | MessagingUnavailableError {
@@ -289,7 +316,14 @@ export class Messaging {
     let structure: MessageStructure;
     const headers: Array<[string, string]> = [['P-Preferred-Identity', `<${cfg.impu}>`], ['User-Agent', 'imslab-ue']];
     const recipients: string[] = [];
-    if (o.security === 'none') {
+    const file = o.file ? makeFile(o.file, text) : undefined;
+    if (file && o.mode !== 'session') throw new MessagingUnavailableError('a file is sent in an MSRP session only (mode "session", RFC 5547)');
+    if (file && o.security === 'none') {
+      // RFC 5547: the file itself is the SEND's body, with its own media type.
+      body = file;
+      contentType = o.file!.type;
+      structure = 'file';
+    } else if (o.security === 'none') {
       // In the clear, the same CPIM the S/MIME mode protects: the comparison differs only in the protection.
       body = buildCpim({ from: { uri: cfg.impu }, to: [{ uri: o.to }], dateTime, contentType: TEXT_PLAIN, body: text });
       contentType = 'message/cpim';
@@ -310,13 +344,18 @@ export class Messaging {
         if (!other?.length) throw new MessagingUnavailableError(`encryptFor: no certificate for ${o.encryptFor} in ${cfg.name}'s messaging directory`);
         to = other;
       }
-      const message = { from: { uri: cfg.impu }, to: [{ uri: o.to }], contentType: TEXT_PLAIN, body: text };
+      // RFC 8591: CPIM around the content (the text, or the file with its media type), signed, then encrypted.
+      const message = { from: { uri: cfg.impu }, to: [{ uri: o.to }], contentType: file ? o.file!.type : TEXT_PLAIN, body: file ?? text };
       const sealed = o.tamper ? await sealTampered(buildCpim({ ...message, dateTime }), m.credential, to, envelope, dateTime) : await buildSecureMessage(message, { signer: m.credential, recipients: to, encryption: envelope, signingTime: dateTime });
       body = sealed.body;
       contentType = sealed.contentType;
       headers.push(['Content-Disposition', SMIME_CONTENT_DISPOSITION]);
       structure = envelope;
       recipients.push(...to.map(subjectOf));
+    }
+    if (o.mode === 'session') {
+      const offer = file ? { selector: fileSelectorOf(o.file!, file), transferId: randomBytes(8).toString('hex') } : undefined;
+      return this.sendInSession(callId, o, { body, contentType, structure, recipients, text, marker }, offer);
     }
     const req = createRequest({
       method: 'MESSAGE',
@@ -340,7 +379,7 @@ export class Messaging {
     }
     const record: SentMessage = {
       callId, to: o.to, security: o.security, text, marker, structure, recipients,
-      bytes, bodyBytes: body.length, bodySha256: sha256(body), transport, sentAt: new Date().toISOString(), state: 'sending',
+      bytes, bodyBytes: body.length, bodySha256: sha256(body), transport, mode: 'pager', sentAt: new Date().toISOString(), state: 'sending',
     };
     this.keep(this.sent, record);
     this.log.info(`MESSAGE ${callId} to ${o.to}: ${structure}, ${bytes} bytes over ${transport}`);
@@ -364,6 +403,21 @@ export class Messaging {
     return record;
   }
 
+  /** Session mode: the sealed body as one MSRP SEND in a session through the relay. */
+  private async sendInSession(callId: string, o: SendOptions, m: { body: Uint8Array; contentType: string; structure: MessageStructure; recipients: string[]; text: string; marker: string }, file?: FileOffer): Promise<SentMessage> {
+    const body = Buffer.from(m.body);
+    const record: SentMessage = {
+      callId, to: o.to, security: o.security, text: m.text, marker: m.marker, structure: m.structure, recipients: m.recipients,
+      bytes: body.length, bodyBytes: body.length, bodySha256: sha256(body), transport: 'msrp-tls', mode: 'session', sentAt: new Date().toISOString(), state: 'sending',
+    };
+    this.keep(this.sent, record);
+    this.log.info(`MSRP session ${callId} to ${o.to}: ${m.structure}, ${body.length} bytes`);
+    const r = await this.sessions.deliver(callId, o.to, body, m.contentType, file);
+    Object.assign(record, { status: r.status, reason: r.reason, state: r.status >= 200 && r.status < 300 ? 'answered' : 'failed' }, r.msrpMessageId ? { msrpMessageId: r.msrpMessageId } : {}, file ? { file: file.selector } : {});
+    this.log.info(`MSRP session ${callId}: ${record.status} ${record.reason}`);
+    return record;
+  }
+
   /** A MESSAGE outside a dialog: opened, recorded, answered (200, or a 4xx naming the refusal). Never throws. */
   onRequest(req: SipRequest, txn: ServerTransaction): void {
     void this.receive(req).then((rec) => {
@@ -377,13 +431,24 @@ export class Messaging {
   }
 
   /** Opens a MESSAGE and records it; the record says how to answer. */
-  async receive(req: SipRequest): Promise<ReceivedMessage> {
-    const contentType = req.headers.get('Content-Type') ?? '';
+  receive(req: SipRequest): Promise<ReceivedMessage> {
     const asserted = nameAddrsOf(req, 'P-Asserted-Identity')[0]?.uri ?? null;
+    return this.open({ callId: callIdOf(req), from: fromOf(req).uri, asserted, to: toOf(req).uri, mode: 'pager' }, req.body, req.headers.get('Content-Type') ?? '');
+  }
+
+  /** A message that arrived in an MSRP session (the SEND was answered hop by hop already): opened and recorded. */
+  private receiveSession(m: SessionMessage): void {
+    void this.open({ callId: m.callId, from: m.from, asserted: m.asserted, to: m.to, mode: 'session', msrpMessageId: m.msrpMessageId, ...(m.fileSelector ? { fileSelector: m.fileSelector } : {}) }, m.body, m.contentType)
+      .catch((e: Error) => this.log.warn(`MSRP message handling failed: ${e.stack ?? e}`));
+  }
+
+  /** Opens a message body (CPIM in the clear or S/MIME) and records it; the record says how to answer. */
+  async open(meta: { callId: string; from: string; asserted: string | null; to: string; mode: MessageMode; msrpMessageId?: string; fileSelector?: FileSelector }, body: Buffer, contentType: string): Promise<ReceivedMessage> {
+    const { asserted } = meta;
     const rec: ReceivedMessage = {
-      callId: callIdOf(req), receivedAt: new Date().toISOString(),
-      from: fromOf(req).uri, asserted, to: toOf(req).uri, contentType, bodyBytes: req.body.length, bodySha256: sha256(req.body), markerInBody: findMarker(req.body) !== null,
-      structure: 'text', layers: [], marker: findMarker(req.body), signatureVerified: false, dateCovered: false,
+      callId: meta.callId, mode: meta.mode, ...(meta.msrpMessageId ? { msrpMessageId: meta.msrpMessageId } : {}), receivedAt: new Date().toISOString(),
+      from: meta.from, asserted, to: meta.to, contentType, bodyBytes: body.length, bodySha256: sha256(body), markerInBody: findMarker(body) !== null,
+      structure: 'text', layers: [], marker: findMarker(body), signatureVerified: false, dateCovered: false,
       state: 'opening', accepted: false, response: { status: 200, reason: 'OK' },
     };
     this.keep(this.received, rec);
@@ -392,17 +457,27 @@ export class Messaging {
       rec.state = 'refused';
       rec.response = responseFor(code);
       rec.response.reason = oneLine(`${rec.response.reason} (${code})`, 80);
-      this.log.warn(`MESSAGE ${rec.callId} from ${asserted ?? rec.from} refused: ${rec.response.status} ${code}: ${reason}`);
+      this.log.warn(`${meta.mode === 'session' ? 'MSRP message' : 'MESSAGE'} ${rec.callId} from ${asserted ?? rec.from} refused: ${rec.response.status} ${code}: ${reason}`);
       return rec;
     };
     try {
-      if (!req.body.length) return refuse('empty', 'the MESSAGE has no body (RFC 3428 sec. 4: the body is the message)');
+      if (!body.length) return refuse('empty', 'the MESSAGE has no body (RFC 3428 sec. 4: the body is the message)');
       const ct = parseContentType(contentType);
       if (ct.type === 'text/plain') {
-        rec.text = req.body.toString('utf8');
+        rec.text = body.toString('utf8');
         rec.accepted = true;
         rec.state = 'accepted';
-        this.log.info(`MESSAGE ${rec.callId} from ${asserted ?? rec.from}: text/plain`);
+        this.log.info(`${meta.mode === 'session' ? 'MSRP message' : 'MESSAGE'} ${rec.callId} from ${asserted ?? rec.from}: text/plain`);
+        return rec;
+      }
+      if (meta.fileSelector && ct.type !== 'message/cpim' && ct.type !== 'application/pkcs7-mime') {
+        // RFC 5547 in the clear: the SEND's body is the file.
+        rec.structure = 'file';
+        rec.file = checkFile(meta.fileSelector, body);
+        rec.text = body.toString('utf8');
+        rec.accepted = true;
+        rec.state = 'accepted';
+        this.log.info(`MSRP file ${rec.callId} from ${asserted ?? rec.from}: ${rec.file.name ?? '(no name)'} ${ct.type}, ${body.length} bytes, ${rec.file.matchesSelector ? 'matches' : 'does NOT match'} the file-selector`);
         return rec;
       }
       if (ct.type !== 'message/cpim' && ct.type !== 'application/pkcs7-mime') return refuse('unexpected-content-type', `${ct.type || '(none)'} is neither text/plain, message/cpim nor application/pkcs7-mime`);
@@ -414,7 +489,7 @@ export class Messaging {
       const material = smime ?? this.materialIfAny();
       let opened: OpenedMessage;
       try {
-        opened = await openSecureMessage(new Uint8Array(req.body), contentType, {
+        opened = await openSecureMessage(new Uint8Array(body), contentType, {
           ...(material ? { recipient: material.credential } : {}),
           trustAnchors: material?.trustAnchors ?? [],
           requireSignature: false,
@@ -431,6 +506,7 @@ export class Messaging {
       rec.structure = opened.layers[0] === 'authEnveloped-data' ? 'auth-enveloped' : opened.layers[0] === 'enveloped-data' ? 'enveloped' : opened.layers[0] === 'signed-data' ? 'signed' : 'cpim';
       if (opened.encryption) rec.cipher = opened.encryption.cipher;
       rec.text = Buffer.from(opened.cpim.body).toString('utf8');
+      if (meta.fileSelector) rec.file = checkFile(meta.fileSelector, Buffer.from(opened.cpim.body));
       rec.marker = findMarker(opened.cpim.body);
       rec.cpimFrom = opened.cpim.from.uri;
       rec.cpimTo = opened.cpim.to.map((a) => a.uri);
@@ -444,7 +520,7 @@ export class Messaging {
       }
       rec.accepted = true;
       rec.state = 'accepted';
-      this.log.info(`MESSAGE ${rec.callId} from ${asserted ?? rec.from}: ${rec.layers.join(' > ') || 'cpim in the clear'}${rec.signatureVerified ? `, signed by ${rec.signer!.join(', ')}` : ''}`);
+      this.log.info(`${meta.mode === 'session' ? 'MSRP message' : 'MESSAGE'} ${rec.callId} from ${asserted ?? rec.from}: ${rec.layers.join(' > ') || 'cpim in the clear'}${rec.signatureVerified ? `, signed by ${rec.signer!.join(', ')}` : ''}`);
       return rec;
     } catch (e) {
       if (e instanceof CmsError) return refuse(e.code, e.message);

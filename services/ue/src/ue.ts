@@ -1,5 +1,5 @@
 import type { ControlServer } from '@imslab/element-kit';
-import { tagOf, toOf, type TimerBase } from '@imslab/sip';
+import { callIdOf, tagOf, toOf, type TimerBase } from '@imslab/sip';
 import { CallManager } from './call-manager.ts';
 import type { CallContext } from './call-context.ts';
 import type { UeConfig } from './config.ts';
@@ -8,6 +8,7 @@ import { KeyLog } from './key-log.ts';
 import { KmsAgent } from './kms-agent.ts';
 import { Logger } from './log.ts';
 import { Messaging } from './messaging.ts';
+import { MsrpSessions } from './msrp-sessions.ts';
 import { PortAllocator } from './port-allocator.ts';
 import { Registration } from './registration.ts';
 import { SipStack } from './sip-stack.ts';
@@ -62,11 +63,18 @@ export class Ue implements ControlledUe {
       kms: this.kms,
     };
     this.calls = new CallManager(ctx);
-    this.messaging = new Messaging(cfg, this.stack, this.registration, this.log);
+    this.messaging = new Messaging(cfg, this.stack, this.registration, this.log, this.keylog.tlsPath);
     this.stack.handlers = {
-      // A MESSAGE outside a dialog (no To tag) is pager mode (RFC 3428); everything else is the calls'.
-      onRequest: (req, txn, flow) => (req.method === 'MESSAGE' && tagOf(toOf(req)) === undefined ? this.messaging.onRequest(req, txn) : this.calls.onRequest(req, txn, flow)),
-      onAck: (req) => this.calls.onAck(req),
+      onRequest: (req, txn, flow) => {
+        const sessions = this.messaging.sessions;
+        // A MESSAGE outside a dialog (no To tag) is pager mode (RFC 3428); an INVITE offering MSRP and the
+        // requests of its dialog are session mode; everything else is the calls'.
+        if (req.method === 'MESSAGE' && tagOf(toOf(req)) === undefined) this.messaging.onRequest(req, txn);
+        else if (sessions.owns(callIdOf(req)) && req.method !== 'CANCEL') sessions.onInDialogRequest(req, txn);
+        else if (MsrpSessions.isOffer(req)) sessions.onInvite(req, txn);
+        else this.calls.onRequest(req, txn, flow);
+      },
+      onAck: (req) => (this.messaging.sessions.owns(callIdOf(req)) ? undefined : this.calls.onAck(req)),
       onStrayResponse: (res) => this.calls.onStrayResponse(res),
     };
     this.api = createControlApi(this);
@@ -96,6 +104,7 @@ export class Ue implements ControlledUe {
       // Hang up and unregister in parallel, best effort, within one cap.
       const work = Promise.allSettled([
         this.calls.hangupAll(SHUTDOWN_UNREGISTER_CAP_MS),
+        this.messaging.sessions.closeAll(),
         this.registration.registered ? this.registration.unregister() : Promise.resolve(),
       ]);
       await Promise.race([work, new Promise((r) => setTimeout(r, SHUTDOWN_UNREGISTER_CAP_MS).unref())]);

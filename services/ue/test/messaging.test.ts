@@ -203,7 +203,7 @@ describe('receiving hostile MESSAGE bodies', () => {
   let bob: Messaging;
   beforeAll(() => {
     const cfg = ueConfig('bob', B, A, { transport: 'tcp', messaging: messaging('bob') });
-    bob = new Messaging(cfg, undefined as never, undefined as never, quietLogger('bob'));
+    bob = new Messaging(cfg, undefined as never, undefined as never, quietLogger('bob'), '/dev/null');
   });
   const cpim = (text: string, from = 'sip:alice@ims.test') => buildCpim({ from: { uri: from }, to: [{ uri: 'sip:bob@ims.test' }], dateTime: new Date(Math.floor(Date.now() / 1000) * 1000), contentType: 'text/plain', body: text });
 
@@ -299,7 +299,7 @@ describe.skipIf(!hasOpenssl)('interop: openssl cms reads what the UE sends', () 
     run(['cms', '-sign', '-binary', '-nodetach', '-md', 'sha256', '-in', 'cpim.txt', '-signer', join(pki.dir, 'alice.pem'), '-inkey', join(pki.dir, 'alice.key'), '-outform', 'DER', '-out', 'signed.der']);
     writeFileSync(join(dir, 'signed-entity.bin'), Buffer.concat([Buffer.from('Content-Type: application/pkcs7-mime; smime-type=signed-data; name=smime.p7m\r\nContent-Transfer-Encoding: binary\r\n\r\n'), readFileSync(join(dir, 'signed.der'))]));
     run(['cms', '-encrypt', '-binary', '-aes-128-gcm', '-in', 'signed-entity.bin', '-outform', 'DER', '-out', 'body.der', '-recip', join(pki.dir, 'bob.pem'), '-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256']);
-    const bob = new Messaging(ueConfig('bob', B, A, { transport: 'tcp', messaging: messaging('bob') }), undefined as never, undefined as never, quietLogger('bob'));
+    const bob = new Messaging(ueConfig('bob', B, A, { transport: 'tcp', messaging: messaging('bob') }), undefined as never, undefined as never, quietLogger('bob'), '/dev/null');
     const m = await bob.receive(incoming(readFileSync(join(dir, 'body.der')), 'application/pkcs7-mime; smime-type=authEnveloped-data; name=smime.p7m'));
     expect(m).toMatchObject({ accepted: true, structure: 'auth-enveloped', signatureVerified: true, signer: ['sip:alice@ims.test'], text: 'from openssl' });
   }, TIMEOUT);

@@ -28,6 +28,8 @@ export interface MessageOutcome {
   recipients?: string[];
   /** SHA-256 of the body as sent: a server that forwards it (IM server, its offline store) keeps the bytes, not the Call-ID. */
   bodySha256?: string;
+  /** Session mode: the MSRP Message-ID of the SEND that carried it. */
+  msrpMessageId?: string;
 }
 
 export type MessageCallRecord = CallRecord & { message: MessageOutcome };
@@ -36,7 +38,7 @@ export function messageOf(call: CallRecord): MessageOutcome | undefined {
   return (call as Partial<MessageCallRecord>).message;
 }
 
-const STRUCTURES = ['text', 'cpim', 'signed', 'auth-enveloped', 'enveloped'] as const;
+const STRUCTURES = ['text', 'cpim', 'signed', 'auth-enveloped', 'enveloped', 'file'] as const;
 const device = z.string().min(1);
 
 const Schema = strictObject({
@@ -50,6 +52,8 @@ const Schema = strictObject({
   signatureVerified: z.boolean().optional(),
   /** Instead of accepted: refused by `by` with this code (e.g. not-a-recipient, bad-signature) and a 4xx. */
   refused: z.string().min(1).optional(),
+  /** RFC 5547 file transfer: the file arrived whole, its size and SHA-1 those of the offer's file-selector. */
+  fileIntact: z.boolean().optional(),
   /** The sender refused to send it: larger than RFC 3428's 1300 bytes while on UDP only. */
   notSent: z.literal('too-large').optional(),
 }, 'messageDelivered');
@@ -99,6 +103,11 @@ export const messageDelivered = defineCheck({
       }
       if (want.structure !== undefined && r.structure !== want.structure) ctx.mismatch(`${name} received ${r.structure}, expected ${want.structure}`);
       if (want.decrypted !== undefined && decrypted !== want.decrypted) ctx.mismatch(`${name} ${decrypted ? 'decrypted it' : 'did not decrypt it'}, expected ${want.decrypted ? 'decrypted' : 'not decrypted'}`);
+      if (want.fileIntact !== undefined) {
+        const intact = r.file?.matchesSelector === true;
+        ctx.saw(`${name}: ${r.file ? `file ${r.file.name ?? '(no name)'} ${r.file.type ?? ''} ${r.file.size} bytes, ${intact ? 'matches' : 'does not match'} the file-selector` : 'no file'}`);
+        if (intact !== want.fileIntact) ctx.mismatch(`${name}: ${r.file ? `the file ${intact ? 'matches' : 'does not match'} its file-selector` : 'received no file'}; expected ${want.fileIntact ? 'an intact file' : 'no intact file'}`);
+      }
       if (want.signatureVerified !== undefined && verified !== want.signatureVerified) ctx.mismatch(`${name}: signature ${r.signatureVerified ? `verified, Date ${r.dateCovered ? 'covered' : 'not covered'}` : 'not verified'}; expected ${want.signatureVerified ? 'verified with the Date covered' : 'not verified'}`);
     }
   },

@@ -14,8 +14,8 @@ import { Script } from 'node:vm';
  * networks at once on two cores. Node 20 has no compile cache of its own
  * (module.enableCompileCache came with Node 22), so the cache is V8's
  * cachedData, kept beside the bundle (`<bundle>.<digest>.v8cache`). The first process
- * without a usable cache writes one, two seconds in (so that the functions
- * start-up compiled are in it), atomically; V8 itself rejects a cache made
+ * without a usable cache writes one, two seconds in or at its exit (so that
+ * the functions start-up compiled are in it), atomically; V8 itself rejects a cache made
  * for another source or another V8 (`cachedDataRejected`), which is then
  * replaced.
  */
@@ -32,7 +32,10 @@ try {
 }
 const script = new Script(Module.wrap(source), { filename: file, ...(cachedData ? { cachedData } : {}) });
 if (!cachedData || script.cachedDataRejected) {
-  setTimeout(() => {
+  let saved = false;
+  const save = () => {
+    if (saved) return;
+    saved = true;
     const tmp = `${cacheFile}.${process.pid}`;
     try {
       writeFileSync(tmp, script.createCachedData());
@@ -40,7 +43,12 @@ if (!cachedData || script.cachedDataRejected) {
     } catch {
       rmSync(tmp, { force: true });
     }
-  }, 2000).unref();
+  };
+  // Two seconds in, or at exit if sooner: most elements (UEs, the KMS) live
+  // for less than two seconds in a scenario, and a timer alone never wrote
+  // their cache (measured: no ue or kms cache after a whole run).
+  setTimeout(save, 2000).unref();
+  process.on('exit', save);
 }
 const mod = new Module(file);
 mod.filename = file;

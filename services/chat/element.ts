@@ -3,10 +3,12 @@ import { checkStrict } from '@imslab/element-kit';
 import { CONTROL_PORT, SIP_PORT, defineKind, type PlannedElement } from '@imslab/topology';
 import { ChatConfigSchema, type ChatConfigInput } from './src/config.ts';
 import { CHAT_MSRP_PORT, KEYLOG_FILE, STORE_DIR } from './src/contract.ts';
+import { CHAT_FACTORY_USER } from './src/rooms.ts';
 
 /**
  * The chat server (TR 33.828 4.4, RFC 7701 style): one room per IM group of
- * the subscriber file (`imGroups`, `sip:chat-<group>@<domain>`); members join
+ * the subscriber file (`imGroups`, `sip:chat-<group>@<domain>`), and ad-hoc
+ * rooms made through the factory URI `sip:chat-factory@<domain>`; members join
  * with an INVITE offering MSRP over TLS and reach the server through the MSRP
  * relay. The server terminates TLS (its testbed certificate), stores every
  * message in the clear and re-sends it to the other participants: each link
@@ -65,5 +67,6 @@ export const chat = defineKind<ChatPlan>()({
   ],
   readiness: (e) => ({ type: 'http', url: `http://${e.address}:${CONTROL_PORT}/health` }),
   controlUrl: (e) => `http://${e.address}:${CONTROL_PORT}`,
-  sipRoutes: (e) => Object.fromEntries(e.rooms.map((r) => [r.user, e.address])),
+  // The factory too; its ad-hoc rooms (chat-adhoc-<n>) reach us by the S-CSCF's prefix rule.
+  sipRoutes: (e) => Object.fromEntries([...e.rooms.map((r) => r.user), CHAT_FACTORY_USER].map((u) => [u, e.address])),
 });

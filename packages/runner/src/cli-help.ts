@@ -1,5 +1,7 @@
 /** The CLI's help texts: one per verb, and the exit codes every verb shares. */
 
+import { ON_DEMAND_KINDS } from '@imslab/network';
+
 export const EXIT_CODES = `exit codes:
   0    every scenario's verdicts and checks matched (other verbs: done)
   1    a mismatch: a verdict or check differed, or a step failed
@@ -86,7 +88,7 @@ options:
                      DIR/audio/), DIR/analysis.json and DIR/report.html
 
 ${EXIT_CODES}`,
-  up: `usage: imslab up [--target local|docker] [--servers kms,voicemail,conference,transcoder] [--capture]
+  up: `usage: imslab up [--target local|docker] [--servers ${ON_DEMAND_KINDS.join(',')}] [--capture]
 
 Starts every element of the network, waits until each is healthy and prints
 the addresses, ports and control URLs. On the local target it stays in the

@@ -6,11 +6,13 @@ import type { ChatConfig } from './config.ts';
 import type { ChatRoomsDocument } from './contract.ts';
 import { ACCEPT_TYPES, MsrpLinks } from './msrp-links.ts';
 import { RoomStore } from './room-store.ts';
-import { Rooms, identityOf, type ChatMessage, type Participant } from './rooms.ts';
+import { CHAT_FACTORY_USER, Rooms, identityOf, type ChatMessage, type Participant } from './rooms.ts';
 
 /**
  * The chat server (TR 33.828 4.4, RFC 7701 style). A member joins room
- * `sip:chat-<group>@<domain>` with an INVITE offering one m=message
+ * `sip:chat-<group>@<domain>`, or creates an ad-hoc room through the
+ * conference-factory URI `sip:chat-factory@<domain>` (the answer's Contact
+ * names it: `chat-adhoc-<n>`, a focus), with an INVITE offering one m=message
  * TCP/TLS/MSRP section; the answer's a=path is our own MSRPS URI with a
  * session-id for that participant. MSRP over TLS ends here (the relay, or the
  * participant, connects to us): every message is stored in the clear and
@@ -45,7 +47,7 @@ export class ChatServer {
     const rooms = new Rooms(cfg.rooms, {
       store: (p, m) => srv!.keep(p, m),
       deliver: (to, from, m) => links.send(to, from, m),
-    });
+    }, cfg.domain);
     const sip = new SipEndpoint(cfg.address, cfg.sipPort, 'chat', log, (call) => srv!.onInvite(call));
     const control = new ControlServer(cfg.address, cfg.controlPort, { 'GET /rooms': () => srv!.roomsDocument() }, { log });
     srv = new ChatServer(cfg, sip, control, msrp, rooms, links, store, log);
@@ -65,13 +67,14 @@ export class ChatServer {
   }
 
   private onInvite(call: UasCall): void {
-    const room = userOf(call.requestUri) ?? '';
+    const requested = userOf(call.requestUri) ?? '';
     const identity = identityOf(call.caller);
     const who = `${identity ?? call.caller} (${call.callId})`;
     const refuse = (status: number, reason: string) => {
-      this.log.warn(`INVITE ${who} to ${room || call.requestUri}: ${status} ${reason}`);
+      this.log.warn(`INVITE ${who} to ${requested || call.requestUri}: ${status} ${reason}`);
       call.reject(status, reason);
     };
+    let room = requested;
     const check = this.rooms.check(room, identity);
     if (!check.ok) return refuse(check.status, check.reason);
     const offer = parseMsrpSdp(call.offerSdp);
@@ -80,13 +83,21 @@ export class ChatServer {
     const media = offer.media[0]!;
     if (!media.tls) return refuse(488, 'Not Acceptable Here (MSRP over TLS only: TCP/TLS/MSRP)');
     if (media.path.length === 0 || media.path.some((u) => u.scheme !== 'msrps')) return refuse(488, 'Not Acceptable Here (a=path must list msrps URIs)');
+    // The factory makes a room and its creator joins it: the answer's Contact names the room (a focus, RFC 4579).
+    let contact: string | undefined;
+    if (room === CHAT_FACTORY_USER) {
+      room = this.rooms.createAdhoc();
+      // Our address, not the domain: in-dialog requests go to the Contact (the P-CSCF resolves no domain).
+      contact = `<sip:${room}@${this.cfg.address}:${this.cfg.sipPort};transport=udp>;isfocus`;
+      this.log.info(`${who} created the ad-hoc chat room ${room}`);
+    }
     const localUri = this.newLocalUri();
     const p: Participant = { callId: call.callId, room, identity: identity!, localUri, toPath: media.path, joinedAt: new Date().toISOString() };
     this.rooms.join(p);
     this.links.attach(p);
     call.onEnded((reason) => this.leave(p, reason));
     const sdp = buildMsrpSdp({ address: this.cfg.address, media: [{ port: localUri.port!, tls: true, path: [localUri], acceptTypes: ACCEPT_TYPES, setup: 'passive' }] });
-    call.answer(sdp);
+    call.answer(sdp, contact);
     this.log.info(`${who} joined ${room} as ${formatMsrpUri(localUri)}; its path ${media.path.map(formatMsrpUri).join(' ')}; ${this.rooms.in(room).length} participant(s)`);
   }
 

@@ -46,22 +46,47 @@ export interface RoomOutlets {
  * from two devices gets it on both; the sending dialog never gets it back).
  * No transport here: tests drive it with fakes.
  */
+/** The chat factory's Request-URI user (RFC 7701 sec. 5: a conference-factory URI); rooms it makes are chat-adhoc-<n>. */
+export const CHAT_FACTORY_USER = 'chat-factory';
+export const ADHOC_PREFIX = 'chat-adhoc-';
+
 export class Rooms {
-  private readonly members: Map<string, string[]>;
+  /** Room user -> member identities; null: an ad-hoc room, open to every user of `domain`. */
+  private readonly members: Map<string, string[] | null>;
+  private adhoc = 0;
   private readonly participants = new Map<string, Participant>();
   private readonly counts = new Map<string, number>();
 
-  constructor(rooms: ChatRoomEntry[], private readonly out: RoomOutlets) {
+  constructor(rooms: ChatRoomEntry[], private readonly out: RoomOutlets, private readonly domain = '') {
     this.members = new Map(rooms.map((r) => [r.user, r.members.map((m) => identityOf(m) ?? m)]));
     for (const r of rooms) this.counts.set(r.user, 0);
   }
 
-  /** Whether `identity` may join room `room` (404: no such room, 403: not a member). */
+  /** Whether `identity` may join room `room` (404: no such room, 403: not a member). The factory admits every user of our domain. */
   check(room: string, identity: string | null): JoinCheck {
+    if (room === CHAT_FACTORY_USER) return this.ofDomain(identity) ? { ok: true } : { ok: false, status: 403, reason: `Forbidden (only users of ${this.domain} create chat rooms)` };
     const members = this.members.get(room);
-    if (!members) return { ok: false, status: 404, reason: 'Not Found (no such chat room)' };
+    if (members === undefined) return { ok: false, status: 404, reason: 'Not Found (no such chat room)' };
+    if (members === null) return this.ofDomain(identity) ? { ok: true } : { ok: false, status: 403, reason: `Forbidden (the room is open to users of ${this.domain} only)` };
     if (!identity || !members.includes(identity)) return { ok: false, status: 403, reason: 'Forbidden (not a member of the chat room)' };
     return { ok: true };
+  }
+
+  private ofDomain(identity: string | null): boolean {
+    return identity !== null && this.domain !== '' && identity.endsWith(`@${this.domain.toLowerCase()}`);
+  }
+
+  /**
+   * A new ad-hoc room (an INVITE to the factory, RFC 7701 sec. 5 with RFC
+   * 4579's focus): chat-adhoc-<n>, open to every user of our domain, with no
+   * participant yet (the creator joins it next). Its user, for the answer's
+   * Contact.
+   */
+  createAdhoc(): string {
+    const user = `${ADHOC_PREFIX}${++this.adhoc}`;
+    this.members.set(user, null);
+    this.counts.set(user, 0);
+    return user;
   }
 
   /** Adds a participation; throws when the check refuses it (callers check first). */
@@ -71,10 +96,11 @@ export class Rooms {
     this.participants.set(p.callId, p);
   }
 
-  /** Ends a participation; the participant, or undefined when there was none. */
+  /** Ends a participation; the participant, or undefined when there was none. An ad-hoc room ends with its last participant. */
   leave(callId: string): Participant | undefined {
     const p = this.participants.get(callId);
     this.participants.delete(callId);
+    if (p && this.members.get(p.room) === null && this.in(p.room).length === 0) this.members.delete(p.room);
     return p;
   }
 
@@ -103,6 +129,6 @@ export class Rooms {
 
   /** Rooms with their members, participants and message counts. */
   list(): Array<{ user: string; members: string[]; participants: Participant[]; messages: number }> {
-    return [...this.members].map(([user, members]) => ({ user, members, participants: this.in(user), messages: this.counts.get(user) ?? 0 }));
+    return [...this.members].map(([user, members]) => ({ user, members: members ?? [`*@${this.domain}`], participants: this.in(user), messages: this.counts.get(user) ?? 0 }));
   }
 }

@@ -15,7 +15,7 @@ function fakeRooms() {
   const rooms = new Rooms(ROOMS, {
     store: (p, m) => calls.push(`store ${p.room} ${p.identity} ${m.messageId}`),
     deliver: (to, from, m) => calls.push(`deliver ${m.messageId} ${from.callId}->${to.callId}`),
-  });
+  }, 'ims.test');
   return { rooms, calls };
 }
 
@@ -33,6 +33,29 @@ function participant(user: string, room = 'chat-team'): Participant {
 const msg = (id: string, body = 'hi'): ChatMessage => ({ messageId: id, contentType: 'message/cpim', body: Buffer.from(body) });
 
 describe('chat rooms', () => {
+  it('the factory (RFC 7701 sec. 5) makes chat-adhoc-<n> rooms open to users of the domain only, ended with their last participant', () => {
+    const { rooms, calls } = fakeRooms();
+    expect(rooms.check('chat-factory', 'sip:eve@ims.test')).toEqual({ ok: true });
+    expect(rooms.check('chat-factory', 'sip:mallory@elsewhere.example')).toMatchObject({ ok: false, status: 403 });
+    const room = rooms.createAdhoc();
+    expect(room).toBe('chat-adhoc-1');
+    expect(rooms.createAdhoc()).toBe('chat-adhoc-2');
+    expect(rooms.check(room, 'sip:dave@ims.test')).toEqual({ ok: true });
+    expect(rooms.check(room, 'sip:mallory@elsewhere.example')).toMatchObject({ ok: false, status: 403 });
+    const a = participant('alice', room);
+    const d = participant('dave', room);
+    rooms.join(a);
+    rooms.join(d);
+    expect(rooms.received(d, msg('m1')).map((p) => p.callId)).toEqual([a.callId]);
+    expect(calls).toEqual([`store ${room} sip:dave@ims.test m1`, `deliver m1 ${d.callId}->${a.callId}`]);
+    rooms.leave(a.callId);
+    expect(rooms.check(room, 'sip:alice@ims.test')).toEqual({ ok: true });
+    rooms.leave(d.callId);
+    expect(rooms.check(room, 'sip:alice@ims.test')).toMatchObject({ ok: false, status: 404 });
+    // Rooms of the subscriber file stay when empty.
+    expect(rooms.check('chat-team', 'sip:alice@ims.test')).toEqual({ ok: true });
+  });
+
   it('lets members in by normalised identity, refuses others with 403 and unknown rooms with 404', () => {
     const { rooms } = fakeRooms();
     expect(identityOf('<sip:Alice@IMS.test:5060;transport=udp>')).toBe('sip:Alice@ims.test');

@@ -228,9 +228,13 @@ const short = (h: string): string => `sha256:${h.slice(0, 12)}`;
  * Whether a TLS stream the key logs did not open may have carried the
  * message: it joins an element the message crossed with another such element
  * or with a user's device (a UE's connection to its P-CSCF; not a UE's
- * connection to the KMS, which the message never crosses).
+ * connection to the KMS, which the message never crosses, nor an element's
+ * connection to itself).
  */
 function onPath(u: FlowEnds, crossed: ReadonlySet<string>, isUe: (e: string) => boolean): boolean {
+  // A connection of an element to itself (the MSRP relay passing a SEND between the two sessions it
+  // holds, from its core address to an access address) takes the message to nobody new.
+  if (u.srcElement === u.dstElement) return false;
   const a = crossed.has(u.srcElement);
   const b = crossed.has(u.dstElement);
   return (a && b) || (a && isUe(u.dstElement)) || (b && isUe(u.srcElement));

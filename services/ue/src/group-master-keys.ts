@@ -6,17 +6,29 @@
  * naming a GMK we do not hold (a later epoch after we were removed, or
  * another group's) finds no key: it is counted, never decrypted.
  */
-import { GMK_MKI_LENGTH, GmkStore, MikeyError, type ReceivedGmk } from '@imslab/mikey';
+import { GMK_MKI_LENGTH, GmkStore, MikeyError, srtpKeyLengths, type ReceivedGmk } from '@imslab/mikey';
+import { isSrtpProfileName, type SrtpProfileName } from '@imslab/srtp';
 import type { GroupKeySet, SrtpKey } from './media-security.ts';
 
-/** The profile TS 33.180 names for MCPTT media; also what our GMS puts in the SP payload. */
-const GMK_SUITE = 'AES_CM_128_HMAC_SHA1_80';
+/**
+ * The profile when the I_MESSAGE has no SP payload: what TS 33.180 names for
+ * MCPTT media (and what our GMS puts in the SP payload by default).
+ */
+const DEFAULT_GMK_SUITE: SrtpProfileName = 'AES_CM_128_HMAC_SHA1_80';
 
-function srtpKey(k: { masterKey: Uint8Array; masterSalt: Uint8Array; mki: Uint8Array }): SrtpKey {
+/** A GMK whose SP payload names a profile our SRTP cannot run (refused when it arrives, never used). */
+export class UnsupportedGmkProfileError extends Error {
+  constructor(readonly profile: string) {
+    super(`the GMK's security policy (SP payload) asks for SRTP profile ${profile}, which this UE cannot run`);
+    this.name = 'UnsupportedGmkProfileError';
+  }
+}
+
+function srtpKey(k: { masterKey: Uint8Array; masterSalt: Uint8Array; mki: Uint8Array }, suite: SrtpProfileName): SrtpKey {
   const keySalt = Buffer.concat([k.masterKey, k.masterSalt]);
   return {
-    suite: GMK_SUITE,
-    attribute: { tag: 1, suite: GMK_SUITE, keyParams: [{ method: 'inline', keySalt }], sessionParams: [] },
+    suite,
+    attribute: { tag: 1, suite, keyParams: [{ method: 'inline', keySalt }], sessionParams: [] },
     keySaltBase64: keySalt.toString('base64'),
     keyMgmt: 'mikey-sakke',
     mki: Buffer.from(k.mki),
@@ -27,6 +39,8 @@ function srtpKey(k: { masterKey: Uint8Array; masterSalt: Uint8Array; mki: Uint8A
 export class GroupMasterKeys implements GroupKeySet {
   readonly mkiLength = GMK_MKI_LENGTH;
   private readonly store = new GmkStore();
+  /** The SRTP profile of each GMK (its SP payload, TS 33.180 clause 7.4.2), by GMK-ID: the key lengths and the transform follow it. */
+  private readonly suites = new Map<number, SrtpProfileName>();
   private newest: ReceivedGmk | undefined;
   /** Received but not yet sent under (a two-phase re-key: everyone receives first, then everyone switches). */
   private pending: ReceivedGmk | undefined;
@@ -38,8 +52,15 @@ export class GroupMasterKeys implements GroupKeySet {
     private readonly members: readonly string[] | undefined = undefined,
   ) {}
 
-  /** Takes a GMK received from the group management server; with `activate` (default) it becomes the one we send under. */
+  /**
+   * Takes a GMK received from the group management server; with `activate`
+   * (default) it becomes the one we send under. Throws
+   * UnsupportedGmkProfileError for a profile we cannot run.
+   */
   add(k: ReceivedGmk, activate = true): void {
+    const suite = k.profile ?? DEFAULT_GMK_SUITE;
+    if (!isSrtpProfileName(suite)) throw new UnsupportedGmkProfileError(suite);
+    this.suites.set(k.gmkId, suite);
     this.store.put({ gmk: k.gmk, gmkId: k.gmkId, gukId: k.gukId, rand: k.rand, group: this.group });
     if (activate || !this.newest) this.newest = k;
     else this.pending = k;
@@ -66,12 +87,15 @@ export class GroupMasterKeys implements GroupKeySet {
   /** Our send key under the newest GMK. */
   txKey(): SrtpKey {
     if (!this.newest) throw new Error(`no GMK of ${this.group} yet`);
-    return srtpKey(this.newest.srtp);
+    return srtpKey(this.newest.srtp, this.suites.get(this.newest.gmkId) ?? DEFAULT_GMK_SUITE);
   }
 
   keyFor(mki: Uint8Array): SrtpKey | undefined {
+    if (mki.length !== GMK_MKI_LENGTH) return undefined;
+    const suite = this.suites.get(Buffer.from(mki).readUInt32BE(0));
+    if (suite === undefined) return undefined;
     try {
-      return srtpKey(this.store.keysForMki(mki, this.members ? { senders: this.members } : {}));
+      return srtpKey(this.store.keysForMki(mki, { ...srtpKeyLengths(suite), ...(this.members ? { senders: this.members } : {}) }), suite);
     } catch (e) {
       if (e instanceof MikeyError) return undefined;
       throw e;

@@ -18,16 +18,17 @@ import { PortAllocator } from '../src/port-allocator.ts';
 const ALICE = 'sip:alice@ims.test';
 const BOB = 'sip:bob@ims.test';
 
-function received(member: string, gmkId: number, fill: number): ReceivedGmk {
+function received(member: string, gmkId: number, fill: number, profile: SrtpProfileName = 'AES_CM_128_HMAC_SHA1_80'): ReceivedGmk {
   const gmk = new Uint8Array(16).fill(fill);
   const rand = new Uint8Array(16).fill(3);
   const gukId = gukIdOf(gmk, gmkId, member);
-  return { gmk, gmkId, gukId, rand, initiator: 'sip:gms@ims.test', kmsInitiator: 'https://kms', timestampMs: 0, profile: 'AES_CM_128_HMAC_SHA1_80', srtp: gmkSrtpKeys({ gmk, gmkId, gukId, rand }) };
+  const { keyLength, saltLength } = SRTP_PROFILES[profile];
+  return { gmk, gmkId, gukId, rand, initiator: 'sip:gms@ims.test', kmsInitiator: 'https://kms', timestampMs: 0, profile, srtp: gmkSrtpKeys({ gmk, gmkId, gukId, rand, keyLength, saltLength }) };
 }
 
-function talker(member: string, gmkId: number, fill: number): { key: SrtpKey; ctx: SrtpContext } {
+function talker(member: string, gmkId: number, fill: number, profile?: SrtpProfileName): { key: SrtpKey; ctx: SrtpContext } {
   const g = new GroupMasterKeys('sip:poc-team@ims.test');
-  g.add(received(member, gmkId, fill));
+  g.add(received(member, gmkId, fill, profile));
   const key = g.txKey();
   return { key, ctx: new SrtpContext(contextOptions(key)) };
 }
@@ -126,6 +127,28 @@ function sender(suite: SrtpProfileName, member = ALICE, g = GMK): { key: SrtpKey
 }
 
 const SUITES: SrtpProfileName[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AES_256_CM_HMAC_SHA1_32', 'AEAD_AES_128_GCM', 'AEAD_AES_256_GCM'];
+
+describe('GroupMasterKeys follows the GMK\'s security policy (SP payload, TS 33.180 clause 7.4.2)', () => {
+  for (const suite of ['AES_CM_128_HMAC_SHA1_32', 'AES_256_CM_HMAC_SHA1_80', 'AEAD_AES_128_GCM', 'AEAD_AES_256_GCM'] as SrtpProfileName[]) {
+    it(`${suite}: the send key has the profile's key and salt lengths, and a member holding the GMK reads it`, () => {
+      const alice = talker(ALICE, 0x0100_0011, 0xc1, suite);
+      expect(alice.key.suite).toBe(suite);
+      expect(alice.key.attribute.keyParams[0]!.keySalt.length).toBe(SRTP_PROFILES[suite].keyLength + SRTP_PROFILES[suite].saltLength);
+      const bobKeys = new GroupMasterKeys('sip:poc-team@ims.test', [ALICE, BOB]);
+      bobKeys.add(received(BOB, 0x0100_0011, 0xc1, suite));
+      const rx = new MkiReceiver(bobKeys, () => undefined, bobKeys.txKey().suite);
+      for (let i = 0; i < 3; i++) expect(rx.unprotect(alice.ctx.protectRtp(rtp(i)))).toMatchObject({ ok: true });
+    });
+  }
+
+  it('a GMK without an SP payload is AES_CM_128_HMAC_SHA1_80; a profile it cannot run is refused when the GMK arrives', () => {
+    const g = new GroupMasterKeys('sip:poc-team@ims.test');
+    g.add({ ...received(ALICE, 0x0100_0021, 0xd1), profile: undefined });
+    expect(g.txKey().suite).toBe('AES_CM_128_HMAC_SHA1_80');
+    expect(() => g.add({ ...received(ALICE, 0x0100_0022, 0xd2), profile: 'NULL_HMAC_SHA1_80' as never })).toThrow(/SRTP profile NULL_HMAC_SHA1_80/);
+    expect(g.heldIds()).toEqual(['0x01000021']);
+  });
+});
 
 describe('MkiReceiver: the MKI is where the group\'s suite puts it', () => {
   for (const suite of SUITES) {

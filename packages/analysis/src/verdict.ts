@@ -239,14 +239,24 @@ function firstSeen(links: LinkReport[], marker: string): number {
  * last seen in the clear before it was first seen under SRTP; otherwise null.
  */
 function protectionSwitch(links: LinkReport[], marker: string): number | null {
-  const ms = spans(links, marker);
-  const plainEnd = Math.max(...ms.map((m) => m.plaintextSpan?.[1] ?? -Infinity));
-  const srtpStart = Math.min(...ms.map((m) => m.srtpSpan?.[0] ?? Infinity));
-  if (!Number.isFinite(plainEnd) || !Number.isFinite(srtpStart)) return null;
-  // Both classes on some link, and cleanly ordered in time: a switch, not a mix.
+  // Per link: the same packet crosses the links one after another, so the last plaintext packet
+  // can reach a far link after the first SRTP one left the near link (two IMS-AGWs on a busy
+  // machine took longer than one 20 ms packet interval). Comparing across links saw a mix there.
+  let srtpStart = Infinity;
+  let plainSeen = false;
+  for (const l of links) {
+    const ms = l.media.map((f) => f.markers[marker]).filter((m) => m !== undefined);
+    const plainEnd = Math.max(...ms.map((m) => m.plaintextSpan?.[1] ?? -Infinity));
+    const start = Math.min(...ms.map((m) => m.srtpSpan?.[0] ?? Infinity));
+    if (Number.isFinite(plainEnd) && Number.isFinite(start) && plainEnd >= start) return null;
+    if (Number.isFinite(plainEnd)) plainSeen = true;
+    srtpStart = Math.min(srtpStart, start);
+  }
+  if (!plainSeen || !Number.isFinite(srtpStart)) return null;
+  // Both classes, and cleanly ordered in time on each link: a switch, not a mix.
   const access = links.filter((l) => l.link.startsWith('access'));
   const plainOnAccess = access.some((l) => l.media.some((f) => (f.markers[marker]?.plaintext ?? 0) > 0));
-  return plainOnAccess && plainEnd < srtpStart ? srtpStart : null;
+  return plainOnAccess ? srtpStart : null;
 }
 
 /** Both directions of a call; the call's verdict is the weaker of the two. */

@@ -19,6 +19,8 @@ export interface Hop {
   key: string | null;
   /** Replace the probe payload by something else (real speech, noise). */
   payload?: (i: number) => Buffer;
+  /** Time this hop adds (a relay's latency): the packet is captured this much later on its link. */
+  delayUs?: number;
 }
 
 export class SynthRun {
@@ -69,7 +71,7 @@ export class SynthRun {
         const [sa, sp] = h.src.split(':');
         const [da, dp] = h.dst.split(':');
         this.t += 100;
-        this.writer(h.link).write(this.t, buildUdpFrame(this.linkType, sa!, Number(sp), da!, Number(dp), wire));
+        this.writer(h.link).write(this.t + (h.delayUs ?? 0), buildUdpFrame(this.linkType, sa!, Number(sp), da!, Number(dp), wire));
       });
     }
   }

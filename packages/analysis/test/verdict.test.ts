@@ -217,6 +217,20 @@ describe('security switched on mid-call', () => {
     expect(c.phases).toEqual(['none', 'e2e']);
     expect(c.paths[0]!.phases!.map((p) => p.verdict)).toEqual(['none', 'e2e']);
   });
+  it('the switch is judged per link: the last plaintext packet may reach a far link after the first SRTP one left the near link', async () => {
+    const run = new SynthRun(CALL);
+    run.key('k1', { owner: 'alice', dir: 'tx' });
+    run.key('k2', { owner: 'bob-1', dir: 'tx' });
+    // Two IMS-AGWs on a busy machine: 30 ms per relay, more than the 100 us between packets here.
+    const slow = (hops: Hop[]) => hops.map((h, i) => ({ ...h, delayUs: i * 30_000 }));
+    run.media('orig', slow(forward([null, null, null])), 20);
+    run.media('term', slow(backward([null, null, null])), 20);
+    run.media('orig', slow(forward(['k1', 'k1', 'k1'])), 20);
+    run.media('term', slow(backward(['k2', 'k2', 'k2'])), 20);
+    const c = await judge(run);
+    expect(c.phases).toEqual(['none', 'e2e']);
+    expect(c.paths.map((p) => p.phases?.map((x) => x.verdict))).toEqual([['none', 'e2e'], ['none', 'e2e']]);
+  });
   it('a single phase has no phases', async () => {
     const run = new SynthRun(CALL);
     run.media('orig', forward([null, null, null]));

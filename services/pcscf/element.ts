@@ -19,7 +19,7 @@ export type PcscfName = 'pcscf-a' | 'pcscf-b';
 const PCSCF_NAMES = ['pcscf-a', 'pcscf-b'] as const;
 
 /** Faults a P-CSCF can inject (negative scenarios: a compromised hop). */
-export const PCSCF_ATTACKS = ['tamper-key-mgmt', 'strip-sdes'] as const;
+export const PCSCF_ATTACKS = ['tamper-key-mgmt', 'strip-sdes', 'strip-key-mgmt'] as const;
 export type PcscfAttack = (typeof PCSCF_ATTACKS)[number];
 /** How the IMS-AGW relays media it does not terminate. */
 export const RELAY_MODES = ['passthrough', 'default'] as const;
@@ -78,6 +78,14 @@ const ATTACKS: Record<PcscfAttack, string> = {
     '\tsubst_body("/RTP\\/SAVP/RTP\\/AVP/g");',
     '\tmsg_apply_changes();',
     '\txlog("L_WARN", "ATTACK: stripped a=crypto and RTP/SAVP from the offer of call $ci\\n");',
+  ].join('\n'),
+  // The same downgrade against MIKEY-TICKET: the ticket (a=key-mgmt) and the SRTP profile removed.
+  'strip-key-mgmt': [
+    '\tif (!search_body("a=key-mgmt:")) return;',
+    '\tsdp_remove_line_by_prefix("a=key-mgmt");',
+    '\tsubst_body("/RTP\\/SAVP/RTP\\/AVP/g");',
+    '\tmsg_apply_changes();',
+    '\txlog("L_WARN", "ATTACK: stripped a=key-mgmt and RTP/SAVP from the offer of call $ci\\n");',
   ].join('\n'),
 };
 

@@ -23,6 +23,8 @@ export const STEP_SHAPES = {
   call: strictObject({
     from: name, to: z.string().regex(/^sips?:\S+$/, 'must be a SIP URI'),
     security: z.enum(SECURITY_MODES).optional(), policy: z.enum(TICKET_POLICIES).optional(), designatedDevice: name.optional(), as: name,
+    /** Negative tests: the caller claims this identity in P-Asserted-Identity (a UE spoofing another user). */
+    spoofIdentity: z.string().regex(/^sips?:\S+@\S+$/, 'must be a SIP URI like sip:carol@ims.test').optional(),
   }, 'a call step'),
   /** Both ends received `packets` probe packets of the other (or, `oneWay`, the caller sent them: a deposit). */
   'wait-media': strictObject({ call: name, packets, oneWay: z.boolean().optional() }, 'a wait-media step'),
@@ -309,8 +311,8 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
       ctx.progress(`  ${n} registered${r.securityServer ? ` (Security-Server: ${r.securityServer})` : ''}`);
     }));
   } else if ('call' in step) {
-    const { from, to, security = 'none', as, policy, designatedDevice } = step.call;
-    const r = await ue(ctx, from).call(to, security, { policy, designatedDevice });
+    const { from, to, security = 'none', as, policy, designatedDevice, spoofIdentity } = step.call;
+    const r = await ue(ctx, from).call(to, security, { policy, designatedDevice, ...(spoofIdentity ? { spoofIdentity } : {}) });
     ctx.calls.set(as, { alias: as, callId: r.callId, from });
     ctx.progress(`  ${from} calls ${to} (${security}): ${r.callId}`);
   } else if ('wait-media' in step) {

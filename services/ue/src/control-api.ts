@@ -92,7 +92,10 @@ export function createControlApi(ue: ControlledUe): ControlServer {
       const to = body['to'];
       if (typeof to !== 'string' || !isValidUri(to)) throw new HttpError(400, 'field "to" must be a SIP or tel URI, e.g. "sip:bob@ims.test"');
       const security = securityField(body, ue.cfg.defaultSecurity);
-      const call = ue.calls.placeCall(to, security, ticketFields(body, ue.cfg.defaultPolicy));
+      // Negative tests: claim another user's identity in P-Asserted-Identity (the P-CSCF must not pass it on).
+      const spoof = body['spoofIdentity'];
+      if (spoof !== undefined && (typeof spoof !== 'string' || !/^sips?:[^@\s]+@\S+$/.test(spoof) || !isValidUri(spoof))) throw new HttpError(400, 'field "spoofIdentity" must be a SIP URI, e.g. "sip:carol@ims.test" (a negative test: the identity this UE claims)');
+      const call = ue.calls.placeCall(to, security, ticketFields(body, ue.cfg.defaultPolicy), spoof as string | undefined);
       await Promise.resolve();
       const status = call.toStatus();
       return status.state === 'failed' ? { callId: call.callId, state: status.state, failure: status.failure } : { callId: call.callId };

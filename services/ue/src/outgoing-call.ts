@@ -30,6 +30,14 @@ export class OutgoingCall extends Call {
   private readonly forks = new Map<string, SipRequest>();
   private readonly waitingHangups: Array<() => void> = [];
 
+  /**
+   * Negative tests only: the identity this UE claims in P-Asserted-Identity
+   * (and P-Preferred-Identity), as a UE spoofing another user would. The
+   * P-CSCF must drop it and assert the registered identity (TS 24.229
+   * sec. 5.2.6.3.3); the callee's display shows which one won.
+   */
+  spoofedIdentity: string | undefined;
+
   constructor(ctx: CallContext, readonly target: string, security: SecurityMode, ticket: TicketOptions) {
     super(ctx, newCallId(ctx.cfg.address), 'out', security, ctx.cfg.impu, target, ticket);
   }
@@ -63,7 +71,10 @@ export class OutgoingCall extends Call {
       // TS 24.229 sec. 5.1.2A.1.1: the P-CSCF as preloaded route, then the Service-Route learned at registration.
       routes: [stack.outboundRoute(), ...registration.serviceRoute],
       contact: stack.contact(),
-      headers: [['P-Preferred-Identity', `<${cfg.impu}>`], ['Allow', ALLOWED_METHODS], ['User-Agent', 'imslab-ue']],
+      headers: [
+        ...(this.spoofedIdentity ? [['P-Asserted-Identity', `<${this.spoofedIdentity}>`] as [string, string]] : []),
+        ['P-Preferred-Identity', `<${this.spoofedIdentity ?? cfg.impu}>`], ['Allow', ALLOWED_METHODS], ['User-Agent', 'imslab-ue'],
+      ],
       body: this.localSdp(o.offer.lines),
     });
     this.inviteTxn = stack.sendRequest(this.invite, {

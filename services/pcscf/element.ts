@@ -19,7 +19,7 @@ export type PcscfName = 'pcscf-a' | 'pcscf-b';
 const PCSCF_NAMES = ['pcscf-a', 'pcscf-b'] as const;
 
 /** Faults a P-CSCF can inject (negative scenarios: a compromised hop). */
-export const PCSCF_ATTACKS = ['tamper-key-mgmt', 'strip-sdes', 'strip-key-mgmt'] as const;
+export const PCSCF_ATTACKS = ['tamper-key-mgmt', 'strip-sdes', 'strip-key-mgmt', 'replay-key-mgmt'] as const;
 export type PcscfAttack = (typeof PCSCF_ATTACKS)[number];
 /** How the IMS-AGW relays media it does not terminate. */
 export const RELAY_MODES = ['passthrough', 'default'] as const;
@@ -86,6 +86,18 @@ const ATTACKS: Record<PcscfAttack, string> = {
     '\tsubst_body("/RTP\\/SAVP/RTP\\/AVP/g");',
     '\tmsg_apply_changes();',
     '\txlog("L_WARN", "ATTACK: stripped a=key-mgmt and RTP/SAVP from the offer of call $ci\\n");',
+  ].join('\n'),
+  // A replay: the first MIKEY offer seen is kept, and put in place of every later one.
+  'replay-key-mgmt': [
+    '\tif (!search_body("a=key-mgmt:mikey ")) return;',
+    '\tif ($sht(attack=>mikey) == $null) {',
+    '\t\t$sht(attack=>mikey) = $(rb{line.sw,a=key-mgmt}{s.trim});',
+    '\t\txlog("L_WARN", "ATTACK: recorded the MIKEY message of call $ci to replay it\\n");',
+    '\t\treturn;',
+    '\t}',
+    '\tsubst_body("/a=key-mgmt:mikey [A-Za-z0-9+\\/=]+/$sht(attack=>mikey)/");',
+    '\tmsg_apply_changes();',
+    '\txlog("L_WARN", "ATTACK: replayed the recorded MIKEY message into the offer of call $ci\\n");',
   ].join('\n'),
 };
 

@@ -9,6 +9,7 @@
  * - voicemail deposit/retrieval of a 60 s message; largest clean e2e and e2m2e conference
  * - SAKKE and ECCSI vs libwolfssl (ratio); S/MIME (CMS) sign+encrypt vs plain CPIM; MSRP parsing vs Buffer.indexOf
  * - MSRP (`msrp`): a 10 MB file through the Kamailio relay vs a direct TLS connection (ratio)
+ * - parser fuzzing (`fuzz`, only when asked for or in a full run): 1,000,000 mutated inputs per parser, crashes and worst time per input
  * - messaging (`messaging`): MESSAGEs per second and p95 latency through the network, S/MIME vs plain CPIM (ratio)
  * - PoC (`poc`): floor request -> grant at the requesting UE on the local target (p50/p95); largest e2e group replicated cleanly, against a bare UDP relay
  * Sections whose prerequisites are missing print why and are skipped.
@@ -240,6 +241,14 @@ async function main(): Promise<void> {
   if (want('messaging')) {
     const { runMessagingBench, formatMessagingBench } = await import('../services/ue/bench/messaging-bench.ts');
     console.log(formatMessagingBench(await runMessagingBench()));
+  }
+  if (want('fuzz')) {
+    // 1,000,000 inputs per parser (issue 13); IMSLAB_FUZZ_INPUTS lowers it for a quick look. Long: about an hour on 2 cores.
+    const n = Number(process.env.IMSLAB_FUZZ_INPUTS ?? 1_000_000);
+    const { runParserFuzzBench, formatParserFuzzBench } = await import('../packages/fuzz/bench/parsers-bench-sip-sdp-mikey.ts');
+    console.log(formatParserFuzzBench(await runParserFuzzBench(n)));
+    const { runMediaFuzzBench, formatMediaFuzzBench } = await import('../packages/fuzz/bench/parsers-bench-media-capture-yaml.ts');
+    console.log(formatMediaFuzzBench(await runMediaFuzzBench(n)));
   }
   if (want('setup')) await callSetup();
   if (want('kms')) {

@@ -13,3 +13,6 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+export * from './mutate.ts';
+export { timedRun } from './timing.ts';
+export { checkTimed } from './property.ts';

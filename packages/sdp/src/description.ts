@@ -21,7 +21,8 @@ type Level = { invalid?: Array<{ value: string }>; direction?: SdpDirection; con
 
 /** The attributes sdp-transform has no grammar for, minus a=crypto (read from the raw lines, see section-lines.ts). */
 function otherAttributes(level: Level): SdpAttribute[] {
-  return (level.invalid ?? []).map((a) => splitAttribute(a.value)).filter((a) => a.name !== 'crypto');
+  // String(): sdp-transform turns an all-digit line ("a=7") into a number.
+  return (level.invalid ?? []).map((a) => splitAttribute(String(a.value))).filter((a) => a.name !== 'crypto');
 }
 
 /**
@@ -29,10 +30,12 @@ function otherAttributes(level: Level): SdpAttribute[] {
  * (RFC 4566 sec. 5.7: `<base multicast address>[/<ttl>]/<number of addresses>`);
  * IPv6 addresses contain no "/" of their own.
  */
-function connectionAddress(c: { ip: string } | undefined): string | null {
-  if (!c || !c.ip) return null;
-  const slash = c.ip.indexOf('/');
-  return slash < 0 ? c.ip : c.ip.slice(0, slash);
+function connectionAddress(c: { ip: string | number } | undefined): string | null {
+  if (!c || (!c.ip && c.ip !== 0)) return null;
+  // sdp-transform turns an all-digit address ("c=IN IP4 7") into a number.
+  const ip = String(c.ip);
+  const slash = ip.indexOf('/');
+  return slash < 0 ? ip : ip.slice(0, slash);
 }
 
 /** One m= section (RFC 4566 sec. 5.14) and what it inherits from the session level. */
@@ -226,6 +229,8 @@ export function parseSdp(text: string, options: ParseOptions = {}): SessionDescr
   const skipped: SdpParseError[] = [];
   (raw.media ?? []).forEach((m, i) => {
     const section = sections[i + 1]!;
+    // sdp-transform turns an all-digit token into a number ("m=audio 0 5 0"); both are tokens (RFC 4566 sec. 9).
+    for (const k of ['type', 'protocol'] as const) if (typeof m[k] === 'number') (m as unknown as Record<string, string>)[k] = String(m[k]);
     // sdp-transform opens a section for every m= line but fills it only when its grammar matched.
     if (typeof m.type !== 'string' || m.type === '' || typeof m.port !== 'number' || !Number.isInteger(m.port) || m.port > 65535 || !m.protocol) {
       const line = section.mLine!;

@@ -22,7 +22,8 @@ export interface RawSection {
   crypto: SdpLine[];
 }
 
-const SDP_LINE = /^([a-z])=(.*)$/;
+// `s`: a line may hold U+2028/U+2029, which sdp-transform keeps inside the line (its test has no `$`).
+const SDP_LINE = /^([a-z])=(.*)$/s;
 
 /** Session level first, then one entry per m= line, in order. */
 export function rawSections(text: string): RawSection[] {

@@ -31,6 +31,8 @@ export function parseParams(s: string): Params | null {
         k++;
       } else {
         while (k < n && s[k] !== ';') k++;
+        // A token or host never holds a quote; one here (e.g. after a leading line break) would be read back as a quoted-string.
+        if (s.slice(j, k).includes('"')) return null;
       }
       params.set(name, s.slice(j, k).trim());
       i = k;

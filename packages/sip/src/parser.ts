@@ -91,7 +91,8 @@ function parseUnsafe(buf: Buffer, options: ParseOptions): ParseResult {
 
   let message: SipMessage;
   if (startLine.startsWith('SIP/')) {
-    const m = /^SIP\/(\d+\.\d+) (\d{3})(?: (.*))?$/.exec(startLine);
+    // `s`: a reason phrase may hold any UTF-8 character (sec. 25.1), U+2028/U+2029 included.
+    const m = /^SIP\/(\d+\.\d+) (\d{3})(?: (.*))?$/s.exec(startLine);
     if (!m) return fail(`malformed status line: ${JSON.stringify(startLine.slice(0, 80))}`);
     if (m[1] !== '2.0') return fail(`unsupported SIP version SIP/${m[1]}`, undefined, 505);
     const status = Number(m[2]);

@@ -26,6 +26,9 @@ export class FileError extends Error {
   }
 }
 
+/** Unknown keys named in one message; the rest are counted. */
+const MAX_KEYS_NAMED = 5;
+
 /**
  * A strict object: an unknown key is an error naming the keys allowed, with
  * a suggestion when the key is one typo away from an allowed one.
@@ -35,8 +38,12 @@ export function strictObject<S extends z.core.$ZodLooseShape>(shape: S, what?: s
   return z.strictObject(shape, {
     error: (iss) => {
       if (iss.code !== 'unrecognized_keys') return undefined;
-      const near = iss.keys.map((k) => closest(k, allowed)).filter((x): x is string => x !== null);
-      return `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')}${near.length ? ` (did you mean "${near.join('", "')}"?)` : ''}; ${what ? `${what} allows` : 'allowed'}: ${allowed.join(', ')}`;
+      // At most a few keys named: the message is repeated once per unknown key (one problem each), so a
+      // flood of keys named in full grew as N squared (2,000 keys: a 34 MB message; more: a RangeError).
+      const shown = iss.keys.slice(0, MAX_KEYS_NAMED);
+      const more = iss.keys.length - shown.length;
+      const near = shown.map((k) => closest(k, allowed)).filter((x): x is string => x !== null);
+      return `unknown key${iss.keys.length > 1 ? 's' : ''} ${shown.map((k) => `"${k.slice(0, 80)}"`).join(', ')}${more > 0 ? ` and ${more} more` : ''}${near.length ? ` (did you mean "${near.join('", "')}"?)` : ''}; ${what ? `${what} allows` : 'allowed'}: ${allowed.join(', ')}`;
     },
   });
 }

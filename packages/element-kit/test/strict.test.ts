@@ -29,6 +29,14 @@ describe('strict files', () => {
     expect(problems('name: x\nitems: []\nextra: 1\n')[0]).toBe('f.yaml:3:1: extra: unknown key "extra"; a thing allows: name, items');
   });
 
+  it('a flood of unknown keys: one problem per key, each message naming a few and counting the rest (it grew as N squared)', () => {
+    const keys = Array.from({ length: 3000 }, (_, i) => `k${i}${'x'.repeat(200)}`);
+    const p = problems(`name: x\nitems: []\n${keys.map((k) => `${k}: 1`).join('\n')}\n`);
+    expect(p).toHaveLength(3000);
+    expect(p[0]).toMatch(/^f\.yaml:3:1: k0x+: unknown keys "k0x+", "k1x+", "k2x+", "k3x+", "k4x+" and 2995 more; a thing allows: name, items$/);
+    expect(Math.max(...p.map((l) => l.length))).toBeLessThan(1200);
+  });
+
   it('refuses bad values at the value, with what was found and what is allowed', () => {
     const p = problems('name: x\nitems:\n  - kind: c\n  - kind: a\n    size: 1.5\n');
     expect(p[0]).toMatch(/^f\.yaml:3:11: items\[0\]\.kind: Invalid option: expected one of "a"\|"b"$/);

@@ -67,6 +67,8 @@ function parseKeyParam(text: string, n: number, suite: string): CryptoKeyParam {
   // RFC 4568 sec. 9.2: key-salt = 1*(base64), "=" padding allowed at the end only.
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw new SdesParseError(`${where}: key||salt "${b64}" is not base64 (RFC 4568 sec. 6.1)`);
   const keySalt = Buffer.from(b64, 'base64');
+  // One base64 character (length 1 mod 4) carries no whole octet: Node decodes "B" to nothing.
+  if (keySalt.length === 0) throw new SdesParseError(`${where}: key||salt "${b64}" decodes to no octets (RFC 4568 sec. 6.1: base64 of key || salt)`);
   const expected = SDES_KEY_SALT_LENGTHS[suite];
   if (expected !== undefined && keySalt.length !== expected) {
     throw new SdesParseError(`${where}: ${suite} needs ${expected} octets of key||salt, the base64 decodes to ${keySalt.length} (RFC 4568 sec. 6.1)`);

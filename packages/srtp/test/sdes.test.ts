@@ -126,6 +126,8 @@ describe('bad a=crypto lines give clear errors', () => {
     [`1 AES_CM_128_HMAC_SHA1_80 ${key30}`, /expected "<key-method>:<key-info>"/],
     [`1 AES_CM_128_HMAC_SHA1_80 uri:http://x`, /key method "uri" is not supported; SRTP defines only "inline"/],
     ['1 AES_CM_128_HMAC_SHA1_80 inline:not*base64', /is not base64/],
+    // A suite of unknown key length: one base64 character decodes to nothing (found by the SDP property test).
+    ['3 X_SUITE inline:B', /key\|\|salt "B" decodes to no octets/],
     ['1 AES_CM_128_HMAC_SHA1_80 inline:QUJD', /needs 30 octets of key\|\|salt, the base64 decodes to 3/],
     [`1 AEAD_AES_128_GCM inline:${key30}`, /AEAD_AES_128_GCM needs 28 octets/],
     [`1 AES_CM_128_HMAC_SHA1_80 inline:${key30}|2^020`, /lifetime "2\^020" must be a decimal number or "2\^<n>" without leading zeros/],

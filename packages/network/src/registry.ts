@@ -1,3 +1,4 @@
+import { attacker } from '@imslab/attacker/element';
 import { chat } from '@imslab/chat/element';
 import { conference } from '@imslab/conference/element';
 import { im } from '@imslab/im/element';
@@ -20,7 +21,7 @@ import { voicemail } from '@imslab/voicemail/element';
  * Adding a kind is a folder under services/ with an element.ts, and one line
  * here (docs/adding-an-element.md).
  */
-export const KINDS = [imsAgw, transcoder, voicemail, conference, poc, im, chat, msrpRelay, kms, scscf, pcscf, ue] as const;
+export const KINDS = [imsAgw, transcoder, voicemail, conference, poc, im, chat, msrpRelay, attacker, kms, scscf, pcscf, ue] as const;
 
 export type Kind = (typeof KINDS)[number];
 /** A planned element of any registered kind. */

@@ -16,7 +16,7 @@ const ALL_SERVERS = { servers: ['kms', 'transcoder', 'voicemail', 'conference', 
 
 describe('the registry', () => {
   it('has one kind per folder, each declaring what targets need', () => {
-    expect(KINDS.map((k) => k.kind)).toEqual(['ims-agw', 'transcoder', 'voicemail', 'conference', 'poc', 'im', 'chat', 'msrp-relay', 'kms', 'scscf', 'pcscf', 'ue']);
+    expect(KINDS.map((k) => k.kind)).toEqual(['ims-agw', 'transcoder', 'voicemail', 'conference', 'poc', 'im', 'chat', 'msrp-relay', 'attacker', 'kms', 'scscf', 'pcscf', 'ue']);
     for (const k of KINDS) {
       expect(k.summary.length).toBeGreaterThan(10);
       expect(['always', 'on-demand']).toContain(k.presence);

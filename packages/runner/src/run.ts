@@ -84,6 +84,7 @@ export async function runScenario(target: Target, scenario: Scenario, session: R
     ctx = makeContext(controllable(plan).filter((e) => e.kind === 'ue').map((e) => ({ name: e.name, url: target.controlUrl(e.name) })), progress);
     ctx.restart = (element) => target.restart(element);
     ctx.controlUrl = (element) => target.controlUrl(element);
+    ctx.captureDir = dir;
     ctx.aborted = () => session.aborted !== null;
     const p = plan;
     ctx.onMediaFlowing = async (c) => {

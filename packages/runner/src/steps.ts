@@ -4,6 +4,8 @@ import { SECURITY_MODES, TICKET_POLICIES, type CallStatus } from '@imslab/ue/con
 import { z } from 'zod';
 import type { CallRecord } from './checks/index.ts';
 import type { MessageCallRecord } from './checks/message-delivered.ts';
+import { httpJson } from './http-json.ts';
+import { INJECT_ATTACKS, attackDatagrams, capturedTo } from './inject.ts';
 import { StepError } from './errors.ts';
 import { UeClient } from './ue-client.ts';
 
@@ -81,6 +83,14 @@ export const STEP_SHAPES = {
    * to the room URI sends one).
    */
   'chat-join': strictObject({ by: z.union([name, z.array(name).min(1)]), room: z.string().regex(/^sips?:\S+@\S+$/, 'must be the room\'s SIP URI like sip:chat-team@ims.test') }, 'a chat-join step'),
+  /**
+   * The attacker element (network.servers: [attacker]) sends `packets`
+   * datagrams at UE `into`'s media port of call `call`: `replay` (the last
+   * SRTP packets it received, from the captures), `tamper` (the same with a
+   * bit flipped) or `plaintext` (RTP in the clear). The UE's counters
+   * (ueCounters) show what it refused.
+   */
+  inject: strictObject({ call: name, into: name, attack: z.enum(INJECT_ATTACKS), packets: z.number().int().min(1).max(500) }, 'an inject step'),
   /** UEs leave a chat room they joined (BYE). */
   'chat-leave': strictObject({ by: z.union([name, z.array(name).min(1)]), room: z.string().regex(/^sips?:\S+@\S+$/, 'must be the room\'s SIP URI like sip:chat-team@ims.test') }, 'a chat-leave step'),
   /**
@@ -151,6 +161,8 @@ export interface StepContext {
   aborted?: () => boolean;
   /** Control API base URL of any element (the KMS for group membership). */
   controlUrl?: (element: string) => string;
+  /** Where the links' captures are being written (`<link>.pcap`): what a tap on the links sees so far. */
+  captureDir?: string;
 }
 
 const MEDIA_TIMEOUT_MS = 20_000;
@@ -387,6 +399,8 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
     await sendMessage(ctx, step.message);
   } else if ('wait-message' in step) {
     await waitMessage(ctx, step['wait-message'].message, step['wait-message'].by);
+  } else if ('inject' in step) {
+    await injectStep(ctx, step.inject);
   } else if ('chat-join' in step) {
     const { by, room } = step['chat-join'];
     for (const n of [by].flat()) {
@@ -497,6 +511,27 @@ async function waitRecordings(ctx: StepContext, alias: string): Promise<void> {
 }
 
 /** Removes `member` (a user name) from `group` at the KMS's control API. */
+/** An inject step: what the target's media port received so far (the captures), turned into the attack, sent by the attacker element. */
+async function injectStep(ctx: StepContext, s: z.output<Shapes['inject']>): Promise<void> {
+  if (!ctx.controlUrl || !ctx.captureDir) throw new StepError('inject: this target gives no element control URLs or captures');
+  const c = call(ctx, s.call);
+  const local = (await findCall(ue(ctx, s.into), c.callId))?.media.local;
+  const at = local ? /^(.*):(\d+)$/.exec(local) : null;
+  if (!at) throw new StepError(`inject: ${s.into} has no media port on ${s.call} (is it in the call?)`);
+  const datagrams = attackDatagrams(s.attack, capturedTo(ctx.captureDir, at[1]!, Number(at[2])), s.packets);
+  if (datagrams.length === 0) throw new StepError(`inject: no packet to ${local} in the captures yet: nothing to ${s.attack}`);
+  let r: { status: number; text: string };
+  try {
+    r = await httpJson('POST', `${ctx.controlUrl('attacker')}/send`, { to: local, datagrams: datagrams.map((d) => d.toString('base64')), intervalMs: 10 }, 10_000 + datagrams.length * 20);
+  } catch (e) {
+    throw new StepError(`inject: the attacker's control API did not answer: ${(e as Error).message} (is "attacker" in network.servers?)`);
+  }
+  if (r.status !== 200) throw new StepError(`inject: the attacker refused: ${r.status} ${r.text.slice(0, 300)}`);
+  // The packets are on their way; give the UE a moment to count them.
+  await new Promise((res) => setTimeout(res, 200));
+  ctx.progress(`  the attacker sent ${datagrams.length} ${s.attack} packet(s) to ${s.into} (${local}) on ${s.call}`);
+}
+
 async function groupRemove(ctx: StepContext, group: string, member: string): Promise<void> {
   if (!ctx.controlUrl) throw new StepError('group-remove: this target gives no element control URLs');
   const domain = group.slice(group.lastIndexOf('@') + 1);

@@ -64,6 +64,9 @@ export class MsrpUnavailableError extends Error {
 
 /** Types we accept in a session: CPIM in the clear and S/MIME (RFC 8591 sec. 4). */
 const ACCEPT_TYPES = ['message/cpim', 'application/pkcs7-mime', 'text/plain'];
+/** Tries of the bodiless first SEND, and how long each waits for the peer's REPORT. */
+const BIND_TRIES = 3;
+const BIND_REPORT_WAIT_MS = 2000;
 /** How long the sender waits for the INVITE's answer, the SEND's REPORT and the BYE's answer, each. */
 const STEP_CAP_MS = 15_000;
 
@@ -257,12 +260,23 @@ export class MsrpSessions {
     // next-hop connection (to a chat server, or to itself for the peer's session) before a message's
     // chunks are in flight: Kamailio 5.6 answered chunks 481 "Cannot reach next hop" while it was still
     // connecting (seen with a 1 MB file sent first, packages/msrp/bench/relay-throughput-bench.ts).
-    try {
-      await session.send(Buffer.alloc(0), { contentType: 'text/plain' });
-    } catch (e) {
-      this.log.warn(`MSRP ${callId}: the bodiless SEND to ${to} failed: ${(e as Error).message}`);
-    }
+    // The relay's 200 to that SEND comes before it has forwarded it, so the path is proven only by the
+    // peer's success REPORT coming back (seen in a fresh-clone run: a 200 kB file 481'd after the 200).
+    await this.bind(session, callId, to);
     return { session };
+  }
+
+  /** The bodiless SEND with a success REPORT, until the REPORT comes back (at most BIND_TRIES tries). */
+  private async bind(session: MsrpSession, callId: string, to: string): Promise<void> {
+    for (let i = 1; i <= BIND_TRIES; i++) {
+      try {
+        const sent = await session.send(Buffer.alloc(0), { contentType: 'text/plain', successReport: true });
+        await session.waitForReport(sent.messageId, BIND_REPORT_WAIT_MS);
+        return;
+      } catch (e) {
+        this.log.warn(`MSRP ${callId}: bodiless SEND ${i}/${BIND_TRIES} to ${to}: ${(e as Error).message}`);
+      }
+    }
   }
 
   /** Every message of a session to the messaging layer; bodiless SENDs (bind, RFC 4975 sec. 5.4) are no messages. */

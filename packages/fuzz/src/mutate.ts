@@ -152,11 +152,5 @@ export function mutateBytes(rnd: Rnd, base: Uint8Array, others: readonly Uint8Ar
 }
 
 function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return new Uint8Array(Buffer.concat(parts));
 }

@@ -12,6 +12,11 @@
  * - parser fuzzing (`fuzz`, only when asked for or in a full run): 1,000,000 mutated inputs per parser, crashes and worst time per input
  * - messaging (`messaging`): MESSAGEs per second and p95 latency through the network, S/MIME vs plain CPIM (ratio)
  * - PoC (`poc`): floor request -> grant at the requesting UE on the local target (p50/p95); largest e2e group replicated cleanly, against a bare UDP relay
+ * - load (`load`): concurrent e2ae calls stepped up (and SDES e2e at one size) through the P-CSCFs and IMS-AGWs, every call's
+ *   media verified from the captures: lost calls, receivers' authentication failures, set-up rate, CPU and memory per
+ *   element, the size where it degrades; REGISTER with digest through the P-CSCF with SIPp, stepped rate, highest clean rate.
+ *   IMSLAB_LOAD_SIZES, IMSLAB_LOAD_SDES_SIZES, IMSLAB_LOAD_HOLD_S, IMSLAB_LOAD_CALLS_PER_UE, IMSLAB_LOAD_REGISTER_RATES and
+ *   IMSLAB_LOAD_REGISTER_S shrink it for a quick look (defaults: 50,100,200,500 / 100 / 5 / 40 / 200,500,1000,1500 / 5)
  * Sections whose prerequisites are missing print why and are skipped.
  */
 import { execFileSync } from 'node:child_process';
@@ -157,6 +162,40 @@ async function analyseCommand(packets = 1_000_000): Promise<void> {
   }
 }
 
+/** `load`: call load (e2ae stepped up, SDES e2e at one size), then REGISTER load; each on its own network. */
+async function load(): Promise<void> {
+  const list = (name: string, dflt: string) => (process.env[name] ?? dflt).split(',').map(Number).filter((n) => n > 0);
+  const holdS = Number(process.env.IMSLAB_LOAD_HOLD_S ?? 5);
+  const callsPerUe = Number(process.env.IMSLAB_LOAD_CALLS_PER_UE ?? 40);
+  const { runCallLoadBench, formatCallLoadBench, formatCallStep } = await import('../services/ue/bench/call-load-bench.ts');
+  for (const [security, sizes] of [['e2ae', list('IMSLAB_LOAD_SIZES', '50,100,200,500')], ['sdes-e2e', list('IMSLAB_LOAD_SDES_SIZES', '100')]] as const) {
+    if (sizes.length === 0) continue;
+    try {
+      // Each step printed as it ends: a large step takes minutes.
+      console.log(`call load ${security}: steps of ${sizes.join(', ')} calls, held ${holdS} s, up to ${callsPerUe} per UE`);
+      const r = await runCallLoadBench({ security, sizes, holdS, callsPerUe, onStep: (s) => console.log(formatCallStep(s)) });
+      console.log(formatCallLoadBench(r, { steps: false }));
+    } catch (e) {
+      console.log(`call load ${security}: failed (${(e as Error).message})`);
+    }
+  }
+  const { runRegisterLoadBench, formatRegisterLoadBench } = await import('../services/pcscf/bench/register-load-bench.ts');
+  try {
+    execFileSync('sipp', ['-v'], { stdio: 'ignore' });
+  } catch (e) {
+    // sipp -v exits 99 after printing its version; only a missing binary is an error here.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      console.log('register load: skipped (no sipp: apt-get install sip-tester, or scripts/setup.sh)');
+      return;
+    }
+  }
+  try {
+    console.log(formatRegisterLoadBench(await runRegisterLoadBench({ rates: list('IMSLAB_LOAD_REGISTER_RATES', '200,500,1000,1500'), seconds: Number(process.env.IMSLAB_LOAD_REGISTER_S ?? 5) })));
+  } catch (e) {
+    console.log(`register load: failed (${(e as Error).message})`);
+  }
+}
+
 async function main(): Promise<void> {
   if (want('local')) {
     await timeUp(new LocalTarget(), 'local target', 3);
@@ -269,6 +308,7 @@ async function main(): Promise<void> {
       console.log(`conference ${mode}: largest conference with no loss and no authentication failure: ${m.maxCleanMembers} members (limited by ${m.limitedBy}: ${m.limitNote})`);
     }
   }
+  if (want('load')) await load();
   if (want('poc')) {
     const { formatFloorGrant, formatGroupRun, formatGroupRunHeader, formatGroupSize, killPocServers, runFloorGrantBench, runGroupSizeBench } = await import('../services/poc/bench/poc-bench.ts');
     // Floor control is the same in both groups (SRTCP under each member's client-server key); team is e2e (group key from the KMS), ops e2m2e.

@@ -24,8 +24,10 @@ PACKAGES=(
   libsrtp2-dev gcc                # libsrtp2: the SRTP interop reference in tests and the benchmark
   libwolfssl-dev libc6-dev        # libwolfssl (ECCSI, SAKKE): the MIKEY-SAKKE interop reference (packages/sakke)
   openssl iproute2 ca-certificates
+  iptables                        # fault scenarios: cutting a local element off drops its traffic
   baresip-core                    # a third-party UA: the "connect your own UA" interop test
   chromium                        # headless: the test that opens report.html and checks a screenshot
+  sip-tester                      # SIPp: REGISTER load with digest through the P-CSCF (npm run bench load)
 )
 NODE_MAJOR=20
 NPM_MAJOR=10

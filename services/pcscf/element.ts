@@ -19,7 +19,7 @@ export type PcscfName = 'pcscf-a' | 'pcscf-b';
 const PCSCF_NAMES = ['pcscf-a', 'pcscf-b'] as const;
 
 /** Faults a P-CSCF can inject (negative scenarios: a compromised hop). */
-export const PCSCF_ATTACKS = ['tamper-key-mgmt', 'strip-sdes', 'strip-key-mgmt', 'replay-key-mgmt'] as const;
+export const PCSCF_ATTACKS = ['tamper-key-mgmt', 'strip-sdes', 'strip-key-mgmt', 'replay-key-mgmt', 'substitute-sdes', 'strip-mediasec', 'strip-3ge2ae'] as const;
 export type PcscfAttack = (typeof PCSCF_ATTACKS)[number];
 /** How the IMS-AGW relays media it does not terminate. */
 export const RELAY_MODES = ['passthrough', 'default'] as const;
@@ -58,7 +58,8 @@ export function pcscfOf(access: AccessNetwork): PcscfName {
 const perPcscf = <T extends z.ZodType>(v: T, what: string) => strictObject({ 'pcscf-a': v.optional(), 'pcscf-b': v.optional() }, what);
 
 /**
- * Kamailio fragments for the faults a P-CSCF can inject. tamper-key-mgmt
+ * Kamailio fragments for the faults a P-CSCF can inject (route[ATTACK]: a
+ * UE's initial INVITE with SDP, and its REGISTER). tamper-key-mgmt
  * swaps the 61st base64 character of the MIKEY message, so the ticket's bytes
  * change but the SDP stays well-formed: what a compromised hop could do.
  */
@@ -98,6 +99,24 @@ const ATTACKS: Record<PcscfAttack, string> = {
     '\tsubst_body("/a=key-mgmt:mikey [A-Za-z0-9+\\/=]+/$sht(attack=>mikey)/");',
     '\tmsg_apply_changes();',
     '\txlog("L_WARN", "ATTACK: replayed the recorded MIKEY message into the offer of call $ci\\n");',
+  ].join('\n'),
+  // A rogue P-CSCF reading SDES media (TR 33.828 4.1.1): its IMS-AGW re-encrypts under keys of its own (route[SUBSTITUTE_SDES]).
+  'substitute-sdes': [
+    '\tif (!search_body("a=crypto:")) return;',
+    '\troute(SUBSTITUTE_SDES);',
+  ].join('\n'),
+  // A bidding-down of e2ae (TS 33.328, TR 33.828 4.1.4): the UE's sdes-srtp;mediasec is ignored at registration, so no Security-Server confirms it.
+  'strip-mediasec': [
+    '\tif (!is_method("REGISTER") || $avp(mediasec) != 1) return;',
+    '\t$avp(mediasec) = 0;',
+    '\txlog("L_WARN", "ATTACK: ignored mediasec in the Security-Client of $si: e2ae not confirmed\\n");',
+  ].join('\n'),
+  // The e2ae request (a=3ge2ae:requested, TS 24.229 7.5.2) removed from the offer: the P-CSCF relays the UE's SDES key into the core.
+  'strip-3ge2ae': [
+    '\tif (!search_body("a=3ge2ae:")) return;',
+    '\tsdp_remove_line_by_prefix("a=3ge2ae");',
+    '\tmsg_apply_changes();',
+    '\txlog("L_WARN", "ATTACK: stripped a=3ge2ae from the offer of call $ci\\n");',
   ].join('\n'),
 };
 

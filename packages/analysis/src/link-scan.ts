@@ -161,6 +161,9 @@ export interface MediaFlowReport {
   lastUs: number;
 }
 
+/** SIP messages with SDES keys kept per link (sdesMessages): a bound on memory for long runs; a scenario sends a few dozen. */
+export const MAX_SDES_MESSAGES = 10_000;
+
 export interface SignallingReport {
   /** SIP messages readable on this link: UDP datagrams and TCP streams on any port, recognised by content. */
   plaintextSip: number;
@@ -174,6 +177,12 @@ export interface SignallingReport {
   exposedSdesKeys: string[];
   /** The same keys with their crypto-suite, so the analyser can try them on the media. */
   sdesOffers: SdesOffer[];
+  /**
+   * Every SIP message read in the clear that carried SDES keys: its Call-ID,
+   * flow (`udp a:p > b:p`) and keys, so who handed which key to whom can be
+   * told (a hop that swaps the keys, issue 13). At most MAX_SDES_MESSAGES.
+   */
+  sdesMessages?: Array<{ callId: string; flow: string; keys: string[] }>;
   /** a=3ge2ae values readable in plaintext SIP on this link. */
   e2aeIndicators: string[];
   /** MIKEY messages (a=key-mgmt:mikey) readable in plaintext SIP: tickets are opaque, but who sent them is visible. */
@@ -428,7 +437,7 @@ export async function scanLink(link: string, file: string, keys: LoggedKey[]): P
 /** Per-link state of the scan: flows by 5-tuple, with the fast path for IPv4/UDP. */
 export class MediaScanner {
   readonly signalling: SignallingReport = {
-    plaintextSip: 0, tlsRecords: 0, dtlsRecords: 0, stunMessages: 0, exposedSdesKeys: [], sdesOffers: [], e2aeIndicators: [], mikeyOffers: 0,
+    plaintextSip: 0, tlsRecords: 0, dtlsRecords: 0, stunMessages: 0, exposedSdesKeys: [], sdesOffers: [], sdesMessages: [], e2aeIndicators: [], mikeyOffers: 0,
     sdpEndpoints: [], plaintextMsrp: 0, msrpFlows: [], sipFlows: [], tlsFlows: [], dtlsFlows: [],
   };
   private readonly flows = new Map<string, FlowState>();
@@ -585,6 +594,7 @@ export class MediaScanner {
     this.sipFlows.add(flow);
     this.onSip?.(flow, message, this.nowUs);
     const sdp = readSipSdp(message.toString('latin1'));
+    if (sdp.sdes.length > 0 && sig.sdesMessages!.length < MAX_SDES_MESSAGES) sig.sdesMessages!.push({ callId: sdp.callId, flow, keys: sdp.sdes.map((o) => o.keySalt) });
     for (const o of sdp.sdes) {
       if (this.sdesSeen.has(o.keySalt)) continue;
       this.sdesSeen.add(o.keySalt);

@@ -21,6 +21,8 @@ export interface SdesOffer {
 
 /** Everything the SDP of one SIP message shows. */
 export interface SipSdpFindings {
+  /** The message's Call-ID ('' when it has none). */
+  callId: string;
   endpoints: SdpEndpoint[];
   sdes: SdesOffer[];
   /** a=3ge2ae values, session and media level. */
@@ -67,10 +69,10 @@ function sdpOf(sipText: string): SessionDescription | null {
 
 /** Reads the SDP of a SIP message seen in the clear; never throws. */
 export function readSipSdp(sipText: string): SipSdpFindings {
-  const found: SipSdpFindings = { endpoints: [], sdes: [], e2ae: [], mikeyOffers: 0 };
+  const callId = CALL_ID.exec(sipText)?.[1] ?? '';
+  const found: SipSdpFindings = { callId, endpoints: [], sdes: [], e2ae: [], mikeyOffers: 0 };
   const d = sdpOf(sipText);
   if (!d) return found;
-  const callId = CALL_ID.exec(sipText)?.[1] ?? '';
   const levels = [d.attributes, ...d.media.map((m) => m.attributes)];
   for (const attrs of levels) {
     for (const a of attrs) {

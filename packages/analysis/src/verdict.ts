@@ -13,6 +13,13 @@ export type LinkProtection = (typeof LINK_PROTECTIONS)[number];
 export type Verdict = 'e2e' | 'e2ae' | 'none' | 'unknown' | 'no-media' | `e2m2e(${string})`;
 /** The verdicts as a pattern, for files that name one. */
 export const VERDICT_PATTERN = /^(e2e|e2ae|none|unknown|no-media|e2m2e\([a-z0-9+-]+\))$/;
+/**
+ * What a scenario may expect of a call: a verdict, or `fault(<element>)`
+ * when the scenario killed, froze or cut off an element while the call was
+ * up (the runner's judgement; the packets alone never say fault).
+ */
+export type CallVerdict = Verdict | `fault(${string})`;
+export const CALL_VERDICT_PATTERN = /^(e2e|e2ae|none|unknown|no-media|e2m2e\([a-z0-9+-]+\)|fault\([a-z0-9+-]+\))$/;
 
 export interface PathLink {
   protection: LinkProtection;
@@ -31,6 +38,9 @@ export interface PathLink {
   flows: string[];
   /** Per flow of this path on this link: its endpoints and the keys that protected it. */
   hops: Array<{ src: string; dst: string; keys: string[] }>;
+  /** Capture time (µs since the epoch) of the first and last packet of the path's flows on this link; absent without packets. */
+  firstUs?: number;
+  lastUs?: number;
 }
 
 /** One direction of one call, followed across every link. */
@@ -102,6 +112,8 @@ function followPath(links: LinkReport[], marker: string, phase: Phase = 'all', c
       if (m.plaintext === 0 && Object.keys(m.srtp).length === 0) continue;
       pl.flows.push(f.flow);
       pl.hops.push({ src: f.src, dst: f.dst, keys: Object.keys(m.srtp) });
+      pl.firstUs = Math.min(pl.firstUs ?? Infinity, f.firstUs);
+      pl.lastUs = Math.max(pl.lastUs ?? -Infinity, f.lastUs);
       plaintext += m.plaintext;
       for (const [k, n] of Object.entries(m.srtp)) {
         srtp += n;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { removeStaleCuts } from './targets/local-cut.ts';
 import { clearState, pidAlive, readStates, type RunState } from './state.ts';
 
 /** Is `pid` still one of the network's? Process ids get reused, so never kill on the id alone. */
@@ -35,5 +36,7 @@ export function downLocal(opts: { all: boolean } = { all: true }): string[] {
     if (state.target === 'local') stopped.push(...killGroups(state));
     if (state.target === 'local' || opts.all) clearState(id);
   }
+  // A fault's iptables chain goes with its network, also when the state file is gone.
+  stopped.push(...removeStaleCuts(opts.all));
   return stopped;
 }

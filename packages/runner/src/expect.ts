@@ -1,4 +1,6 @@
-import type { Analysis } from '@imslab/analysis';
+import type { Analysis, CallReport } from '@imslab/analysis';
+import { faultOutcome, faultVerdict } from './faults.ts';
+import { addressOwner } from '@imslab/network';
 import { callMediaView, crossCheckAgw } from '@imslab/ims-agw/cross-check';
 import { markerFor } from '@imslab/probe';
 import { CHECKS, type CheckContext } from './checks/index.ts';
@@ -49,10 +51,14 @@ export async function checkCall(alias: string, exp: Expectation, base: Omit<Chec
     out.mismatches.push(!call ? 'the call was never placed' : !base.analysis ? 'no evidence: no analysis (captures missing)' : 'no evidence: the analyser has no report for this call');
     return out;
   }
-  out.observed = report.verdict;
+  // A call an element fault hit is judged `fault(<element>)`: the packets alone would credit (or blame) a path that broke.
+  const judged: CallReport = call.faults?.length
+    ? { ...report, verdict: faultVerdict(call.faults) as CallReport['verdict'], evidence: [...faultOutcome(call.faults, report, base.ueCalls, addressOwner(base.plan)).evidence, ...report.evidence] }
+    : report;
+  out.observed = judged.verdict;
   out.conditions = report.conditions;
   const ctx: CheckContext = {
-    ...base, analysis: base.analysis, alias, call, report,
+    ...base, analysis: base.analysis, alias, call, report: judged,
     saw: (l) => out.evidence.push(l),
     mismatch: (l) => out.mismatches.push(l),
   };

@@ -7,7 +7,7 @@ import { stateFile } from './state.ts';
  * pipe from the runner. When the runner goes away by any means (a crash,
  * SIGKILL), the pipe closes and the reaper kills the process groups named in
  * the network's state file (only processes whose command line names the
- * network's directory) and removes its Docker containers, networks and
+ * network's directory), removes its iptables chain (a fault) and its Docker containers, networks and
  * volumes by label; then it deletes the state file. When the runner took the
  * network down itself, it says so first and the reaper just exits.
  */
@@ -29,6 +29,7 @@ const api = (method, path) => new Promise((resolve) => {
 async function reap() {
   let s; try { s = JSON.parse(fs.readFileSync(file, 'utf8')); } catch { return; }
   for (const g of s.pgids || []) if (ours(g, s.dir)) { try { process.kill(-g, 'SIGKILL'); } catch {} }
+  if (s.cutChain) for (const a of [['-D', 'OUTPUT', '-j', s.cutChain], ['-F', s.cutChain], ['-X', s.cutChain]]) { try { require('child_process').execFileSync('iptables', ['-w', ...a], { stdio: 'ignore' }); } catch {} }
   if (s.dockerRun) {
     const f = encodeURIComponent(JSON.stringify({ label: ['imslab.run=' + s.dockerRun] }));
     for (const c of (await api('GET', '/containers/json?all=1&filters=' + f)) || []) await api('DELETE', '/containers/' + c.Id + '?force=1&v=1');

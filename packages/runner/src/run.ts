@@ -13,7 +13,7 @@ import { addressOwner, controllable, kindOf, planNetwork, type ElementPlan } fro
 import { REPO_ROOT, loadSubscribers, type AfterRunContext, type EvidenceName, type EvidenceTypes, type NetworkPlan, type SubscriberFile } from '@imslab/topology';
 import type { CallStatus } from '@imslab/ue/contract';
 import type { CallRecord } from './checks/index.ts';
-import { ElementError, PrerequisiteError } from './errors.ts';
+import { ElementError, PrerequisiteError, StepError } from './errors.ts';
 import { checkCall, sortProblems, type CallOutcome } from './expect.ts';
 import { RunSession, newRunDir, type RunError, type ScenarioResult } from './run-session.ts';
 import type { Scenario } from './scenario.ts';
@@ -83,7 +83,14 @@ export async function runScenario(target: Target, scenario: Scenario, session: R
     progress(`capturing ${plan.links.map((l) => l.name).join(', ')}`);
     ctx = makeContext(controllable(plan).filter((e) => e.kind === 'ue').map((e) => ({ name: e.name, url: target.controlUrl(e.name) })), progress);
     ctx.restart = (element) => target.restart(element);
+    ctx.fault = (element, action, opts) => target.fault(element, action, opts);
     ctx.controlUrl = (element) => target.controlUrl(element);
+    ctx.addressOf = (element) => {
+      const e = plan!.elements.find((x) => x.name === element);
+      const a = e ? Object.values(e.addresses).find(Boolean) : undefined;
+      if (!a) throw new StepError(`no element "${element}" with an address on this network`);
+      return a;
+    };
     ctx.captureDir = dir;
     ctx.aborted = () => session.aborted !== null;
     const p = plan;
@@ -140,7 +147,7 @@ export async function runScenario(target: Target, scenario: Scenario, session: R
       analysis.problems.push(...messages.problems.map((p) => `messages: ${p}`));
     }
     const base = {
-      calls, analysis, ueCalls, captures, plan, keyDir: join(dir, 'keys'), messages,
+      calls, analysis, ueCalls, captures, plan, dir, keyDir: join(dir, 'keys'), messages,
       evidence: <N extends EvidenceName>(name: N) => evidence[name] as EvidenceTypes[N] | undefined,
     };
     for (const [alias, exp] of Object.entries(scenario.expect)) outcomes.push(await checkCall(alias, exp, base));

@@ -62,8 +62,8 @@ function buildScenarioSchema(fileName?: string) {
     const aliases = new Set<string>();
     (s.steps as Step[]).forEach((step, i) => {
       const [kind, body] = Object.entries(step)[0] as [string, Record<string, unknown>];
-      // A pager-mode MESSAGE is named like a call (its Call-ID is what checks address).
-      if (kind === 'call' || kind === 'message') {
+      // A pager-mode MESSAGE and an attacker's INVITE are named like a call (its Call-ID is what checks address).
+      if (kind === 'call' || kind === 'message' || kind === 'spoof-call') {
         const as = String(body.as);
         if (aliases.has(as)) ctx.addIssue({ code: 'custom', path: ['steps', i, kind, 'as'], message: `${kind} alias "${as}" is used twice` });
         aliases.add(as);
@@ -177,7 +177,8 @@ export function selectScenarios(names: string[], all = loadAllScenarios(), dir =
   for (const n of names) {
     const hit = all.filter((s) => s.name === n || s.clause === n || relative(dir, s.file).startsWith(`${n}/`));
     if (hit.length === 0) {
-      const suites = [...new Set(all.map((s) => s.clause))].join(', ');
+      // A suite is a clause or a folder of scenarios/ (faults/ holds scenarios of several clauses).
+      const suites = [...new Set([...all.map((s) => s.clause), ...all.map((s) => relative(dir, s.file).split('/')[0]!)])].join(', ');
       const near = closest(n, all.map((s) => s.name));
       throw new ScenarioError(`unknown scenario or suite "${n}"${near ? ` (did you mean ${near}?)` : ''}; scenarios: ${all.map((s) => s.name).join(', ')}; suites: ${suites}, all`);
     }

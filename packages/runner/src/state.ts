@@ -17,6 +17,8 @@ export interface RunState {
   runnerPid: number;
   /** Process-group ids of every child the run started (local target). */
   pgids: number[];
+  /** The iptables chain cutting elements off (a fault step, local target): removed with the network. */
+  cutChain?: string;
   /** The `imslab.run` label of its containers, networks and volumes (docker target). */
   dockerRun?: string;
   /** `imslab up` keeps a network up for others to attach to: its plan's inputs. */

@@ -5,6 +5,9 @@ import { z } from 'zod';
 import type { CallRecord } from './checks/index.ts';
 import type { MessageCallRecord } from './checks/message-delivered.ts';
 import { httpJson } from './http-json.ts';
+import { FAULT_ACTIONS, type FaultAction, type FaultOptions, type FaultRecord } from './faults.ts';
+import { spoofedInvite } from './spoof-call.ts';
+import { SIP_PORT } from '@imslab/topology';
 import { INJECT_ATTACKS, attackDatagrams, capturedTo } from './inject.ts';
 import { StepError } from './errors.ts';
 import { UeClient } from './ue-client.ts';
@@ -91,6 +94,26 @@ export const STEP_SHAPES = {
    * (ueCounters) show what it refused.
    */
   inject: strictObject({ call: name, into: name, attack: z.enum(INJECT_ATTACKS), packets: z.number().int().min(1).max(500) }, 'an inject step'),
+  /**
+   * Kills, freezes or cuts off an element (faults.ts) while calls are up,
+   * then watches for `watchMs` (default 2000) so the captures and the UEs
+   * show what followed. Every call up at that moment is judged
+   * `fault(<element>)`, with what was seen as its evidence.
+   */
+  fault: strictObject({
+    element: name, action: z.enum(FAULT_ACTIONS), watchMs: z.number().int().min(0).max(30_000).optional(),
+    /** With `cut`: refuse only these ports of the element (an attacker on the link blocking its TLS port). */
+    ports: z.array(z.number().int().min(1).max(65_535)).min(1).optional(),
+  }, 'a fault step').refine((f) => !f.ports || f.action === 'cut', { message: 'ports go with action: cut only', path: ['ports'] }),
+  /**
+   * The attacker element (network.servers: [attacker]) sends an INVITE
+   * straight to UE `into`'s SIP port, past the P-CSCF, claiming `claiming`
+   * in From and P-Asserted-Identity; `as` names it for the expectations.
+   * The step waits up to 2 s for the UE to record it (it should not).
+   */
+  'spoof-call': strictObject({ into: name, claiming: z.string().regex(/^sips?:\S+@\S+$/, 'must be a SIP URI like sip:alice@ims.test'), as: name }, 'a spoof-call step'),
+  /** A UE tries to register and must fail (its SIP transport blocked, say): the step fails if it registers. */
+  'register-fails': strictObject({ ue: name }, 'a register-fails step'),
   /** UEs leave a chat room they joined (BYE). */
   'chat-leave': strictObject({ by: z.union([name, z.array(name).min(1)]), room: z.string().regex(/^sips?:\S+@\S+$/, 'must be the room\'s SIP URI like sip:chat-team@ims.test') }, 'a chat-leave step'),
   /**
@@ -157,10 +180,14 @@ export interface StepContext {
   onMediaFlowing?: (call: CallRecord) => Promise<void>;
   /** Restarts an element (the target's). */
   restart?: (element: string) => Promise<void>;
+  /** Kills, freezes or cuts off an element (the target's). */
+  fault?: (element: string, action: FaultAction, opts: FaultOptions) => Promise<void>;
   /** Set when the run is being aborted: waits stop at once. */
   aborted?: () => boolean;
   /** Control API base URL of any element (the KMS for group membership). */
   controlUrl?: (element: string) => string;
+  /** An element's address on its (first) network: where the attacker sends to. */
+  addressOf?: (element: string) => string;
   /** Where the links' captures are being written (`<link>.pcap`): what a tap on the links sees so far. */
   captureDir?: string;
 }
@@ -322,6 +349,13 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
       const r = await ue(ctx, n).register();
       ctx.progress(`  ${n} registered${r.securityServer ? ` (Security-Server: ${r.securityServer})` : ''}`);
     }));
+  } else if ('spoof-call' in step) {
+    await spoofCall(ctx, step['spoof-call']);
+  } else if ('register-fails' in step) {
+    const n = step['register-fails'].ue;
+    const r = await ue(ctx, n).register().then((x) => ({ ok: true as const, x }), (e: Error) => ({ ok: false as const, e }));
+    if (r.ok) throw new StepError(`${n} registered (Security-Server: ${r.x.securityServer ?? 'none'}); expected its REGISTER to fail`);
+    ctx.progress(`  ${n} could not register, as expected: ${r.e.message}`);
   } else if ('call' in step) {
     const { from, to, security = 'none', as, policy, designatedDevice, spoofIdentity } = step.call;
     const r = await ue(ctx, from).call(to, security, { policy, designatedDevice, ...(spoofIdentity ? { spoofIdentity } : {}) });
@@ -401,6 +435,15 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
     await waitMessage(ctx, step['wait-message'].message, step['wait-message'].by);
   } else if ('inject' in step) {
     await injectStep(ctx, step.inject);
+  } else if ('fault' in step) {
+    const { element, action, watchMs = 2000, ports } = step.fault;
+    if (!ctx.fault) throw new StepError('this target cannot inflict faults');
+    await ctx.fault(element, action, ports ? { ports } : {});
+    const f: FaultRecord = { element, action, at: Date.now() };
+    const hit = [...ctx.calls.values()].filter((c) => c.hungUpAt === undefined && !('message' in c));
+    for (const c of hit) (c.faults ??= []).push(f);
+    ctx.progress(`  ${element}: ${action} (calls up: ${hit.map((c) => c.alias).join(', ') || 'none'}); watching ${watchMs} ms`);
+    await new Promise((res) => setTimeout(res, watchMs));
   } else if ('chat-join' in step) {
     const { by, room } = step['chat-join'];
     for (const n of [by].flat()) {
@@ -530,6 +573,30 @@ async function injectStep(ctx: StepContext, s: z.output<Shapes['inject']>): Prom
   // The packets are on their way; give the UE a moment to count them.
   await new Promise((res) => setTimeout(res, 200));
   ctx.progress(`  the attacker sent ${datagrams.length} ${s.attack} packet(s) to ${s.into} (${local}) on ${s.call}`);
+}
+
+/** A spoof-call step: the attacker's INVITE to the UE's SIP port; what the UE made of it is left to the expectations. */
+async function spoofCall(ctx: StepContext, s: z.output<Shapes['spoof-call']>): Promise<void> {
+  if (!ctx.controlUrl || !ctx.addressOf) throw new StepError('spoof-call: this target gives no element control URLs or addresses');
+  const target = ctx.addressOf(s.into);
+  const attacker = target.replace(/\.\d+$/, '.66');
+  const { callId, datagram } = spoofedInvite({ from: s.claiming, target: { user: s.into, address: target }, attacker, sipPort: SIP_PORT, mediaPort: 40_000 });
+  let r: { status: number; text: string };
+  try {
+    r = await httpJson('POST', `${ctx.controlUrl('attacker')}/send`, { to: `${target}:${SIP_PORT}`, datagrams: [datagram.toString('base64')], intervalMs: 0 }, 10_000);
+  } catch (e) {
+    throw new StepError(`spoof-call: the attacker's control API did not answer: ${(e as Error).message} (is "attacker" in network.servers?)`);
+  }
+  if (r.status !== 200) throw new StepError(`spoof-call: the attacker refused: ${r.status} ${r.text.slice(0, 300)}`);
+  ctx.calls.set(s.as, { alias: s.as, callId, from: 'attacker' });
+  // The absence of a call is the point: watch the UE for a bounded time rather than wait for a state.
+  const u = ue(ctx, s.into);
+  let seen: CallStatus | undefined;
+  for (const until = Date.now() + 2000; Date.now() < until && seen?.state !== 'confirmed';) {
+    seen = await findCall(u, callId);
+    await new Promise((res) => setTimeout(res, POLL_MS));
+  }
+  ctx.progress(`  the attacker sent ${s.into} an INVITE claiming ${s.claiming} (${callId}): ${seen ? `${s.into} recorded it, ${seen.state}` : `${s.into} has no record of it`}`);
 }
 
 async function groupRemove(ctx: StepContext, group: string, member: string): Promise<void> {

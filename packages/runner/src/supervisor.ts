@@ -55,6 +55,20 @@ export class Supervisor {
     if (i >= 0) this.procs.splice(i, 1);
   }
 
+  /** Kills one process group at once (SIGKILL: a fault the scenario asked for) and forgets it, so its exit is no crash. */
+  async kill(p: Supervised): Promise<void> {
+    this.release(p);
+    await p.started;
+    killGroup(p.pid, 'SIGKILL');
+    await p.exited;
+    await p.logClosed;
+  }
+
+  /** Stops (SIGSTOP) or resumes (SIGCONT) one process group: a frozen element. */
+  signal(p: Supervised, sig: 'SIGSTOP' | 'SIGCONT'): void {
+    killGroup(p.pid, sig);
+  }
+
   /** Process-group ids of every running child (for the state file and the reaper); `started` first. */
   pgids(): number[] {
     return this.procs.filter((p) => !p.hasExited()).map((p) => p.pid).filter((x): x is number => x !== undefined);

@@ -49,7 +49,7 @@ describe('scenario files', () => {
 
   it('refuses unknown and bad keys everywhere: network, steps, values', () => {
     expect(load(OK.replace('servers: [kms]', 'servers: [kms]\n  polcy: { pcscf-a: { e2ae: allow } }'))).toThrow(/x\.yaml:6:3: network\.polcy: unknown key "polcy" \(did you mean "policy"\?\); network allows: servers, forwarding, /);
-    expect(load(OK.replace('servers: [kms]', 'attacks: { pcscf-a: eavesdrop }'))).toThrow(/x\.yaml:5:23: network\.attacks\.pcscf-a: Invalid option: expected one of "tamper-key-mgmt"\|"strip-sdes"\|"strip-key-mgmt"\|"replay-key-mgmt"/);
+    expect(load(OK.replace('servers: [kms]', 'attacks: { pcscf-a: eavesdrop }'))).toThrow(/x\.yaml:5:23: network\.attacks\.pcscf-a: Invalid option: expected one of "tamper-key-mgmt"\|"strip-sdes"\|"strip-key-mgmt"\|"replay-key-mgmt"\|"substitute-sdes"\|"strip-mediasec"\|"strip-3ge2ae"/);
     expect(load(OK.replace('- register: [alice]', '- regster: [alice]'))).toThrow(/x\.yaml:7:5: steps\[0\]: a step has exactly one of register, call, .*found "regster" \(did you mean "register"\?\)/);
     expect(load(OK.replace('security: e2e,', 'security: e2e, colour: red,'))).toThrow(/x\.yaml:8:\d+: steps\[1\]\.call\.colour: unknown key "colour"/);
     expect(load(OK.replace('security: e2e,', 'security: safe,'))).toThrow(/steps\[1\]\.call\.security: Invalid option: expected one of "none"\|"e2ae"/);

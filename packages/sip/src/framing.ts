@@ -17,14 +17,15 @@ export interface FramerOptions {
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-const CL_RE = /^(?:content-length|l)[ \t]*:[ \t]*(\d+)[ \t]*$/im;
+const CL_RE = /^(?:content-length|l)[ \t]*:[ \t]*(.*?)[ \t]*$/gim;
 
 /**
  * Splits a TCP/TLS byte stream into SIP messages by Content-Length
  * (RFC 3261 sec. 18.3: "In the case of stream-oriented transports such as TCP,
  * the Content-Length header field indicates the size of the body"). CRLFs
  * between messages are keep-alives (sec. 7.5, RFC 5626). A missing
- * Content-Length counts as zero; absurd sizes poison the framer.
+ * Content-Length counts as zero; absurd sizes and unusable values (negative,
+ * not a number, two that differ) poison the framer.
  */
 export class StreamFramer {
   private buf: Buffer = Buffer.alloc(0);
@@ -57,9 +58,16 @@ export class StreamFramer {
       }
       if (end > this.maxHeader) return this.fail(out, `header section of ${end} bytes exceeds ${this.maxHeader}`);
       const head = this.buf.toString('latin1', 0, end);
-      const m = CL_RE.exec(head);
-      const len = m ? Number(m[1]) : 0;
-      if (!Number.isSafeInteger(len) || len > this.maxBody) return this.fail(out, `Content-Length ${m?.[1]} exceeds ${this.maxBody}`);
+      const values = new Set([...head.matchAll(CL_RE)].map((m) => m[1]!));
+      if (values.size > 1 || (values.size === 1 && !/^\d+$/.test([...values][0]!))) {
+        // RFC 4475 3.1.2.3 / 3.3.9: a negative, non-numeric or conflicting Content-Length
+        // is "not recoverable" on a stream. The head goes up (a UAS answers it 400), then the stream is closed.
+        out.push({ kind: 'message', data: Buffer.from(this.buf.subarray(0, end + 4)) });
+        return this.fail(out, `Content-Length ${[...values].join(' / ')} cannot frame the stream`);
+      }
+      const text = [...values][0];
+      const len = text === undefined ? 0 : Number(text);
+      if (!Number.isSafeInteger(len) || len > this.maxBody) return this.fail(out, `Content-Length ${text} exceeds ${this.maxBody}`);
       const total = end + 4 + len;
       if (this.buf.length < total) break;
       out.push({ kind: 'message', data: Buffer.from(this.buf.subarray(0, total)) });

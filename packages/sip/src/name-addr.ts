@@ -41,13 +41,15 @@ export function parseNameAddr(text: string): NameAddr | null {
     if (displayName === undefined) {
       const name = s.slice(0, lt).trim();
       if (name) {
-        if (/[<>"]/.test(name)) return null;
+        // display-name = *(token LWS) / quoted-string: unquoted, only tokens (RFC 4475 3.1.2.15).
+        if (!/^[A-Za-z0-9\-.!%*_+`'~]+(?:[ \t]+[A-Za-z0-9\-.!%*_+`'~]+)*$/.test(name)) return null;
         displayName = name;
       }
     }
     const gt = s.indexOf('>', lt);
     if (gt < 0) return null;
-    uri = s.slice(lt + 1, gt).trim();
+    // No LWS inside the brackets: addr-spec has none (RFC 4475 3.1.2.14).
+    uri = s.slice(lt + 1, gt);
     rest = s.slice(gt + 1).trim();
     if (rest && !rest.startsWith(';')) return null;
   } else {
@@ -55,6 +57,8 @@ export function parseNameAddr(text: string): NameAddr | null {
     const semi = s.indexOf(';');
     uri = (semi >= 0 ? s.slice(0, semi) : s).trim();
     rest = semi >= 0 ? s.slice(semi) : '';
+    // sec. 20.10: a URI with a comma, question mark or semicolon MUST be in <> (RFC 4475 3.1.2.13).
+    if (/[?,]/.test(uri)) return null;
   }
   if (!isValidUri(uri)) return null;
   const params = parseParams(rest);

@@ -57,7 +57,11 @@ export function unquote(s: string): string {
   return s;
 }
 
-/** Quotes a string for a quoted-string production, escaping `"` and `\`. */
+/**
+ * Quotes a string for a quoted-string production, escaping `"`, `\` and the
+ * control characters quoted-pair admits (sec. 25.1: all but CR and LF), so a
+ * display name read from RFC 4475 3.1.1.2 is written back as legal as it came.
+ */
 export function quote(s: string): string {
-  return `"${s.replace(/(["\\])/g, '\\$1')}"`;
+  return `"${s.replace(/(["\\\x00-\x09\x0b\x0c\x0e-\x1f\x7f])/g, '\\$1')}"`;
 }

@@ -66,7 +66,10 @@ export function parseSipUri(text: string): SipUri | null {
   const q = rest.indexOf('?');
   let user: string | undefined;
   let password: string | undefined;
-  const at = rest.lastIndexOf('@', q >= 0 ? q : rest.length);
+  // A `?` may sit in the user part (user-unreserved, RFC 4475 3.1.1.2) and `@` never
+  // in headers unescaped: without an `@` before the first `?`, look past it.
+  let at = rest.lastIndexOf('@', q >= 0 ? q : rest.length);
+  if (at < 0 && q >= 0) at = rest.lastIndexOf('@');
   if (at >= 0) {
     const userinfo = rest.slice(0, at);
     rest = rest.slice(at + 1);

@@ -2,11 +2,12 @@ import { SipParseError } from './errors.ts';
 import { parseCSeq, type SipMessage } from './message.ts';
 import { parseNameAddr } from './name-addr.ts';
 import { isValidUri } from './uri.ts';
-import { parseVia } from './via.ts';
+import { parseVia, viaBranch } from './via.ts';
+import { BRANCH_COOKIE } from './ids.ts';
 
 /**
  * Checks what RFC 3261 sec. 8.1.1 makes mandatory: To, From, Call-ID, CSeq,
- * Via (and Max-Forwards in requests), that each parses, that the CSeq method
+ * Via (and Max-Forwards in requests from RFC 3261 clients), that each parses, that the CSeq method
  * matches the request method (sec. 8.2.2 relies on it), and that the
  * Request-URI and every Contact parse. Returns null when valid.
  */
@@ -31,8 +32,11 @@ export function validateMessage(m: SipMessage): SipParseError | null {
     if (!isValidUri(m.uri)) return new SipParseError(`malformed Request-URI: ${JSON.stringify(m.uri.slice(0, 80))}`);
     if (cseq.method !== m.method) return new SipParseError(`CSeq method ${cseq.method} does not match request method ${m.method}`);
     const mf = h.get('Max-Forwards');
-    if (mf === undefined) return new SipParseError('missing mandatory header Max-Forwards');
-    if (!/^\d{1,10}$/.test(mf) || Number(mf) > 255) return new SipParseError(`malformed Max-Forwards: ${JSON.stringify(mf.slice(0, 20))}`);
+    // sec. 8.1.1.6 binds RFC 3261 clients (a z9hG4bK branch, sec. 8.1.1.7); an RFC 2543
+    // client never sent Max-Forwards, and RFC 4475 3.4.1 has such requests accepted.
+    if (mf === undefined) {
+      if (viaBranch(parseVia(vias[0]!)!)?.startsWith(BRANCH_COOKIE)) return new SipParseError('missing mandatory header Max-Forwards');
+    } else if (!/^\d{1,10}$/.test(mf) || Number(mf) > 255) return new SipParseError(`malformed Max-Forwards: ${JSON.stringify(mf.slice(0, 20))}`);
   }
   for (const c of h.getAll('Contact')) {
     if (c === '*') continue;

@@ -57,6 +57,8 @@ export class ChatServer {
       await msrp.close();
       throw e;
     }
+    // What a crash left in the store (a message cut short) is said at once, and stays in GET /rooms.
+    for (const p of store.problems()) log.warn(`store: ${p}`);
     log.info(`listening on ${cfg.address}:${cfg.sipPort}/udp, MSRP msrps://${cfg.address}:${msrp.port}, control http://${cfg.address}:${cfg.controlPort}; rooms: ${cfg.rooms.map((r) => `${r.user} (${r.members.length} members)`).join(', ') || 'none'}; store ${store.dir}; TLS key log ${cfg.msrp.keylogFile ?? 'none'}`);
     return srv;
   }
@@ -122,6 +124,7 @@ export class ChatServer {
   roomsDocument(): ChatRoomsDocument {
     return {
       name: this.cfg.name,
+      store: { bytes: this.store.usedBytes, problems: this.store.problems(), partial: this.store.partial() },
       rooms: this.rooms.list().map((r) => ({
         user: r.user, members: r.members, messages: r.messages,
         participants: r.participants.map((p) => ({

@@ -50,7 +50,20 @@ export interface ChatRoomStatus {
   messages: number;
 }
 
+/** A message whose line a stopped process left unfinished: what of it can be read, and how much was kept. */
+export interface PartialChatMessage {
+  room: string;
+  /** 1-based line of the room's file. */
+  line: number;
+  /** From the kept bytes, when they got that far (the line starts with time, room, sender, messageId). */
+  messageId: string | null;
+  sender: string | null;
+  keptBytes: number;
+}
+
 export interface ChatRoomsDocument {
   name: string;
+  /** The room store: bytes on disk, and what its opening found (messages a crash cut short). */
+  store: { bytes: number; problems: string[]; partial: PartialChatMessage[] };
   rooms: ChatRoomStatus[];
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** One message kept for one offline member: the body exactly as it arrived, with what is needed to forward it later. */
@@ -31,54 +31,60 @@ export interface StoreLimits {
   maxBytes: number;
 }
 
-export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
-
-/** Writes a file atomically: a temporary file in the same directory, fsync, rename. */
-function writeAtomic(path: string, data: Uint8Array): void {
-  const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+/** A message whose put() was interrupted (the process died): its meta, and how much of the body reached the disk. */
+export interface PartialMessage extends StoredMessageMeta {
+  keptBytes: number;
 }
 
+/** The write call for every file the store writes; a test replaces it to stop a process mid-write. */
+export type WriteSyncFn = (fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null) => number;
+export interface StoreOptions { writeSync?: WriteSyncFn }
+
+export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
 const ENTRY_RE = /^[A-Za-z0-9_-]{1,120}$/;
+const TMP_RE = /^([A-Za-z0-9_-]{1,120})\.(json|body)\.tmp-[0-9a-f]{8}$/;
 
 /**
  * The IM server's store for offline members: per message and member, the
  * body bytes as they arrived (`<entry>.body`, the sender's CMS: the server
- * cannot read it) and a JSON meta file (`<entry>.json`), each written
- * atomically; the body first, so a meta file always names a complete body.
- * Bounded in messages and bytes; survives a restart (re-read on open; an
- * entry whose body is missing or differs from its digest is reported and
- * left out).
+ * cannot read it) and a JSON meta file (`<entry>.json`, replaced atomically).
+ * The meta is written first, with the body's length and digest, then the
+ * body: so a process killed at any point leaves either a temporary meta file
+ * (nothing stored yet) or a meta that says what the body should be, and
+ * open() reports the interrupted message by name with the bytes that reached
+ * the disk (kept, not delivered: a torn CMS body is no message). Bounded in
+ * messages and bytes; survives a restart (re-read on open; an entry whose
+ * body differs from its digest is reported and left out).
  */
 export class MessageStore {
   private readonly entries = new Map<string, StoredMessageMeta>();
+  private readonly partials: PartialMessage[] = [];
   private readonly issues: string[] = [];
+  private readonly write: WriteSyncFn;
 
-  private constructor(readonly dir: string, readonly limits: StoreLimits) {}
+  private constructor(readonly dir: string, readonly limits: StoreLimits, opts: StoreOptions) {
+    this.write = opts.writeSync ?? ((fd, b, o, l, p) => writeSync(fd, b, o, l, p));
+  }
 
-  static open(dir: string, limits: StoreLimits): MessageStore {
+  /** Opens (creating) the store and reports what a process killed mid-write left; throws only if `dir` cannot be created or listed. */
+  static open(dir: string, limits: StoreLimits, opts: StoreOptions = {}): MessageStore {
     mkdirSync(dir, { recursive: true });
-    const s = new MessageStore(dir, limits);
+    const s = new MessageStore(dir, limits, opts);
     for (const n of readdirSync(dir).sort()) {
-      if (n.includes('.tmp-')) {
+      const tmp = TMP_RE.exec(n);
+      if (tmp || n.includes('.tmp-')) {
+        // A meta replaced atomically never leaves a half file under its own name: drop the temporary one, say what it was.
         rmSync(join(dir, n), { force: true });
+        const [, entry, kind] = tmp ?? [];
+        s.issues.push(!tmp ? `${n}: stray temporary file removed`
+          : kind === 'json' && existsSync(join(dir, `${entry}.json`)) ? `${entry}: an update of its meta was interrupted; the previous meta kept`
+          : `${entry}: interrupted before it was stored (the process stopped while writing its ${kind === 'json' ? 'meta' : 'body'}); nothing kept`);
         continue;
       }
       if (!n.endsWith('.json')) continue;
-      const entry = n.slice(0, -5);
       try {
-        const meta = JSON.parse(readFileSync(join(dir, n), 'utf8')) as StoredMessageMeta;
-        if (meta.entry !== entry || !ENTRY_RE.test(entry)) throw new Error('meta names another entry');
-        const body = readFileSync(join(dir, `${entry}.body`));
-        if (sha256(body) !== meta.bodySha256) throw new Error('body differs from its SHA-256');
-        s.entries.set(entry, meta);
+        s.recover(n);
       } catch (e) {
         s.issues.push(`${n}: ${(e as Error).message}`);
       }
@@ -86,8 +92,61 @@ export class MessageStore {
     return s;
   }
 
+  private recover(n: string): void {
+    const entry = n.slice(0, -5);
+    const meta = JSON.parse(readFileSync(join(this.dir, n), 'utf8')) as StoredMessageMeta;
+    if (meta.entry !== entry || !ENTRY_RE.test(entry)) throw new Error('meta names another entry');
+    let body: Buffer;
+    try {
+      body = readFileSync(join(this.dir, `${entry}.body`));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      body = Buffer.alloc(0);
+    }
+    if (body.length < meta.bodyBytes) {
+      // put() wrote the meta, then died in the body: a partial message, kept as it is for inspection, never forwarded.
+      this.partials.push({ ...meta, keptBytes: body.length });
+      this.issues.push(`${n}: message ${meta.messageId} from ${meta.sender} for ${meta.member} is partial (interrupted while stored): ${body.length} of ${meta.bodyBytes} body bytes kept; not delivered`);
+      return;
+    }
+    if (sha256(body) !== meta.bodySha256) throw new Error('body differs from its SHA-256');
+    this.entries.set(entry, meta);
+  }
+
   problems(): string[] {
     return [...this.issues];
+  }
+
+  /** Messages whose storing was interrupted, as found by open(): kept on disk, not delivered. */
+  partial(): PartialMessage[] {
+    return this.partials.map((p) => ({ ...p }));
+  }
+
+  /** Writes all of `data` at the start of a new file (`wx`: an entry is written once), then fsyncs it. */
+  private writeFile(path: string, data: Uint8Array, flags = 'wx'): void {
+    const fd = openSync(path, flags, 0o600);
+    try {
+      for (let done = 0; done < data.length;) {
+        const n = this.write(fd, data, done, data.length - done, done);
+        if (n <= 0) throw new Error(`${path}: write made no progress at byte ${done}`);
+        done += n;
+      }
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Replaces a file atomically: a temporary file in the same directory, fsync, rename. */
+  private writeAtomic(path: string, data: Uint8Array): void {
+    const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
+    try {
+      this.writeFile(tmp, data, 'w');
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw e;
+    }
+    renameSync(tmp, path);
   }
 
   usage(): { pending: number; delivered: number; bytes: number } {
@@ -121,8 +180,15 @@ export class MessageStore {
     const entry = `${meta.messageId}-${meta.member.replace(/^sips?:/, '').replace(/@.*$/, '').replace(/[^A-Za-z0-9_-]/g, '_')}`;
     if (!ENTRY_RE.test(entry)) throw new Error(`bad store entry name ${entry}`);
     const full: StoredMessageMeta = { ...meta, entry, storedAt: new Date().toISOString(), bodyBytes: body.length, bodySha256: sha256(body) };
-    writeAtomic(join(this.dir, `${entry}.body`), body);
-    writeAtomic(join(this.dir, `${entry}.json`), Buffer.from(JSON.stringify(full, null, 2) + '\n'));
+    // Meta first (it names the body's length and digest), then the body: see the class comment.
+    this.writeAtomic(join(this.dir, `${entry}.json`), Buffer.from(JSON.stringify(full, null, 2) + '\n'));
+    try {
+      this.writeFile(join(this.dir, `${entry}.body`), body);
+    } catch (e) {
+      rmSync(join(this.dir, `${entry}.json`), { force: true }); // an entry without meta is no entry
+      rmSync(join(this.dir, `${entry}.body`), { force: true });
+      throw e;
+    }
     this.entries.set(entry, full);
     return full;
   }
@@ -150,7 +216,7 @@ export class MessageStore {
     const meta = this.entries.get(entry);
     if (!meta) return null;
     const done: StoredMessageMeta = { ...meta, deliveredAt: new Date().toISOString(), deliveredBy: by };
-    writeAtomic(join(this.dir, `${entry}.json`), Buffer.from(JSON.stringify(done, null, 2) + '\n'));
+    this.writeAtomic(join(this.dir, `${entry}.json`), Buffer.from(JSON.stringify(done, null, 2) + '\n'));
     this.entries.set(entry, done);
     return done;
   }

@@ -1,5 +1,5 @@
 import { callIdOf, cseqOf, tagOf, toOf, type ServerTransaction, type SipRequest, type SipResponse } from '@imslab/sip';
-import { ALLOWED_METHODS, type CallContext, type TicketOptions } from './call-context.ts';
+import { ALLOWED_METHODS, KNOWN_UNSERVED_METHODS, type CallContext, type TicketOptions } from './call-context.ts';
 import type { Call } from './call.ts';
 import type { SecurityMode } from './config.ts';
 import { IncomingCall } from './incoming-call.ts';
@@ -8,7 +8,6 @@ import type { Flow } from './sip-transport.ts';
 
 /** Methods of RFC 3261 and common extensions that we recognise but do not implement: 405, not 501. */
 // MESSAGE outside a dialog is pager mode (messaging.ts); inside a call's dialog it is not supported.
-const KNOWN_METHODS = new Set(['REGISTER', 'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'REFER', 'INFO', 'UPDATE', 'PRACK', 'PUBLISH']);
 /** Ended calls kept for GET /calls, oldest dropped first. */
 const MAX_CALLS_KEPT = 500;
 
@@ -99,8 +98,8 @@ export class CallManager {
       stack.respond(txn, 481);
       return;
     }
-    if (KNOWN_METHODS.has(req.method)) stack.respond(txn, 405, { headers: [['Allow', ALLOWED_METHODS]] });
-    else stack.respond(txn, 501);
+    if (KNOWN_UNSERVED_METHODS.has(req.method) || req.method === 'MESSAGE') stack.respond(txn, 405, { headers: [['Allow', ALLOWED_METHODS]] });
+    else stack.respond(txn, 501, { headers: [['Allow', ALLOWED_METHODS]] });
   }
 
   /** An ACK for a 2xx. */

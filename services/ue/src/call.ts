@@ -273,6 +273,17 @@ export abstract class Call implements UpdatableCall {
     this.updater.onStray2xx(res);
   }
 
+  /**
+   * Hangs up a confirmed call: RFC 3261 sec. 15.1.1, the session is over
+   * (media stops) as soon as the BYE is handed to its client transaction.
+   * The BYE's fate is only logged: a dead or frozen P-CSCF must not keep a
+   * hangup waiting for Timer F (64*T1).
+   */
+  protected byeAndTerminate(): void {
+    void this.sendBye().then((status) => this.ctx.log.info(`call ${this.callId}: BYE ${status === null ? 'got no final response (timeout or transport error)' : `answered ${status}`}`));
+    this.terminate();
+  }
+
   /** Sends BYE in the dialog; resolves with the final status, or null on timeout/transport error. */
   sendBye(): Promise<number | null> {
     const dialog = this.dialog;

@@ -23,6 +23,8 @@ export interface ControlledUe {
   readonly registration: Registration;
   readonly calls: CallManager;
   readonly kms: KmsAgent | undefined;
+  /** SIP dropped because it came from anyone but our P-CSCF; absent in embeddings without a transport. */
+  readonly sipDroppedFromStrangers?: number;
   /** Pager-mode messaging (SIP MESSAGE); absent in embeddings without it. */
   readonly messaging?: Messaging;
   /** Shutdown then exit (POST /shutdown, after the answer went out). */
@@ -73,7 +75,7 @@ export function createControlApi(ue: ControlledUe): ControlServer {
     return call;
   };
   const routes: Record<string, ControlRoute> = {
-    'GET /health': () => ({ ok: true, name: ue.cfg.name, registered: ue.registration.registered, e2aeConfirmed: ue.registration.e2aeConfirmed, busy: ue.cfg.busy, kms: ue.kms ? ue.kms.userText : null }),
+    'GET /health': () => ({ ok: true, name: ue.cfg.name, registered: ue.registration.registered, e2aeConfirmed: ue.registration.e2aeConfirmed, busy: ue.cfg.busy, kms: ue.kms ? ue.kms.userText : null, sipDroppedFromStrangers: ue.sipDroppedFromStrangers ?? 0 }),
     'POST /register': async (_req, raw) => {
       const expires = objectBody(raw)['expires'] ?? 600;
       if (typeof expires !== 'number' || !Number.isInteger(expires) || expires < 0) throw new HttpError(400, 'field "expires" must be an integer number of seconds >= 0 (default 600)');

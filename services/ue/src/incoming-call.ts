@@ -125,7 +125,6 @@ export class IncomingCall extends Call {
       this.terminate();
       return;
     }
-    await this.sendBye();
-    this.terminate();
+    this.byeAndTerminate();
   }
 }

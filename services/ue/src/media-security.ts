@@ -105,6 +105,8 @@ export interface PendingOffer {
 /** The suite we offer (RFC 4568 sec. 6.2.1 mandatory-to-implement). */
 export const OFFERED_SUITE: SrtpProfileName = 'AES_CM_128_HMAC_SHA1_80';
 export const E2AE_NOT_CONFIRMED = 'e2ae requested but the P-CSCF did not confirm sdes-srtp;mediasec at registration';
+/** Why an e2ae offer's answer is refused when it does not say a=3ge2ae:applied (see completeOffer). */
+export const E2AE_NOT_APPLIED = 'e2ae requested but not applied: our SDES key went on past the access edge (refused: e2ae fails closed)';
 
 function newKey(suite: SrtpProfileName, tag: number): SrtpKey {
   const keySalt = generateKeySalt(suite);
@@ -165,7 +167,8 @@ function e2aeReading(mode: SecurityMode, peer: E2aeMark | null): { e2ae: E2aeSta
  * selects one of our crypto lines by tag and carries the answerer's key).
  * SDES fails closed, as MIKEY does: an RTP/AVP answer to our SRTP offer (a
  * hop that stripped a=crypto and rewrote the profile, TR 33.828 4.1.1's
- * threat) fails the call; so does an SRTP answer without a usable crypto line.
+ * threat) fails the call; so does an SRTP answer without a usable crypto line,
+ * and an answer to an e2ae offer without a=3ge2ae:applied (E2AE_NOT_APPLIED).
  */
 export function completeOffer(offer: PendingOffer, answer: MediaSecurityLines): { ok: true; outcome: SecurityOutcome } | { ok: false; reason: string } {
   const peerE2ae = e2aeMarkOf(answer);
@@ -175,6 +178,13 @@ export function completeOffer(offer: PendingOffer, answer: MediaSecurityLines): 
     return { ok: true, outcome: { sdpProfile: 'RTP/AVP', suite: null, tx: null, rx: null, peerE2ae, e2ae: reading.e2ae, keyManagement: null, achieved: 'none', warning: reading.warning } };
   }
   if (offer.lines.profile !== 'RTP/SAVP') return { ok: false, reason: 'offered RTP/AVP but the answer is RTP/SAVP' };
+  // e2ae (TS 33.328; TS 24.229 7.5.2): only a=3ge2ae:applied says the P-CSCF
+  // kept our key and terminated SRTP. Without it our key went on in the SDP,
+  // into a core whose SIP is readable (a P-CSCF that stripped our request,
+  // issue 13, or one whose policy forbids e2ae): the user asked for e2ae, so
+  // the call is refused, as SDES and MIKEY fail closed, never carried on as
+  // "e2e" under a key others read.
+  if (offer.mode === 'e2ae' && reading.e2ae !== 'applied') return { ok: false, reason: `${E2AE_NOT_APPLIED}; the answer has ${peerE2ae ? `a=3ge2ae:${peerE2ae}` : 'no a=3ge2ae'}` };
   for (const value of answer.crypto) {
     let attr: CryptoAttribute;
     try {

@@ -16,10 +16,29 @@ const MAX_MARKERS_KEPT = 32;
 const MAX_CATCH_UP = 5;
 /**
  * After the receive key changes (re-INVITE), packets under the previous key
- * (or plaintext) are still accepted this long, or until the first packet
- * verifies under the new key: the peer switches when it sees the 2xx/ACK.
+ * are still accepted this long, or until the first packet verifies under the
+ * new key: the peer switches when it sees the 2xx/ACK.
  */
 export const RX_KEY_GRACE_MS = 3000;
+/**
+ * After a switch from plaintext to SRTP (TR 33.828 4.1.1, security switched
+ * on mid-call), plaintext is accepted at most this long, and only while it
+ * continues the peer's plaintext stream (see PLAINTEXT_MAX_SEQ_GAP). The
+ * peer switches one transit after us (the 2xx or the ACK reaching it); 2*T1
+ * (RFC 3261 sec. 17.1.1.1, T1 = 500 ms, the round-trip estimate and the
+ * first 2xx retransmission interval, sec. 13.3.1.4) also covers one lost
+ * 2xx or ACK. Beyond it any plaintext is an injection (issue 13), never
+ * media of a call that asked for protection.
+ */
+export const PLAINTEXT_GRACE_MS = 1000;
+/**
+ * How far ahead of the last plaintext packet accepted a plaintext packet in
+ * that grace may be (RTP sequence numbers, modulo 2^16): 1 is the next
+ * packet; the rest allows packets lost in the crossing (PLAINTEXT_GRACE_MS
+ * of 20 ms packets is 50; 32 is over half a second of loss). A duplicate or
+ * an older number is refused (RFC 3550 A.1 orders the stream by it).
+ */
+export const PLAINTEXT_MAX_SEQ_GAP = 32;
 /**
  * Receive keys kept besides the current one (a conference's group re-key,
  * {@link MediaSession.addRxKey}), the newest ones: in phase one of a re-key
@@ -98,6 +117,8 @@ export class MediaSession {
   onNewRxKey: ((key: SrtpKey, ssrc: number) => void) | undefined;
   /** The previous receive context (null = plaintext) while the peer may still use it. */
   private graceRx: { ctx: SrtpContext | null; until: number } | undefined;
+  /** The last plaintext packet accepted (the peer's stream before a switch to SRTP): only its continuation is accepted in the grace. */
+  private lastPlain: { ssrc: number; seq: number } | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private rtcpTimer: ReturnType<typeof setInterval> | undefined;
   private startAt = 0;
@@ -212,7 +233,7 @@ export class MediaSession {
     }
     this.mkiRx = undefined;
     if (plan.rx?.keySaltBase64 !== this.plan?.rx?.keySaltBase64) {
-      if (this.plan) this.graceRx = { ctx: this.rxCtx ?? null, until: performance.now() + RX_KEY_GRACE_MS };
+      if (this.plan) this.graceRx = { ctx: this.rxCtx ?? null, until: performance.now() + (this.rxCtx ? RX_KEY_GRACE_MS : PLAINTEXT_GRACE_MS) };
       // A key accepted before (phase one of a re-key) keeps its context: what it accepted stays a replay.
       const held = plan.rx ? this.takeRx(this.extraRx, plan.rx.keySaltBase64) : undefined;
       this.rxCtx = held ? held.ctx : plan.rx ? new SrtpContext(contextOptions(plan.rx)) : undefined;
@@ -322,15 +343,25 @@ export class MediaSession {
         const old = grace.ctx.unprotectRtp(msg);
         if (old.ok) return old.packet;
       }
+      // Only the stream we latched onto: plaintext injected into the call before the switch cannot become what the grace continues.
+      const h = plainHeader(msg);
+      if (h && (this.firstRxSsrc === undefined || h.ssrc === this.firstRxSsrc)) this.lastPlain = h;
       return msg;
     }
     const r = this.rxCtx.unprotectRtp(msg);
     if (r.ok) {
+      // The peer sends under the new key: plaintext is never accepted again.
       this.graceRx = undefined;
+      this.lastPlain = undefined;
       return r.packet;
     }
     if (grace) {
-      if (grace.ctx === null) return msg;
+      if (grace.ctx === null) {
+        if (this.continuesPlaintext(msg)) return msg;
+        // Plaintext that is not the peer's stream going on (another SSRC, a duplicate, a jump): injected.
+        this.counters.rxAuthFailed++;
+        return null;
+      }
       const old = grace.ctx.unprotectRtp(msg);
       if (old.ok) return old.packet;
     }
@@ -351,6 +382,17 @@ export class MediaSession {
     else if (r.reason === 'replayed' || r.reason === 'too-old') this.counters.rxReplayed++;
     else this.counters.rxMalformed++;
     return null;
+  }
+
+  /** True (and remembered) when `msg` is the next plaintext packet of the stream last accepted in the clear, at most PLAINTEXT_MAX_SEQ_GAP ahead. */
+  private continuesPlaintext(msg: Buffer): boolean {
+    const h = plainHeader(msg);
+    const last = this.lastPlain;
+    if (!h || !last || h.ssrc !== last.ssrc) return false;
+    const ahead = (h.seq - last.seq) & 0xffff;
+    if (ahead < 1 || ahead > PLAINTEXT_MAX_SEQ_GAP) return false;
+    this.lastPlain = h;
+    return true;
   }
 
   private receive(msg: Buffer, from: string): void {
@@ -378,4 +420,10 @@ export class MediaSession {
       this.counters.rxMarkersSeen = [...this.markers];
     }
   }
+}
+
+/** SSRC and sequence number of an RTP packet in the clear (RFC 3550 5.1: version 2, 12-octet fixed header); undefined otherwise. */
+function plainHeader(msg: Buffer): { ssrc: number; seq: number } | undefined {
+  if (msg.length < 12 || msg[0]! >> 6 !== 2) return undefined;
+  return { ssrc: msg.readUInt32BE(8), seq: msg.readUInt16BE(2) };
 }

@@ -204,8 +204,7 @@ export class OutgoingCall extends Call {
   async hangup(): Promise<void> {
     if (this.ended) return;
     if (this.state === 'confirmed') {
-      await this.sendBye();
-      this.terminate();
+      this.byeAndTerminate();
       return;
     }
     this.hangupRequested = true;

@@ -5,6 +5,7 @@ import {
 import type { TransportName, UeConfig } from './config.ts';
 import type { Logger } from './log.ts';
 import { SipTransport, type Flow } from './sip-transport.ts';
+import { refusalOfMalformed, screenRequest } from './uas-screen.ts';
 
 /** What the UA core does with requests and stray responses. */
 export interface CoreHandlers {
@@ -96,6 +97,11 @@ export class SipStack {
       }
       const d = this.layer.receiveRequest(m, this.transport.senderFor(flow));
       if (d.kind === 'new') {
+        const refusal = screenRequest(m);
+        if (refusal) {
+          this.respond(d.txn, refusal.status, { reason: refusal.reason, headers: refusal.headers });
+          return;
+        }
         try {
           this.handlers.onRequest(m, d.txn, flow);
         } catch (e) {
@@ -108,14 +114,14 @@ export class SipStack {
     }
   }
 
-  /** sec. 8.2: answer 400 (or 505) when the garbage still names where to respond; otherwise drop. */
+  /** sec. 8.2: answer 400, 505 or 501 when the garbage still names where to respond (uas-screen.ts); otherwise drop. */
   private malformed(err: SipParseError, flow: Flow, partial: SipMessage | undefined): void {
-    if (!partial || partial.kind !== 'request' || partial.method === 'ACK') return;
+    if (!partial) return;
     try {
-      const res = createResponse(partial, err.status, { reason: err.status === 400 ? `Bad Request (${err.message.slice(0, 80).replace(/[\r\n]/g, ' ')})` : undefined });
-      this.transport.sendResponse(res, flow).catch(() => undefined);
+      const res = refusalOfMalformed(partial, err.status, `Bad Request (${err.message.slice(0, 80).replace(/[\r\n]/g, ' ')})`);
+      if (res) this.transport.sendResponse(res, flow).catch(() => undefined);
     } catch {
-      // Not even Via/From/To usable: drop silently (sec. 18.3 / 16.3 spirit).
+      // Not even Via usable: drop silently (sec. 18.3 / 16.3 spirit).
     }
   }
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, connect as netConnect, isIP, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer, type ConnectionOptions, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import {
-  parseMessage, serializeMessage, StreamFramer, topViaOf, formatVia, type SipMessage, type SipParseError, type TxnSender,
+  parseMessage, parseVia, serializeMessage, StreamFramer, formatVia, type SipMessage, type SipParseError, type TxnSender, type Via,
 } from '@imslab/sip';
 import type { TransportName, UeConfig } from './config.ts';
 import { PortInUseError } from './errors.ts';
@@ -30,6 +30,16 @@ interface Connection {
   transport: 'tcp' | 'tls';
   framer: StreamFramer;
   remote: string;
+}
+
+/**
+ * The top Via alone, which is all a response is routed by (sec. 18.2.2): a
+ * malformed value below it (RFC 4475 3.1.2.1) must not cost the 400 its route.
+ */
+function topVia(m: SipMessage): Via {
+  const via = parseVia(m.headers.getAll('Via')[0] ?? '');
+  if (!via) throw new Error('no usable top Via');
+  return via;
 }
 
 const flowText = (f: Flow) => `${f.remoteAddress}:${f.remotePort}/${f.transport}`;
@@ -125,8 +135,10 @@ export class SipTransport {
           // RFC 5626 sec. 4.4.1: answer a double-CRLF ping with a single-CRLF pong.
           if (item.ping) socket.write('\r\n');
         } else {
+          // end(), not destroy(): the 400 to the head the framer handed up first still goes out.
           this.log.warn(`closing ${transport} connection from ${conn.remote}: ${item.error.message}`);
-          socket.destroy();
+          socket.end();
+          setTimeout(() => socket.destroy(), 2000).unref();
         }
       }
     });
@@ -136,7 +148,19 @@ export class SipTransport {
     return conn;
   }
 
+  /** SIP from anyone but our P-CSCF, dropped unread (see onBytes). */
+  droppedFromStrangers = 0;
+
   private onBytes(data: Buffer, flow: Flow): void {
+    // TS 24.229 sec. 5.1.1.3 / TS 33.203: a UE takes SIP only from its
+    // P-CSCF, over the flow it registered through. Anyone else on the access
+    // link could otherwise ring us past the P-CSCF and assert any identity
+    // (scenario spoofed-call-past-the-pcscf). Dropped before parsing: a
+    // stranger's bytes get no answer at all.
+    if (flow.remoteAddress !== this.cfg.pcscf.host) {
+      if (this.droppedFromStrangers++ < 5) this.log.warn(`dropped SIP from ${flowText(flow)}: not our P-CSCF (${this.cfg.pcscf.host})`);
+      return;
+    }
     try {
       const r = parseMessage(data);
       if (!r.ok) {
@@ -166,7 +190,7 @@ export class SipTransport {
    * source port when the client asked for it.
    */
   private stampReceived(m: SipMessage, flow: Flow): void {
-    const via = topViaOf(m);
+    const via = topVia(m);
     let changed = false;
     if (via.host !== flow.remoteAddress) {
       via.params.set('received', flow.remoteAddress);
@@ -200,7 +224,7 @@ export class SipTransport {
    */
   async sendResponse(m: SipMessage, flow: Flow): Promise<void> {
     if (flow.transport === 'udp') {
-      const via = topViaOf(m);
+      const via = topVia(m);
       const rport = via.params.get('rport');
       const host = via.params.get('received') ?? flow.remoteAddress;
       const port = rport ? Number(rport) : (via.port ?? 5060);
@@ -208,7 +232,7 @@ export class SipTransport {
     }
     const conn = flow.connectionId !== undefined ? this.connections.get(flow.connectionId) : undefined;
     if (conn && !conn.socket.destroyed) return this.write(conn, m);
-    const via = topViaOf(m);
+    const via = topVia(m);
     const target = { host: via.params.get('received') ?? via.host, port: via.port ?? (flow.transport === 'tls' ? 5061 : 5060) };
     const fresh = await this.open(flow.transport, target.host, target.port);
     this.write(fresh, m);

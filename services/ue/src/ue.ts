@@ -41,6 +41,10 @@ export class Ue implements ControlledUe {
   /** Pager-mode messages (SIP MESSAGE, RFC 3428; S/MIME per RFC 8591). */
   readonly messaging: Messaging;
   private readonly api: ControlServer;
+
+  get sipDroppedFromStrangers(): number {
+    return this.stack.transport.droppedFromStrangers;
+  }
   private stopping: Promise<void> | undefined;
 
   private constructor(

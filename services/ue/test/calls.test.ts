@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseKeyLog } from '@imslab/probe';
 import { parseMessage } from '@imslab/sip';
-import { Ue, type CallStatus, type SecurityMode, type TransportName } from '../src/index.ts';
+import { E2AE_NOT_APPLIED, Ue, type CallStatus, type SecurityMode, type TransportName } from '../src/index.ts';
 import { makeCert, quietLogger, status, tempDir, ueConfig, waitFor } from './helpers.ts';
 
 const A = '127.0.5.1';
@@ -85,16 +85,15 @@ describe('UE to UE, directly addressed', () => {
     expect(status(alice, call.callId)!.failure?.reason).toBe('e2ae requested but the P-CSCF did not confirm sdes-srtp;mediasec at registration');
   });
 
-  it('e2ae confirmed but not applied by the network: call kept, warning reported', async () => {
+  it('e2ae confirmed but not applied by the network: the caller refuses the answer and sends no media (e2ae fails closed)', async () => {
     const { alice, bob } = await pair('udp');
     alice.registration.securityServer = 'sdes-srtp;mediasec';
     const call = alice.calls.placeCall('sip:bob@ims.test', 'e2ae');
-    await waitFor('markers', () => (status(alice, call.callId)?.media.rxMarkerPackets ?? 0) > 5);
+    await waitFor('failed', () => ['failed', 'terminated'].includes(status(alice, call.callId)?.state ?? ''));
     const a = status(alice, call.callId)!;
-    expect(a.e2ae).toBe('not-applied');
-    expect(a.securityWarning).toMatch(/not applied/);
+    expect(a.failure?.reason).toContain(E2AE_NOT_APPLIED);
+    expect(a.media.txPackets).toBe(0);
     expect(status(bob, call.callId)!.peerE2ae).toBe('requested');
-    await call.hangup();
   });
 
   it('CANCEL before answer: 487, both ended', async () => {
@@ -108,9 +107,10 @@ describe('UE to UE, directly addressed', () => {
   });
 
   it('a malformed datagram does not crash the UE; a bad request gets 400; OPTIONS still answered', async () => {
-    const { bob } = await pair('udp');
+    // The test plays bob's P-CSCF: a UE takes SIP from its P-CSCF only.
+    await pair('udp', { bobPcscf: RELAY });
     const sock = createSocket('udp4');
-    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => sock.bind(0, RELAY, () => r()));
     const replies: string[] = [];
     sock.on('message', (m) => replies.push(m.toString()));
     const send = (s: string | Buffer) => new Promise<void>((r) => sock.send(s, 5060, B, () => r()));
@@ -125,6 +125,27 @@ describe('UE to UE, directly addressed', () => {
     const parsed = parseMessage(ok);
     expect(parsed.ok && parsed.message.headers.get('Allow')).toContain('INVITE');
     sock.close();
+  });
+
+  it('drops SIP from anyone but its P-CSCF unread: no answer, counted (TS 24.229 5.1.1.3)', async () => {
+    const { bob } = await pair('udp', { bobPcscf: RELAY });
+    const stranger = createSocket('udp4');
+    await new Promise<void>((r) => stranger.bind(0, '127.0.5.66', () => r()));
+    const replies: string[] = [];
+    stranger.on('message', (m) => replies.push(m.toString()));
+    const options = (via: string, id: string) => ['OPTIONS sip:bob@ims.test SIP/2.0', `Via: SIP/2.0/UDP ${via};branch=z9hG4bK${id};rport`, 'Max-Forwards: 70', 'To: <sip:bob@ims.test>', 'From: <sip:alice@ims.test>;tag=1', `Call-ID: ${id}`, 'CSeq: 1 OPTIONS', 'P-Asserted-Identity: <sip:alice@ims.test>', '', ''].join('\r\n');
+    await new Promise<void>((r) => stranger.send(options('127.0.5.66:5060', 'stranger1'), 5060, B, () => r()));
+    await waitFor('the stranger counted', () => bob.sipDroppedFromStrangers === 1);
+    // The P-CSCF's own OPTIONS, sent after the stranger's, is answered: so the stranger's would have been by now.
+    const pcscf = createSocket('udp4');
+    await new Promise<void>((r) => pcscf.bind(0, RELAY, () => r()));
+    const ours: string[] = [];
+    pcscf.on('message', (m) => ours.push(m.toString()));
+    await new Promise<void>((r) => pcscf.send(options(`${RELAY}:5060`, 'pcscf1'), 5060, B, () => r()));
+    await waitFor('200 to the P-CSCF', () => ours.find((r) => r.startsWith('SIP/2.0 200')));
+    expect(replies).toEqual([]);
+    stranger.close();
+    pcscf.close();
   });
 
   it('a lost first INVITE on UDP is retransmitted and the call completes', async () => {
@@ -153,7 +174,7 @@ describe('UE to UE, directly addressed', () => {
     const { alice, bob } = await pair('tcp');
     const base = `http://${A}:8000`;
     const health = await (await fetch(`${base}/health`)).json();
-    expect(health).toEqual({ ok: true, name: 'alice', registered: false, e2aeConfirmed: false, busy: false, kms: null });
+    expect(health).toEqual({ ok: true, name: 'alice', registered: false, e2aeConfirmed: false, busy: false, kms: null, sipDroppedFromStrangers: 0 });
     const bad = await fetch(`${base}/call`, { method: 'POST', body: JSON.stringify({ to: 'bob' }) });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error).toMatch(/"to"/);

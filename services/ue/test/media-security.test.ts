@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import sdpTransform from 'sdp-transform';
-import { answerOffer, buildSdp, completeOffer, createOffer, E2AE_NOT_CONFIRMED, parseRemoteSdp, type MediaSecurityLines } from '../src/index.ts';
+import { answerOffer, buildSdp, completeOffer, createOffer, E2AE_NOT_APPLIED, E2AE_NOT_CONFIRMED, parseRemoteSdp, type MediaSecurityLines } from '../src/index.ts';
 
 function roundTrip(lines: MediaSecurityLines, port = 40000): MediaSecurityLines {
   const sdp = buildSdp({ address: '127.0.1.100', port, sessionId: 1, sessionVersion: 0, security: lines });
@@ -69,15 +69,23 @@ describe('SDP offer/answer and media security', () => {
     expect(answerOffer({ profile: 'RTP/SAVP', crypto: [], attributes: [] }, 'none')).toMatchObject({ ok: false, status: 488 });
   });
 
-  it('the offerer reads e2ae from the answer: applied, or not-applied with a warning', () => {
+  it('the offerer reads e2ae from the answer: applied, or refused (e2ae fails closed)', () => {
     const o = createOffer('e2ae', { e2aeConfirmed: true });
     if (!o.ok) throw new Error(o.reason);
     const offered = roundTrip(o.offer.lines);
     const ans = answerOffer(offered, 'none');
     if (!ans.ok) throw new Error(ans.reason);
+    // No a=3ge2ae:applied (a P-CSCF that stripped our request, issue 13): our key went on, so the call is refused.
     const plain = completeOffer(o.offer, roundTrip(ans.lines));
-    expect(plain.ok && plain.outcome.e2ae).toBe('not-applied');
-    expect(plain.ok && plain.outcome.warning).toMatch(/e2ae requested but not applied/);
+    expect(plain).toEqual({ ok: false, reason: `${E2AE_NOT_APPLIED}; the answer has no a=3ge2ae` });
+    const echoed = completeOffer(o.offer, { ...ans.lines, attributes: ['3ge2ae:requested'] });
+    expect(!echoed.ok && echoed.reason).toBe(`${E2AE_NOT_APPLIED}; the answer has a=3ge2ae:requested`);
+    // The same answer to an sdes-e2e offer is fine: nobody was asked to keep the key.
+    const e2e = createOffer('sdes-e2e', { e2aeConfirmed: true });
+    if (!e2e.ok) throw new Error(e2e.reason);
+    const e2eAns = answerOffer(roundTrip(e2e.offer.lines), 'none');
+    if (!e2eAns.ok) throw new Error(e2eAns.reason);
+    expect(completeOffer(e2e.offer, roundTrip(e2eAns.lines))).toMatchObject({ ok: true, outcome: { achieved: 'e2e' } });
     const applied = completeOffer(o.offer, { ...ans.lines, attributes: ['3ge2ae:applied'] });
     expect(applied.ok && applied.outcome.e2ae).toBe('applied');
     expect(applied.ok && applied.outcome.warning).toBeUndefined();

@@ -1,3 +1,4 @@
+import type { FaultRecord } from '../faults.ts';
 import type { Analysis, CallReport, MessageAnalysis } from '@imslab/analysis';
 import type { ElementPlan } from '@imslab/network';
 import type { EvidenceName, EvidenceTypes, NetworkPlan } from '@imslab/topology';
@@ -13,6 +14,8 @@ export interface CallRecord {
   answeredBy?: string;
   /** When a hangup step ended this call (ms since the epoch). */
   hungUpAt?: number;
+  /** Faults a fault step inflicted while this call was up (its verdict is then `fault(<element>)`). */
+  faults?: FaultRecord[];
 }
 
 /** Everything a check may look at for one call, and where it says what it found. */
@@ -30,6 +33,8 @@ export interface CheckContext {
   evidence<N extends EvidenceName>(name: N): EvidenceTypes[N] | undefined;
   /** link name -> capture file. */
   captures: Record<string, string>;
+  /** The scenario's run directory (captures, logs/ with the collected stores, keys/), when there is one. */
+  dir?: string;
   /** Directory of the run's key logs (`<ue>.srtp-keys.jsonl`), when there is one. */
   keyDir?: string;
   /** The messages of the scenario judged from the captures, when it sent any. */

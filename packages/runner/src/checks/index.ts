@@ -1,3 +1,4 @@
+import { afterFault } from './after-fault.ts';
 import { answeredBy } from './answered-by.ts';
 import { callerAchieved } from './caller-achieved.ts';
 import type { Check } from './check.ts';
@@ -9,6 +10,7 @@ import { floorControlInClear } from './floor-control-in-clear.ts';
 import { decryptableBy } from './decryptable-by.ts';
 import { groupRekeyed } from './group-rekeyed.ts';
 import { keysExposed } from './keys-exposed.ts';
+import { keysSubstituted } from './keys-substituted.ts';
 import { kmsAuthenticated } from './kms-authenticated.ts';
 import { kmsDeferredResolved } from './kms-deferred-resolved.ts';
 import { kmsKeysForked } from './kms-keys-forked.ts';
@@ -29,6 +31,7 @@ import { noProbeOf, probeReceived, receivedProbeOf } from './probes.ts';
 import { sipOnAccess } from './sip-on-access.ts';
 import { ueCounters } from './ue-counters.ts';
 import { verdict } from './verdict.ts';
+import { voicemailDeposit } from './voicemail-deposit.ts';
 import { voicemailStores } from './voicemail-stores.ts';
 
 /**
@@ -37,11 +40,11 @@ import { voicemailStores } from './voicemail-stores.ts';
  * built from this list: a key that is not here is refused at load.
  */
 export const CHECKS: readonly Check[] = [
-  verdict, phases, keysExposed, links, distinctAccessKeys, sipOnAccess,
+  verdict, afterFault, phases, keysExposed, keysSubstituted, links, distinctAccessKeys, sipOnAccess,
   answeredBy, failure, callerAchieved,
   kmsResolved, kmsDeferredResolved, kmsKeysForked, kmsRefused, kmsAuthenticated,
   noMediaAt, displayed, receivedProbeOf, noProbeOf, probeReceived,
-  playbackIdentical, voicemailStores, noMediaAfterHangup, ueCounters, mediaIntegrity, floor, pocForwarded, floorControlInClear, groupRekeyed, decryptableBy, pocBox, messageVerdict, messageDelivered, messageStoredEncrypted,
+  playbackIdentical, voicemailStores, voicemailDeposit, noMediaAfterHangup, ueCounters, mediaIntegrity, floor, pocForwarded, floorControlInClear, groupRekeyed, decryptableBy, pocBox, messageVerdict, messageDelivered, messageStoredEncrypted,
 ] as readonly Check[];
 
 export { defineCheck, noEvidence, type Check, type CheckContext, type CallRecord } from './check.ts';

@@ -195,6 +195,11 @@ class AttachedTarget implements Target {
     }
   }
 
+  async fault(element: string): Promise<void> {
+    // A shared network outlives this run: a fault here would break it for everyone attached.
+    throw new ElementError(element, 'cannot inflict a fault on a network imslab up keeps for others: run the scenario on a network of its own');
+  }
+
   async restart(element: string): Promise<void> {
     if (this.running.target !== 'docker') throw new ElementError(element, 'cannot restart an element of a network another imslab process runs (imslab up): use a network of its own');
     const e = this.running.plan.elements.find((x) => x.name === element);

@@ -8,6 +8,8 @@ import {
 } from '@imslab/network';
 import { REPO_ROOT, ensureKmsSecrets, ensurePki, type LinkPlan, type NetworkPlan } from '@imslab/topology';
 import { ElementError, PrerequisiteError } from '../errors.ts';
+import type { FaultAction, FaultOptions } from '../faults.ts';
+import { blockPortsInNamespace } from './local-cut.ts';
 import { requirePrograms, requireRoot } from '../prerequisites.ts';
 import { waitUntil } from '../probes.ts';
 import { startReaper, type Reaper } from '../reaper.ts';
@@ -48,6 +50,8 @@ export class DockerTarget implements Target {
   private captures: TcpdumpCapture[] = [];
   private died = new Map<string, string>();
   private restarting = new Set<string>();
+  /** Containers a fault paused: unpaused before they are removed. */
+  private paused = new Set<string>();
   private stopFollowing: (() => void) | null = null;
   private reaper: Reaper | null = null;
 
@@ -100,6 +104,7 @@ export class DockerTarget implements Target {
     this.dir = opts.dir;
     this.runId = `${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${process.pid}`;
     this.died.clear();
+    this.restarting.clear();
     writeState(this.stateId(), { target: 'docker', dir: this.dir, runnerPid: process.pid, pgids: [], dockerRun: this.runId });
     this.reaper = startReaper(this.stateId());
     try {
@@ -221,6 +226,29 @@ export class DockerTarget implements Target {
     return container;
   }
 
+  async fault(element: string, action: FaultAction, opts: FaultOptions = {}): Promise<void> {
+    const e = this.plan?.elements.find((x) => x.name === element);
+    if (!e) throw new ElementError(element, `no such element on the running network; elements: ${this.plan?.elements.map((x) => x.name).join(', ')}`);
+    const c = this.docker.getContainer(containerName(e.name));
+    const failed = (err: unknown): never => { throw new ElementError(element, `docker could not ${action} it: ${engineMessage(err)}`); };
+    if (action === 'kill') {
+      // Its death is the scenario's doing, not a crash.
+      this.restarting.add(element);
+      await c.kill().catch(failed);
+      await c.wait().catch(() => {});
+    } else if (action === 'freeze') {
+      await c.pause().catch(failed);
+      this.paused.add(element);
+    } else if (opts.ports?.length) {
+      // Inside the container's own network namespace: the rules go with the container.
+      const info = await c.inspect().catch(failed);
+      blockPortsInNamespace(info.State.Pid, opts.ports);
+    } else {
+      const info = await c.inspect().catch(failed);
+      await Promise.all(Object.keys(info.NetworkSettings.Networks ?? {}).map((n) => this.docker.getNetwork(n).disconnect({ Container: info.Id, Force: true }).catch(failed)));
+    }
+  }
+
   async restart(element: string): Promise<void> {
     const e = this.plan?.elements.find((x) => x.name === element);
     if (!e) throw new ElementError(element, `no such element on the running network; elements: ${this.plan?.elements.map((x) => x.name).join(', ')}`);
@@ -312,6 +340,8 @@ export class DockerTarget implements Target {
 
   /** Removes every container, network and volume of this run: safe twice, after a failure, and with nothing up. */
   async down(): Promise<void> {
+    for (const name of this.paused) await this.docker.getContainer(containerName(name)).unpause().catch(() => {});
+    this.paused.clear();
     await stopAll(this.captures);
     this.captures = [];
     this.stopFollowing?.();

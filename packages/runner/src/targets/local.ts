@@ -8,6 +8,8 @@ import {
 import { REPO_ROOT, ensureKmsSecrets, ensurePki, type ElementPaths, type KmsSecrets, type NetworkPlan, type PlannedElement } from '@imslab/topology';
 import { ensureBundleSync, ensureServiceBundle } from '../bundle.ts';
 import { downLocal } from '../down.ts';
+import type { FaultAction, FaultOptions } from '../faults.ts';
+import { blockPorts, cutChainName, cutOff, removeCut } from './local-cut.ts';
 import { ElementError } from '../errors.ts';
 import { requirePrograms, requireRoot } from '../prerequisites.ts';
 import { requireFreePorts } from '../ports.ts';
@@ -70,6 +72,9 @@ export class LocalTarget implements Target {
   private readonly bundles = new Map<string, string>();
   private nodeCommand: string[] | undefined;
   private attachable: UpOptions['attachable'];
+  /** Faults in place: frozen process groups, and the iptables chain cutting elements off. */
+  private readonly frozen = new Set<Supervised>();
+  private cutChain: string | undefined;
 
   async checkPrerequisites(): Promise<void> {
     requireRoot('the local target');
@@ -127,11 +132,38 @@ export class LocalTarget implements Target {
     }
   }
 
+  async fault(element: string, action: FaultAction, opts: FaultOptions = {}): Promise<void> {
+    const e = this.plan?.elements.find((x) => x.name === element);
+    const p = this.procs.get(element);
+    if (!e || !p || !this.supervisor) throw new ElementError(element, `no such element on the running network; elements: ${[...this.procs.keys()].filter((n) => !n.startsWith('capture-')).join(', ')}`);
+    if (action === 'kill') {
+      await this.supervisor.kill(p);
+      this.procs.delete(element);
+    } else if (action === 'freeze') {
+      this.supervisor.signal(p, 'SIGSTOP');
+      this.frozen.add(p);
+    } else {
+      requirePrograms(['iptables']);
+      const control = controlUrlOf(e);
+      const keep = control ? [{ address: new URL(control).hostname, port: Number(new URL(control).port) }] : [];
+      this.cutChain ??= cutChainName(this.stateId);
+      this.saveState();
+      const addresses = [...new Set(Object.values(e.addresses))].filter((a): a is string => !!a);
+      if (opts.ports?.length) blockPorts(this.cutChain, addresses, opts.ports);
+      else cutOff(this.cutChain, addresses, keep);
+    }
+  }
+
   async restart(element: string): Promise<void> {
     const e = this.plan?.elements.find((x) => x.name === element);
     const p = this.procs.get(element);
-    if (!e || !p || !this.supervisor) throw new ElementError(element, `no such element on the running network; elements: ${[...this.procs.keys()].join(', ')}`);
-    await this.supervisor.stop(p);
+    if (!e || !this.supervisor) throw new ElementError(element, `no such element on the running network; elements: ${[...this.procs.keys()].join(', ')}`);
+    // A fault step may have killed it already: then it only starts again.
+    if (p) {
+      this.frozen.delete(p);
+      this.supervisor.signal(p, 'SIGCONT');
+      await this.supervisor.stop(p);
+    }
     this.startElement(e);
     await this.supervisor.started();
     this.saveState();
@@ -171,6 +203,7 @@ export class LocalTarget implements Target {
   private saveState(): void {
     writeState(this.stateId, {
       target: 'local', dir: this.dir, runnerPid: process.pid, pgids: this.supervisor?.pgids() ?? [],
+      ...(this.cutChain ? { cutChain: this.cutChain } : {}),
       ...(this.attachable && this.plan ? { attachable: { slot: this.plan.slot, ...this.attachable } } : {}),
     });
   }
@@ -207,6 +240,11 @@ export class LocalTarget implements Target {
   }
 
   async down(): Promise<void> {
+    // Undo faults first: a frozen group cannot act on SIGTERM, and a cut element could not say goodbye.
+    for (const p of this.frozen) this.supervisor?.signal(p, 'SIGCONT');
+    this.frozen.clear();
+    if (this.cutChain) removeCut(this.cutChain);
+    this.cutChain = undefined;
     if (this.captures.length) await this.stopCaptures();
     const stopsFirst = new Set(this.plan?.elements.filter((e) => kindOf(e.kind).stopsFirst).map((e) => e.name));
     await this.supervisor?.stopAll(3000, (name) => stopsFirst.has(name));

@@ -1,4 +1,5 @@
 import type { ElementPlan } from '@imslab/network';
+import type { FaultAction, FaultOptions } from '../faults.ts';
 import type { NetworkPlan, TargetName } from '@imslab/topology';
 
 export interface UpOptions {
@@ -35,6 +36,12 @@ export interface Target {
   collect(dir: string): Promise<void>;
   /** Stops one element and starts it again with the same configuration and storage; resolves once it is healthy. */
   restart(element: string): Promise<void>;
+  /**
+   * Kills, freezes or cuts off one element (faults.ts); resolves once the
+   * fault is in place. A killed element is no crash; down() thaws, reconnects
+   * or removes whatever the fault left.
+   */
+  fault(element: string, action: FaultAction, opts?: FaultOptions): Promise<void>;
   /** Elements that exited on their own while the network was up, with how: an infrastructure failure. */
   crashed(): string[];
   /** Stops everything this target started. Safe to call twice and after a failure. */

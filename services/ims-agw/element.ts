@@ -36,7 +36,8 @@ export const imsAgw = defineKind<AgwPlan>()({
     kind: 'ims-agw', name: s.name,
     addresses: { [access]: ctx.at(access, s.accessHost), core: ctx.at('core', s.coreHost) },
     accessAddress: ctx.at(access, s.accessHost), accessName: 'access', coreAddress: ctx.at('core', s.coreHost),
-    portMin: s.portMin, portMax: s.portMin + 999,
+    // rtpengine takes a port pair on both of its interfaces per call: 1000 pairs, 1000 concurrent calls per IMS-AGW (the load bench reaches 500).
+    portMin: s.portMin, portMax: s.portMin + 1999,
   })),
   render(e, p) {
     const o = checkStrict(RtpengineOptions, {

@@ -33,7 +33,8 @@ export interface UePlan extends PlannedElement {
 }
 
 /** RTP ports of a UE's media (each UE has an address of its own). */
-export const UE_MEDIA_PORTS = { portMin: 40000, portMax: 40098 } as const;
+// 1000 even RTP ports: a UE carries up to 1000 calls (the load bench places tens per UE).
+export const UE_MEDIA_PORTS = { portMin: 40000, portMax: 41998 } as const;
 
 export const ue = defineKind<UePlan>()({
   kind: 'ue',

@@ -4,9 +4,8 @@
  *
  * The local network runs a subscriber file made for the bench: `pairs`
  * callers `la-<i>` on access-a and callees `lb-<i>` on access-b, every UE
- * e2aeCapable, e2ae allowed at both P-CSCFs. Several calls per UE: a UE's
- * media range (UE_MEDIA_PORTS, 40000-40098) holds 50 even RTP ports, so a UE
- * carries at most 50 calls at once; `callsPerUe` (default 40) stays below.
+ * e2aeCapable, e2ae allowed at both P-CSCFs. Several calls per UE
+ * (`callsPerUe`, default 40; a UE's media range holds 1000 calls).
  *
  * One network for every step, captures per step. A step of N calls: captures
  * on, N calls placed (caller i mod pairs -> callee i mod pairs, at most

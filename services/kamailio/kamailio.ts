@@ -6,9 +6,17 @@ import { fillTemplate, serviceFile, type ElementPaths, type ImageSpec } from '@i
 /** The one image every Kamailio element runs (services/kamailio/Dockerfile). */
 export const KAMAILIO_IMAGE: ImageSpec = { name: 'kamailio', dockerfile: 'services/kamailio/Dockerfile' };
 
-/** The Kamailio start command: foreground with children (-DD), log to stderr (-E), which the runner keeps. */
+/**
+ * The Kamailio start command: foreground with children (-DD), log to stderr
+ * (-E), which the runner keeps. Shared memory (-m, MB) holds every
+ * transaction until its wait timer ends (5 s after the final reply): at
+ * 1000 REGISTER/s with digest (two transactions each) 64 MB ran out ("could
+ * not allocate shared memory", 500 to a third of the registrations, the load
+ * bench). The pool is mapped, not touched: an idle element's memory does not
+ * grow with it.
+ */
 export function kamailioCommand(name: string, p: ElementPaths): string[] {
-  return ['kamailio', '-DD', '-E', '-f', join(p.configDir, 'kamailio.cfg'), '-P', join(p.runDir, `${name}.pid`), '-m', '64', '-M', '8'];
+  return ['kamailio', '-DD', '-E', '-f', join(p.configDir, 'kamailio.cfg'), '-P', join(p.runDir, `${name}.pid`), '-m', '256', '-M', '8'];
 }
 
 /** The values of a Kamailio element's tls.cfg template: its testbed-CA certificate and key, and the CA. */

@@ -133,6 +133,8 @@ export async function runRegisterLoadBench(opts: RegisterLoadOptions = {}): Prom
         `${pcscf}:5060`, '-sf', SCENARIO, '-inf', join(tmp, 'users.csv'), '-i', local, '-p', '15060', '-t', 'u1',
         '-r', String(rate), '-rp', '1000', '-m', String(count), '-nostdin',
         '-trace_stat', '-stf', stat, '-fd', '1', '-timeout', `${seconds + 30}s`,
+        // What SIPp did not expect, kept with the run: the messages themselves say why a registration failed.
+        '-trace_err', '-error_file', join(runDir, `sipp-errors-${rate}.log`),
       ], tmp, (seconds + 40) * 1000);
       // SIPp is counted from its start: found once it runs.
       setTimeout(() => usage.rescan(), 200).unref();

@@ -8,6 +8,9 @@ import {
   type AccessNetwork, type E2aePolicy, type PlannedElement,
 } from '@imslab/topology';
 import { z } from 'zod';
+import { PCSCF_ATTACKS, attackFragments, type PcscfAttack } from './attacks.ts';
+
+export { PCSCF_ATTACKS, type PcscfAttack };
 
 /**
  * The P-CSCF: Kamailio, the UEs' first SIP hop. SIP over TLS toward the UEs
@@ -19,8 +22,6 @@ export type PcscfName = 'pcscf-a' | 'pcscf-b';
 const PCSCF_NAMES = ['pcscf-a', 'pcscf-b'] as const;
 
 /** Faults a P-CSCF can inject (negative scenarios: a compromised hop). */
-export const PCSCF_ATTACKS = ['tamper-key-mgmt', 'strip-sdes', 'strip-key-mgmt', 'replay-key-mgmt', 'substitute-sdes', 'strip-mediasec', 'strip-3ge2ae'] as const;
-export type PcscfAttack = (typeof PCSCF_ATTACKS)[number];
 /** How the IMS-AGW relays media it does not terminate. */
 export const RELAY_MODES = ['passthrough', 'default'] as const;
 
@@ -57,69 +58,6 @@ export function pcscfOf(access: AccessNetwork): PcscfName {
 
 const perPcscf = <T extends z.ZodType>(v: T, what: string) => strictObject({ 'pcscf-a': v.optional(), 'pcscf-b': v.optional() }, what);
 
-/**
- * Kamailio fragments for the faults a P-CSCF can inject (route[ATTACK]: a
- * UE's initial INVITE with SDP, and its REGISTER). tamper-key-mgmt
- * swaps the 61st base64 character of the MIKEY message, so the ticket's bytes
- * change but the SDP stays well-formed: what a compromised hop could do.
- */
-const ATTACKS: Record<PcscfAttack, string> = {
-  'tamper-key-mgmt': [
-    '\tif (!search_body("a=key-mgmt:mikey ")) return;',
-    '\tif (!subst_body("/(a=key-mgmt:mikey [A-Za-z0-9+\\/]{60})A/\\1B/")) {',
-    '\t\tsubst_body("/(a=key-mgmt:mikey [A-Za-z0-9+\\/]{60})[B-Za-z0-9+\\/]/\\1A/");',
-    '\t}',
-    '\tmsg_apply_changes();',
-    '\txlog("L_WARN", "ATTACK: tampered with the MIKEY message of call $ci\\n");',
-  ].join('\n'),
-  // A downgrade (TR 33.828 4.1.1): SDES keys and the SRTP profile removed from the offer, so the far end answers RTP/AVP.
-  'strip-sdes': [
-    '\tif (!search_body("a=crypto:")) return;',
-    '\tsdp_remove_line_by_prefix("a=crypto");',
-    '\tsubst_body("/RTP\\/SAVP/RTP\\/AVP/g");',
-    '\tmsg_apply_changes();',
-    '\txlog("L_WARN", "ATTACK: stripped a=crypto and RTP/SAVP from the offer of call $ci\\n");',
-  ].join('\n'),
-  // The same downgrade against MIKEY-TICKET: the ticket (a=key-mgmt) and the SRTP profile removed.
-  'strip-key-mgmt': [
-    '\tif (!search_body("a=key-mgmt:")) return;',
-    '\tsdp_remove_line_by_prefix("a=key-mgmt");',
-    '\tsubst_body("/RTP\\/SAVP/RTP\\/AVP/g");',
-    '\tmsg_apply_changes();',
-    '\txlog("L_WARN", "ATTACK: stripped a=key-mgmt and RTP/SAVP from the offer of call $ci\\n");',
-  ].join('\n'),
-  // A replay: the first MIKEY offer seen is kept, and put in place of every later one.
-  'replay-key-mgmt': [
-    '\tif (!search_body("a=key-mgmt:mikey ")) return;',
-    '\tif ($sht(attack=>mikey) == $null) {',
-    '\t\t$sht(attack=>mikey) = $(rb{line.sw,a=key-mgmt}{s.trim});',
-    '\t\txlog("L_WARN", "ATTACK: recorded the MIKEY message of call $ci to replay it\\n");',
-    '\t\treturn;',
-    '\t}',
-    '\tsubst_body("/a=key-mgmt:mikey [A-Za-z0-9+\\/=]+/$sht(attack=>mikey)/");',
-    '\tmsg_apply_changes();',
-    '\txlog("L_WARN", "ATTACK: replayed the recorded MIKEY message into the offer of call $ci\\n");',
-  ].join('\n'),
-  // A rogue P-CSCF reading SDES media (TR 33.828 4.1.1): its IMS-AGW re-encrypts under keys of its own (route[SUBSTITUTE_SDES]).
-  'substitute-sdes': [
-    '\tif (!search_body("a=crypto:")) return;',
-    '\troute(SUBSTITUTE_SDES);',
-  ].join('\n'),
-  // A bidding-down of e2ae (TS 33.328, TR 33.828 4.1.4): the UE's sdes-srtp;mediasec is ignored at registration, so no Security-Server confirms it.
-  'strip-mediasec': [
-    '\tif (!is_method("REGISTER") || $avp(mediasec) != 1) return;',
-    '\t$avp(mediasec) = 0;',
-    '\txlog("L_WARN", "ATTACK: ignored mediasec in the Security-Client of $si: e2ae not confirmed\\n");',
-  ].join('\n'),
-  // The e2ae request (a=3ge2ae:requested, TS 24.229 7.5.2) removed from the offer: the P-CSCF relays the UE's SDES key into the core.
-  'strip-3ge2ae': [
-    '\tif (!search_body("a=3ge2ae:")) return;',
-    '\tsdp_remove_line_by_prefix("a=3ge2ae");',
-    '\tmsg_apply_changes();',
-    '\txlog("L_WARN", "ATTACK: stripped a=3ge2ae from the offer of call $ci\\n");',
-  ].join('\n'),
-};
-
 /** The values services/pcscf/kamailio.cfg is filled with: typed and checked before they reach the file. */
 const CfgValues = strictObject({
   NAME: nameValue, ACCESS_NET: z.enum(ACCESS_NETWORKS as ['access-a', 'access-b']), ACCESS_IP: ipValue, CORE_IP: ipValue,
@@ -129,6 +67,7 @@ const CfgValues = strictObject({
   // no extra suites or fingerprint are added, and SRTP is relayed unchanged. Checked in the scenarios.
   RELAY_FLAGS: z.enum(['passthrough', '']),
   ATTACK: z.string(),
+  ATTACK_ANSWER: z.string(),
 }, 'P-CSCF template values');
 
 export const pcscf = defineKind<PcscfPlan>()({
@@ -167,7 +106,7 @@ export const pcscf = defineKind<PcscfPlan>()({
       SCSCF_IP: e.scscfAddress, AGW: e.agw, AGW_NG_IP: e.agwNgAddress, NG_PORT: String(NG_PORT),
       TLS_CFG: join(p.configDir, 'tls.cfg'), E2AE_POLICY: e.e2ae, SDES_ONLY_80,
       RELAY_FLAGS: e.relay === 'passthrough' ? 'passthrough' : '',
-      ATTACK: e.attack ? ATTACKS[e.attack] : '\treturn;',
+      ...attackFragments(e.attack),
     }, `${e.name} kamailio.cfg values`);
     return {
       files: {

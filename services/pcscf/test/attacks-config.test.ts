@@ -40,15 +40,20 @@ function check(file: string): { ok: boolean; out: string } {
 
 /** The body of route[ATTACK] in a rendered configuration. */
 const attackRoute = (text: string) => /\nroute\[ATTACK\] \{\n([\s\S]*?)\n\}\n/.exec(text)?.[1] ?? '';
+/** The body of route[ATTACK_ANSWER]: attacks on the answer from the core. */
+const answerRoute = (text: string) => /\nroute\[ATTACK_ANSWER\] \{\n([\s\S]*?)\n\}\n/.exec(text)?.[1] ?? '';
+const ANSWER_ATTACKS: readonly PcscfAttack[] = ['replay-transfer-resp'];
 
 describe.skipIf(MISSING !== null)('P-CSCF attacks: every fragment is a configuration Kamailio accepts', () => {
   it.each([null, ...PCSCF_ATTACKS])('attack %s', (attack) => {
     const { file, text } = rendered(attack);
     const r = check(file);
     expect(r.ok, r.out.slice(-2000)).toBe(true);
-    // The fragment is in place: the default is a bare return.
-    if (attack) expect(attackRoute(text).trim()).not.toBe('return;');
-    else expect(attackRoute(text).trim()).toBe('return;');
+    // The fragment is in place, in the route it belongs to: the other stays a bare return.
+    const [own, other] = attack && ANSWER_ATTACKS.includes(attack) ? [answerRoute(text), attackRoute(text)] : [attackRoute(text), answerRoute(text)];
+    if (attack) expect(own.trim()).not.toBe('return;');
+    else expect(own.trim()).toBe('return;');
+    expect(other.trim()).toBe('return;');
   });
 
   it('a broken fragment is refused (the check can fail)', () => {
@@ -61,7 +66,8 @@ describe.skipIf(MISSING !== null)('P-CSCF attacks: every fragment is a configura
 
   it('strip-mediasec acts on REGISTER only; the INVITE attacks need a body, which a REGISTER has not', () => {
     expect(attackRoute(rendered('strip-mediasec').text)).toMatch(/^\tif \(!is_method\("REGISTER"\) \|\| \$avp\(mediasec\) != 1\) return;/);
-    for (const a of PCSCF_ATTACKS.filter((x) => x !== 'strip-mediasec')) expect(attackRoute(rendered(a).text), a).toMatch(/^\tif \(!search_body\("/);
+    for (const a of PCSCF_ATTACKS.filter((x) => x !== 'strip-mediasec' && !ANSWER_ATTACKS.includes(x))) expect(attackRoute(rendered(a).text), a).toMatch(/^\tif \(!search_body\("/);
+    for (const a of ANSWER_ATTACKS) expect(answerRoute(rendered(a).text), a).toMatch(/^\tif \(!search_body\("a=key-mgmt:mikey "\)\) return;/);
   });
 
   it('substitute-sdes hands the offer to route[SUBSTITUTE_SDES], which skips the ordinary relay of the offer', () => {

@@ -17,6 +17,7 @@ export { junitXml } from './junit.ts';
 export { progressLine, verdictTable } from './report.ts';
 export { readStates, STATE_DIR } from './state.ts';
 export { acquireSlot, LOCAL_SLOTS, type SlotLease } from './slot-lease.ts';
+export { captureLosses } from './tcpdump.ts';
 export { downLocal } from './down.ts';
 export { ElementError, PrerequisiteError, ScenarioError, StepError, UsageError } from './errors.ts';
 export { composeFileText, composePlan, imageLines, COMPOSE_FILE } from './cli-verbs.ts';

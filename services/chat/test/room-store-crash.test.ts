@@ -5,11 +5,11 @@
  * by id and sender with the bytes kept, and a message stored after the
  * restart is whole (not glued to the torn line).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killMidWrite as killWriter } from '@imslab/element-kit/testing';
 import { afterAll, expect, it } from 'vitest';
 import { RoomStore, bodyOf } from '../src/room-store.ts';
 import { MAX_BYTES, ROOM, SENDER, message } from './fixtures/room-store-crash-data.ts';
@@ -20,22 +20,9 @@ const WRITER = fileURLToPath(new URL('./fixtures/room-store-crash-writer.ts', im
 
 /** Runs the writer until it says `torn <id>`, SIGKILLs it; the ids it finished and the torn one. */
 async function killMidWrite(): Promise<{ done: string[]; torn: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      const parts = (buf += d.toString()).split('\n');
-      buf = parts.pop()!;
-      lines.push(...parts);
-      if (lines.some((l) => l.startsWith('torn '))) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`writer exited (${code}) before tearing a write: ${lines.join(' | ')}`)));
-  });
-  const exited = new Promise((r) => child.once('exit', (_c, sig) => r(sig)));
-  child.kill('SIGKILL');
-  expect(await exited).toBe('SIGKILL');
-  return { done: lines.filter((l) => l.startsWith('done ')).map((l) => l.slice(5)), torn: lines.find((l) => l.startsWith('torn '))!.slice(5) };
+  const r = await killWriter(WRITER, [dir]);
+  expect(r.signal).toBe('SIGKILL');
+  return r;
 }
 
 const asStored = (m: number) => ({ ...RoomStore.line(ROOM, SENDER, message(m)), time: expect.any(String) });

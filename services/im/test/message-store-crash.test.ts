@@ -6,13 +6,13 @@
  * name with what was kept: in problems(), in partial() when part of its body
  * reached the disk, and in the server's GET /status (store.problems).
  */
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SipLogger } from '@imslab/app-server';
+import { killMidWrite as killWriter } from '@imslab/element-kit/testing';
 import { afterAll, expect, it } from 'vitest';
 import { ImServer, parseImConfig } from '../src/index.ts';
 import { MessageStore } from '../src/message-store.ts';
@@ -24,22 +24,9 @@ const WRITER = fileURLToPath(new URL('./fixtures/message-store-crash-writer.ts',
 
 /** Runs the writer until it says `torn <entry>`, SIGKILLs it; the entries it finished and the torn one. */
 async function killMidWrite(dir: string, mode: 'body' | 'meta'): Promise<{ done: string[]; torn: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dir, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      const parts = (buf += d.toString()).split('\n');
-      buf = parts.pop()!;
-      lines.push(...parts);
-      if (lines.some((l) => l.startsWith('torn '))) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`writer exited (${code}) before tearing a write: ${lines.join(' | ')}`)));
-  });
-  const exited = new Promise((r) => child.once('exit', (_c, sig) => r(sig)));
-  child.kill('SIGKILL');
-  expect(await exited).toBe('SIGKILL');
-  return { done: lines.filter((l) => l.startsWith('done ')).map((l) => l.slice(5)), torn: lines.find((l) => l.startsWith('torn '))!.slice(5) };
+  const r = await killWriter(WRITER, [dir, mode]);
+  expect(r.signal).toBe('SIGKILL');
+  return r;
 }
 
 const freePort = async (): Promise<number> => {

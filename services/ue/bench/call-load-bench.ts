@@ -22,13 +22,13 @@
  * - CPU seconds and peak memory per element over the step (element-usage.ts).
  * The first step with any of these wrong is where it degrades.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyse } from '@imslab/analysis';
 import { imsAgw } from '@imslab/ims-agw/element';
 import { addressOwner, elementsOf, planNetwork } from '@imslab/network';
-import { LocalTarget, UeClient, acquireSlot, newRunDir } from '@imslab/runner';
+import { LocalTarget, UeClient, acquireSlot, captureLosses, newRunDir } from '@imslab/runner';
 import { loadSubscribers } from '@imslab/topology';
 import type { CallStatus } from '@imslab/ue/contract';
 import { ElementUsage, type UsageFigures } from '../../pcscf/bench/element-usage.ts';
@@ -130,22 +130,6 @@ export function callSubscriberFile(pairs: number): string {
   return lines.join('\n') + '\n';
 }
 
-/** tcpdump's "N packets dropped by kernel" lines (as run.ts reads them). */
-function captureLoss(dir: string, links: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const link of links) {
-    let text = '';
-    try {
-      text = readFileSync(join(dir, `capture-${link}.log`), 'utf8');
-    } catch {
-      continue;
-    }
-    let lost = 0;
-    for (const m of text.matchAll(/^(\d+) packets? dropped by (?:kernel|interface)$/gm)) lost += Number(m[1]);
-    if (lost > 0) out[link] = lost;
-  }
-  return out;
-}
 
 export async function runCallLoadBench(opts: CallLoadOptions = {}): Promise<CallLoadBench> {
   const security = opts.security ?? 'e2ae';
@@ -301,7 +285,7 @@ async function runStep(x: StepContext): Promise<CallStep> {
       if (verdict !== EXPECTED_VERDICT[x.security]) bump(otherVerdicts, verdict);
       else if (probeBothWays) verified++;
     }
-    const loss = captureLoss(dir, Object.keys(caps.files));
+    const loss = captureLosses(dir, Object.keys(caps.files));
     const packets = analysis.links.reduce((n, l) => n + l.media.reduce((m, f) => m + f.packets, 0), 0);
     const lost = x.size - confirmedAtEnd;
     const degraded = [

@@ -24,7 +24,4 @@ export interface TicketOptions {
   designatedDevice?: string | undefined;
 }
 
-/** Methods we implement (Allow header, sec. 20.5). */
-export const ALLOWED_METHODS = 'INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE';
-/** Methods this UA knows but does not serve: answered 405 with Allow (RFC 3261 sec. 8.2.1); any other gets 501. */
-export const KNOWN_UNSERVED_METHODS: ReadonlySet<string> = new Set(['REGISTER', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'INFO', 'UPDATE', 'PRACK', 'PUBLISH']);
+export { ALLOWED_METHODS, KNOWN_UNSERVED_METHODS } from './methods.ts';

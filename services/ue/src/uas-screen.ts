@@ -1,5 +1,5 @@
 import { createResponse, parseSipUri, SipHeaders, type SipMessage, type SipRequest, type SipResponse } from '@imslab/sip';
-import { ALLOWED_METHODS, KNOWN_UNSERVED_METHODS } from './call-context.ts';
+import { ALLOWED_METHODS, KNOWN_UNSERVED_METHODS } from './methods.ts';
 
 /**
  * The checks RFC 3261 sec. 8.2 has a UAS make, in its order, before a request

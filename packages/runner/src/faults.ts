@@ -40,11 +40,14 @@ const secs = (us: number) => `${(us / 1e6).toFixed(1)} s`;
 /** Packets already on their way through a relay when the fault struck: not "after" it. */
 const IN_FLIGHT_US = 250_000;
 
+/** Kinds that only relay a call's media: a direction's receiving end is the first element after them. */
+const MEDIA_RELAYS = new Set(['ims-agw', 'transcoder']);
+
 /** Maps an address to its element (addressOwner of the plan). */
 export type Owner = (address: string) => { name: string; kind: string } | undefined;
 
 export interface FaultOutcome {
-  /** Per direction of the call: did its media still reach the receiving UE after the fault (on the UE's own link)? */
+  /** Per direction of the call: did its media still reach the receiving end after the fault (on the end's own link)? */
   delivered: Partial<Record<ProbeDirection, boolean>>;
   /** What was seen, one line each. */
   evidence: string[];
@@ -55,7 +58,8 @@ const hostOf = (ep: string) => ep.replace(/:\d+$/, '');
 /**
  * What was seen of a call a fault hit, from the packets and the UEs: the
  * protection the packets showed, per direction whether its media still
- * reached the receiving UE (the last hop, toward a UE's address) after the
+ * reached the receiving end (the last hop: toward an element that is no
+ * media relay, a UE, the voicemail, a conference or PoC server) after the
  * fault and on every other link how long it went on, and how each UE's side
  * of the call ended. A reader sees whether the call died, went on through a
  * path without the element, or went on with weaker protection.
@@ -70,13 +74,13 @@ export function faultOutcome(faults: readonly FaultRecord[], report: CallReport,
     let reached: boolean | undefined;
     for (const [link, l] of Object.entries(p.links)) {
       if (l.packets === 0 || l.lastUs === undefined) continue;
-      const toUe = l.hops.map((h) => owner(hostOf(h.dst))).find((o) => o?.kind === 'ue');
+      const toEnd = l.hops.map((h) => owner(hostOf(h.dst))).find((o) => o !== undefined && !MEDIA_RELAYS.has(o.kind));
       const went = l.lastUs > atUs + IN_FLIGHT_US;
-      if (toUe) reached = (reached ?? false) || went;
-      lines.push(`${link}${toUe ? ` (to ${toUe.name})` : ''}: ${went ? `${l.protection} for ${secs(l.lastUs - atUs)} after the fault` : 'nothing after the fault'}`);
+      if (toEnd) reached = (reached ?? false) || went;
+      lines.push(`${link}${toEnd ? ` (to ${toEnd.name})` : ''}: ${went ? `${l.protection} for ${secs(l.lastUs - atUs)} after the fault` : 'nothing after the fault'}`);
     }
     delivered[p.direction] = reached ?? false;
-    evidence.push(`${p.direction}: ${reached ? 'still reached' : 'no longer reached'} the receiving UE; ${lines.join('; ') || 'no media on any link'}`);
+    evidence.push(`${p.direction}: ${reached ? 'still reached' : 'no longer reached'} the receiving end; ${lines.join('; ') || 'no media on any link'}`);
   }
   for (const [ue, calls] of Object.entries(ueCalls)) {
     const s = calls.find((c) => c.callId === report.callId);

@@ -11,7 +11,7 @@ import { cutOff, removeCut, removeStaleCuts } from '../src/targets/local-cut.ts'
 /**
  * A call a fault step hit: judged fault(<element>) whatever the packets
  * say, with what was seen as evidence; afterFault reads, per direction,
- * whether the media still reached the receiving UE on its own link.
+ * whether the media still reached the receiving end on its own link.
  */
 const plan = planNetwork(loadSubscribers(`${REPO_ROOT}/config/subscribers.yaml`), 'local', {});
 const CALL_ID = 'fault-test@127.0.1.100';
@@ -46,7 +46,7 @@ describe('the verdict of a call a fault hit', () => {
     expect(o.pass).toBe(true);
     expect(o.evidence.join('\n')).toMatch(/ims-agw-a killed at 2027-/);
     expect(o.evidence.join('\n')).toMatch(/the packets alone say: e2e/);
-    expect(o.evidence.join('\n')).toMatch(/orig: no longer reached the receiving UE; access-a: srtp for 2\.0 s after the fault; core: nothing after the fault; access-b \(to bob-1\): nothing after the fault/);
+    expect(o.evidence.join('\n')).toMatch(/orig: no longer reached the receiving end; access-a: srtp for 2\.0 s after the fault; core: nothing after the fault; access-b \(to bob-1\): nothing after the fault/);
   });
 
   it('a scenario expecting the packets\' verdict fails when a fault hit the call', async () => {

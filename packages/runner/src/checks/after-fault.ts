@@ -5,14 +5,14 @@ import { defineCheck } from './check.ts';
 
 /**
  * What a fault step did to a call's media, from the packets: `stopped` (no
- * direction reached its receiving UE any more) or `continued` (every
+ * direction reached its receiving end any more) or `continued` (every
  * direction still did: the element was not on the media path, or the media
  * found a way around it). The evidence names each direction and link.
  */
 export const afterFault = defineCheck({
   key: 'afterFault',
   basis: 'packets',
-  doc: 'After a fault step: `stopped` (no direction of the call\'s media reached its receiving UE any more) or `continued` (every direction still did), judged on the link toward each UE.',
+  doc: 'After a fault step: `stopped` (no direction of the call\'s media reached its receiving end any more) or `continued` (every direction still did), judged on the link toward each end (a UE, the voicemail, a conference or PoC server; never an IMS-AGW or the transcoder).',
   schema: z.enum(['stopped', 'continued']),
   run(want, ctx) {
     if (!ctx.call.faults?.length) {
@@ -28,6 +28,6 @@ export const afterFault = defineCheck({
     const went = dirs.filter(([, d]) => d).map(([k]) => k);
     const got = went.length === dirs.length ? 'continued' : went.length === 0 ? 'stopped' : `continued ${went.join(', ')} only`;
     if (got !== want) ctx.mismatch(`afterFault: media ${got}, expected ${want}`);
-    else ctx.saw(`after the fault the media ${got} (${dirs.map(([k, d]) => `${k} ${d ? 'reached' : 'did not reach'} its UE`).join(', ')})`);
+    else ctx.saw(`after the fault the media ${got} (${dirs.map(([k, d]) => `${k} ${d ? 'reached' : 'did not reach'} its receiving end`).join(', ')})`);
   },
 });

@@ -1,10 +1,12 @@
+import { forgedTransferInit } from './forged-ticket.ts';
+
 /**
  * What a compromised P-CSCF does in a negative scenario (issue 13): the
  * attacks a scenario may name (`network: { attacks: { pcscf-a: ... } }`)
  * and the Kamailio fragments that carry them out, filled into
  * services/pcscf/kamailio.cfg.
  */
-export const PCSCF_ATTACKS = ['tamper-key-mgmt', 'strip-sdes', 'strip-key-mgmt', 'replay-key-mgmt', 'substitute-sdes', 'strip-mediasec', 'strip-3ge2ae', 'replay-transfer-resp'] as const;
+export const PCSCF_ATTACKS = ['tamper-key-mgmt', 'strip-sdes', 'strip-key-mgmt', 'replay-key-mgmt', 'substitute-sdes', 'strip-mediasec', 'strip-3ge2ae', 'replay-transfer-resp', 'forge-ticket'] as const;
 export type PcscfAttack = (typeof PCSCF_ATTACKS)[number];
 
 /** Attacks on the answer coming back from the core to our UE (route[ATTACK_ANSWER], in reply_route). */
@@ -16,7 +18,7 @@ type AnswerAttack = 'replay-transfer-resp';
  * swaps the 61st base64 character of the MIKEY message, so the ticket's bytes
  * change but the SDP stays well-formed: what a compromised hop could do.
  */
-const OFFER_ATTACKS: Record<Exclude<PcscfAttack, AnswerAttack>, string> = {
+const OFFER_ATTACKS: Record<Exclude<PcscfAttack, AnswerAttack | 'forge-ticket'>, string> = {
   'tamper-key-mgmt': [
     '\tif (!search_body("a=key-mgmt:mikey ")) return;',
     '\tif (!subst_body("/(a=key-mgmt:mikey [A-Za-z0-9+\\/]{60})A/\\1B/")) {',
@@ -96,9 +98,27 @@ const ANSWER_ATTACKS: Record<AnswerAttack, string> = {
 
 const isAnswerAttack = (a: PcscfAttack): a is AnswerAttack => a in ANSWER_ATTACKS;
 
+/**
+ * A forged ticket (forged-ticket.ts) in place of the caller's MIKEY message:
+ * alice's to bob of this network's domain (the scenario's call), built when
+ * the configuration is rendered.
+ */
+function forgeTicket(domain: string): string {
+  const forged = forgedTransferInit(`sip:alice@${domain}`, `sip:bob@${domain}`);
+  // Through a variable: the base64 holds '/', which would end a literal subst expression.
+  return [
+    '\tif (!search_body("a=key-mgmt:mikey ")) return;',
+    `\t$var(forged) = "a=key-mgmt:mikey ${forged}";`,
+    '\tsubst_body("/a=key-mgmt:mikey [A-Za-z0-9+\\/=]+/$var(forged)/");',
+    '\tmsg_apply_changes();',
+    '\txlog("L_WARN", "ATTACK: put a ticket of our own making into the offer of call $ci\\n");',
+  ].join('\n');
+}
+
 /** The two attack routes of kamailio.cfg for `attack`: its fragment in one, a bare return in the other. */
-export function attackFragments(attack: PcscfAttack | null): { ATTACK: string; ATTACK_ANSWER: string } {
+export function attackFragments(attack: PcscfAttack | null, domain: string): { ATTACK: string; ATTACK_ANSWER: string } {
   const none = '\treturn;';
   if (!attack) return { ATTACK: none, ATTACK_ANSWER: none };
+  if (attack === 'forge-ticket') return { ATTACK: forgeTicket(domain), ATTACK_ANSWER: none };
   return isAnswerAttack(attack) ? { ATTACK: none, ATTACK_ANSWER: ANSWER_ATTACKS[attack] } : { ATTACK: OFFER_ATTACKS[attack], ATTACK_ANSWER: none };
 }

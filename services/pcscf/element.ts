@@ -106,7 +106,7 @@ export const pcscf = defineKind<PcscfPlan>()({
       SCSCF_IP: e.scscfAddress, AGW: e.agw, AGW_NG_IP: e.agwNgAddress, NG_PORT: String(NG_PORT),
       TLS_CFG: join(p.configDir, 'tls.cfg'), E2AE_POLICY: e.e2ae, SDES_ONLY_80,
       RELAY_FLAGS: e.relay === 'passthrough' ? 'passthrough' : '',
-      ...attackFragments(e.attack),
+      ...attackFragments(e.attack, e.domain),
     }, `${e.name} kamailio.cfg values`);
     return {
       files: {

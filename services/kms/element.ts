@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkStrict } from '@imslab/element-kit';
+import { checkStrict, strictObject } from '@imslab/element-kit';
+import { z } from 'zod';
 import { conference } from '@imslab/conference/element';
 import { poc } from '@imslab/poc/element';
 import { CONTROL_PORT, TopologyError, defineKind, type KmsSecrets, type PlannedElement, type Subscriber } from '@imslab/topology';
@@ -22,6 +23,8 @@ export interface KmsPlan extends PlannedElement {
   subscribers: Subscriber[];
   /** Conferences keyed with a group key (e2e mode): URI and member URIs. */
   groups: Array<{ uri: string; members: string[]; keying: 'ticket' | 'sakke' }>;
+  /** Longest ticket validity the KMS grants, ms (scenario override `kms.ticketValiditySeconds`). */
+  maxTicketValidityMs?: number;
 }
 
 /** Host number of the KMS on every network. */
@@ -63,6 +66,10 @@ export const kms = defineKind<KmsPlan>()({
   summary: 'KMS: MIKEY-TICKET key management over HTTPS, resolution policy, group keys with epochs, MIKEY-SAKKE key provisioning and PoC GMKs, audit log',
   presence: 'on-demand',
   stage: 0,
+  overrides: {
+    /** Tickets valid this long at most (default an hour): a scenario that lets a ticket expire. */
+    kms: strictObject({ ticketValiditySeconds: z.number().min(0.1).max(86_400).optional() }, 'kms'),
+  },
   image: { name: 'kms', node: { service: 'kms' } },
   leaves: 'logs',
   certificate: true,
@@ -76,6 +83,7 @@ export const kms = defineKind<KmsPlan>()({
       kind: 'kms', name: 'kms',
       addresses: { 'access-a': access[0]!, core: ctx.at('core', KMS_HOST), 'access-b': access[1]! },
       address: ctx.at('core', KMS_HOST), accessAddresses: access, domain: ctx.domain, subscribers: ctx.subscribers, groups,
+      ...(ctx.own.kms?.ticketValiditySeconds !== undefined ? { maxTicketValidityMs: Math.round(ctx.own.kms.ticketValiditySeconds * 1000) } : {}),
     }];
   },
   render(e, p) {
@@ -90,6 +98,7 @@ export const kms = defineKind<KmsPlan>()({
       })),
       auditLog: join(p.runDir, AUDIT_LOG_FILE),
       runDir: p.runDir,
+      ...(e.maxTicketValidityMs !== undefined ? { maxTicketValidityMs: e.maxTicketValidityMs } : {}),
     };
     checkStrict(KmsConfigSchema, cfg, `${e.name} kms.json`);
     return { files: { 'kms.json': JSON.stringify(cfg, null, 2) + '\n' }, command: [...p.nodeCommand, p.serviceEntry('kms'), '--config', join(p.configDir, 'kms.json')] };

@@ -73,6 +73,8 @@ export const KmsConfigSchema = strictObject({
   groups: z.array(GroupSchema).default([]),
   auditLog: z.string().min(1),
   runDir: z.string().min(1),
+  /** Longest ticket validity granted, ms (RFC 6043 sec. 6.10: the KMS may shorten TRe, flag K); short for a scenario that lets a ticket expire. */
+  maxTicketValidityMs: z.number().int().min(100).max(86_400_000).default(3_600_000),
 }, 'the KMS configuration').superRefine((c, ctx) => {
   if (c.httpsPort === c.controlPort) ctx.addIssue({ code: 'custom', path: ['controlPort'], message: `must differ from httpsPort (${c.httpsPort})` });
   const uris = new Set<string>();

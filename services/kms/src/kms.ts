@@ -105,6 +105,7 @@ export class Kms {
       groups: new GroupKeys(cfg.masterKey, cfg.groups),
       replayCache: new ReplayCache(o.replayWindowMs !== undefined ? { windowMs: o.replayWindowMs } : {}),
       now: o.now ?? Date.now,
+      maxValidityMs: cfg.maxTicketValidityMs,
     };
     const counters = new KmsCounters();
     const audit = new AuditLog(cfg.auditLog);

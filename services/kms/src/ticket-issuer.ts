@@ -37,6 +37,8 @@ export interface TicketContext {
   replayCache: ReplayCache;
   /** Clock in ms (tests move it). */
   now: () => number;
+  /** Longest validity granted (default MAX_TICKET_VALIDITY_MS). */
+  maxValidityMs?: number;
 }
 
 /**
@@ -51,7 +53,7 @@ export function issueTicket(bytes: Uint8Array, ctx: TicketContext, draft: AuditD
   else draft.how = `group key of ${identityToString(responder)} (epoch ${group.epoch}) to member ${identityToString(req.initiator)}`;
   let issued;
   try {
-    issued = buildRequestResp(req, { codec: ctx.codec, kms, nowMs: now, maxValidityMs: MAX_TICKET_VALIDITY_MS, ...(group ? { tgk: group.tgk } : {}) });
+    issued = buildRequestResp(req, { codec: ctx.codec, kms, nowMs: now, maxValidityMs: ctx.maxValidityMs ?? MAX_TICKET_VALIDITY_MS, ...(group ? { tgk: group.tgk } : {}) });
   } catch (e) {
     if (e instanceof MikeyTicketError && e.reason === 'policy-mismatch') throw new KmsRefusal(400, 'bad-validity', `the requested validity (TRs..TRe) is empty or already over`);
     throw e;

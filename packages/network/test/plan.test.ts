@@ -26,7 +26,7 @@ describe('the registry', () => {
   });
 
   it('gives every scenario network key exactly one owner', () => {
-    expect(OVERRIDE_OWNER).toEqual({ transcode: 'transcoder', voicemail: 'voicemail', conferences: 'conference', policy: 'pcscf', relay: 'pcscf', attacks: 'pcscf', ues: 'ue' });
+    expect(OVERRIDE_OWNER).toEqual({ transcode: 'transcoder', voicemail: 'voicemail', conferences: 'conference', policy: 'pcscf', relay: 'pcscf', attacks: 'pcscf', ues: 'ue', kms: 'kms' });
     expect(NetworkOverridesSchema.safeParse({ polcy: {} }).success).toBe(false);
   });
 });
@@ -153,7 +153,7 @@ describe('configuration rendering', () => {
     expect(k).toContain('$sht(cred=>dave) = "dave-testbed-pw";');
     expect(k).toContain('pv_www_authenticate("ims.test", ');
     expect(r.files['tls.cfg']).toContain('private_key = /p/msrp-relay.key\ncertificate = /p/msrp-relay.pem\nca_list = /p/ca.pem\n');
-    expect(r.command).toEqual(['kamailio', '-DD', '-E', '-f', '/c/kamailio.cfg', '-P', '/r/msrp-relay.pid', '-m', '64', '-M', '8']);
+    expect(r.command).toEqual(['kamailio', '-DD', '-E', '-f', '/c/kamailio.cfg', '-P', '/r/msrp-relay.pid', '-m', '256', '-M', '8']);
   });
 
   it('renders our services\' JSON with the schema the service reads it with', () => {

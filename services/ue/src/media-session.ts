@@ -387,8 +387,8 @@ export class MediaSession {
         if (old.ok) return old.packet;
       }
       // Only the stream we latched onto: plaintext injected into the call before the switch cannot become what the grace continues.
-      const h = plainHeader(msg);
-      if (h && (this.firstRxSsrc === undefined || h.ssrc === this.firstRxSsrc)) this.lastPlain = h;
+      const v = this.rxView;
+      if (v.wrap(msg) === null && (this.firstRxSsrc === undefined || v.ssrc === this.firstRxSsrc)) this.notePlain(v.ssrc, v.sequence);
       return msg;
     }
     const r = this.rxCtx.unprotectRtp(msg);
@@ -429,13 +429,21 @@ export class MediaSession {
 
   /** True (and remembered) when `msg` is the next plaintext packet of the stream last accepted in the clear, at most PLAINTEXT_MAX_SEQ_GAP ahead. */
   private continuesPlaintext(msg: Buffer): boolean {
-    const h = plainHeader(msg);
+    const v = this.rxView;
     const last = this.lastPlain;
-    if (!h || !last || h.ssrc !== last.ssrc) return false;
-    const ahead = (h.seq - last.seq) & 0xffff;
+    if (!last || v.wrap(msg) !== null || v.ssrc !== last.ssrc) return false;
+    const ahead = (v.sequence - last.seq) & 0xffff;
     if (ahead < 1 || ahead > PLAINTEXT_MAX_SEQ_GAP) return false;
-    this.lastPlain = h;
+    last.seq = v.sequence;
     return true;
+  }
+
+  /** Remembers the last plaintext packet of the peer's stream; updated in place (this runs for every packet of a call in the clear). */
+  private notePlain(ssrc: number, seq: number): void {
+    if (this.lastPlain) {
+      this.lastPlain.ssrc = ssrc;
+      this.lastPlain.seq = seq;
+    } else this.lastPlain = { ssrc, seq };
   }
 
   private receive(msg: Buffer, from: string): void {
@@ -463,10 +471,4 @@ export class MediaSession {
       this.counters.rxMarkersSeen = [...this.markers];
     }
   }
-}
-
-/** SSRC and sequence number of an RTP packet in the clear (RFC 3550 5.1: version 2, 12-octet fixed header); undefined otherwise. */
-function plainHeader(msg: Buffer): { ssrc: number; seq: number } | undefined {
-  if (msg.length < 12 || msg[0]! >> 6 !== 2) return undefined;
-  return { ssrc: msg.readUInt32BE(8), seq: msg.readUInt16BE(2) };
 }

@@ -79,10 +79,10 @@ export class SipTransport {
     this.udp.on('message', (data, rinfo) => this.onBytes(data, { transport: 'udp', remoteAddress: rinfo.address, remotePort: rinfo.port }));
     await this.bindUdp(this.udp, address, sipPort, `${address}:${sipPort}/udp`);
     this.udp.on('error', (e) => this.log.warn(`udp socket error: ${e.message}`));
-    this.tcpServer = createServer((s) => this.adopt(s, 'tcp'));
+    this.tcpServer = createServer((s) => this.accept(s, 'tcp'));
     await this.listen(this.tcpServer, address, sipPort, `${address}:${sipPort}/tcp`);
     if (this.tlsMaterial && this.cfg.sipTlsPort !== undefined) {
-      const server = createTlsServer({ ...this.tlsMaterial, minVersion: 'TLSv1.2' }, (s) => this.adopt(s, 'tls'));
+      const server = createTlsServer({ ...this.tlsMaterial, minVersion: 'TLSv1.2' }, (s) => this.accept(s, 'tls'));
       server.on('keylog', (line: Buffer) => this.keylog(line));
       server.on('tlsClientError', (e) => this.log.warn(`TLS handshake from a client failed: ${e.message}`));
       this.tlsServer = server;
@@ -116,6 +116,16 @@ export class SipTransport {
   /** Port we listen on for a transport (for Via sent-by and Contact). */
   listenPort(t: TransportName): number {
     return t === 'tls' ? (this.cfg.sipTlsPort ?? 5061) : this.cfg.sipPort;
+  }
+
+  /** An inbound connection: only our P-CSCF may open one (see onBytes); anyone else is closed before a byte is buffered. */
+  private accept(socket: Socket | TLSSocket, transport: 'tcp' | 'tls'): void {
+    if (socket.remoteAddress !== this.cfg.pcscf.host) {
+      if (this.droppedFromStrangers++ < 5) this.log.warn(`refused a ${transport} connection from ${socket.remoteAddress}:${socket.remotePort}: not our P-CSCF (${this.cfg.pcscf.host})`);
+      socket.destroy();
+      return;
+    }
+    this.adopt(socket, transport);
   }
 
   private adopt(socket: Socket | TLSSocket, transport: 'tcp' | 'tls'): Connection {

@@ -1,4 +1,5 @@
 import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -146,6 +147,10 @@ describe('UE to UE, directly addressed', () => {
     expect(replies).toEqual([]);
     stranger.close();
     pcscf.close();
+    // Over TCP the stranger's connection is closed before anything it sends is read.
+    const tcp = connect({ host: B, port: 5060, localAddress: '127.0.5.66' });
+    await new Promise<void>((r) => tcp.once('close', () => r()));
+    expect(bob.sipDroppedFromStrangers).toBe(2);
   });
 
   it('a lost first INVITE on UDP is retransmitted and the call completes', async () => {

@@ -3,7 +3,7 @@ import { checkStrict, strictObject } from '@imslab/element-kit';
 import { APP_SERVER_MEDIA_PORTS, CONTROL_PORT, SIP_PORT, defineKind, type PlannedElement } from '@imslab/topology';
 import { z } from 'zod';
 import { storeAndForwardEvidence, voicemailStoreAtRest, type StoreAndForward, type StoreAtRest } from './evidence.ts';
-import { MAILBOX_ACCESS, VoicemailConfigSchema, type MailboxAccess, type VoicemailConfigInput } from './src/config.ts';
+import { MAILBOX_ACCESS, VOICEMAIL_ATTACKS, VoicemailConfigSchema, type MailboxAccess, type VoicemailAttack, type VoicemailConfigInput } from './src/config.ts';
 import { STORE_DIR } from './src/contract.ts';
 
 /**
@@ -17,6 +17,7 @@ export interface VoicemailPlan extends PlannedElement {
   address: string;
   domain: string;
   mailboxAccess: MailboxAccess;
+  attack: VoicemailAttack | null;
 }
 
 /** The voicemail's Request-URI user (forwarding rules name sip:voicemail@<domain>). */
@@ -38,19 +39,19 @@ export const voicemail = defineKind<VoicemailPlan>()({
   presence: 'on-demand',
   stage: 0,
   overrides: {
-    /** Who may retrieve a mailbox (default owner). */
-    voicemail: strictObject({ mailboxAccess: z.enum(MAILBOX_ACCESS).optional() }, 'voicemail'),
+    /** Who may retrieve a mailbox (default owner); what a compromised voicemail does on retrieval (default nothing). */
+    voicemail: strictObject({ mailboxAccess: z.enum(MAILBOX_ACCESS).optional(), attack: z.enum(VOICEMAIL_ATTACKS).optional() }, 'voicemail'),
   },
   image: { name: 'voicemail', node: { service: 'voicemail' } },
   leaves: 'logs',
   plan(ctx) {
     const address = ctx.at('core', HOST);
-    return [{ kind: 'voicemail', name: 'voicemail', addresses: { core: address }, address, domain: ctx.domain, mailboxAccess: ctx.own.voicemail?.mailboxAccess ?? 'owner' }];
+    return [{ kind: 'voicemail', name: 'voicemail', addresses: { core: address }, address, domain: ctx.domain, mailboxAccess: ctx.own.voicemail?.mailboxAccess ?? 'owner', attack: ctx.own.voicemail?.attack ?? null }];
   },
   render(e, p) {
     const cfg: VoicemailConfigInput = {
       name: e.name, address: e.address, sipPort: SIP_PORT, controlPort: CONTROL_PORT, domain: e.domain,
-      storeDir: join(p.runDir, STORE_DIR), ...APP_SERVER_MEDIA_PORTS, mailboxAccess: e.mailboxAccess,
+      storeDir: join(p.runDir, STORE_DIR), ...APP_SERVER_MEDIA_PORTS, mailboxAccess: e.mailboxAccess, attack: e.attack,
     };
     checkStrict(VoicemailConfigSchema, cfg, `${e.name} voicemail.json`);
     return { files: { 'voicemail.json': JSON.stringify(cfg, null, 2) + '\n' }, command: [...p.nodeCommand, p.serviceEntry('voicemail'), '--config', join(p.configDir, 'voicemail.json')] };

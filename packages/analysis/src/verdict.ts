@@ -221,14 +221,16 @@ export function judgePath(direction: ProbeDirection, marker: string, links: Reco
       // A re-key during the call (a group's new epoch) puts the same two keys on every link, one after
       // the other; a re-encrypting middle puts different keys on its two sides.
       const sameOnEvery = new Set(seen.map(([, l]) => [...new Set(l.keys)].sort().join(' '))).size === 1;
+      // An element that sends the media on under a key it never received it under re-encrypted, also when
+      // both of its sides are on one link (caller and callee behind one IMS-AGW): one link seen is no proof of one key.
+      const middles = allKeys.size === 1 ? new Set<string>() : reencryptingElements(seen.map(([, l]) => l), owner);
       if (allKeys.size === 1) {
         verdict = 'e2e';
         reasons.push(`one key on every link: ${[...allKeys][0]}`);
-      } else if (sameOnEvery) {
+      } else if (sameOnEvery && middles.size === 0) {
         verdict = 'e2e';
         reasons.push(`the same keys on every link (re-keyed during the call): ${[...allKeys].join(', ')}`);
       } else {
-        const middles = reencryptingElements(seen.map(([, l]) => l), owner);
         const middle = [...middles].sort().join('+') || 'unknown';
         verdict = `e2m2e(${middle})`;
         reasons.push(`keys differ across the path: ${[...allKeys].join(', ')}`);

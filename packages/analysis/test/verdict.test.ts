@@ -126,6 +126,20 @@ describe('verdicts from captures', () => {
     expect(c.verdict).toContain('ims-agw-a');
   });
 
+  it('caller and callee behind one IMS-AGW, its core hop out of sight: both hops on one link under different keys are e2m2e at the gateway, never e2e', async () => {
+    // carol -> ims-agw-b -> bob, all on access-b (docker: the gateway's core leg stays inside its container).
+    const run = new SynthRun(CALL);
+    run.key('kc', { owner: 'carol', dir: 'tx' });
+    run.key('kb', { owner: 'bob-1', dir: 'rx' });
+    run.media('orig', [
+      { link: 'access-b', src: CAROL, dst: AGW_B_ACCESS, key: 'kc' },
+      { link: 'access-b', src: AGW_B_ACCESS_2, dst: BOB, key: 'kb' },
+    ]);
+    const c = await judge(run, ['orig']);
+    expect(c.verdict).toBe('e2m2e(ims-agw-b)');
+    expect(c.evidence.join('\n')).not.toMatch(/re-keyed during the call/);
+  });
+
   it('the marker leaking in the core between SRTP access links: e2ae, never e2e', async () => {
     const run = new SynthRun(CALL, LINKTYPE.NULL);
     run.key('k1', { owner: 'alice', dir: 'tx' });

@@ -218,7 +218,10 @@ export async function runScenarios(makeTarget: () => Promise<Target>, scenarios:
     try {
       while (next < scenarios.length && !session.aborted) {
         const i = next++;
-        const r = await runScenario(target, scenarios[i]!, session, subs, { slot: lease?.slot ?? index, progress: opts.progress });
+        const s = scenarios[i]!;
+        const r = s.targets.includes(target.name as 'local' | 'docker')
+          ? await runScenario(target, s, session, subs, { slot: lease?.slot ?? index, progress: opts.progress })
+          : skippedResult(s, `runs on ${s.targets.join(', ')} only (the scenario file says why)`);
         results[i] = r;
         session.record(r);
         opts.onResult?.(r, ++done, scenarios.length);
@@ -231,6 +234,11 @@ export async function runScenarios(makeTarget: () => Promise<Target>, scenarios:
   await Promise.all(targets.map((t, slot) => worker(slot, t)));
   session.finish();
   return { session, results: results.filter((r) => r !== undefined), report: await reportLine(session.dir) };
+}
+
+/** The result of a scenario that does not run here. */
+export function skippedResult(s: Scenario, why: string): ScenarioResult {
+  return { scenario: s.name, clause: s.clause, title: s.title, dir: s.name, status: 'skipped', skipped: why, error: null, calls: [], pass: false, durationMs: 0 };
 }
 
 /** What the report draws: names, kinds and addresses (the plan itself holds passwords and keys). */

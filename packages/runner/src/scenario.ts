@@ -35,6 +35,7 @@ function shape(steps: z.ZodType) {
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a lower-case name (the file name without .yaml)'),
     clause: z.string().regex(/^\d+(\.\d+)*$/, 'must be a TR 33.828 clause such as 4.1.1'),
     title: z.string().min(1),
+    targets: z.array(z.enum(['local', 'docker'])).min(1).optional().describe('The targets whose captures can show what the expectations say (default both); on any other the scenario is skipped, and the file says why.'),
     network: NetworkOverridesSchema.optional().describe('Changes to the network this scenario runs on; each key belongs to an element kind.'),
     steps: z.array(steps).min(1, 'must be a non-empty list'),
     expect: z.record(ALIAS, ExpectationSchema).describe('Per call alias (a call step\'s `as`): the verdict and the checks.'),
@@ -89,6 +90,8 @@ export interface Scenario {
   title: string;
   /** The file, absolute. */
   file: string;
+  /** Where it runs: both targets unless the file names some. */
+  targets: Array<'local' | 'docker'>;
   network: NetworkOverrides;
   steps: Step[];
   /** call alias -> expectation */
@@ -108,7 +111,7 @@ export function loadScenario(file: string): Scenario {
   } catch (e) {
     throw positioned(e, file);
   }
-  return { ...s, file, network: (s.network ?? {}) as NetworkOverrides, steps: s.steps as Step[], expect: s.expect as Record<string, Expectation>, problems: s.problems ?? [] };
+  return { ...s, file, targets: s.targets ?? ['local', 'docker'], network: (s.network ?? {}) as NetworkOverrides, steps: s.steps as Step[], expect: s.expect as Record<string, Expectation>, problems: s.problems ?? [] };
 }
 
 /**

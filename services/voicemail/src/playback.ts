@@ -18,6 +18,8 @@ export interface PlaybackRecord {
   sentDigest: string;
   storedDigest: string;
   finished: boolean;
+  /** Set only by a compromised voicemail (config `attack`): what it played instead. */
+  attack?: string;
 }
 
 /** SHA-256 over payloads in order, each prefixed by its length (so boundaries count). */

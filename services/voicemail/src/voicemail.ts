@@ -4,6 +4,7 @@ import type { VoicemailConfig } from './config.ts';
 import { deposit } from './deposit.ts';
 import { playback, type PlaybackRecord } from './playback.ts';
 import { StoreError, VoicemailStore, type MessageMeta } from './store.ts';
+import { swapFor } from './swap-attack.ts';
 
 /**
  * The voicemail application server (TR 33.828 4.1.2). The S-CSCF forwards
@@ -41,7 +42,7 @@ export class Voicemail {
     vm = new Voicemail(cfg, store, sip, control, log);
     await startBoth(sip, control);
     const u = store.usage();
-    log.info(`listening on ${cfg.address}:${cfg.sipPort}/udp, control http://${cfg.address}:${cfg.controlPort}; store ${cfg.storeDir}: ${u.messages} messages, ${u.bytes} bytes; mailbox access ${cfg.mailboxAccess}`);
+    log.info(`listening on ${cfg.address}:${cfg.sipPort}/udp, control http://${cfg.address}:${cfg.controlPort}; store ${cfg.storeDir}: ${u.messages} messages, ${u.bytes} bytes; mailbox access ${cfg.mailboxAccess}${cfg.attack ? `; COMPROMISED: ${cfg.attack} on retrieval` : ''}`);
     return vm;
   }
 
@@ -72,8 +73,11 @@ export class Voicemail {
       const list = this.store.list(mailbox).filter((m) => m.state !== 'recording');
       meta = wanted ? list.find((m) => m.id === wanted) : list[0];
       if (!meta) return call.reject(404, `Not Found (${wanted ? `no message ${wanted}` : 'no messages'} in mailbox ${mailbox})`);
-      const { packets } = await this.store.readAsync(meta.id);
-      return playback(call, meta, packets, offer, this.cfg, this.log, (r) => this.playbacks.push(r), () => void this.sip.bye(call).catch((e: Error) => this.log.warn(`BYE for ${call.callId}: ${e.message}`)));
+      const swap = this.cfg.attack ? swapFor(this.cfg.attack, meta, list) : null;
+      if (swap) this.log.warn(swap.note);
+      const { packets } = await this.store.readAsync((swap?.played ?? meta).id);
+      const record = (r: PlaybackRecord) => this.playbacks.push(swap ? { ...r, attack: swap.note } : r);
+      return playback(call, swap?.meta ?? meta, packets, offer, this.cfg, this.log, record, () => void this.sip.bye(call).catch((e: Error) => this.log.warn(`BYE for ${call.callId}: ${e.message}`)));
     } catch (e) {
       if (e instanceof StoreError) return call.reject(e.code === 'corrupt' ? 500 : 400, `${e.code === 'corrupt' ? 'Server Internal Error' : 'Bad Request'} (${e.message.slice(0, 100)})`);
       throw e;

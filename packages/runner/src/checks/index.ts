@@ -8,6 +8,7 @@ import { failure } from './failure.ts';
 import { floor } from './floor.ts';
 import { floorControlInClear } from './floor-control-in-clear.ts';
 import { decryptableBy } from './decryptable-by.ts';
+import { depositorAuthenticated } from './depositor-authenticated.ts';
 import { groupRekeyed } from './group-rekeyed.ts';
 import { keysExposed } from './keys-exposed.ts';
 import { keysSubstituted } from './keys-substituted.ts';
@@ -42,7 +43,7 @@ import { voicemailStores } from './voicemail-stores.ts';
 export const CHECKS: readonly Check[] = [
   verdict, afterFault, phases, keysExposed, keysSubstituted, links, distinctAccessKeys, sipOnAccess,
   answeredBy, failure, callerAchieved,
-  kmsResolved, kmsDeferredResolved, kmsKeysForked, kmsRefused, kmsAuthenticated,
+  kmsResolved, kmsDeferredResolved, kmsKeysForked, kmsRefused, kmsAuthenticated, depositorAuthenticated,
   noMediaAt, displayed, receivedProbeOf, noProbeOf, probeReceived,
   playbackIdentical, voicemailStores, voicemailDeposit, noMediaAfterHangup, ueCounters, mediaIntegrity, floor, pocForwarded, floorControlInClear, groupRekeyed, decryptableBy, pocBox, messageVerdict, messageDelivered, messageStoredEncrypted,
 ] as readonly Check[];

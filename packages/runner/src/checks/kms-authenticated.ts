@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineCheck, type CheckContext } from './check.ts';
 
 /** The public identity (IMPU) of a UE of the plan, or null. */
-function impuOf(ctx: CheckContext, ue: string): string | null {
+export function impuOf(ctx: CheckContext, ue: string): string | null {
   const e = [...ctx.plan.elements, ...ctx.plan.external].find((x) => x.name === ue && x.kind === 'ue') as { subscriber?: { user: string } } | undefined;
   return e?.subscriber ? `sip:${e.subscriber.user}@${ctx.plan.domain}` : null;
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { defineCheck } from './check.ts';
 
 /** Every meta.json of the collected store (`<run>/logs/voicemail-store/<mailbox>/<id>/`); unreadable ones are named, not fatal. */
-function storedMessages(root: string): { metas: MessageMeta[]; unreadable: string[] } {
+export function storedMessages(root: string): { metas: MessageMeta[]; unreadable: string[] } {
   const metas: MessageMeta[] = [];
   const unreadable: string[] = [];
   for (const box of readdirSync(root, { withFileTypes: true })) {

@@ -9,7 +9,7 @@ import { ElementError, PrerequisiteError } from '../errors.ts';
 import { waitUntil } from '../probes.ts';
 import { reportLine } from '../report-page.ts';
 import { RunSession, newRunDir, type ScenarioResult } from '../run-session.ts';
-import { DEFAULT_SUBSCRIBERS, runScenario, type RunOptions } from '../run.ts';
+import { DEFAULT_SUBSCRIBERS, runScenario, skippedResult, type RunOptions } from '../run.ts';
 import type { Scenario } from '../scenario.ts';
 import { pidAlive, readStates } from '../state.ts';
 import { BRIDGE_TAP, LOOPBACK_TAP, linkCaptures, stopAll, type TcpdumpCapture } from '../tcpdump.ts';
@@ -72,6 +72,7 @@ const COMPARE_PATHS: ElementPaths = { ...CONTAINER_PATHS, kmsSecrets: { masterKe
 
 /** Why a scenario does not fit the running network, or null when it does. */
 export function misfit(scenario: Scenario, running: Running): string | null {
+  if (!scenario.targets.includes(running.target)) return `runs on ${scenario.targets.join(', ')} only (the scenario file says why)`;
   const servers = new Set<string>(running.plan.elements.map((e) => e.kind));
   const missing = (scenario.network.servers ?? []).filter((s) => !servers.has(s));
   if (missing.length) return `needs ${missing.join(', ')}, which this network does not have`;
@@ -233,7 +234,7 @@ export async function attachedRun(scenarios: Scenario[], opts: RunOptions): Prom
     if (session.aborted) break;
     const why = misfit(s, running);
     const r: ScenarioResult = why
-      ? { scenario: s.name, clause: s.clause, title: s.title, dir: s.name, status: 'skipped', skipped: why, error: null, calls: [], pass: false, durationMs: 0 }
+      ? skippedResult(s, why)
       : await runScenario(target, s, session, subs, { slot: running.plan.slot, progress: opts.progress });
     results.push(r);
     session.record(r);

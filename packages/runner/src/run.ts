@@ -82,8 +82,14 @@ export async function runScenario(target: Target, scenario: Scenario, session: R
     await target.startCaptures(dir);
     progress(`capturing ${plan.links.map((l) => l.name).join(', ')}`);
     ctx = makeContext(controllable(plan).filter((e) => e.kind === 'ue').map((e) => ({ name: e.name, url: target.controlUrl(e.name) })), progress);
-    ctx.restart = (element) => target.restart(element);
-    ctx.fault = (element, action, opts) => target.fault(element, action, opts);
+    // An element and its parts (the transcoder and its media relay) are one network function: they fail and restart as one.
+    const withParts = (element: string) => [element, ...plan!.elements.filter((e) => e.partOf === element).map((e) => e.name)];
+    ctx.restart = async (element) => {
+      for (const e of withParts(element)) await target.restart(e);
+    };
+    ctx.fault = async (element, action, opts) => {
+      for (const e of withParts(element)) await target.fault(e, action, opts);
+    };
     ctx.controlUrl = (element) => target.controlUrl(element);
     ctx.addressOf = (element) => {
       const e = plan!.elements.find((x) => x.name === element);

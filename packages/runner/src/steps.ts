@@ -175,6 +175,8 @@ export const StepSchema = z.unknown().transform((raw, ctx): Step => {
 export interface StepContext {
   ues: Map<string, UeClient>;
   calls: Map<string, CallRecord>;
+  /** Elements a fault step killed or froze and no restart brought back: they answer nothing. */
+  silenced: Set<string>;
   progress: (line: string) => void;
   /** Called once media flows on a call, while it is up: evidence gathering. */
   onMediaFlowing?: (call: CallRecord) => Promise<void>;
@@ -196,7 +198,7 @@ const MEDIA_TIMEOUT_MS = 20_000;
 const POLL_MS = 100;
 
 export function makeContext(ues: Array<{ name: string; url: string }>, progress: (l: string) => void): StepContext {
-  return { ues: new Map(ues.map((u) => [u.name, new UeClient(u.name, u.url)])), calls: new Map(), progress };
+  return { ues: new Map(ues.map((u) => [u.name, new UeClient(u.name, u.url)])), calls: new Map(), silenced: new Set(), progress };
 }
 
 function ue(ctx: StepContext, name: string): UeClient {
@@ -382,6 +384,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
   } else if ('restart' in step) {
     if (!ctx.restart) throw new StepError('this target cannot restart elements');
     await ctx.restart(step.restart.element);
+    ctx.silenced.delete(step.restart.element);
     ctx.progress(`  ${step.restart.element} restarted and healthy`);
   } else if ('wait-failure' in step) {
     const reason = await waitFailure(ctx, step['wait-failure'].call);
@@ -439,6 +442,8 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
     const { element, action, watchMs = 2000, ports } = step.fault;
     if (!ctx.fault) throw new StepError('this target cannot inflict faults');
     await ctx.fault(element, action, ports ? { ports } : {});
+    // A cut-off element's control API stays reachable; a killed or frozen one answers nothing.
+    if (action !== 'cut') ctx.silenced.add(element);
     const f: FaultRecord = { element, action, at: Date.now() };
     const hit = [...ctx.calls.values()].filter((c) => c.hungUpAt === undefined && !('message' in c));
     for (const c of hit) (c.faults ??= []).push(f);
@@ -626,6 +631,8 @@ export async function runSteps(ctx: StepContext, steps: readonly Step[]): Promis
 export async function snapshotCalls(ctx: StepContext): Promise<Record<string, CallStatus[]>> {
   const out: Record<string, CallStatus[]> = {};
   for (const [name, u] of ctx.ues) {
+    // Asking a killed or frozen UE would only wait for its timeout.
+    if (ctx.silenced.has(name)) continue;
     try {
       out[name] = await u.calls();
     } catch {

@@ -443,8 +443,10 @@ describe('parseVoicemailConfig', () => {
     base = { name: 'vm', address: '127.0.11.100', sipPort: 5060, controlPort: 8080, domain: 'ims.test', storeDir: '/tmp/x', rtpPortMin: 30000, rtpPortMax: 30100 };
   });
 
-  it('accepts a good config, defaulting mailboxAccess to owner', () => {
-    expect(parseVoicemailConfig(base)).toEqual({ ...base, mailboxAccess: 'owner' });
+  it('accepts a good config, defaulting mailboxAccess to owner and attack to none', () => {
+    expect(parseVoicemailConfig(base)).toEqual({ ...base, mailboxAccess: 'owner', attack: null });
+    expect(parseVoicemailConfig({ ...base, attack: 'swap-message' }).attack).toBe('swap-message');
+    expect(problemsOf({ ...base, attack: 'swap-keys' })).toEqual([{ path: 'attack', message: expect.stringMatching(/swap-packets.*swap-message/) }]);
     expect(parseVoicemailConfig({ ...base, mailboxAccess: 'open' }).mailboxAccess).toBe('open');
   });
 

@@ -288,6 +288,8 @@ async function main(): Promise<void> {
     console.log(formatParserFuzzBench(await runParserFuzzBench(n)));
     const { runMediaFuzzBench, formatMediaFuzzBench } = await import('../packages/fuzz/bench/parsers-bench-media-capture-yaml.ts');
     console.log(formatMediaFuzzBench(await runMediaFuzzBench(n)));
+    const { runMessagingFuzzBench, formatMessagingFuzzBench } = await import('../packages/fuzz/bench/parsers-bench-messaging-floor.ts');
+    console.log(formatMessagingFuzzBench(await runMessagingFuzzBench(n)));
   }
   if (want('setup')) await callSetup();
   if (want('kms')) {

@@ -55,7 +55,12 @@ export function fromSchema<T>(make: () => T, what: string): T {
   try {
     return make();
   } catch (e) {
-    throw new CmsFormatError('malformed', `${what} does not match its ASN.1 definition: ${e instanceof Error ? e.message : String(e)}`);
+    // pkijs checks the schema and says what differs; on some malformed structures its own code throws
+    // instead (a TypeError such as "undefined is not iterable"): that says nothing about the bytes, so
+    // the refusal says what was being read and keeps the library's error as the cause.
+    const crashed = e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError;
+    const why = crashed ? 'its fields are not where its ASN.1 definition puts them (the ASN.1 library could not read it)' : e instanceof Error ? e.message : String(e);
+    throw new CmsFormatError('malformed', `${what} does not match its ASN.1 definition: ${why}`, { cause: e });
   }
 }
 

@@ -75,7 +75,9 @@ export function validateGrammar(m: MikeyMessage, offsets?: readonly number[]): v
     }
     if (n < it.min) {
       const found = i < m.payloads.length ? describe(m.payloads[i]!) : 'end of message';
-      throw new MikeyPayloadOrderError({ offset: i < m.payloads.length ? at(i) : at(m.payloads.length - 1), expected: `${it.label} in ${name} (grammar: HDR, ${g.map((x) => x.label).join(', ')})`, found });
+      // At the end: the last payload, or with none at all the header (offset 0), never -1 when offsets are known.
+      const endAt = m.payloads.length ? at(m.payloads.length - 1) : offsets ? 0 : -1;
+      throw new MikeyPayloadOrderError({ offset: i < m.payloads.length ? at(i) : endAt, expected: `${it.label} in ${name} (grammar: HDR, ${g.map((x) => x.label).join(', ')})`, found });
     }
   }
   if (i < m.payloads.length) {

@@ -282,7 +282,7 @@ async function main(): Promise<void> {
     console.log(formatMessagingBench(await runMessagingBench()));
   }
   if (want('fuzz')) {
-    // 1,000,000 inputs per parser (issue 13); IMSLAB_FUZZ_INPUTS lowers it for a quick look. Long: about an hour on 2 cores.
+    // 1,000,000 inputs per parser (issue 13); IMSLAB_FUZZ_INPUTS lowers it for a quick look. Long: about 85 minutes on 2 cores (25 parsers).
     const n = Number(process.env.IMSLAB_FUZZ_INPUTS ?? 1_000_000);
     const { runParserFuzzBench, formatParserFuzzBench } = await import('../packages/fuzz/bench/parsers-bench-sip-sdp-mikey.ts');
     console.log(formatParserFuzzBench(await runParserFuzzBench(n)));

@@ -10,7 +10,7 @@ import { spoofedInvite } from './spoof-call.ts';
 import { SIP_PORT } from '@imslab/topology';
 import { INJECT_ATTACKS, attackDatagrams, capturedTo } from './inject.ts';
 import { StepError } from './errors.ts';
-import { UeClient } from './ue-client.ts';
+import { UeClient, type MessageSent } from './ue-client.ts';
 
 /**
  * Scenario steps: what each one asks (its schema) and how it is carried out
@@ -121,7 +121,10 @@ export const STEP_SHAPES = {
    * (`none`) or signed and encrypted (`smime`, RFC 8591; `envelope` picks
    * EnvelopedData instead of AuthEnvelopedData). The text gets the call's
    * marker. `outcome`: `delivered` (default: a 2xx), `refused` (a 4xx from
-   * the receiver), `not-sent` (the sender refuses: too large for UDP). `as`
+   * the receiver), `not-sent` (the sender refuses: too large for UDP),
+   * `failed` (the network gives up: a 408, 477 or 5xx that no UE sent, or a
+   * session whose relay cannot be reached; after a fault step the message is
+   * judged `fault(<element>)`). `as`
    * names it for the expectations (checked with messageDelivered).
    * `mode: session` sends it in an MSRP session through the relay instead
    * (TR 33.828 4.3 session mode; needs msrp-relay in network.servers).
@@ -140,7 +143,7 @@ export const STEP_SHAPES = {
     mode: z.enum(['pager', 'session']).optional(),
     /** Session mode: send a file (RFC 5547 file transfer) of this name, media type and size; its first line is the text. */
     file: strictObject({ name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a plain file name'), type: z.string().regex(/^[a-z]+\/[a-z0-9.+-]+$/, 'must be a media type like image/png'), size: z.number().int().min(64).max(4 * 1024 * 1024) }, 'a file').optional(),
-    outcome: z.enum(['delivered', 'refused', 'not-sent']).optional(), as: name,
+    outcome: z.enum(['delivered', 'refused', 'not-sent', 'failed']).optional(), as: name,
   }, 'a message step'),
 };
 type Shapes = typeof STEP_SHAPES;
@@ -177,6 +180,8 @@ export interface StepContext {
   calls: Map<string, CallRecord>;
   /** Elements a fault step killed or froze and no restart brought back: they answer nothing. */
   silenced: Set<string>;
+  /** Every fault step so far, in order: a message that fails after one is judged by it. */
+  faults: FaultRecord[];
   progress: (line: string) => void;
   /** Called once media flows on a call, while it is up: evidence gathering. */
   onMediaFlowing?: (call: CallRecord) => Promise<void>;
@@ -198,7 +203,7 @@ const MEDIA_TIMEOUT_MS = 20_000;
 const POLL_MS = 100;
 
 export function makeContext(ues: Array<{ name: string; url: string }>, progress: (l: string) => void): StepContext {
-  return { ues: new Map(ues.map((u) => [u.name, new UeClient(u.name, u.url)])), calls: new Map(), silenced: new Set(), progress };
+  return { ues: new Map(ues.map((u) => [u.name, new UeClient(u.name, u.url)])), calls: new Map(), silenced: new Set(), faults: [], progress };
 }
 
 function ue(ctx: StepContext, name: string): UeClient {
@@ -445,6 +450,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
     // A cut-off element's control API stays reachable; a killed or frozen one answers nothing.
     if (action !== 'cut') ctx.silenced.add(element);
     const f: FaultRecord = { element, action, at: Date.now() };
+    ctx.faults.push(f);
     const hit = [...ctx.calls.values()].filter((c) => c.hungUpAt === undefined && !('message' in c));
     for (const c of hit) (c.faults ??= []).push(f);
     ctx.progress(`  ${element}: ${action} (calls up: ${hit.map((c) => c.alias).join(', ') || 'none'}); watching ${watchMs} ms`);
@@ -475,6 +481,14 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
 async function sendMessage(ctx: StepContext, m: z.output<Shapes['message']>): Promise<void> {
   const { from, to, security = 'none', as, outcome = 'delivered' } = m;
   const r = await ue(ctx, from).message(to, m.text ?? `message ${as}`, security, { envelope: m.envelope, encryptFor: m.encryptFor, tamper: m.tamper, ...(m.recipients ? { recipients: m.recipients } : {}), ...(m.mode ? { mode: m.mode } : {}), ...(m.file ? { file: m.file } : {}) });
+  if ('unreachable' in r) {
+    if (outcome !== 'failed') throw new StepError(`${from} did not send ${as}: ${r.unreachable}`);
+    // No MSRP session came up: the record names why, and any fault so far.
+    const rec: MessageCallRecord = { alias: as, callId: `unreachable-${as}`, from, ...(ctx.faults.length ? { faults: [...ctx.faults] } : {}), message: { to, security, marker: '', status: null, reason: r.unreachable, bytes: null, transport: null, structure: null, receivedBy: {} } };
+    ctx.calls.set(as, rec);
+    ctx.progress(`  ${from} -> ${to} ${as} failed as expected: ${r.unreachable}`);
+    return;
+  }
   if ('tooLarge' in r) {
     if (outcome !== 'not-sent') throw new StepError(`${from} did not send ${as}: ${r.tooLarge}`);
     // No Call-ID went on the wire: the record names the refusal only.
@@ -484,6 +498,7 @@ async function sendMessage(ctx: StepContext, m: z.output<Shapes['message']>): Pr
     return;
   }
   if (outcome === 'not-sent') throw new StepError(`${from} sent ${as} (${r.bytes} bytes over ${r.transport}, ${r.status} ${r.reason}); expected it to refuse to send it`);
+  if (outcome === 'failed') return failedMessage(ctx, m, r);
   if (outcome === 'delivered' && (r.status < 200 || r.status >= 300)) throw new StepError(`${as}: ${from} -> ${to} got ${r.status} ${r.reason}; expected a 2xx`);
   if (outcome === 'refused' && (r.status < 400 || r.status >= 500)) throw new StepError(`${as}: ${from} -> ${to} got ${r.status} ${r.reason}; expected a 4xx refusal`);
   const rec: MessageCallRecord = {
@@ -515,6 +530,28 @@ async function sendMessage(ctx: StepContext, m: z.output<Shapes['message']>): Pr
   const accepted = Object.entries(rec.message.receivedBy).filter(([, x]) => x.accepted).map(([n]) => n);
   if (accepted.length) rec.answeredBy = accepted[0];
   ctx.progress(`  ${from} -> ${to} MESSAGE ${as} (${r.structure}, ${r.bytes} bytes over ${r.transport}): ${r.status} ${r.reason}; recorded by ${Object.entries(rec.message.receivedBy).map(([n, x]) => `${n} (${x.accepted ? 'accepted' : `refused: ${x.refusal?.code}`})`).join(', ')}`);
+}
+
+/**
+ * A message the network could not deliver (outcome `failed`): a 408 or 5xx
+ * and no UE that recorded it. After a fault step it carries the faults so
+ * far, so that its verdict names the element.
+ */
+async function failedMessage(ctx: StepContext, m: z.output<Shapes['message']>, r: MessageSent): Promise<void> {
+  const { from, to, security = 'none', as } = m;
+  // 477: Kamailio could not send to the next hop at all (its packets refused by the host: a cut-off server).
+  if (r.status !== 408 && r.status !== 477 && r.status < 500) throw new StepError(`${as}: ${from} -> ${to} got ${r.status} ${r.reason}; expected the network to give up (408, 477 or 5xx)`);
+  const rec: MessageCallRecord = {
+    alias: as, callId: r.callId, from, ...(ctx.faults.length ? { faults: [...ctx.faults] } : {}),
+    message: { to, security, marker: markerFor(r.callId, 'orig'), status: r.status, reason: r.reason, bytes: r.bytes, transport: r.transport, structure: r.structure, receivedBy: {} },
+  };
+  ctx.calls.set(as, rec);
+  for (const [n, u] of ctx.ues) {
+    if (n === from || ctx.silenced.has(n)) continue;
+    const got = (await u.messages().catch(() => ({ messages: [] }))).messages.find((x) => x.callId === r.callId || (r.bodySha256 !== undefined && x.bodySha256 === r.bodySha256));
+    if (got) throw new StepError(`${as}: ${n} recorded it (${got.state}); expected nobody to get it (${r.status} ${r.reason})`);
+  }
+  ctx.progress(`  ${from} -> ${to} MESSAGE ${as} failed as expected: ${r.status} ${r.reason}`);
 }
 
 /** Polls UE `by` until it recorded and opened message `alias` (matched by Call-ID or, forwarded by a server, by its body). */

@@ -61,11 +61,6 @@ export class UeClient {
     return (await this.request<{ calls: CallStatus[] }>('GET', '/calls')).calls;
   }
 
-  /**
-   * Sends a SIP MESSAGE (pager mode); resolves with its Call-ID and final
-   * response, or with `tooLarge` when the UE refused to send it (413: over
-   * RFC 3428's 1300 bytes while registered over UDP only).
-   */
   /** Joins a chat room (MSRP session through the relay to the chat server) and stays in it. */
   chatJoin(room: string): Promise<{ callId?: string; status: number; reason: string }> {
     return this.request('POST', '/chat/join', { room }, 45_000);
@@ -74,12 +69,21 @@ export class UeClient {
   chatLeave(room: string): Promise<{ left: number }> {
     return this.request('POST', '/chat/leave', { room }, 20_000);
   }
-  async message(to: string, text: string, security: string, extra: { envelope?: string; encryptFor?: string; tamper?: string; recipients?: string[]; mode?: string; file?: { name: string; type: string; size: number } } = {}): Promise<MessageSent | { tooLarge: string }> {
+  /**
+   * Sends a SIP MESSAGE (pager mode) or a session-mode message; resolves with
+   * its Call-ID and final response, with `tooLarge` when the UE refused to
+   * send it (413: over RFC 3428's 1300 bytes while registered over UDP only),
+   * or with `unreachable` when a session's MSRP relay could not be reached (409).
+   */
+  async message(to: string, text: string, security: string, extra: { envelope?: string; encryptFor?: string; tamper?: string; recipients?: string[]; mode?: string; file?: { name: string; type: string; size: number } } = {}): Promise<MessageSent | { tooLarge: string } | { unreachable: string }> {
     try {
       return await this.request('POST', '/message', { to, text, security, ...extra }, 45_000);
     } catch (e) {
-      const m = /-> 413: (.*)$/s.exec((e as Error).message);
-      if (m) return { tooLarge: m[1]! };
+      const msg = (e as Error).message;
+      const big = /-> 413: (.*)$/s.exec(msg);
+      if (big) return { tooLarge: big[1]! };
+      const relay = /-> 409: (cannot reach the MSRP relay.*)$/s.exec(msg);
+      if (relay) return { unreachable: relay[1]! };
       throw e;
     }
   }

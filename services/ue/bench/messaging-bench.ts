@@ -53,6 +53,7 @@ export async function runMessagingBench(count = 100): Promise<MessagingBench> {
         const s = performance.now();
         const r = await alice.message('sip:bob@ims.test', `bench message ${i}`, security);
         if ('tooLarge' in r) throw new Error(`not sent: ${r.tooLarge}`);
+        if ('unreachable' in r) throw new Error(`not sent: ${r.unreachable}`);
         if (r.status !== 200) throw new Error(`message ${i} (${security}): ${r.status} ${r.reason}`);
         times.push(performance.now() - s);
         bytes = r.bytes;

@@ -24,9 +24,9 @@ import { decodeAuthEnvelopedData } from '../src/auth-enveloped-data.ts';
 import {
   CmsDecryptError, CmsError, CmsFormatError, CmsVerifyError, CpimParseError, buildCpim, buildMimeEntity, buildSecureMessage, decryptContent, encryptContent,
   listRecipients, openSecureMessage, parseContentInfo, parseCpim, smimeContentType, verifySignedContent,
-  type CmsErrorCode, type CpimInput, type SipBody,
+  type CmsErrorCode, type SipBody,
 } from '../src/index.ts';
-import { testPki, type TestPki } from './helpers.ts';
+import { CPIM_SEEDS, testPki, type TestPki } from './helpers.ts';
 import { prng } from '@imslab/fuzz';
 
 const int = (rnd: () => number, n: number): number => Math.floor(rnd() * n);
@@ -150,16 +150,7 @@ const openAs = (who: () => TestPki[keyof TestPki], body: Uint8Array, ct: string)
 const openAsDave = (body: Uint8Array, ct: string) => openAs(() => p.dave, body, ct);
 
 describe('CPIM parser fuzz (10,000 inputs)', () => {
-  const seeds: CpimInput[] = [
-    {
-      from: { name: 'Alice', uri: 'sip:alice@ims.example' }, to: [{ uri: 'sip:bob@ims.example' }, { name: 'Bob "B" \\ x', uri: 'tel:+15551234' }],
-      cc: [{ uri: 'sip:carol@ims.example' }], dateTime: new Date('2026-12-02T10:00:00.123Z'), subject: [{ value: 'lunch?', lang: 'en' }, { value: 'déjeuner ?', lang: 'fr' }],
-      ns: [{ prefix: 'imdn', uri: 'urn:ietf:params:imdn' }], require: ['imdn.Message-ID'], extraHeaders: [{ name: 'imdn.Message-ID', value: 'abc123' }],
-      contentType: 'text/plain;charset=utf-8', contentId: '<m1@ims.example>', body: 'hello\r\n\r\nwith a blank line inside',
-    },
-    { from: { uri: 'sip:bob@ims.example' }, to: { uri: 'sip:dave@ims.example' }, contentType: 'application/octet-stream', body: new Uint8Array([0, 13, 10, 13, 10, 255, 254]) },
-    { from: { uri: 'im:x@y' }, to: { uri: 'im:z@y' }, subject: 'é', contentType: 'message/imdn+xml', contentHeaders: [{ name: 'Content-Disposition', value: 'notification' }], body: '' },
-  ];
+  const seeds = CPIM_SEEDS;
   const valid = seeds.map((s) => buildCpim(s));
 
   it('unmodified messages round-trip (control)', () => {

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CmsError, createCa, issueUserCertificate, type IssuedCredential } from '../src/index.ts';
+import { CmsError, createCa, issueUserCertificate, type CpimInput, type IssuedCredential } from '../src/index.ts';
 import { prng } from '@imslab/fuzz';
 
 export { prng };
@@ -109,3 +109,15 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'imslab-cms-'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** CPIM messages that reach every part of the grammar: the seeds of the CPIM fuzzers (suite and bench). */
+export const CPIM_SEEDS: readonly CpimInput[] = [
+  {
+    from: { name: 'Alice', uri: 'sip:alice@ims.example' }, to: [{ uri: 'sip:bob@ims.example' }, { name: 'Bob "B" \\ x', uri: 'tel:+15551234' }],
+    cc: [{ uri: 'sip:carol@ims.example' }], dateTime: new Date('2026-12-02T10:00:00.123Z'), subject: [{ value: 'lunch?', lang: 'en' }, { value: 'déjeuner ?', lang: 'fr' }],
+    ns: [{ prefix: 'imdn', uri: 'urn:ietf:params:imdn' }], require: ['imdn.Message-ID'], extraHeaders: [{ name: 'imdn.Message-ID', value: 'abc123' }],
+    contentType: 'text/plain;charset=utf-8', contentId: '<m1@ims.example>', body: 'hello\r\n\r\nwith a blank line inside',
+  },
+  { from: { uri: 'sip:bob@ims.example' }, to: { uri: 'sip:dave@ims.example' }, contentType: 'application/octet-stream', body: new Uint8Array([0, 13, 10, 13, 10, 255, 254]) },
+  { from: { uri: 'im:x@y' }, to: { uri: 'im:z@y' }, subject: 'é', contentType: 'message/imdn+xml', contentHeaders: [{ name: 'Content-Disposition', value: 'notification' }], body: '' },
+];

@@ -44,7 +44,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import {
-  buildCpim, buildSecureMessage, CmsError, CpimParseError, decryptContent, encryptContent, listRecipients, parseContentInfo, parseCpim, type CpimInput,
+  buildCpim, buildSecureMessage, CmsError, CpimParseError, decryptContent, encryptContent, listRecipients, parseContentInfo, parseCpim,
 } from '@imslab/cms';
 import { decodeFloorControlPacket, decodeFloorMessage, encodeFloorMessage, findClearFloorControl, FloorDecodeError, type FloorMessage } from '@imslab/floor-control';
 import { MikeyError, MikeyParseError, receiveGmkIMessage, ReplayCache, type ReceiveGmkOptions } from '@imslab/mikey';
@@ -52,7 +52,7 @@ import {
   buildReport, buildResponse, buildSend, inspectFrame, MsrpParseError, MsrpStreamParser, serializeFrame, type MsrpFrame, type MsrpUri, type ParseEvent,
 } from '@imslab/msrp';
 import { prng, mutateBytes, mutateText, pickOne, randInt, type Rnd } from '../src/index.ts';
-import { testPki, type TestPki } from '../../cms/test/helpers.ts';
+import { CPIM_SEEDS, testPki, type TestPki } from '../../cms/test/helpers.ts';
 import { concat, everyMessage, minimalMessages, receiverReport, senderReport } from '../../floor-control/test/helpers.ts';
 import { NOW, sakkeWorld } from '../../mikey/test/sakke-world.ts';
 import { SAKKE_I_MESSAGE } from './parsers-bench-sip-sdp-mikey.ts';
@@ -251,16 +251,7 @@ const msrpTarget = (): Target<{ prefix: Buffer[]; stream: Buffer; cuts: number[]
 const CPIM_EXTRA = ['From: ', 'To: ', 'cc: ', 'DateTime: ', 'NS: ', 'Require: ', 'Subject:;lang=', '<sip:a@b>', '"\\"', '2026-13-45T99:99:99Z', 'imdn.', '\r\n\r\n', 'Content-Type: ', ';p="\\'];
 
 const cpimTarget = (): Target<Uint8Array> => {
-  const seeds: CpimInput[] = [
-    {
-      from: { name: 'Alice', uri: 'sip:alice@ims.example' }, to: [{ uri: 'sip:bob@ims.example' }, { name: 'Bob "B" \\ x', uri: 'tel:+15551234' }],
-      cc: [{ uri: 'sip:carol@ims.example' }], dateTime: new Date('2026-12-02T10:00:00.123Z'), subject: [{ value: 'lunch?', lang: 'en' }, { value: 'déjeuner ?', lang: 'fr' }],
-      ns: [{ prefix: 'imdn', uri: 'urn:ietf:params:imdn' }], require: ['imdn.Message-ID'], extraHeaders: [{ name: 'imdn.Message-ID', value: 'abc123' }],
-      contentType: 'text/plain;charset=utf-8', contentId: '<m1@ims.example>', body: 'hello\r\n\r\nwith a blank line inside',
-    },
-    { from: { uri: 'sip:bob@ims.example' }, to: { uri: 'sip:dave@ims.example' }, contentType: 'application/octet-stream', body: new Uint8Array([0, 13, 10, 13, 10, 255, 254]) },
-    { from: { uri: 'im:x@y' }, to: { uri: 'im:z@y' }, subject: 'é', contentType: 'message/imdn+xml', contentHeaders: [{ name: 'Content-Disposition', value: 'notification' }], body: '' },
-  ];
+  const seeds = CPIM_SEEDS;
   const valid = seeds.map((s) => buildCpim(s));
   return {
     name: 'cpim.parseCpim',

@@ -533,7 +533,7 @@ async function sendMessage(ctx: StepContext, m: z.output<Shapes['message']>): Pr
 }
 
 /**
- * A message the network could not deliver (outcome `failed`): a 408 or 5xx
+ * A message the network could not deliver (outcome `failed`): a 408, 477 or 5xx
  * and no UE that recorded it. After a fault step it carries the faults so
  * far, so that its verdict names the element.
  */

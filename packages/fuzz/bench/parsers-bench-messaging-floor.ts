@@ -55,23 +55,10 @@ import { prng, mutateBytes, mutateText, pickOne, randInt, type Rnd } from '../sr
 import { CPIM_SEEDS, testPki, type TestPki } from '../../cms/test/helpers.ts';
 import { concat, everyMessage, minimalMessages, receiverReport, senderReport } from '../../floor-control/test/helpers.ts';
 import { NOW, sakkeWorld } from '../../mikey/test/sakke-world.ts';
-import { SAKKE_I_MESSAGE } from './parsers-bench-sip-sdp-mikey.ts';
+import { PER_INPUT_BOUND_MS, SAKKE_I_MESSAGE, type ParserFuzzResult } from './parsers-bench-sip-sdp-mikey.ts';
 
-/** One parser's result. */
-export interface MessagingFuzzBenchRow {
-  parser: string;
-  inputs: number;
-  /** Inputs the parser took (a value), and refused with its typed error. */
-  accepted: number;
-  rejected: number;
-  /** Untyped exceptions, crashes wrapped in a typed error, broken properties. */
-  crashes: number;
-  /** Inputs still at or over the 50 ms bound when re-timed. */
-  hangs: number;
-  /** Slowest single input (after re-timing an input over the bound), ms. */
-  worstMs: number;
-  /** Iteration of the slowest input (replays with the same seed). */
-  worstInput: number;
+/** One parser's result: the fields the other fuzz benches report, and what helps replay a finding. */
+export interface MessagingFuzzBenchRow extends Pick<ParserFuzzResult, 'parser' | 'inputs' | 'accepted' | 'rejected' | 'crashes' | 'hangs' | 'worstMs' | 'worstInput'> {
   inputsPerSec: number;
   /** The first crash, for replay: seed, iteration, what was thrown, the input. */
   firstCrash?: string;
@@ -81,8 +68,8 @@ export interface MessagingFuzzBenchRow {
   crashKinds: Record<string, number>;
 }
 
-/** The time bound of one input, ms. */
-export const MESSAGING_BOUND_MS = 50;
+/** The time bound of one input, ms: the same for every parser fuzz bench. */
+const MESSAGING_BOUND_MS = PER_INPUT_BOUND_MS;
 const SEED = 0x13_09f1;
 
 /** A property of a parser broken by one input. */

@@ -31,17 +31,24 @@ export interface TestPki {
 
 let pki: Promise<TestPki> | undefined;
 
+/**
+ * A fixed validity window around the tests' fixed instants (T0 = 2026-12-02):
+ * certificates valid "from yesterday" made every test that verifies at T0 a
+ * time bomb that went off the day after it was written. UTCTime ends in 2049.
+ */
+export const TEST_VALIDITY = { notBefore: new Date('2025-01-01T00:00:00Z'), notAfter: new Date('2049-12-31T00:00:00Z') } as const;
+
 export function testPki(): Promise<TestPki> {
   pki ??= (async () => {
-    const ca = await createCa({ commonName: 'imslab test CA' });
-    const rogue = await createCa({ commonName: 'rogue CA', keyType: 'ec' });
+    const ca = await createCa({ commonName: 'imslab test CA', ...TEST_VALIDITY });
+    const rogue = await createCa({ commonName: 'rogue CA', keyType: 'ec', ...TEST_VALIDITY });
     return {
       ca,
-      alice: await issueUserCertificate(ca.credential, { uris: ['sip:alice@ims.example'], keyType: 'rsa' }),
-      bob: await issueUserCertificate(ca.credential, { uris: ['sip:bob@ims.example'], keyType: 'ec' }),
-      carol: await issueUserCertificate(ca.credential, { uris: ['sip:carol@ims.example'], keyType: 'rsa' }),
-      dave: await issueUserCertificate(ca.credential, { uris: ['sip:dave@ims.example'], keyType: 'ec' }),
-      mallory: await issueUserCertificate(rogue.credential, { uris: ['sip:alice@ims.example'], keyType: 'ec' }),
+      alice: await issueUserCertificate(ca.credential, { uris: ['sip:alice@ims.example'], keyType: 'rsa', ...TEST_VALIDITY }),
+      bob: await issueUserCertificate(ca.credential, { uris: ['sip:bob@ims.example'], keyType: 'ec', ...TEST_VALIDITY }),
+      carol: await issueUserCertificate(ca.credential, { uris: ['sip:carol@ims.example'], keyType: 'rsa', ...TEST_VALIDITY }),
+      dave: await issueUserCertificate(ca.credential, { uris: ['sip:dave@ims.example'], keyType: 'ec', ...TEST_VALIDITY }),
+      mallory: await issueUserCertificate(rogue.credential, { uris: ['sip:alice@ims.example'], keyType: 'ec', ...TEST_VALIDITY }),
     };
   })();
   return pki;

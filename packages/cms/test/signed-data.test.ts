@@ -2,7 +2,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CmsVerifyError, OID, createCa, issueUserCertificate, parseContentInfo, signContent, verifySignedContent } from '../src/index.ts';
-import { cmsError, dec, enc, testPki, type TestPki } from './helpers.ts';
+import { TEST_VALIDITY, cmsError, dec, enc, testPki, type TestPki } from './helpers.ts';
 
 const CONTENT = enc('Content-Type: message/cpim\r\n\r\nFrom: <sip:alice@ims.example>\r\nTo: <sip:bob@ims.example>\r\n\r\nContent-Type: text/plain\r\n\r\nhello');
 const T0 = new Date('2026-12-02T10:00:00Z');
@@ -103,7 +103,7 @@ describe('SignedData refusals', () => {
   });
 
   it('a TLS-only certificate (extendedKeyUsage without emailProtection): certificate-purpose (RFC 8550 sec. 4.4.4)', async () => {
-    const tls = await issueUserCertificate(p.ca.credential, { uris: ['sip:pcscf@ims.example'], keyType: 'ec', extKeyUsage: ['1.3.6.1.5.5.7.3.1'] });
+    const tls = await issueUserCertificate(p.ca.credential, { uris: ['sip:pcscf@ims.example'], keyType: 'ec', extKeyUsage: ['1.3.6.1.5.5.7.3.1'], ...TEST_VALIDITY });
     const der = await signContent(CONTENT, tls.credential, { signingTime: T0 });
     expect((await cmsError(() => verifyAt(der, T0))).code).toBe('certificate-purpose');
   });
@@ -116,8 +116,8 @@ describe('SignedData refusals', () => {
   });
 
   it('an EC-rooted CA works as the trust anchor too', async () => {
-    const ecCa = await createCa({ keyType: 'ec' });
-    const u = await issueUserCertificate(ecCa.credential, { uris: ['sip:u@ims.example'] });
+    const ecCa = await createCa({ keyType: 'ec', ...TEST_VALIDITY });
+    const u = await issueUserCertificate(ecCa.credential, { uris: ['sip:u@ims.example'], ...TEST_VALIDITY });
     const der = await signContent(CONTENT, u.credential, { signingTime: T0 });
     expect((await verifySignedContent(der, { trustAnchors: [ecCa.credential.certificate], now: T0 })).signerIdentities).toEqual(['sip:u@ims.example']);
   });

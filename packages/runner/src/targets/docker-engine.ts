@@ -69,21 +69,7 @@ export async function removeByLabel(docker: Docker, label = `${LABEL}=1`, stopSe
     await ignoreDone(k.remove({ force: true, v: true }));
   }));
   const networks = await docker.listNetworks({ filters });
-  await Promise.all(networks.map(async (n) => {
-    const net = docker.getNetwork(n.Id);
-    let info: Docker.NetworkInspectInfo | null = null;
-    try {
-      info = (await net.inspect()) as Docker.NetworkInspectInfo;
-    } catch (e) {
-      if (isDone(e)) return;
-      throw e;
-    }
-    // A container without our label still attached would keep the network alive.
-    for (const id of Object.keys(info.Containers ?? {})) {
-      await ignoreDone(net.disconnect({ Container: id, Force: true }));
-    }
-    await ignoreDone(net.remove());
-  }));
+  await Promise.all(networks.map((n) => removeNetwork(docker, n.Id)));
   const { Volumes } = await docker.listVolumes({ filters });
   await Promise.all((Volumes ?? []).map((v) => ignoreDone(docker.getVolume(v.Name).remove({ force: true }))));
   return {
@@ -91,6 +77,41 @@ export async function removeByLabel(docker: Docker, label = `${LABEL}=1`, stopSe
     networks: networks.map((n) => n.Name),
     volumes: (Volumes ?? []).map((v) => v.Name),
   };
+}
+
+/**
+ * Removes one network. Any endpoint still on it is force-disconnected first,
+ * by container id and, for a stale endpoint whose container is already gone
+ * (engine 20.10 can keep one after a forced disconnect races a removal: its
+ * key is then `ep-<id>`), by the endpoint's name, which is the documented way
+ * to clear one. "has active endpoints" is retried a few times: the engine
+ * releases a removed container's endpoints asynchronously.
+ */
+async function removeNetwork(docker: Docker, id: string, attempts = 5): Promise<void> {
+  const net = docker.getNetwork(id);
+  for (let i = 1; ; i++) {
+    let info: Docker.NetworkInspectInfo;
+    try {
+      info = (await net.inspect()) as Docker.NetworkInspectInfo;
+    } catch (e) {
+      if (isDone(e)) return;
+      throw e;
+    }
+    for (const [cid, ep] of Object.entries(info.Containers ?? {})) {
+      await net.disconnect({ Container: cid, Force: true }).catch(async () => {
+        if (ep.Name) await ignoreDone(net.disconnect({ Container: ep.Name, Force: true })).catch(() => {});
+      });
+    }
+    try {
+      await ignoreDone(net.remove());
+      return;
+    } catch (e) {
+      if (i >= attempts || !/active endpoints/i.test(engineMessage(e))) {
+        throw new Error(`docker network ${info.Name} could not be removed: ${engineMessage(e)}; endpoints: ${Object.values(info.Containers ?? {}).map((c) => c.Name).join(', ') || 'none'} (if it persists, restart the engine: pkill dockerd; ./scripts/docker-engine.sh)`);
+      }
+      await new Promise((r) => setTimeout(r, 200 * i));
+    }
+  }
 }
 
 /** What is left with the label (for checks after down()). */

@@ -245,7 +245,10 @@ export class DockerTarget implements Target {
       blockPortsInNamespace(info.State.Pid, opts.ports);
     } else {
       const info = await c.inspect().catch(failed);
-      await Promise.all(Object.keys(info.NetworkSettings.Networks ?? {}).map((n) => this.docker.getNetwork(n).disconnect({ Container: info.Id, Force: true }).catch(failed)));
+      // One network at a time: concurrent forced disconnects of one container
+      // can leave the engine (20.10) a stale endpoint that blocks the
+      // network's removal at teardown.
+      for (const n of Object.keys(info.NetworkSettings.Networks ?? {})) await this.docker.getNetwork(n).disconnect({ Container: info.Id, Force: true }).catch(failed);
     }
   }
 

@@ -66,15 +66,16 @@ export function endLine(transactionId: string, flag: ContinuationFlag): string {
 }
 
 /**
- * Would this body end the frame early? The sender must pick a transaction
- * id whose end-line the body does not contain (RFC 4975 sec. 7.1); only
- * CRLF + "-------" + id + flag + CRLF ends a frame, but we refuse the id as
- * soon as "-------id" appears after a line break, as sec. 7.1 asks.
+ * Does this body hold its own end-line? RFC 4975 sec. 7.1: the sender must
+ * make sure the end-line (seven hyphens, the transaction id and a
+ * continuation flag) is not present in the body, wherever it would stand;
+ * the parser refuses such a frame on receipt by the same rule.
  */
 export function bodyContainsEndLine(body: Buffer, transactionId: string): boolean {
   const needle = Buffer.from(`-------${transactionId}`, 'latin1');
   for (let i = body.indexOf(needle); i >= 0; i = body.indexOf(needle, i + 1)) {
-    if (i === 0 || body[i - 1] === 0x0a) return true;
+    const flag = body[i + needle.length];
+    if (flag === 0x24 || flag === 0x2b || flag === 0x23) return true; // $ + #
   }
   return false;
 }

@@ -12,7 +12,7 @@
  */
 import { MSRP } from './constants.ts';
 import { MsrpParseError, type MsrpParseCode } from './errors.ts';
-import { METHOD, TRANSACTION_ID, type ContinuationFlag, type MsrpFrame, type MsrpHeader } from './frame.ts';
+import { bodyContainsEndLine, METHOD, TRANSACTION_ID, type ContinuationFlag, type MsrpFrame, type MsrpHeader } from './frame.ts';
 
 export type ParseEvent =
   | { kind: 'frame'; frame: MsrpFrame }
@@ -197,7 +197,13 @@ export class MsrpStreamParser {
       parts: [],
       bodyLength: 0,
       hasBody: false,
-      error: undefined,
+      // status-code is 3DIGIT, but RFC 4975 sec. 10 and its registry define
+      // classes 2xx to 4xx: below 100 is no code at all, and a frame we could
+      // not send ourselves (serializeFrame refuses it) is not taken either.
+      error: status !== undefined && status < 100 ? new MsrpParseError('bad-status', `status code ${third} of transaction ${tid} is below 100`, false, this.offset, tid)
+        // comment = utf8text: no line breaks (only CRLF ended the line; a bare CR or LF is left).
+        : comment !== undefined && /[\r\n]/.test(comment) ? new MsrpParseError('bad-start-line', `the comment of response ${tid} holds a bare CR or LF`, false, this.offset, tid)
+        : undefined,
     };
     this.advance(eol + 2);
     this.scanFrom = 0;
@@ -325,6 +331,13 @@ export class MsrpStreamParser {
       return;
     }
     const body = c.hasBody ? (c.parts.length === 1 ? c.parts[0]! : Buffer.concat(c.parts, c.bodyLength)) : undefined;
+    if (body && bodyContainsEndLine(body, c.tid)) {
+      // Sec. 7.1: a sender must keep its end-line out of the body. A frame
+      // that does not is ambiguous to any other receiver and is refused, the
+      // same rule serializeFrame applies, so every accepted frame can be sent on.
+      out.push({ kind: 'invalid', error: new MsrpParseError('unexpected-body', `the body of ${c.tid} contains its own end-line (-------${c.tid} and a continuation flag): RFC 4975 sec. 7.1`, false, this.offset, c.tid), transactionId: c.tid, method: c.method, status: c.status, headers: c.headers });
+      return;
+    }
     out.push({ kind: 'frame', frame: { kind: 'request', transactionId: c.tid, method: c.method!, headers: c.headers, body, continuation: flag } });
   }
 }

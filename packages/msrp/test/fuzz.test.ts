@@ -23,7 +23,7 @@ import { describe, expect, it } from 'vitest';
 import { prng } from '@imslab/fuzz';
 import {
   buildReport, buildResponse, buildSend, chunkMessage, formatByteRange, inspectFrame, MessageAssembler, MsrpByteRangeError,
-  MsrpParseError, MsrpStreamParser, parseByteRange, Reassembler, serializeFrame, TRANSACTION_ID,
+  MsrpParseError, MsrpStreamParser, parseByteRange, parseFrames, Reassembler, serializeFrame, TRANSACTION_ID,
   type AddResult, type Chunk, type MsrpUri, type ParseEvent,
 } from '../src/index.ts';
 
@@ -182,6 +182,11 @@ function checkEvents(events: ParseEvent[], what: string): void {
     if (e.kind === 'frame') {
       const r = inspectFrame(e.frame); // total: a value, never an exception
       if (!r.ok) must(r.error instanceof MsrpParseError && PARSE_CODES.has(r.error.code) && r.error.message.length > 0, `${what}: inspectFrame refusal typed`);
+      // Whatever the parser accepts can be sent on (a relay or a chat server forwards it).
+      let wire: Buffer | undefined;
+      try { wire = serializeFrame(e.frame); } catch (err) { must(false, `${what}: accepted frame ${e.frame.transactionId} cannot be serialised: ${(err as Error).message}`); }
+      const again = parseFrames(wire!).events;
+      must(again.length === 1 && again[0]!.kind === 'frame' && serializeFrame(again[0]!.frame).equals(wire!), `${what}: accepted frame ${e.frame.transactionId} round-trips`);
       return;
     }
     must(e.error instanceof MsrpParseError, `${what}: an MsrpParseError`);

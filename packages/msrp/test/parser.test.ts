@@ -38,13 +38,11 @@ describe('MsrpStreamParser framing', () => {
     expect(summary(feed(stream, () => 1).events)).toEqual(whole);
   });
 
-  it('a body holding the end-line of another transaction is data (sec. 7.1: only our own id ends the frame)', () => {
+  it('a body holding the end-line of another transaction, or our id without a flag, is data and round-trips (sec. 7.1)', () => {
     const body = 'before\r\n-------otherid1$\r\nafter\r\n-------tid00001X\r\n-------tid00001\r\nend';
-    // Written by hand: our own builder refuses a body with "-------<id>" at a line start (sec. 7.1).
-    const raw = Buffer.from(`MSRP tid00001 SEND\r\nTo-Path: msrp://b:2/t;tcp\r\nFrom-Path: msrp://a:1/s;tcp\r\nMessage-ID: m1234\r\nContent-Type: text/plain\r\n\r\n${body}\r\n-------tid00001$\r\n`);
+    const raw = send(body);
     expect(onlyFrame(raw).body!.toString()).toBe(body);
-    expect(() => send(body)).toThrow(/end-line/);
-    expect(onlyFrame(send('before\r\n-------otherid1$\r\nafter')).body!.toString()).toBe('before\r\n-------otherid1$\r\nafter');
+    expect(serializeFrame(onlyFrame(raw)).equals(raw)).toBe(true);
   });
 
   it('a body that ends in CRLF keeps it (data CRLF end-line)', () => {
@@ -112,8 +110,20 @@ describe('MsrpStreamParser framing', () => {
     expect(q.end()).toEqual([]);
   });
 
-  it('"-------<id>" not at a line start, or followed by another byte, is data', () => {
-    const body = 'x-------tid00001$\r\n and -------tid00001$ no CRLF';
-    expect(onlyFrame(send(body)).body!.toString()).toBe(body);
+  it('our own end-line inside the body, wherever it stands, is refused on receipt as the builder refuses to send it (sec. 7.1)', () => {
+    for (const body of ['x-------tid00001$\r\n and more', 'a -------tid00001+ no CRLF', 'ends -------tid00001#']) {
+      // Written by hand: our builder will not send it.
+      const raw = Buffer.from(`MSRP tid00001 SEND\r\nTo-Path: msrp://b:2/t;tcp\r\nFrom-Path: msrp://a:1/s;tcp\r\nMessage-ID: m1234\r\nContent-Type: text/plain\r\n\r\n${body}\r\n-------tid00001$\r\n`);
+      const events = new MsrpStreamParser().push(raw);
+      expect(events.map((e) => e.kind), body).toEqual(['invalid']);
+      expect(events[0]!.kind === 'invalid' && events[0]!.error.code).toBe('unexpected-body');
+      expect(() => send(body)).toThrow(/end-line/);
+    }
+  });
+
+  it('a status code below 100 is refused for that frame, and the stream goes on', () => {
+    const events = new MsrpStreamParser().push(Buffer.from('MSRP tid00001 013 odd\r\nTo-Path: msrp://a:1/s;tcp\r\nFrom-Path: msrp://b:2/t;tcp\r\n-------tid00001$\r\n' + 'MSRP tid00002 200 OK\r\nTo-Path: msrp://a:1/s;tcp\r\nFrom-Path: msrp://b:2/t;tcp\r\n-------tid00002$\r\n'));
+    expect(events.map((e) => e.kind)).toEqual(['invalid', 'frame']);
+    expect(events[0]!.kind === 'invalid' && events[0]!.error.code).toBe('bad-status');
   });
 });

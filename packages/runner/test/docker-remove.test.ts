@@ -1,0 +1,54 @@
+import type Docker from 'dockerode';
+import { describe, expect, it } from 'vitest';
+import { removeByLabel } from '../src/targets/docker-engine.ts';
+
+/**
+ * removeByLabel against a scripted engine: the stale endpoint a forced
+ * disconnect can leave on engine 20.10 (keyed `ep-<id>`, its container gone)
+ * must not leave the network behind, and a network that will not go names
+ * itself and the way out.
+ */
+interface EngineErr extends Error { statusCode: number; json: { message: string } }
+const engineError = (statusCode: number, message: string): EngineErr => Object.assign(new Error(message), { statusCode, json: { message } });
+
+function fakeEngine(opts: { removeFailures: number }) {
+  const calls: string[] = [];
+  let failures = opts.removeFailures;
+  let endpoints: Record<string, { Name: string }> = { 'ep-5f2a': { Name: 'imslab-conference' } };
+  const network = {
+    inspect: async () => ({ Name: 'imslab-access-a', Containers: endpoints }),
+    disconnect: async ({ Container }: { Container: string }) => {
+      calls.push(`disconnect ${Container}`);
+      if (Container.startsWith('ep-')) throw engineError(404, `No such container: ${Container}`);
+      endpoints = {};
+    },
+    remove: async () => {
+      calls.push('remove');
+      if (failures-- > 0) throw engineError(403, 'error while removing network: network imslab-access-a id 1234 has active endpoints');
+    },
+  };
+  const docker = {
+    listContainers: async () => [],
+    getContainer: () => { throw new Error('no containers here'); },
+    listNetworks: async () => [{ Id: '1234', Name: 'imslab-access-a' }],
+    getNetwork: () => network,
+    listVolumes: async () => ({ Volumes: [] }),
+    getVolume: () => { throw new Error('no volumes here'); },
+  };
+  return { docker: docker as unknown as Docker, calls };
+}
+
+describe('removeByLabel: networks with stale endpoints', () => {
+  it('disconnects a stale endpoint by its name and retries "active endpoints" until the network goes', async () => {
+    const { docker, calls } = fakeEngine({ removeFailures: 1 });
+    const removed = await removeByLabel(docker);
+    expect(removed.networks).toEqual(['imslab-access-a']);
+    expect(calls).toEqual(['disconnect ep-5f2a', 'disconnect imslab-conference', 'remove', 'remove']);
+  });
+
+  it('gives up after a few attempts with an error naming the network, its endpoints and the way out', async () => {
+    const { docker, calls } = fakeEngine({ removeFailures: 99 });
+    await expect(removeByLabel(docker)).rejects.toThrow(/docker network imslab-access-a could not be removed: .*active endpoints.*pkill dockerd; \.\/scripts\/docker-engine\.sh/);
+    expect(calls.filter((c) => c === 'remove')).toHaveLength(5);
+  }, 10_000);
+});

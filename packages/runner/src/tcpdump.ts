@@ -77,7 +77,10 @@ export function linkCaptures(links: readonly LinkPlan[], dir: string, tap: LinkT
     // -B: a 32 MiB ring instead of 2 MiB. Loopback segments are up to 64 kB:
     // a 200 kB file in MSRP lost 100 of 626 packets with the default while
     // the machine was busy (measured 2026-12-02).
-    const argv = ['tcpdump', '-i', iface, '-n', '-s', '0', '-B', String(CAPTURE_BUFFER_KIB), '--immediate-mode', '-U', '-w', file, ...(filter ? [filter] : [])];
+    // IMSLAB_CAPTURE_BATCHED=1 (the load bench): without --immediate-mode,
+    // tcpdump wakes once per ring block instead of once per packet.
+    const immediate = process.env.IMSLAB_CAPTURE_BATCHED === '1' ? [] : ['--immediate-mode'];
+    const argv = ['tcpdump', '-i', iface, '-n', '-s', '0', '-B', String(CAPTURE_BUFFER_KIB), ...immediate, '-U', '-w', file, ...(filter ? [filter] : [])];
     return new TcpdumpCapture(l.name, file, argv, join(dir, `capture-${l.name}.log`));
   });
 }

@@ -22,6 +22,16 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 engine_up() { "$DOCKER" info >/dev/null 2>&1; }
+# A live dockerd: an exited one that its parent has not reaped yet (a zombie,
+# e.g. right after the runner stopped the engine to restart it) does not count.
+alive_dockerd_pid() {
+  local p
+  for p in $(pgrep -x dockerd); do
+    [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = Z ] || { echo "$p"; return 0; }
+  done
+  return 1
+}
+dockerd_alive() { alive_dockerd_pid >/dev/null; }
 
 missing=()
 command -v dockerd >/dev/null 2>&1 && [ -x "$DOCKER" ] || missing+=(docker.io)
@@ -41,11 +51,12 @@ if engine_up; then
   exit 0
 fi
 
-if ! pgrep -x dockerd >/dev/null 2>&1; then
+if ! dockerd_alive; then
   # containerd: docker.io 20.10 starts its own when none runs (its socket under /run/docker).
   say "starting dockerd (log: $LOG)"
   # setsid: dockerd outlives this script and the shell that ran it.
   setsid nohup dockerd >>"$LOG" 2>&1 </dev/null &
+  started=1
 else
   say "dockerd is running but does not answer yet; waiting"
 fi
@@ -57,11 +68,14 @@ until engine_up; do
     tail -n 20 "$LOG" >&2 || true
     exit 1
   fi
-  if ! pgrep -x dockerd >/dev/null 2>&1; then
+  if ! dockerd_alive; then
     say "dockerd exited; last lines of $LOG:"
     tail -n 20 "$LOG" >&2 || true
     exit 1
   fi
   sleep 0.2
 done
+# The runner may restart an engine it knows is the project's own (and idle)
+# to clear a leaked network endpoint: packages/runner/src/targets/engine-restart.ts.
+if [ "${started:-0}" = 1 ]; then alive_dockerd_pid > /run/imslab-dockerd.pid || true; fi
 say "engine running ($("$DOCKER" version --format '{{.Server.Version}}'))"

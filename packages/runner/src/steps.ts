@@ -467,7 +467,10 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
     for (const n of [by].flat()) await ue(ctx, n).chatLeave(room);
     ctx.progress(`  ${[by].flat().join(', ')} left ${room}`);
   } else if ('hangup' in step) {
-    await ue(ctx, step.hangup.ue).hangup(call(ctx, step.hangup.call).callId);
+    // Without a fault so far the BYE is answered at once: wait for that, so
+    // that what it ends at the far end (a deposit stored) is done before the
+    // next step. After a fault it may never be answered: do not wait.
+    await ue(ctx, step.hangup.ue).hangup(call(ctx, step.hangup.call).callId, { waitBye: ctx.faults.length === 0 });
     call(ctx, step.hangup.call).hungUpAt = Date.now();
     ctx.progress(`  ${step.hangup.ue} hung up ${step.hangup.call}`);
   }

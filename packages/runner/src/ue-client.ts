@@ -54,8 +54,9 @@ export class UeClient {
       throw e;
     }
   }
-  hangup(callId: string): Promise<unknown> {
-    return this.request('POST', '/hangup', { callId });
+  /** Hangs up; with waitBye the answer comes once the far end answered the BYE (or after 5 s). */
+  hangup(callId: string, opts: { waitBye?: boolean } = {}): Promise<unknown> {
+    return this.request('POST', '/hangup', { callId, ...(opts.waitBye ? { waitBye: true } : {}) });
   }
   async calls(): Promise<CallStatus[]> {
     return (await this.request<{ calls: CallStatus[] }>('GET', '/calls')).calls;

@@ -1,6 +1,10 @@
 import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { removeByLabel } from '../src/targets/docker-engine.ts';
+import { whyNotRestartable } from '../src/targets/engine-restart.ts';
 
 /**
  * removeByLabel against a scripted engine: the stale endpoint a forced
@@ -11,7 +15,11 @@ import { removeByLabel } from '../src/targets/docker-engine.ts';
 interface EngineErr extends Error { statusCode: number; json: { message: string } }
 const engineError = (statusCode: number, message: string): EngineErr => Object.assign(new Error(message), { statusCode, json: { message } });
 
-function fakeEngine(opts: { removeFailures: number }) {
+/** A pid file naming this test's own process: alive, but not a dockerd, so never restarted. */
+const notOurEngine = join(mkdtempSync(join(tmpdir(), 'imslab-pid-')), 'dockerd.pid');
+writeFileSync(notOurEngine, `${process.pid}\n`);
+
+function fakeEngine(opts: { removeFailures: number; running?: string[] }) {
   const calls: string[] = [];
   let failures = opts.removeFailures;
   let endpoints: Record<string, { Name: string }> = { 'ep-5f2a': { Name: 'imslab-conference' } };
@@ -28,7 +36,7 @@ function fakeEngine(opts: { removeFailures: number }) {
     },
   };
   const docker = {
-    listContainers: async () => [],
+    listContainers: async (q?: { all?: boolean }) => (q?.all ? [] : (opts.running ?? []).map((n) => ({ Id: n, Names: [`/${n}`] }))),
     getContainer: () => { throw new Error('no containers here'); },
     listNetworks: async () => [{ Id: '1234', Name: 'imslab-access-a' }],
     getNetwork: () => network,
@@ -41,14 +49,20 @@ function fakeEngine(opts: { removeFailures: number }) {
 describe('removeByLabel: networks with stale endpoints', () => {
   it('disconnects a stale endpoint by its name and retries "active endpoints" until the network goes', async () => {
     const { docker, calls } = fakeEngine({ removeFailures: 1 });
-    const removed = await removeByLabel(docker);
+    const removed = await removeByLabel(docker, undefined, undefined, notOurEngine);
     expect(removed.networks).toEqual(['imslab-access-a']);
     expect(calls).toEqual(['disconnect ep-5f2a', 'disconnect imslab-conference', 'remove', 'remove']);
   });
 
-  it('gives up after a few attempts with an error naming the network, its endpoints and the way out', async () => {
+  it('gives up after a few attempts with an error naming the network, its endpoints and the way out; an engine not ours is never restarted', async () => {
     const { docker, calls } = fakeEngine({ removeFailures: 99 });
-    await expect(removeByLabel(docker)).rejects.toThrow(/docker network imslab-access-a could not be removed: .*active endpoints.*pkill dockerd; \.\/scripts\/docker-engine\.sh/);
+    const err = await removeByLabel(docker, undefined, undefined, notOurEngine).then(() => null, (e: Error) => e);
+    expect(err?.message).toMatch(/docker network imslab-access-a could not be removed: .*active endpoints.*not restarted because the engine was not started by scripts\/docker-engine\.sh.*pkill dockerd; \.\/scripts\/docker-engine\.sh/);
     expect(calls.filter((c) => c === 'remove')).toHaveLength(5);
   }, 10_000);
+
+  it('restarts an engine only when the pid file names a live dockerd and no container runs on it', async () => {
+    expect(await whyNotRestartable(fakeEngine({ removeFailures: 0 }).docker, join(tmpdir(), 'imslab-no-such.pid'))).toMatch(/not started by scripts\/docker-engine\.sh/);
+    expect(await whyNotRestartable(fakeEngine({ removeFailures: 0 }).docker, notOurEngine)).toMatch(/no live dockerd named in/);
+  });
 });

@@ -279,8 +279,12 @@ export abstract class Call implements UpdatableCall {
    * The BYE's fate is only logged: a dead or frozen P-CSCF must not keep a
    * hangup waiting for Timer F (64*T1).
    */
+  /** Our BYE's final status once it is answered (null: timeout or transport error); undefined when we sent none. */
+  byeAnswer: Promise<number | null> | undefined;
+
   protected byeAndTerminate(): void {
-    void this.sendBye().then((status) => this.ctx.log.info(`call ${this.callId}: BYE ${status === null ? 'got no final response (timeout or transport error)' : `answered ${status}`}`));
+    this.byeAnswer = this.sendBye();
+    void this.byeAnswer.then((status) => this.ctx.log.info(`call ${this.callId}: BYE ${status === null ? 'got no final response (timeout or transport error)' : `answered ${status}`}`));
     this.terminate();
   }
 

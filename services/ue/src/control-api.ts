@@ -13,6 +13,9 @@ import { MAX_FILE_BYTES, type FileSpec } from './file-transfer.ts';
 import type { Registration } from './registration.ts';
 import { NotRekeyable, rekeyGroupCall } from './rekey.ts';
 
+/** Longest a hangup with waitBye waits for the BYE's answer (Timer F would be 32 s). */
+const BYE_WAIT_MS = 5_000;
+
 /**
  * What the control API drives: the UE's parts (Ue, ue.ts, provides them)
  * and its exit.
@@ -111,10 +114,22 @@ export function createControlApi(ue: ControlledUe): ControlServer {
       return { callId: id, state: call.state };
     },
     'POST /hangup': async (_req, raw) => {
-      const id = callIdField(objectBody(raw));
+      const body = objectBody(raw);
+      const id = callIdField(body);
+      const waitBye = body['waitBye'];
+      if (waitBye !== undefined && typeof waitBye !== 'boolean') throw new HttpError(400, 'field "waitBye" must be true or false');
       const call = find(id);
       await call.hangup();
-      return { callId: id, state: call.state };
+      // The call ends at once (RFC 3261 sec. 15.1.1); waitBye also waits, up
+      // to BYE_WAIT_MS, for the far end to answer the BYE, so that what the
+      // BYE ends there (a voicemail deposit being stored) has happened.
+      let bye: number | null | 'pending' | undefined;
+      if (waitBye && call.byeAnswer) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        bye = await Promise.race([call.byeAnswer, new Promise<'pending'>((r) => { timer = setTimeout(() => r('pending'), BYE_WAIT_MS); })]);
+        clearTimeout(timer);
+      }
+      return { callId: id, state: call.state, ...(bye !== undefined ? { bye } : {}) };
     },
     'POST /busy': (_req, raw) => {
       const busy = objectBody(raw)['busy'];

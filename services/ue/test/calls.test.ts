@@ -1,5 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -196,5 +197,28 @@ describe('UE to UE, directly addressed', () => {
     const list = (await (await fetch(`${base}/calls`)).json()) as { calls: CallStatus[] };
     expect(list.calls.map((c) => c.state)).toEqual(['terminated']);
     void alice;
+  });
+
+  it('hangup with waitBye answers once the far end answered the BYE; a bad waitBye is a 400', async () => {
+    const { alice, bob } = await pair('udp');
+    const call = alice.calls.placeCall('sip:bob@ims.test', 'none');
+    const callId = call.callId;
+    await waitFor('confirmed', () => status(bob, callId)?.state === 'confirmed');
+    // A connection of its own (not fetch's pool, which may hold one to the previous test's UE on this port).
+    const post = (body: unknown) => new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
+      const req = httpRequest({ host: A, port: 8000, path: '/hangup', method: 'POST', agent: false }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+    const bad = await post({ callId, waitBye: 'yes' });
+    expect(bad.status).toBe(400);
+    expect(String(bad.json.error)).toMatch(/waitBye/);
+    expect((await post({ callId, waitBye: true })).json).toEqual({ callId, state: 'terminated', bye: 200 });
+    // bob answered the BYE before alice's answer came back: his side has ended.
+    expect(status(bob, callId)?.state).toBe('terminated');
   });
 });

@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { LABEL } from '@imslab/network';
+import { OWN_ENGINE_PIDFILE, restartOwnEngine, whyNotRestartable } from './engine-restart.ts';
 
 /**
  * Thin helpers over dockerode for the docker target. Engine 20.10 (API 1.41):
@@ -60,7 +61,7 @@ export interface Removed {
  * networks (after disconnecting any stray endpoint that would block them),
  * then labelled volumes.
  */
-export async function removeByLabel(docker: Docker, label = `${LABEL}=1`, stopSeconds = 2): Promise<Removed> {
+export async function removeByLabel(docker: Docker, label = `${LABEL}=1`, stopSeconds = 2, ownEnginePidfile = OWN_ENGINE_PIDFILE): Promise<Removed> {
   const filters = { label: [label] };
   const containers = await docker.listContainers({ all: true, filters });
   await Promise.all(containers.map(async (c) => {
@@ -69,7 +70,8 @@ export async function removeByLabel(docker: Docker, label = `${LABEL}=1`, stopSe
     await ignoreDone(k.remove({ force: true, v: true }));
   }));
   const networks = await docker.listNetworks({ filters });
-  await Promise.all(networks.map((n) => removeNetwork(docker, n.Id)));
+  // One at a time: a network whose endpoint count leaked may restart the engine under the others.
+  for (const n of networks) await removeNetwork(docker, n.Id, ownEnginePidfile);
   const { Volumes } = await docker.listVolumes({ filters });
   await Promise.all((Volumes ?? []).map((v) => ignoreDone(docker.getVolume(v.Name).remove({ force: true }))));
   return {
@@ -85,9 +87,10 @@ export async function removeByLabel(docker: Docker, label = `${LABEL}=1`, stopSe
  * (engine 20.10 can keep one after a forced disconnect races a removal: its
  * key is then `ep-<id>`), by the endpoint's name, which is the documented way
  * to clear one. "has active endpoints" is retried a few times: the engine
- * releases a removed container's endpoints asynchronously.
+ * releases a removed container's endpoints asynchronously. When the count
+ * has leaked for good, the project's own engine is restarted (engine-restart.ts).
  */
-async function removeNetwork(docker: Docker, id: string, attempts = 5): Promise<void> {
+async function removeNetwork(docker: Docker, id: string, pidfile: string, attempts = 5, restart = true): Promise<void> {
   const net = docker.getNetwork(id);
   for (let i = 1; ; i++) {
     let info: Docker.NetworkInspectInfo;
@@ -106,8 +109,20 @@ async function removeNetwork(docker: Docker, id: string, attempts = 5): Promise<
       await ignoreDone(net.remove());
       return;
     } catch (e) {
-      if (i >= attempts || !/active endpoints/i.test(engineMessage(e))) {
-        throw new Error(`docker network ${info.Name} could not be removed: ${engineMessage(e)}; endpoints: ${Object.values(info.Containers ?? {}).map((c) => c.Name).join(', ') || 'none'} (if it persists, restart the engine: pkill dockerd; ./scripts/docker-engine.sh)`);
+      const leaked = /active endpoints/i.test(engineMessage(e));
+      if (i >= attempts || !leaked) {
+        const what = `docker network ${info.Name} could not be removed: ${engineMessage(e)}; endpoints: ${Object.values(info.Containers ?? {}).map((c) => c.Name).join(', ') || 'none'}`;
+        if (leaked && restart) {
+          const why = await whyNotRestartable(docker, pidfile);
+          if (why === null) {
+            // The engine's endpoint count leaked (engine-restart.ts): restart it, then remove.
+            process.stderr.write(`docker: ${what}; restarting the project's own engine to clear the leaked endpoint (moby issue 17217)\n`);
+            await restartOwnEngine(docker, pidfile);
+            return removeNetwork(docker, id, pidfile, attempts, false);
+          }
+          throw new Error(`${what} (the engine leaked an endpoint; it was not restarted because ${why}: restart it with pkill dockerd; ./scripts/docker-engine.sh)`);
+        }
+        throw new Error(`${what} (if it persists, restart the engine: pkill dockerd; ./scripts/docker-engine.sh)`);
       }
       await new Promise((r) => setTimeout(r, 200 * i));
     }

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { checkStrict, strictObject } from '@imslab/element-kit';
 import { z } from 'zod';
 import { conference } from '@imslab/conference/element';
-import { poc } from '@imslab/poc/element';
-import { CONTROL_PORT, TopologyError, defineKind, type KmsSecrets, type PlannedElement, type Subscriber } from '@imslab/topology';
+import { POC_SERVER_USER, poc, pocServerUri } from '@imslab/poc/element';
+import { CONTROL_PORT, KMS_HOST, KMS_HTTPS_PORT, TopologyError, defineKind, type KmsSecrets, type PlannedElement, type Subscriber } from '@imslab/topology';
 import { KmsConfigSchema, type KmsConfigInput } from './src/config.ts';
 import { AUDIT_LOG_FILE, type AuditEntry } from './src/contract.ts';
 
@@ -23,14 +23,17 @@ export interface KmsPlan extends PlannedElement {
   subscribers: Subscriber[];
   /** Conferences keyed with a group key (e2e mode): URI and member URIs. */
   groups: Array<{ uri: string; members: string[]; keying: 'ticket' | 'sakke' }>;
+  /**
+   * Servers that hold identity-based keys of their own, each with a device
+   * secret like a UE's: the PoC server gets its SAKKE RSK from the KMS to
+   * open the client-server keys (CSK) its members send it (TS 33.180 7.3).
+   */
+  services: Array<{ uri: string; user: string; device: string }>;
   /** Longest ticket validity the KMS grants, ms (scenario override `kms.ticketValiditySeconds`). */
   maxTicketValidityMs?: number;
 }
 
-/** Host number of the KMS on every network. */
-export const KMS_HOST = 40;
-/** The KMS's HTTPS listener for the MIKEY-TICKET exchanges (TS 33.328 carries them over HTTP). */
-export const KMS_HTTPS_PORT = 8443;
+export { KMS_HOST, KMS_HTTPS_PORT };
 
 declare module '@imslab/topology' {
   interface EvidenceTypes {
@@ -83,6 +86,7 @@ export const kms = defineKind<KmsPlan>()({
       kind: 'kms', name: 'kms',
       addresses: { 'access-a': access[0]!, core: ctx.at('core', KMS_HOST), 'access-b': access[1]! },
       address: ctx.at('core', KMS_HOST), accessAddresses: access, domain: ctx.domain, subscribers: ctx.subscribers, groups,
+      services: ctx.of(poc).map((p) => ({ uri: pocServerUri(ctx.domain), user: POC_SERVER_USER, device: p.name })),
       ...(ctx.own.kms?.ticketValiditySeconds !== undefined ? { maxTicketValidityMs: Math.round(ctx.own.kms.ticketValiditySeconds * 1000) } : {}),
     }];
   },
@@ -95,7 +99,7 @@ export const kms = defineKind<KmsPlan>()({
       users: e.subscribers.map((s) => ({
         uri: `sip:${s.user}@${e.domain}`, user: s.user, forwarding: s.forwarding,
         devices: s.devices.map((d) => ({ name: d.name, secret: secretOf(p.kmsSecrets, d.name) })),
-      })),
+      })).concat(e.services.map((s) => ({ uri: s.uri, user: s.user, forwarding: {}, devices: [{ name: s.device, secret: secretOf(p.kmsSecrets, s.device) }] }))),
       auditLog: join(p.runDir, AUDIT_LOG_FILE),
       runDir: p.runDir,
       ...(e.maxTicketValidityMs !== undefined ? { maxTicketValidityMs: e.maxTicketValidityMs } : {}),

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { checkStrict } from '@imslab/element-kit';
-import { APP_SERVER_MEDIA_PORTS, CONTROL_PORT, SIP_PORT, defineKind, type PlannedElement } from '@imslab/topology';
+import { APP_SERVER_MEDIA_PORTS, CONTROL_PORT, KMS_HOST, KMS_HTTPS_PORT, SIP_PORT, defineKind, type PlannedElement } from '@imslab/topology';
 import { pocBoxEvidence, type PocBoxEvidence } from './box-evidence.ts';
 import { floorControlOnLinks, pocReplicationEvidence, type FloorControlOnLinks, type PocReplication } from './evidence.ts';
 import { PocConfigSchema, type PocConfigInput, type PocMode } from './src/config.ts';
@@ -37,6 +37,19 @@ export interface PocPlan extends PlannedElement {
   address: string;
   domain: string;
   groups: PocGroupSpec[];
+  /** The KMS's core address, where the server fetches its own SAKKE key (there whether or not the scenario starts a KMS). */
+  kmsAddress: string;
+}
+
+/**
+ * The server's own identity (TS 33.180: the MCPTT server's URI): members
+ * encrypt their client-server key (CSK) to it by SAKKE, and the KMS
+ * provisions its receiver secret key as a user `poc` with the server's
+ * element name as device. UEs address it as `sip:poc@<domain>`.
+ */
+export const POC_SERVER_USER = 'poc';
+export function pocServerUri(domain: string): string {
+  return `sip:${POC_SERVER_USER}@${domain}`;
 }
 
 const HOST = 80;
@@ -54,7 +67,7 @@ export const poc = defineKind<PocPlan>()({
     const address = ctx.at('core', HOST);
     // Member names were checked against the subscribers when the subscriber file loaded.
     const groups = ctx.pocGroups.map((g) => ({ user: `poc-${g.name}`, mode: g.mode, members: g.members, contention: g.contention }));
-    return [{ kind: 'poc', name: 'poc', addresses: { core: address }, address, domain: ctx.domain, groups }];
+    return [{ kind: 'poc', name: 'poc', addresses: { core: address }, address, domain: ctx.domain, groups, kmsAddress: ctx.at('core', KMS_HOST) }];
   },
   render(e, p) {
     const cfg: PocConfigInput = {
@@ -66,6 +79,10 @@ export const poc = defineKind<PocPlan>()({
       })),
       // In the run directory (bind-mounted on the docker target, so a restart keeps it), where the run's store scan reads every file under logs/.
       box: { dir: join(p.runDir, BOX_DIR) },
+      kms: {
+        url: `https://${e.kmsAddress}:${KMS_HTTPS_PORT}`, identity: pocServerUri(e.domain), device: e.name,
+        secret: p.kmsSecrets.devices[e.name] ?? null, caFile: join(p.pkiDir, 'ca.pem'),
+      },
     };
     checkStrict(PocConfigSchema, cfg, `${e.name} poc.json`);
     return { files: { 'poc.json': JSON.stringify(cfg, null, 2) + '\n' }, command: [...p.nodeCommand, p.serviceEntry('poc'), '--config', join(p.configDir, 'poc.json')] };

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { checkStrict } from '@imslab/element-kit';
-import { KMS_HOST, KMS_HTTPS_PORT } from '@imslab/kms/element';
 import { MSRP_RELAY_HOST, MSRP_RELAY_PORT } from '@imslab/msrp-relay/element';
 import { PCSCF_ACCESS_HOST, pcscfOf, type PcscfName } from '@imslab/pcscf/element';
-import { CONTROL_PORT, SIP_PORT, SIP_TLS_PORT, TopologyError, defineKind, type Device, type PlannedElement, type Subscriber } from '@imslab/topology';
+import { CONTROL_PORT, KMS_HOST, KMS_HTTPS_PORT, SIP_PORT, SIP_TLS_PORT, TopologyError, defineKind, type Device, type PlannedElement, type Subscriber } from '@imslab/topology';
 import { z } from 'zod';
 import { UeConfigSchema, UeSettingsSchema, type UeConfigInput, type UeSettings } from './src/config.ts';
 import { ensureSmimeCredentials } from './src/messaging-pki.ts';

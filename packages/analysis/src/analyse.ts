@@ -32,7 +32,8 @@ export interface Analysis {
   links: LinkReport[];
   calls: CallReport[];
   /** Every logged key; `mki` (hex) for keys whose packets carry one (MIKEY-SAKKE group keys). */
-  keys: Array<{ id: string; owner: string; dir: string; suite: string; callId: string; mki?: string }>;
+  /** Keys from the key logs; `purpose: 'floor-control'` for a PoC client-server key (SRTCP floor control only). */
+  keys: Array<{ id: string; owner: string; dir: string; suite: string; callId: string; mki?: string; purpose?: 'floor-control' }>;
   problems: string[];
   /** SIP read inside TLS per link (tshark with the key logs). */
   tls: Record<string, TlsSignallingReport>;
@@ -100,7 +101,7 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
   return {
     links,
     calls,
-    keys: ring.keys.map((k) => ({ id: k.id, owner: k.entry.owner, dir: k.entry.dir, suite: k.entry.suite, callId: k.entry.callId, ...(k.entry.mki ? { mki: k.entry.mki } : {}) })),
+    keys: ring.keys.map((k) => ({ id: k.id, owner: k.entry.owner, dir: k.entry.dir, suite: k.entry.suite, callId: k.entry.callId, ...(k.entry.mki ? { mki: k.entry.mki } : {}), ...(k.entry.purpose ? { purpose: k.entry.purpose } : {}) })),
     problems,
     tls,
     keyExposure,

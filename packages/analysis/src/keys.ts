@@ -67,11 +67,14 @@ export function loadKeyRing(files: string[]): KeyRing {
       }
       const dedupe = `${entry.suite}/${entry.keySalt}`;
       const existing = byKey.get(dedupe);
-      if (existing && (existing.entry.dir === 'tx' || entry.dir === 'rx')) continue;
+      // A key logged for media and for floor control (an e2m2e PoC leg: one SDES pair keys both) is the media key.
+      const upgrade = existing?.entry.purpose === 'floor-control' && entry.purpose !== 'floor-control';
+      if (existing && !upgrade && (existing.entry.dir === 'tx' || entry.dir === 'rx')) continue;
       try {
         const { masterKey, masterSalt } = splitKeySalt(entry.suite, Buffer.from(entry.keySalt, 'base64'));
         byKey.set(dedupe, {
-          id: uniqueId(`${entry.owner}/${entry.dir}/${entry.callId.slice(0, 8)}`),
+          // A floor control key is named as such: it must not pass for the call's media key.
+          id: uniqueId(`${entry.owner}/${entry.purpose === 'floor-control' ? 'floor' : entry.dir}/${entry.callId.slice(0, 8)}`),
           entry,
           // Group keys (MIKEY-SAKKE) put an MKI before the tag: the verifier must know its length.
           verifier: new SrtpVerifier(entry.suite, masterKey, masterSalt, entry.mki ? { mkiLength: entry.mki.length / 2 } : {}),

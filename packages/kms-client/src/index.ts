@@ -7,3 +7,4 @@ export { KmsClient, MIKEY_CONTENT_TYPE, DEFAULT_TIMEOUT_MS, type KmsClientOption
 export { KmsError, KmsClientOptionsError } from './errors.ts';
 export { kmsIdentityUri, devicePskId } from './kms-identity.ts';
 export { transportKey, wrapForDevice, unwrapForDevice, type SakkeKeyProvision } from './transport-key.ts';
+export { openSakkeProvision, identifierMonth, type HeldSakkeKeys } from './sakke-provision.ts';

@@ -2,7 +2,8 @@
  * @imslab/mikey: MIKEY (RFC 3830) and MIKEY-TICKET (RFC 6043) on node:crypto
  * only: message and payload codecs, the MIKEY PRF and key derivation,
  * SDP a=key-mgmt (RFC 4567), this project's KMS ticket format and the
- * PSK-variant Ticket Request / Transfer / Resolve exchanges.
+ * PSK-variant Ticket Request / Transfer / Resolve exchanges; MIKEY-SAKKE
+ * (RFC 6509) I_MESSAGEs carrying a GMK or a CSK (TS 33.180).
  */
 export * from './codes.ts';
 export * from './errors.ts';
@@ -31,4 +32,5 @@ export { buildResolveInit, verifyResolveInit, buildResolveResp, verifyResolveRes
 export { buildErrorMessage, readErrorMessage } from './exchanges/error.ts';
 export { decodeSakke, encodeSakke } from './payloads/sakke.ts';
 export { GmkStore, gukIdOf, gmkIdOf, gmkSrtpKeys, purposeTag, GMK_PURPOSE_TAG, GMK_CS_ID, GUK_ID_FC, GMK_MKI_LENGTH, type GmkSrtpKeys, type HeldGmk } from './gmk.ts';
-export { buildGmkIMessage, receiveGmkIMessage, sameGmk, type GmkIMessageInput, type BuiltGmkIMessage, type ReceiveGmkOptions, type ReceivedGmk } from './exchanges/sakke.ts';
+export { CSK_PURPOSE_TAG, CSK_CS_ID, CSK_LENGTH, isCskId, newCskId, cskSrtpKeys } from './csk.ts';
+export { buildGmkIMessage, receiveGmkIMessage, sameGmk, buildCskIMessage, receiveCskIMessage, type GmkIMessageInput, type BuiltGmkIMessage, type ReceiveGmkOptions, type ReceivedGmk, type CskIMessageInput, type BuiltCskIMessage, type ReceiveCskOptions, type ReceivedCsk } from './exchanges/sakke.ts';

@@ -4,7 +4,8 @@
  * show data type 26, the CSB ID (GUK-ID), the IDR roles 1, 2, 6, 7 with
  * their URIs, the SAKKE payload (params 1, ID scheme 1, 273 octets of
  * data) and the ECCSI SIGN payload (type 2, 129 octets), with no
- * malformed packet and no expert info.
+ * malformed packet and no expert info. The third message is a CSK from
+ * alice to the MCPTT server (TS 33.180 clause 7.3): CSB ID = the CSK-ID.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeKeyMgmtAttribute } from '../src/index.ts';
 import { pcapFile, sipInviteWithKeyMgmt } from './pcap.ts';
-import { GMS_URI, KMS_URI, NOW, sakkeWorld, uriOf } from './sakke-world.ts';
+import { cskWorld, GMS_URI, KMS_URI, NOW, sakkeWorld, SERVER_URI, uriOf } from './sakke-world.ts';
 
 const TSHARK = process.env.TSHARK ?? '/usr/bin/tshark';
 const FIELDS = ['mikey.type', 'mikey.prf_func', 'mikey.csb_id', 'mikey.cs_count', 'mikey.id.role', 'mikey.id.data', 'mikey.sakke.params', 'mikey.sakke.idscheme', 'mikey.sakke.len', 'mikey.sakke.data', 'mikey.sign.type', 'mikey.sign.len', 'mikey.sign.data', '_ws.expert', '_ws.malformed'] as const;
@@ -21,7 +22,9 @@ type Row = Record<(typeof FIELDS)[number], string[]>;
 
 describe('tshark reads MIKEY-SAKKE I_MESSAGEs', { timeout: 60_000 }, () => {
   const w = sakkeWorld();
-  const msgs = [w.build('alice'), w.build('bob')];
+  const c = cskWorld(w);
+  const msgs = [w.build('alice'), w.build('bob'), c.build('alice')];
+  const ids = [[GMS_URI, uriOf('alice'), KMS_URI, KMS_URI], [GMS_URI, uriOf('bob'), KMS_URI, KMS_URI], [uriOf('alice'), SERVER_URI, KMS_URI, KMS_URI]];
   let dir = '';
   let rows: Row[] = [];
 
@@ -59,7 +62,7 @@ describe('tshark reads MIKEY-SAKKE I_MESSAGEs', { timeout: 60_000 }, () => {
       expect(r['mikey.prf_func']).toEqual(['1']);
       expect(Number(r['mikey.csb_id'][0])).toBe(m.header.csbId);
       expect(r['mikey.id.role']).toEqual(['1', '2', '6', '7']);
-      expect(r['mikey.id.data']).toEqual([GMS_URI, uriOf(i === 0 ? 'alice' : 'bob'), KMS_URI, KMS_URI]);
+      expect(r['mikey.id.data']).toEqual(ids[i]);
     });
   });
   it('the SAKKE payload and the ECCSI SIGN payload, octet for octet', () => {
@@ -75,5 +78,10 @@ describe('tshark reads MIKEY-SAKKE I_MESSAGEs', { timeout: 60_000 }, () => {
       expect(r['mikey.sign.len']).toEqual(['129']);
       expect(r['mikey.sign.data'][0]?.replace(/:/g, '')).toBe(sign.kind === 'SIGN' ? Buffer.from(sign.signature).toString('hex') : '');
     });
+  });
+  it('the CSK I_MESSAGE: data type SAKKE, CSB ID = the CSK-ID, no CS ID map', () => {
+    expect(rows[2]!['mikey.type']).toEqual(['26']);
+    expect(Number(rows[2]!['mikey.csb_id'][0])).toBe(c.cskId);
+    expect(rows[2]!['mikey.cs_count']).toEqual(['0']);
   });
 });

@@ -61,7 +61,10 @@ export function uesOf(plan: NetworkPlan): UePlan[] {
   return plan.elements.filter((e): e is UePlan => e.kind === 'ue');
 }
 
-/** Every device of the plan, UAs of the user's own included: each shares a secret with the KMS. */
+/**
+ * Every device of the plan, UAs of the user's own included, and the PoC
+ * server (it fetches its own SAKKE keys): each shares a secret with the KMS.
+ */
 export function deviceNames(plan: NetworkPlan): string[] {
-  return [...plan.elements, ...plan.external].filter((e) => e.kind === 'ue').map((e) => e.name);
+  return [...plan.elements, ...plan.external].filter((e) => e.kind === 'ue' || e.kind === 'poc').map((e) => e.name);
 }

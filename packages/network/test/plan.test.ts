@@ -9,7 +9,7 @@ import {
 } from '../src/index.ts';
 
 const subs = loadSubscribers(join(REPO_ROOT, 'config', 'subscribers.yaml'));
-const SECRETS = { masterKey: 'ab'.repeat(32), devices: { alice: '01'.repeat(32), 'bob-1': '02'.repeat(32), 'bob-2': '03'.repeat(32), carol: '04'.repeat(32), dave: '05'.repeat(32) } };
+const SECRETS = { masterKey: 'ab'.repeat(32), devices: { alice: '01'.repeat(32), 'bob-1': '02'.repeat(32), 'bob-2': '03'.repeat(32), carol: '04'.repeat(32), dave: '05'.repeat(32), poc: '06'.repeat(32) } };
 const paths: ElementPaths = { configDir: '/c', pkiDir: '/p', runDir: '/r', nodeCommand: ['node'], serviceEntry: (s) => `${s}.mjs`, kmsSecrets: SECRETS };
 const cfg = (e: PlannedElement, file: string) => renderElement(e, paths).files[file]!;
 const ALL_SERVERS = { servers: ['kms', 'transcoder', 'voicemail', 'conference', 'poc', 'msrp-relay'] };
@@ -64,6 +64,8 @@ describe('the network plan', () => {
     expect(plan.external.map((e) => [e.name, e.addresses])).toEqual([['dave', { 'access-a': '127.0.1.150' }]]);
     expect(addressOwner(plan)('127.0.1.150')).toEqual({ name: 'dave', kind: 'ue' });
     expect(deviceNames(plan)).toEqual(['alice', 'bob-1', 'bob-2', 'carol', 'dave']);
+    // The PoC server holds SAKKE keys of its own: a device of the KMS too.
+    expect(deviceNames(planNetwork(subs, 'local', { servers: ['kms', 'poc'] }))).toEqual(['poc', 'alice', 'bob-1', 'bob-2', 'carol', 'dave']);
     // Its user is known to the S-CSCF and the KMS like any other.
     expect(cfg(elementByName(plan, 'scscf'), 'kamailio.cfg')).toContain('$sht(cred=>dave) = "dave-testbed-pw";');
     expect(JSON.parse(cfg(elementByName(plan, 'kms'), 'kms.json')).users.map((u: { user: string }) => u.user)).toContain('dave');
@@ -179,6 +181,9 @@ describe('configuration rendering', () => {
       { uri: 'sip:poc-pair@ims.test', members: members.slice(0, 2), keying: 'sakke' },
     ]);
     expect(JSON.parse(cfg(elementByName(plan, 'alice'), 'ue.json'))).toMatchObject({ kms: { secret: '01'.repeat(32), url: 'https://127.0.1.40:8443' } });
+    // The PoC server is a KMS client of its own (its SAKKE key opens the members' CSKs, TS 33.180 7.3): a device like a UE's.
+    expect(JSON.parse(cfg(elementByName(plan, 'poc'), 'poc.json')).kms).toEqual({ url: 'https://127.0.2.40:8443', identity: 'sip:poc@ims.test', device: 'poc', secret: '06'.repeat(32), caFile: '/p/ca.pem' });
+    expect(JSON.parse(cfg(elementByName(plan, 'kms'), 'kms.json')).users.at(-1)).toEqual({ uri: 'sip:poc@ims.test', user: 'poc', forwarding: {}, devices: [{ name: 'poc', secret: '06'.repeat(32) }] });
   });
 
   it('refuses to render a configuration its element would refuse', () => {

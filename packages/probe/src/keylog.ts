@@ -22,6 +22,12 @@ export interface SrtpKeyLogEntry {
   keyMgmt: string;
   /** The SRTP MKI every packet under this key carries, hex (RFC 3711 sec. 3.1; MIKEY-SAKKE group keys: GMK-ID || GUK-ID). */
   mki?: string;
+  /**
+   * `floor-control`: the key protects only SRTCP floor control between a PoC
+   * member and the server (its client-server key), never media; checks about
+   * who could decrypt the media leave it out. Absent: a media key.
+   */
+  purpose?: 'floor-control';
   at: string;
 }
 
@@ -43,6 +49,10 @@ export function parseKeyLog(text: string): { entries: SrtpKeyLogEntry[]; errors:
       }
       if (v.mki !== undefined && (typeof v.mki !== 'string' || !/^(?:[0-9a-f]{2}){1,128}$/i.test(v.mki))) {
         errors.push(`line ${i + 1}: mki must be 1 to 128 octets in hex, got ${JSON.stringify(v.mki)}`);
+        return;
+      }
+      if (v.purpose !== undefined && v.purpose !== 'floor-control') {
+        errors.push(`line ${i + 1}: purpose must be "floor-control" or absent, got ${JSON.stringify(v.purpose)}`);
         return;
       }
       entries.push(v as SrtpKeyLogEntry);

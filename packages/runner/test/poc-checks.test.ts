@@ -22,8 +22,8 @@ const report: CallReport = { alias: 'c2', callId: CALL_ID, verdict: 'e2e', paths
 const emptyAnalysis: Analysis = { links: [], calls: [report], keys: [], problems: [], tls: {}, keyExposure: [], stores: [] };
 const MARKER = markerFor(CALL_ID, 'orig');
 
-function floorStatus(received: Record<string, number>, rejected = 0): FloorStatus {
-  return { state: 'has-no-permission', talking: false, ignoringFloor: false, holder: null, queuePosition: null, lastRejectCause: null, received, sent: {}, rejected };
+function floorStatus(received: Record<string, number>, rejected = 0, keyManagement: FloorStatus['keyManagement'] = 'mikey-sakke'): FloorStatus {
+  return { state: 'has-no-permission', talking: false, ignoringFloor: false, holder: null, queuePosition: null, lastRejectCause: null, received, sent: {}, rejected, keyManagement };
 }
 
 function status(floor?: FloorStatus): CallStatus {
@@ -69,6 +69,19 @@ describe('floor', () => {
     expect(await judge({ floor: { denied: true } }, { ueCalls: { 'bob-1': [status(floorStatus({ 'floor-deny': 1 }, 2))] } })).toEqual(['[UE reports] bob-1 refused 2 RTCP datagram(s) (authentication or format)']);
     expect((await judge({ floor: { denied: false } }, { ueCalls: { 'bob-1': [status()] } })).join()).toMatch(/no evidence: bob-1 reports no floor control/);
     expect((await judge({ floor: { denied: false } }, { ueCalls: { 'bob-1': [] } })).join()).toMatch(/no evidence: bob-1 has no record of the call/);
+  });
+
+  it('clientServerKey: how the UE got the key, and SRTCP under the key it logged on a link', async () => {
+    const ueCalls = { 'bob-1': [status(floorStatus({ 'floor-taken': 1 }))] };
+    const keys: Analysis['keys'] = [{ id: 'bob-1/floor/poc-chec', owner: 'bob-1', dir: 'tx', suite: 'AES_CM_128_HMAC_SHA1_80', callId: CALL_ID, purpose: 'floor-control' }];
+    const withSrtcp = { ...core({ ...flow(POC + ':36001', '127.0.3.100:40001'), srtcp: { 'bob-1/floor/poc-chec': 3 } }), keys };
+    expect(await judge({ floor: { taken: true, clientServerKey: 'mikey-sakke' } }, { ueCalls, analysis: withSrtcp })).toEqual([]);
+    expect(await judge({ floor: { clientServerKey: 'sdes' } }, { ueCalls, analysis: withSrtcp })).toEqual(['[UE reports] bob-1\'s client-server key came by mikey-sakke, expected sdes']);
+    // The UE says so, but no packet on any link was floor control under its key.
+    expect(await judge({ floor: { clientServerKey: 'mikey-sakke' } }, { ueCalls, analysis: { ...core(flow(POC + ':36001', '127.0.3.100:40001')), keys } }))
+      .toEqual(['[UE reports] packets: no SRTCP under bob-1\'s floor control key on any link']);
+    expect(await judge({ floor: { clientServerKey: 'mikey-sakke' } }, { ueCalls, analysis: core() }))
+      .toEqual(['[UE reports] packets: no SRTCP under bob-1\'s floor control key on any link (its key log names none)']);
   });
 });
 

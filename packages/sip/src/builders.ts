@@ -106,7 +106,24 @@ export function createResponse(req: SipRequest, status: number, spec: ResponseSp
   for (const [n, v] of spec.headers ?? []) h.append(n, v);
   const body = spec.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(spec.body) ? spec.body : Buffer.from(spec.body, 'utf8');
   if (body.length) h.append('Content-Type', spec.contentType ?? 'application/sdp');
-  return { kind: 'response', status, reason: spec.reason ?? reasonPhrase(status), headers: h, body };
+  return { kind: 'response', status, reason: spec.reason === undefined ? reasonPhrase(status) : safeReasonPhrase(spec.reason), headers: h, body };
+}
+
+/** Longest Reason-Phrase written: a refusal says why in a line, not in a page. */
+export const MAX_REASON_PHRASE = 300;
+
+/**
+ * A Reason-Phrase that keeps the status line one line (RFC 3261 sec. 25.1:
+ * Reason-Phrase = *(reserved / unreserved / escaped / UTF8-NONASCII /
+ * UTF8-CONT / SP / HTAB)): control characters (CR, LF, NUL, ...) become
+ * '?', and an overlong text is cut. Refusals quote what they refused, which
+ * can be an attacker's bytes (a tampered identity inside a MIKEY message):
+ * one CR LF in the status line, and the proxies drop the response.
+ */
+export function safeReasonPhrase(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, '?');
+  return clean.length > MAX_REASON_PHRASE ? `${clean.slice(0, MAX_REASON_PHRASE - 3)}...` : clean;
 }
 
 /**

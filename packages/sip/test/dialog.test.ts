@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  acceptRemoteCseq, createAckFor2xx, createInDialogRequest, createResponse, createUacDialog, createUasDialog, dialogId,
+  acceptRemoteCseq, createAckFor2xx, createInDialogRequest, createResponse, createUacDialog, createUasDialog, dialogId, MAX_REASON_PHRASE,
   dialogIdOfIncomingRequest, dialogIdOfResponse, DialogError, resolveDialogRoute, cseqOf, parseMessage, serializeMessage,
 } from '../src/index.ts';
 import { invite } from './helpers.ts';
@@ -61,5 +61,17 @@ describe('dialogs (sec. 12)', () => {
   it('refuses to build a dialog from a response without Contact', () => {
     const req = invite();
     expect(() => createUacDialog(req, createResponse(req, 200))).toThrow(/Contact/);
+  });
+});
+
+describe('Reason-Phrase of a response we build (sec. 25.1)', () => {
+  it('turns control characters of a quoted refusal into ? and cuts an overlong one: the status line stays one line and parses', () => {
+    const req = invite();
+    const res = createResponse(req, 488, { reason: 'Not Acceptable Here (IDRi si\r\n:alice\u0000 is not the caller)\tok' });
+    expect(res.reason).toBe('Not Acceptable Here (IDRi si??:alice? is not the caller)\tok');
+    const back = parseMessage(serializeMessage(res));
+    expect(back.ok && back.message.kind === 'response' && back.message.reason).toBe(res.reason);
+    expect(createResponse(req, 488, { reason: 'x'.repeat(1000) }).reason).toHaveLength(MAX_REASON_PHRASE);
+    expect(createResponse(req, 486).reason).toBe('Busy Here');
   });
 });

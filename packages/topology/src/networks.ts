@@ -83,5 +83,9 @@ export const SIP_TLS_PORT = 5061;
 export const CONTROL_PORT = 8000;
 /** rtpengine's ng control protocol. */
 export const NG_PORT = 2223;
+/** Host number of the KMS on every network (its clients reach it on their own network: Docker networks do not route). */
+export const KMS_HOST = 40;
+/** The KMS's HTTPS listener for the MIKEY exchanges (TS 33.328 carries them over HTTP). */
+export const KMS_HTTPS_PORT = 8443;
 /** Media ports of the application servers (each has an address of its own, so one range serves all). */
 export const APP_SERVER_MEDIA_PORTS = { rtpPortMin: 36000, rtpPortMax: 36998 } as const;

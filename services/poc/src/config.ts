@@ -62,6 +62,30 @@ const BoxSchema = strictObject({
 }, 'the PoC box');
 
 /**
+ * Where the server gets its own identity-based keys (TS 33.180 clause 5.3):
+ * the KMS provisions its SAKKE receiver secret key like a UE's, after the
+ * same device authentication (a pre-shared key, REQUEST_INIT_PSK). With it
+ * the server opens the client-server keys (CSK) its members send it in
+ * MIKEY-SAKKE I_MESSAGEs (clause 7.3). Absent: only SDES client-server keys.
+ */
+const KmsSchema = strictObject({
+  /** Base URL of the KMS's HTTPS API, e.g. https://127.0.2.40:8443. */
+  url: z.url({ protocol: /^https$/, error: 'must be an https:// URL like https://127.0.2.40:8443' }),
+  /** The KMS's MIKEY identity (IDRkms); default its HTTPS origin. */
+  kmsIdentity: z.string().min(1).optional(),
+  /** The server's own identity, the IDRr of every CSK I_MESSAGE, e.g. sip:poc@ims.test. */
+  identity: z.string().regex(/^sips?:[^@\s]+@\S+$/, 'must be a SIP URI like sip:poc@ims.test'),
+  /** The device name whose pre-shared key this is (its IDRpsk is <device>@<domain>). */
+  device: z.string().min(1),
+  /** The pre-shared key with the KMS, hex; null when not provisioned. */
+  secret: z.string().regex(/^(?:[0-9a-fA-F]{2}){16,64}$/, 'must be null or hex (32 to 128 digits)').nullable(),
+  /** PEM of the CA that signed the KMS's certificate. */
+  caFile: z.string().min(1),
+  timeoutMs: z.number().positive().default(5000),
+}, 'kms');
+export type PocKmsConfig = z.output<typeof KmsSchema>;
+
+/**
  * The PoC server's configuration: rendered by services/poc/element.ts, read
  * by the server. Unknown fields are refused.
  */
@@ -76,6 +100,7 @@ export const PocConfigSchema = strictObject({
   groups: z.array(PocGroupEntrySchema),
   floorTimers: TimersSchema.optional(),
   box: BoxSchema.optional(),
+  kms: KmsSchema.optional(),
 }, 'the PoC configuration').refine((c) => c.rtpPortMax > c.rtpPortMin + 1, { message: 'must be above rtpPortMin + 1 (an RTP and RTCP pair)', path: ['rtpPortMax'] });
 
 export type PocConfigInput = z.input<typeof PocConfigSchema>;

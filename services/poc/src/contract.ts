@@ -7,8 +7,13 @@
 export type FloorMessageCounts = Record<string, number>;
 
 /** One member's leg of a group session, as the control API reports it. */
+/** How a member's client-server key came: a CSK by MIKEY-SAKKE (TS 33.180 7.3) or SDES (RFC 4568, readable wherever the SIP is). */
+export type ClientServerKeying = 'mikey-sakke' | 'sdes';
+
 export interface PocMemberStatus {
   member: string;
+  /** How its client-server key (floor control; e2m2e: the leg's media too) came. */
+  clientServerKey: ClientServerKeying;
   callId: string;
   joinedAt: string;
   leftAt: string | null;

@@ -2,7 +2,7 @@ import type { Socket } from 'node:dgram';
 import { closeQuietly, type UasCall } from '@imslab/app-server';
 import type { FloorMessage } from '@imslab/floor-control';
 import type { SrtpContext } from '@imslab/srtp';
-import type { PocMemberStatus } from './contract.ts';
+import type { ClientServerKeying, PocMemberStatus } from './contract.ts';
 import { writeFloorControl } from './floor-transport.ts';
 import type { Replay } from './replay.ts';
 
@@ -38,9 +38,10 @@ export class MemberLeg {
     readonly floorKeys: FloorKeys,
     /** e2m2e only: the leg's media keys; e2e legs have none (the media is under the group key). */
     readonly mediaKeys: MediaKeys | null = null,
+    keying: ClientServerKeying = 'sdes',
   ) {
     this.stats = {
-      member: call.caller, callId: call.callId, joinedAt: new Date().toISOString(), leftAt: null,
+      member: call.caller, clientServerKey: keying, callId: call.callId, joinedAt: new Date().toISOString(), leftAt: null,
       rxPackets: 0, forwarded: 0, droppedNoFloor: 0, rxAuthFailed: 0, txPackets: 0, floorRx: {}, floorTx: {}, floorRejected: 0,
       replay: { bursts: 0, delivered: 0, packets: 0, replaying: false, queuedLive: 0, droppedLive: 0 },
     };

@@ -2,11 +2,13 @@ import { SipLogger, buildAnswer, closeQuietly, readOffer, SipEndpoint, userOf, t
 import { ControlServer, startBoth } from '@imslab/element-kit';
 import { contextOptionsFromCrypto, formatCryptoAttribute, generateKeySalt, parseCryptoAttribute, SrtpContext, type CryptoAttribute } from '@imslab/srtp';
 import { PocBox } from './box.ts';
+import { CskReceiver, CskRefusal, cskContextOptions, type SakkeKeySource } from './client-server-key.ts';
 import type { PocConfig } from './config.ts';
 import { formatRecordingsNotice, RECORDINGS_ATTRIBUTE, RECORDINGS_HEADER, type PocBoxStatus, type PocStatus } from './contract.ts';
 import { GroupSession } from './group-session.ts';
 import { bindRtpPair } from './media-ports.ts';
 import { MemberLeg, type FloorKeys } from './member-leg.ts';
+import type { ClientServerKeying } from './contract.ts';
 import { SessionBox } from './session-box.ts';
 
 /** The suite of the client-server key (floor control SRTCP). */
@@ -51,17 +53,29 @@ export function clientServerKey(offer: OfferedMedia): CryptoAttribute | undefine
   return undefined;
 }
 
+/** A leg's client-server keys: how they came, what the answer carries, fresh SRTP contexts for each use. */
+interface LegKeys {
+  by: ClientServerKeying;
+  answerCrypto: string[];
+  pair: () => FloorKeys;
+}
+
 /**
  * The PoC server (TR 33.828 4.2): pre-arranged groups by URI
  * (`sip:poc-<group>@domain`), group sessions with MCPTT floor control.
- * A member's INVITE offers RTP/SAVP with an SDES key (its client-server
- * key); the answer carries ours. e2e: that pair keys floor control only, and
+ * A member's INVITE offers RTP/SAVP with its client-server key: a CSK in a
+ * MIKEY-SAKKE I_MESSAGE that only this server can open (TS 33.180 7.3, what
+ * our UEs send), or an SDES key, to which the answer adds ours (readable on
+ * every hop of plaintext SIP). e2e: that key keys floor control only, and
  * the group key never appears in SIP (members get it from the KMS). e2m2e:
  * it keys the leg's media as well.
  */
 export class PocServer {
   readonly sessions = new Map<string, GroupSession>();
   private legs = 0;
+
+  /** Opens the members' CSKs (MIKEY-SAKKE); null without a KMS section: SDES client-server keys only. */
+  private readonly csk: CskReceiver | null;
 
   private constructor(
     readonly cfg: PocConfig,
@@ -70,14 +84,17 @@ export class PocServer {
     private readonly log: SipLogger,
     /** Recordings for members who are not joined (cfg.box); null: none are kept. */
     readonly box: PocBox | null,
+    cskSource: (() => SakkeKeySource) | undefined,
   ) {
+    this.csk = cfg.kms ? new CskReceiver(cfg.kms, cfg.domain, cskSource) : null;
     for (const g of cfg.groups) {
       const sb = box && cfg.box ? new SessionBox(box, g, cfg.box, log) : null;
       this.sessions.set(g.user, new GroupSession(g, log, cfg.floorTimers, sb));
     }
   }
 
-  static async start(cfg: PocConfig, log = new SipLogger('poc', cfg.name)): Promise<PocServer> {
+  /** `o.cskSource`: the KMS as the server reaches it for its own SAKKE key (default an HTTPS KmsClient on cfg.kms; tests give a stand-in). */
+  static async start(cfg: PocConfig, log = new SipLogger('poc', cfg.name), o: { cskSource?: () => SakkeKeySource } = {}): Promise<PocServer> {
     let srv: PocServer | undefined;
     // Opened first: recovery of what a previous process left runs before any member can join.
     const layouts = new Map(cfg.groups.filter((g) => g.mode === 'e2e').map((g) => [g.user, { mkiBytes: g.mkiBytes, tagBytes: g.tagBytes }]));
@@ -85,7 +102,7 @@ export class PocServer {
     for (const p of box?.problems() ?? []) log.warn(`box: ${p}`);
     const sip = new SipEndpoint(cfg.address, cfg.sipPort, 'poc', log, (call) => srv!.onInvite(call));
     const control = new ControlServer(cfg.address, cfg.controlPort, { 'GET /status': () => srv!.status(), 'GET /box': () => srv!.boxStatus() });
-    srv = new PocServer(cfg, sip, control, log, box);
+    srv = new PocServer(cfg, sip, control, log, box, o.cskSource);
     await startBoth(sip, control);
     const u = box?.usage();
     log.info(`listening on ${cfg.address}:${cfg.sipPort}/udp, control http://${cfg.address}:${cfg.controlPort}; groups: ${cfg.groups.map((g) => `${g.user} (${g.mode}, ${g.contention}, ${g.members.length} members)`).join(', ') || 'none'}; box: ${box ? `${box.dir}, ${u!.bursts} bursts, ${u!.bytes} bytes` : 'none'}`);
@@ -115,21 +132,21 @@ export class PocServer {
       return call.reject(a.status, a.reason);
     }
     const { session } = a;
-    const theirs = clientServerKey(offer);
-    if (!theirs) return call.reject(488, `Not Acceptable Here (${session.user}: offer an SDES ${FLOOR_SUITE} key, the client-server key, for ${session.group.mode === 'e2e' ? 'floor control; the media key comes from the group' : 'floor control and the leg\'s media'})`);
-    if (offer.keyMgmt.length > 0) return call.reject(488, `Not Acceptable Here (${session.user} takes part in no MIKEY exchange: ${session.group.mode === 'e2e' ? 'the media key is the group\'s' : 'each leg is keyed by SDES with the server'})`);
-    const ours: CryptoAttribute = { tag: theirs.tag, suite: FLOOR_SUITE, keyParams: [{ method: 'inline', keySalt: generateKeySalt(FLOOR_SUITE) }], sessionParams: [] };
-    const pair = (): FloorKeys => ({ rx: new SrtpContext(contextOptionsFromCrypto(theirs)), tx: new SrtpContext(contextOptionsFromCrypto(ours)) });
-    const keys = pair();
+    const keyed = offer.keyMgmt.length > 0 ? await this.cskKeys(call, offer) : this.sdesKeys(session, offer);
+    if ('status' in keyed) {
+      this.log.info(`INVITE ${call.requestUri} from ${call.caller} refused: ${keyed.status} ${keyed.reason}`);
+      return call.reject(keyed.status, keyed.reason);
+    }
+    const keys = keyed.pair();
     // e2m2e: the same key pair keys the leg's media (the server decrypts and re-encrypts); e2e: the media key is the group's, never here.
-    const mediaKeys = session.group.mode === 'e2m2e' ? pair() : null;
+    const mediaKeys = session.group.mode === 'e2m2e' ? keyed.pair() : null;
     const { rtp, rtcp, port } = await bindRtpPair(this.cfg.address, this.cfg.rtpPortMin, this.cfg.rtpPortMax);
     if (call.state !== 'offered') {
       closeQuietly(rtp);
       closeQuietly(rtcp);
       return;
     }
-    const leg = new MemberLeg(++this.legs, call, rtp, rtcp, port, { address: offer.address, port: offer.port }, keys, mediaKeys);
+    const leg = new MemberLeg(++this.legs, call, rtp, rtcp, port, { address: offer.address, port: offer.port }, keys, mediaKeys, keyed.by);
     // Floor Idle/Taken only once the member has our answer (the ACK): before it, it could not read them.
     call.onConfirmed(() => session.join(leg));
     call.onEnded(() => {
@@ -139,11 +156,44 @@ export class PocServer {
     // The member is told what its box holds: in the SDP answer and in an X-PoC-Recordings header of the 200.
     const told = session.box ? formatRecordingsNotice(session.box.notice(call.caller)) : undefined;
     const notice = told ? [`${RECORDINGS_ATTRIBUTE}:${told}`] : [];
-    const answer = buildAnswer({ address: this.cfg.address, port, profile: 'RTP/SAVP', direction: 'sendrecv', crypto: [formatCryptoAttribute(ours).replace(/^a=crypto:/, '')], attributes: notice });
+    // A CSK needs no answer (RFC 6509: a one-message exchange); an SDES offer gets our key.
+    const answer = buildAnswer({ address: this.cfg.address, port, profile: 'RTP/SAVP', direction: 'sendrecv', crypto: keyed.answerCrypto, attributes: notice });
     call.answer(answer, undefined, told ? [[RECORDINGS_HEADER, told]] : []);
   }
 
+  /**
+   * The client-server key by MIKEY-SAKKE (TS 33.180 7.3): one a=key-mgmt
+   * line, an I_MESSAGE to this server signed by the asserted caller. The
+   * member and the server send under the one CSK (their SSRCs differ).
+   */
+  private async cskKeys(call: UasCall, offer: OfferedMedia): Promise<LegKeys | Refusal> {
+    if (!this.csk) return { status: 488, reason: 'Not Acceptable Here (this PoC server has no KMS: offer the client-server key by SDES)' };
+    if (offer.keyMgmt.length > 1) return { status: 488, reason: `Not Acceptable Here (${offer.keyMgmt.length} a=key-mgmt lines: offer one CSK I_MESSAGE)` };
+    if (offer.crypto.length > 0) return { status: 488, reason: 'Not Acceptable Here (both a=key-mgmt and a=crypto offered: the client-server key comes one way)' };
+    try {
+      const csk = await this.csk.open(offer.keyMgmt[0]!, call.caller);
+      this.log.info(`${call.caller}: CSK-ID 0x${csk.cskId.toString(16).padStart(8, '0')} by MIKEY-SAKKE`);
+      const o = cskContextOptions(csk);
+      return { by: 'mikey-sakke', answerCrypto: [], pair: () => ({ rx: new SrtpContext(o), tx: new SrtpContext(o) }) };
+    } catch (e) {
+      if (e instanceof CskRefusal) return { status: 488, reason: `Not Acceptable Here (${e.message})` };
+      throw e;
+    }
+  }
+
+  /** The client-server key by SDES (RFC 4568): theirs from the offer, ours in the answer. */
+  private sdesKeys(session: GroupSession, offer: OfferedMedia): LegKeys | Refusal {
+    const theirs = clientServerKey(offer);
+    if (!theirs) return { status: 488, reason: `Not Acceptable Here (${session.user}: offer the client-server key, a CSK by MIKEY-SAKKE or an SDES ${FLOOR_SUITE} key, for ${session.group.mode === 'e2e' ? 'floor control; the media key comes from the group' : 'floor control and the leg\'s media'})` };
+    const ours: CryptoAttribute = { tag: theirs.tag, suite: FLOOR_SUITE, keyParams: [{ method: 'inline', keySalt: generateKeySalt(FLOOR_SUITE) }], sessionParams: [] };
+    return {
+      by: 'sdes', answerCrypto: [formatCryptoAttribute(ours).replace(/^a=crypto:/, '')],
+      pair: () => ({ rx: new SrtpContext(contextOptionsFromCrypto(theirs)), tx: new SrtpContext(contextOptionsFromCrypto(ours)) }),
+    };
+  }
+
   async close(): Promise<void> {
+    this.csk?.close();
     for (const s of this.sessions.values()) s.close();
     await this.box?.flush(); // bursts just finished reach the disk before the process goes
     await this.sip.close();

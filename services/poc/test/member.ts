@@ -53,21 +53,30 @@ export class TestMember {
   mediaRx: SrtpContext | undefined;
   call: MemberCall | undefined;
 
-  private constructor(readonly sip: SipPeer, readonly rtp: Socket, readonly rtcp: Socket, readonly address: string, private readonly server: { address: string; port: number }) {
+  private constructor(
+    readonly sip: SipPeer, readonly rtp: Socket, readonly rtcp: Socket, readonly address: string, private readonly server: { address: string; port: number },
+    /** A client-server key sent by MIKEY-SAKKE instead of SDES: the a=key-mgmt value and the SRTP master key both sides derive. */
+    private readonly csk?: { keyMgmt: string; srtp: { masterKey: Uint8Array; masterSalt: Uint8Array } },
+  ) {
     rtp.on('message', (d) => this.rtpIn.push(d));
     rtcp.on('message', (d) => this.rtcpIn.push(d));
     const keySalt = generateKeySalt(SUITE);
     this.keyLine = formatCryptoAttribute({ tag: 1, suite: SUITE, keyParams: [{ method: 'inline', keySalt }], sessionParams: [] }).replace(/^a=crypto:/, '');
-    this.tx = new SrtpContext(contextOptionsFromCrypto(parseCryptoAttribute(this.keyLine)));
-    this.mediaTx = new SrtpContext(contextOptionsFromCrypto(parseCryptoAttribute(this.keyLine)));
+    const ours = () => (csk ? new SrtpContext({ profile: SUITE, ...csk.srtp }) : new SrtpContext(contextOptionsFromCrypto(parseCryptoAttribute(this.keyLine))));
+    this.tx = ours();
+    this.mediaTx = ours();
+    // One CSK both ways: the server's SRTCP verifies under it (the answer carries no key).
+    if (csk) this.rx = ours();
   }
 
-  static async open(address: string, server: { address: string; port: number }): Promise<TestMember> {
-    return new TestMember(await SipPeer.open(address), await bindUdp(address, MEDIA_PORT), await bindUdp(address, MEDIA_PORT + 1), address, server);
+  static async open(address: string, server: { address: string; port: number }, csk?: { keyMgmt: string; srtp: { masterKey: Uint8Array; masterSalt: Uint8Array } }): Promise<TestMember> {
+    return new TestMember(await SipPeer.open(address), await bindUdp(address, MEDIA_PORT), await bindUdp(address, MEDIA_PORT + 1), address, server, csk);
   }
 
-  offerSdp(o: { profile?: string; crypto?: string[] } = {}): string {
-    return offerSdp({ address: this.address, port: MEDIA_PORT, profile: o.profile ?? 'RTP/SAVP', crypto: o.crypto ?? [this.keyLine] });
+  offerSdp(o: { profile?: string; crypto?: string[]; keyMgmt?: string[] } = {}): string {
+    const keyMgmt = o.keyMgmt ?? (this.csk && !o.crypto ? [this.csk.keyMgmt] : []);
+    const crypto = o.crypto ?? (this.csk ? [] : [this.keyLine]);
+    return offerSdp({ address: this.address, port: MEDIA_PORT, profile: o.profile ?? 'RTP/SAVP', crypto, extra: keyMgmt.map((k) => `a=key-mgmt:${k}`) });
   }
 
   /** INVITE as `identity`, its final response and the ACK; keeps the server's floor key from a 2xx. */

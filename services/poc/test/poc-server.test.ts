@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SipLogger } from '@imslab/app-server';
 import { FileError } from '@imslab/element-kit';
 import { encodeFloorMessage } from '@imslab/floor-control';
@@ -9,6 +9,7 @@ import { parsePocConfig } from '../src/config.ts';
 import type { PocStatus } from '../src/contract.ts';
 import { PocServer } from '../src/poc-server.ts';
 import { TestMember } from './member.ts';
+import { cskWorld, type CskWorld } from './csk-world.ts';
 
 /*
  * The PoC server over real UDP on 127.0.17.x: raw SIP peers join the group,
@@ -95,6 +96,64 @@ describe('joining a PoC group', () => {
     expect((await m.join(URI, ALICE, m.offerSdp({ crypto: ['1 AES_CM_128_HMAC_SHA1_80 inline:not-base64!!'] }))).response.status).toBe(488);
     expect((await m.join(URI, ALICE, 'not an SDP')).response.status).toBe(488);
     expect((await status()).groups[0]!.members).toEqual([]);
+  });
+});
+
+describe('client-server key by MIKEY-SAKKE (TS 33.180 7.3)', () => {
+  let w: CskWorld;
+  beforeAll(() => {
+    w = cskWorld();
+  });
+
+  async function startWithKms(): Promise<PocServer> {
+    const srv = await PocServer.start(parsePocConfig({
+      name: 'poc-under-test', address: SERVER, sipPort: SIP_PORT, controlPort: CONTROL_PORT, domain: DOMAIN, rtpPortMin: 36000, rtpPortMax: 36100,
+      groups: [{ user: 'poc-team', mode: 'e2e', contention: 'deny', members: [ALICE, BOB, CAROL] }], kms: w.cfg(),
+    }), silent, { cskSource: () => w.kms() });
+    servers.push(srv);
+    return srv;
+  }
+
+  async function cskMember(host: number, offer: { keyMgmt: string; built: { srtp: { masterKey: Uint8Array; masterSalt: Uint8Array } } }): Promise<TestMember> {
+    const m = await TestMember.open(`127.0.17.${host}`, { address: SERVER, port: SIP_PORT }, { keyMgmt: offer.keyMgmt, srtp: offer.built.srtp });
+    members.push(m);
+    return m;
+  }
+
+  it('takes the CSK the asserted member signed: no key in the answer, floor control both ways under the CSK', async () => {
+    await startWithKms();
+    const a = await cskMember(12, w.offer(ALICE));
+    const call = await a.join(URI, ALICE);
+    expect(call.response.status).toBe(200);
+    expect([call.answer!.crypto, call.answer!.keyMgmt]).toEqual([[], []]);
+    await got(a, 'floor-idle');
+    await a.sendFloor({ type: 'floor-request', fields: {} });
+    await got(a, 'floor-granted');
+    const s = await status();
+    expect(s.groups[0]!.members.map((x) => [x.member, x.clientServerKey])).toEqual([[ALICE, 'mikey-sakke']]);
+    expect(s.groups[0]).toMatchObject({ floor: 'taken', holder: ALICE });
+  });
+
+  it('refuses (488, saying why) a CSK signed by another member, a replayed one, and one beside an SDES key; SDES alone still joins', async () => {
+    await startWithKms();
+    const forged = await cskMember(13, w.offer(CAROL));
+    const r1 = await forged.join(URI, BOB);
+    expect(r1.response.status).toBe(488);
+    expect(r1.response.reason).toMatch(/CSK I_MESSAGE refused/);
+    const once = w.offer(ALICE);
+    const first = await cskMember(14, once);
+    expect((await first.join(URI, ALICE)).response.status).toBe(200);
+    const again = await cskMember(15, once);
+    const r2 = await again.join(URI, ALICE);
+    expect(r2.response.status).toBe(488);
+    expect(r2.response.reason).toMatch(/replay/i);
+    const both = await member(16);
+    const r3 = await both.join(URI, BOB, both.offerSdp({ crypto: [both.keyLine], keyMgmt: [w.offer(BOB).keyMgmt] }));
+    expect(r3.response.status).toBe(488);
+    expect(r3.response.reason).toContain('one way');
+    const sdes = await member(17);
+    expect((await sdes.join(URI, BOB)).response.status).toBe(200);
+    expect((await status()).groups[0]!.members.map((x) => [x.member, x.clientServerKey])).toEqual([[ALICE, 'mikey-sakke'], [BOB, 'sdes']]);
   });
 });
 

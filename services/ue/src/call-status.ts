@@ -36,6 +36,8 @@ export interface FloorStatus {
   sent: Record<string, number>;
   /** RTCP datagrams refused: SRTCP authentication failed, replayed, or not floor control. */
   rejected: number;
+  /** How the client-server key that protects floor control came: a CSK by MIKEY-SAKKE (TS 33.180 7.3) or SDES. */
+  keyManagement: KeyManagement;
   /**
    * Per granted request, oldest first (the newest 1000): ms from PTT pressed
    * (the first Floor Request sent) to Floor Granted received, on this UE's

@@ -164,7 +164,14 @@ export abstract class Call implements UpdatableCall {
     this.deferredTx = deferTxUntilAck !== undefined ? { cseq: deferTxUntilAck, tx: outcome.tx } : undefined;
     media.configure({ remote: { address: remote.address, port: remote.port }, txMarker: this.txMarker, expectedRxMarker: this.expectedRxMarker, tx, rx: outcome.rx, send: !outcome.receiveOnly, ...(outcome.rxByMki ? { rxByMki: outcome.rxByMki } : {}) });
     if (outcome.warning) this.ctx.log.warn(`call ${this.callId}: ${outcome.warning}`);
-    if (outcome.floor && !this.floor) this.floor = new FloorClient(media, outcome.floor, this.ctx.log, this.callId);
+    if (outcome.floor && !this.floor) {
+      this.floor = new FloorClient(media, outcome.floor, this.ctx.log, this.callId);
+      // Logged for the analyser, which must tell floor control under a key from unknown SRTCP: a CSK
+      // (MIKEY-SAKKE) appears nowhere in the signalling, unlike an SDES key pair.
+      for (const [dir, k] of [['tx', outcome.floor.tx], ['rx', outcome.floor.rx]] as const) {
+        this.ctx.keylog.srtp({ callId: this.callId, dir, suite: k.suite, keySalt: k.keySaltBase64, keyMgmt: k.keyMgmt, purpose: 'floor-control' });
+      }
+    }
     if (tx && tx.keySaltBase64 !== previousTx?.keySaltBase64) this.logTxKey(tx);
     // A PoC server tells a member what its box holds for it (recorded bursts played first).
     const told = remote.security.attributes.find((a) => a.toLowerCase().startsWith('x-poc-recordings:'));

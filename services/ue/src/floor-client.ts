@@ -2,7 +2,7 @@ import { decodeFloorControlPacket, encodeFloorMessage, FloorParticipant, FloorSt
 import { SrtpContext } from '@imslab/srtp';
 import type { FloorStatus } from './call-status.ts';
 import type { Logger } from './log.ts';
-import { contextOptions, type SrtpKey } from './media-security.ts';
+import { contextOptions, type KeyManagement, type SrtpKey } from './media-security.ts';
 import type { MediaSession } from './media-session.ts';
 
 /** What the user asks of the floor through the control API. */
@@ -31,6 +31,7 @@ export class FloorClient {
   private requestedAt: number | undefined;
   /** PTT pressed to Floor Granted received, ms, per grant (the newest GRANT_TIMES_KEPT). */
   private readonly grantTimes: number[] = [];
+  private readonly keyManagement: KeyManagement;
 
   constructor(
     private readonly media: MediaSession,
@@ -39,6 +40,7 @@ export class FloorClient {
     private readonly callId: string,
   ) {
     this.participant = new FloorParticipant({ ssrc: media.ssrc });
+    this.keyManagement = keys.tx.keyMgmt;
     this.rx = new SrtpContext(contextOptions(keys.rx));
     media.setRtcpKey(keys.tx);
     media.onRtcp = (msg) => this.onDatagram(msg);
@@ -146,6 +148,7 @@ export class FloorClient {
       received: { ...this.received },
       sent: { ...this.sent },
       rejected: this.rejected,
+      keyManagement: this.keyManagement,
       requestToGrantMs: [...this.grantTimes],
     };
   }

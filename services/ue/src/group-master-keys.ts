@@ -8,7 +8,7 @@
  */
 import { GMK_MKI_LENGTH, GmkStore, MikeyError, srtpKeyLengths, type ReceivedGmk } from '@imslab/mikey';
 import { isSrtpProfileName, type SrtpProfileName } from '@imslab/srtp';
-import type { GroupKeySet, SrtpKey } from './media-security.ts';
+import { derivedSrtpKey, type GroupKeySet, type SrtpKey } from './media-security.ts';
 
 /**
  * The profile when the I_MESSAGE has no SP payload: what TS 33.180 names for
@@ -22,17 +22,6 @@ export class UnsupportedGmkProfileError extends Error {
     super(`the GMK's security policy (SP payload) asks for SRTP profile ${profile}, which this UE cannot run`);
     this.name = 'UnsupportedGmkProfileError';
   }
-}
-
-function srtpKey(k: { masterKey: Uint8Array; masterSalt: Uint8Array; mki: Uint8Array }, suite: SrtpProfileName): SrtpKey {
-  const keySalt = Buffer.concat([k.masterKey, k.masterSalt]);
-  return {
-    suite,
-    attribute: { tag: 1, suite, keyParams: [{ method: 'inline', keySalt }], sessionParams: [] },
-    keySaltBase64: keySalt.toString('base64'),
-    keyMgmt: 'mikey-sakke',
-    mki: Buffer.from(k.mki),
-  };
 }
 
 /** The GMKs of one group as this member holds them. */
@@ -87,7 +76,7 @@ export class GroupMasterKeys implements GroupKeySet {
   /** Our send key under the newest GMK. */
   txKey(): SrtpKey {
     if (!this.newest) throw new Error(`no GMK of ${this.group} yet`);
-    return srtpKey(this.newest.srtp, this.suites.get(this.newest.gmkId) ?? DEFAULT_GMK_SUITE);
+    return derivedSrtpKey(this.newest.srtp, this.suites.get(this.newest.gmkId) ?? DEFAULT_GMK_SUITE, 'mikey-sakke');
   }
 
   keyFor(mki: Uint8Array): SrtpKey | undefined {
@@ -95,7 +84,7 @@ export class GroupMasterKeys implements GroupKeySet {
     const suite = this.suites.get(Buffer.from(mki).readUInt32BE(0));
     if (suite === undefined) return undefined;
     try {
-      return srtpKey(this.store.keysForMki(mki, { ...srtpKeyLengths(suite), ...(this.members ? { senders: this.members } : {}) }), suite);
+      return derivedSrtpKey(this.store.keysForMki(mki, { ...srtpKeyLengths(suite), ...(this.members ? { senders: this.members } : {}) }), suite, 'mikey-sakke');
     } catch (e) {
       if (e instanceof MikeyError) return undefined;
       throw e;

@@ -32,13 +32,14 @@ export class KeyLog {
   }
 
   /** One SRTP key: `tx` = ours, `rx` = the peer's. */
-  srtp(e: { callId: string; dir: 'tx' | 'rx'; suite: string; keySalt: string; ssrc?: number | undefined; keyMgmt?: string; mki?: Uint8Array | undefined }): void {
+  srtp(e: { callId: string; dir: 'tx' | 'rx'; suite: string; keySalt: string; ssrc?: number | undefined; keyMgmt?: string; mki?: Uint8Array | undefined; purpose?: 'floor-control' }): void {
     try {
       appendFileSync(
         this.srtpPath,
         formatKeyLogEntry({
           kind: 'srtp', owner: this.name, callId: e.callId, dir: e.dir, suite: e.suite, keySalt: e.keySalt, ssrc: e.ssrc, keyMgmt: e.keyMgmt ?? 'sdes', at: new Date().toISOString(),
           ...(e.mki ? { mki: Buffer.from(e.mki).toString('hex') } : {}),
+          ...(e.purpose ? { purpose: e.purpose } : {}),
         }),
       );
     } catch (err) {

@@ -1,9 +1,9 @@
-import { devicePskId, KmsClient, KmsError, unwrapForDevice, type SakkeKeyProvision } from '@imslab/kms-client';
+import { randomBytes } from 'node:crypto';
+import { devicePskId, identifierMonth, KmsClient, KmsError, openSakkeProvision, type HeldSakkeKeys } from '@imslab/kms-client';
 import {
-  buildRequestInit, buildResolveInit, identityToString, MikeyError, naiIdentity, receiveGmkIMessage, ReplayCache, uriIdentity, verifyRequestResp, verifyResolveResp,
-  type MikeyIdentity, type ReceivedGmk, type RequestResult, type ResolutionPolicy, type ResolveResult, type TicketPayload,
+  buildCskIMessage, buildRequestInit, buildResolveInit, encodeKeyMgmtAttribute, identityToString, MikeyError, newCskId, naiIdentity, receiveGmkIMessage, ReplayCache, uriIdentity, verifyRequestResp, verifyResolveResp,
+  type BuiltCskIMessage, type MikeyIdentity, type ReceivedGmk, type RequestResult, type ResolutionPolicy, type ResolveResult, type TicketPayload,
 } from '@imslab/mikey';
-import { eccsiValidate, fromHex, mikeySakkeIdentifier, validateSakkeRsk } from '@imslab/sakke';
 import { impuDomain, type KmsConfig, type UeConfig } from './config.ts';
 import { UeError } from './errors.ts';
 
@@ -49,14 +49,7 @@ export interface KmsTransport {
   close(): void;
 }
 
-/** This user's identity-based keys for one month, checked on receipt (RFC 6507 sec. 5.1.2, RFC 6508 sec. 6.1.2). */
-export interface HeldSakkeKeys {
-  month: string;
-  kmsUri: string;
-  sakkePublicKey: Uint8Array;
-  kpak: Uint8Array;
-  rsk: Uint8Array;
-}
+export type { HeldSakkeKeys };
 
 /**
  * The UE's side of the TS 33.328 KMS: the PSK-variant Ticket Request
@@ -150,30 +143,15 @@ export class KmsAgent {
    * validated before use; kept for the month.
    */
   async sakkeKeys(now = new Date()): Promise<HeldSakkeKeys> {
-    const month = now.toISOString().slice(0, 7);
+    const month = identifierMonth(now);
     if (this.sakke?.month === month) return this.sakke;
     this.checkProvisioned();
     const t = this.client();
     if (!t.sakkeKeys) throw new KmsFailure('not-configured', 'this KMS transport has no MIKEY-SAKKE key provisioning');
     const init = guard(() => buildRequestInit({ initiator: this.user, kms: this.kmsId, psk: this.psk, pskId: this.device, responders: [this.user], policy: 'any-device-of-user' }), 'cannot build REQUEST_INIT', 'not-configured');
     const body = await this.exchange(() => t.sakkeKeys!(init.bytes));
-    this.sakke = guard(() => this.openProvision(body, now, month), 'key provision');
+    this.sakke = guard(() => openSakkeProvision(body, { uri: this.userText, psk: this.psk, now }), 'key provision');
     return this.sakke;
-  }
-
-  private openProvision(body: Uint8Array, now: Date, month: string): HeldSakkeKeys {
-    const p = JSON.parse(Buffer.from(body).toString('utf8')) as SakkeKeyProvision;
-    const uri = this.userText;
-    if (p.user !== uri) throw new Error(`keys are for ${p.user}, not ${uri}`);
-    const id = mikeySakkeIdentifier(uri, now);
-    if (Buffer.from(id).toString('hex') !== p.identifier.toLowerCase()) throw new Error(`the identifier is not this user's for ${month}`);
-    const Z = fromHex(p.sakkePublicKey);
-    const kpak = fromHex(p.kpak);
-    const rsk = new Uint8Array(unwrapForDevice(this.psk, Buffer.from(p.rsk, 'base64')));
-    const ssk = new Uint8Array(unwrapForDevice(this.psk, Buffer.from(p.ssk, 'base64')));
-    validateSakkeRsk(Z, id, rsk);
-    eccsiValidate(kpak, id, ssk, fromHex(p.pvt));
-    return { month, kmsUri: p.kmsUri, sakkePublicKey: Z, kpak, rsk };
   }
 
   /**
@@ -193,6 +171,23 @@ export class KmsAgent {
       () => receiveGmkIMessage(bytes, { uri: this.userText, rsk: keys.rsk, kmsPublicKey: keys.sakkePublicKey, kpakFor: (k) => (k === keys.kmsUri ? keys.kpak : undefined), trustedInitiators: [gmsUri], replay: this.sakkeReplay }),
       'GMK I_MESSAGE',
     );
+  }
+
+  /**
+   * A fresh client-server key for `serverUri` (TS 33.180 clause 7.3): a CSK
+   * with its CSK-ID (purpose tag 2) in a MIKEY-SAKKE I_MESSAGE encrypted to
+   * the server's identity and signed with this user's ECCSI key, as the
+   * `a=key-mgmt` value of the INVITE; and our SRTP(CP) master key from it.
+   */
+  async clientServerKey(serverUri: string): Promise<{ keyMgmt: string; cskId: number; srtp: BuiltCskIMessage['srtp'] }> {
+    const keys = await this.sakkeKeys();
+    const cskId = newCskId();
+    const built = guard(() => buildCskIMessage({
+      csk: new Uint8Array(randomBytes(16)), cskId,
+      initiator: { uri: this.userText, kmsUri: keys.kmsUri, kpak: keys.kpak, key: keys.eccsi },
+      responder: { uri: serverUri, kmsUri: keys.kmsUri, kmsPublicKey: keys.sakkePublicKey },
+    }), 'cannot build the CSK I_MESSAGE', 'not-configured');
+    return { keyMgmt: encodeKeyMgmtAttribute(built.bytes), cskId, srtp: built.srtp };
   }
 
   private async exchange(send: () => Promise<Uint8Array>): Promise<Uint8Array> {

@@ -108,9 +108,24 @@ export const E2AE_NOT_CONFIRMED = 'e2ae requested but the P-CSCF did not confirm
 /** Why an e2ae offer's answer is refused when it does not say a=3ge2ae:applied (see completeOffer). */
 export const E2AE_NOT_APPLIED = 'e2ae requested but not applied: our SDES key went on past the access edge (refused: e2ae fails closed)';
 
+/** An SrtpKey of a key||salt, written as an inline key so the SRTP layer and the key log need nothing else. */
+function inlineKey(suite: SrtpProfileName, keySalt: Buffer, keyMgmt: KeyManagement, tag: number, mki?: Uint8Array): SrtpKey {
+  return {
+    suite, attribute: { tag, suite, keyParams: [{ method: 'inline', keySalt }], sessionParams: [] }, keySaltBase64: keySalt.toString('base64'), keyMgmt,
+    ...(mki ? { mki: Buffer.from(mki) } : {}),
+  };
+}
+
 function newKey(suite: SrtpProfileName, tag: number): SrtpKey {
-  const keySalt = generateKeySalt(suite);
-  return { suite, attribute: { tag, suite, keyParams: [{ method: 'inline', keySalt }], sessionParams: [] }, keySaltBase64: keySalt.toString('base64'), keyMgmt: 'sdes' };
+  return inlineKey(suite, generateKeySalt(suite), 'sdes', tag);
+}
+
+/**
+ * The SrtpKey of a master key and salt that key management derived (MIKEY:
+ * tickets, GMKs, CSKs), with the MKI its packets carry, if any.
+ */
+export function derivedSrtpKey(k: { masterKey: Uint8Array; masterSalt: Uint8Array; mki?: Uint8Array }, suite: SrtpProfileName, keyMgmt: KeyManagement, tag = 1): SrtpKey {
+  return inlineKey(suite, Buffer.concat([k.masterKey, k.masterSalt]), keyMgmt, tag, k.mki);
 }
 
 /** SrtpContext options for a key. */

@@ -7,7 +7,7 @@ import {
 import { isMikeyKeyMgmt } from '@imslab/sdp';
 import { isSrtpProfileName } from '@imslab/srtp';
 import { KmsFailure, type KmsAgent } from './kms-agent.ts';
-import type { SrtpKey } from './media-security.ts';
+import { derivedSrtpKey, type SrtpKey } from './media-security.ts';
 
 /**
  * MIKEY-TICKET (RFC 6043) in SDP offer/answer (RFC 4567): the caller's
@@ -44,13 +44,7 @@ export interface MikeyKeys {
 /** An SrtpKey for one crypto session's master key and salt (as an inline key, so the SRTP layer needs nothing new). */
 export function srtpKeyFromMikey(k: CryptoSessionKeys): SrtpKey {
   if (!isSrtpProfileName(k.profile)) throw new Error(`MIKEY crypto session ${k.csId} uses ${k.profile}, which the SRTP layer does not support`);
-  const keySalt = Buffer.concat([k.masterKey, k.masterSalt]);
-  return {
-    suite: k.profile,
-    attribute: { tag: k.csId, suite: k.profile, keyParams: [{ method: 'inline', keySalt }], sessionParams: [] },
-    keySaltBase64: keySalt.toString('base64'),
-    keyMgmt: 'mikey-ticket',
-  };
+  return derivedSrtpKey({ masterKey: k.masterKey, masterSalt: k.masterSalt }, k.profile, 'mikey-ticket', k.csId);
 }
 
 function pickKeys(srtp: CryptoSessionKeys[], txCs: number, rxCs: number): { tx: SrtpKey; rx: SrtpKey } {

@@ -1,7 +1,7 @@
 import { uriIdentity, type MikeyIdentity } from '@imslab/mikey';
 import type { SecurityMode, TicketPolicy } from './config.ts';
 import { KmsAgent, KmsFailure } from './kms-agent.ts';
-import { answerOffer, completeOffer, createOffer, e2aeMarkOf, type MediaSecurityLines, type PendingOffer, type SecurityOutcome } from './media-security.ts';
+import { answerOffer, completeOffer, createOffer, derivedSrtpKey, e2aeMarkOf, OFFERED_SUITE, type MediaSecurityLines, type PendingOffer, type SecurityOutcome } from './media-security.ts';
 import { answerMikeyOffer, completeMikeyOffer, createMikeyOffer, deferredMikeyKeys, groupSrtpKey, mikeyValueOf, openStoredMessage, type MikeyKeys, type MikeyPendingOffer } from './mikey-ticket.ts';
 import type { SrtpKey } from './media-security.ts';
 import { GroupMasterKeys } from './group-master-keys.ts';
@@ -44,6 +44,8 @@ export interface LocalOffer {
   group?: SrtpKey;
   /** poc-e2e: the group's GMKs from the group management server (MIKEY-SAKKE). */
   gmk?: GroupMasterKeys;
+  /** poc-e2e: the client-server key (CSK) we sent the PoC server by MIKEY-SAKKE, for floor control both ways. */
+  csk?: SrtpKey;
 }
 
 export type Failure = { ok: false; reason: string };
@@ -51,6 +53,14 @@ export type Failure = { ok: false; reason: string };
 /** The host of a SIP URI (the domain of a designated device given by name). */
 function domainOf(uri: string): string {
   return /^(?:sips?|tel):(?:[^@;]*@)?([^;>?:]+)/i.exec(uri.replace(/^<|>$/g, ''))?.[1] ?? 'invalid';
+}
+
+/**
+ * The PoC server of a group's domain, to whose identity the client-server
+ * key is encrypted (services/poc element.ts pocServerUri: `sip:poc@<domain>`).
+ */
+export function pocServerOf(groupUri: string): string {
+  return `sip:poc@${domainOf(groupUri)}`;
 }
 
 /** The group management server of a group's domain: the only signer a member takes GMKs from. */
@@ -81,13 +91,13 @@ export async function prepareOffer(env: NegotiationEnv, r: OfferRequest): Promis
         const group = await groupSrtpKey(env.kms, uriIdentity(target));
         return { ok: true, offer: { mode: r.mode, lines: { profile: 'RTP/SAVP', crypto: [], attributes: [], keyMgmt: [] }, group } };
       }
-      // PoC: the GMK comes from the group management server by MIKEY-SAKKE (TS 33.180); the
-      // SDES line keys floor control with the server (the client-server key), never the media.
+      // PoC: the GMK comes from the group management server by MIKEY-SAKKE (TS 33.180 7.4); the
+      // client-server key for floor control goes to the PoC server by MIKEY-SAKKE too (7.3): only
+      // the server can open it, unlike an SDES key on every hop of plaintext SIP. Never the media key.
       const gmk = new GroupMasterKeys(target);
       gmk.add(await env.kms.groupMasterKey(uriIdentity(target), gmsOf(target)));
-      const sdes = createOffer('sdes-e2e', { e2aeConfirmed: false });
-      if (!sdes.ok) return sdes;
-      return { ok: true, offer: { mode: r.mode, lines: { ...sdes.offer.lines, keyMgmt: [] }, gmk, sdes: sdes.offer } };
+      const csk = await env.kms.clientServerKey(pocServerOf(target));
+      return { ok: true, offer: { mode: r.mode, lines: { profile: 'RTP/SAVP', crypto: [], attributes: [], keyMgmt: [csk.keyMgmt] }, gmk, csk: derivedSrtpKey(csk.srtp, OFFERED_SUITE, 'mikey-sakke') } };
     } catch (e) {
       return { ok: false, reason: e instanceof KmsFailure ? `group key: ${e.message}` : `group key: ${(e as Error).message}` };
     }
@@ -134,7 +144,7 @@ function mikeyOutcome(keys: MikeyKeys, peerLines: MediaSecurityLines): SecurityO
  * SDES answer is accepted as e2m2e.
  */
 export function finishOffer(offer: LocalOffer, answer: MediaSecurityLines): { ok: true; outcome: SecurityOutcome } | Failure {
-  if (offer.gmk && offer.mode === 'poc-e2e') return finishPocOffer(offer.gmk, offer.sdes!, answer);
+  if (offer.gmk && offer.mode === 'poc-e2e') return finishPocOffer(offer.gmk, offer, answer);
   if (offer.mode === 'poc-e2m2e') return finishPocE2m2eOffer(offer.sdes!, answer);
   if (offer.group) {
     if (answer.profile !== 'RTP/SAVP' || answer.crypto.length > 0) return { ok: false, reason: `group-e2e requested but the conference answered ${answer.profile}${answer.crypto.length ? ' with its own SDES key (it would decrypt)' : ''}` };
@@ -170,19 +180,29 @@ export function finishOffer(offer: LocalOffer, answer: MediaSecurityLines): { ok
 }
 
 /**
- * A PoC server's answer (poc-e2e): RTP/SAVP with its SDES key for floor
- * control and no media key of its own (a server that answered without one,
- * or with a=key-mgmt, would not be the e2e server we asked for).
+ * A PoC server's answer (poc-e2e): RTP/SAVP and no media key of its own (a
+ * server that answered with a=key-mgmt would take part in the media key).
+ * Floor control is under the CSK we sent it (no key in the answer), or,
+ * for an offer with an SDES client-server key, under the pair completed by
+ * its a=crypto.
  */
-function finishPocOffer(gmk: GroupMasterKeys, sdes: PendingOffer, answer: MediaSecurityLines): { ok: true; outcome: SecurityOutcome } | Failure {
+function finishPocOffer(gmk: GroupMasterKeys, offer: LocalOffer, answer: MediaSecurityLines): { ok: true; outcome: SecurityOutcome } | Failure {
   if (answer.profile !== 'RTP/SAVP') return { ok: false, reason: `poc-e2e requested but the PoC server answered ${answer.profile}` };
   if ((answer.keyMgmt ?? []).length > 0) return { ok: false, reason: 'poc-e2e requested but the PoC server answered with a=key-mgmt: it would take part in the media key' };
-  const floor = completeOffer(sdes, answer);
-  if (!floor.ok) return { ok: false, reason: `poc-e2e: no floor control key in the answer: ${floor.reason}` };
-  const { tx, rx } = floor.outcome;
-  if (!tx || !rx) return { ok: false, reason: 'poc-e2e: the answer has no floor control key (a=crypto)' };
+  let floor: { tx: SrtpKey; rx: SrtpKey };
+  if (offer.csk) {
+    // The CSK needs no answer (a one-message exchange): a server that answers an SDES key instead did not take it.
+    if (answer.crypto.length > 0) return { ok: false, reason: 'poc-e2e: the PoC server answered an SDES key although the client-server key was offered by MIKEY-SAKKE' };
+    floor = { tx: offer.csk, rx: offer.csk };
+  } else {
+    const done = completeOffer(offer.sdes!, answer);
+    if (!done.ok) return { ok: false, reason: `poc-e2e: no floor control key in the answer: ${done.reason}` };
+    const { tx, rx } = done.outcome;
+    if (!tx || !rx) return { ok: false, reason: 'poc-e2e: the answer has no floor control key (a=crypto)' };
+    floor = { tx, rx };
+  }
   const mine = gmk.txKey();
-  return { ok: true, outcome: { sdpProfile: 'RTP/SAVP', suite: mine.suite, tx: mine, rx: null, rxByMki: gmk, gmk, peerE2ae: null, e2ae: null, keyManagement: 'mikey-sakke', achieved: 'e2e', floor: { tx, rx } } };
+  return { ok: true, outcome: { sdpProfile: 'RTP/SAVP', suite: mine.suite, tx: mine, rx: null, rxByMki: gmk, gmk, peerE2ae: null, e2ae: null, keyManagement: 'mikey-sakke', achieved: 'e2e', floor } };
 }
 
 /**

@@ -59,20 +59,35 @@ describe('poc-e2m2e negotiation', () => {
 });
 
 describe('poc-e2e negotiation', () => {
-  it('offers one SDES key (floor control) and no a=key-mgmt; the GMK comes from the group management server of the group\'s domain', async () => {
+  it('offers the client-server key by MIKEY-SAKKE to the PoC server of the group\'s domain and no SDES key; the GMK comes from the group management server of the group\'s domain', async () => {
     let asked = '';
     let gms = '';
+    let server = '';
     expect(await prepareOffer({ kms: undefined, e2aeConfirmed: false }, { mode: 'poc-e2e', target: 'sip:poc-team@ims.test', policy: 'any-device-of-user', ssrc: 1 }))
       .toEqual({ ok: false, reason: 'poc-e2e requested but this UE has no KMS configured (config "kms")' });
     const failing = { groupMasterKey: async (id: { data: Uint8Array }, from: string) => { asked = Buffer.from(id.data).toString(); gms = from; throw new Error('refused'); } } as unknown as KmsAgent;
     expect(await prepareOffer({ kms: failing, e2aeConfirmed: false }, { mode: 'poc-e2e', target: '<sip:poc-team@ims.test>', policy: 'any-device-of-user', ssrc: 1 })).toMatchObject({ ok: false, reason: 'group key: refused' });
     expect([asked, gms]).toEqual(['sip:poc-team@ims.test', 'sip:gms@ims.test']);
-    const giving = { groupMasterKey: async () => receivedGmk(ALICE) } as unknown as KmsAgent;
+    const csk = { masterKey: new Uint8Array(16).fill(7), masterSalt: new Uint8Array(14).fill(9) };
+    const giving = {
+      groupMasterKey: async () => receivedGmk(ALICE),
+      clientServerKey: async (to: string) => { server = to; return { keyMgmt: 'mikey AAAA', cskId: 0x2000_0001, srtp: csk }; },
+    } as unknown as KmsAgent;
     const o = await prepareOffer({ kms: giving, e2aeConfirmed: false }, { mode: 'poc-e2e', target: 'sip:poc-team@ims.test', policy: 'any-device-of-user', ssrc: 1 });
     if (!o.ok) throw new Error(o.reason);
-    expect(o.offer.lines.keyMgmt).toEqual([]);
-    expect(o.offer.lines.crypto).toHaveLength(1);
+    expect(server).toBe('sip:poc@ims.test');
+    expect(o.offer.lines.keyMgmt).toEqual(['mikey AAAA']);
+    expect(o.offer.lines.crypto).toEqual([]);
     expect(o.offer.gmk!.heldIds()).toEqual(['0x0123abcd']);
+    expect(o.offer.csk!.keySaltBase64).toBe(Buffer.concat([csk.masterKey, csk.masterSalt]).toString('base64'));
+    // The server answers no key (the CSK is a one-message exchange): floor control both ways under the CSK.
+    const done = finishOffer(o.offer, { profile: 'RTP/SAVP', crypto: [], attributes: [] });
+    if (!done.ok) throw new Error(done.reason);
+    expect([done.outcome.floor!.tx.keySaltBase64, done.outcome.floor!.rx.keySaltBase64]).toEqual([o.offer.csk!.keySaltBase64, o.offer.csk!.keySaltBase64]);
+    expect(done.outcome.tx!.keySaltBase64).not.toBe(o.offer.csk!.keySaltBase64);
+    // A server that answers an SDES key did not take the CSK.
+    expect(finishOffer(o.offer, { profile: 'RTP/SAVP', crypto: [`1 AES_CM_128_HMAC_SHA1_80 inline:${sdesKey().keySaltBase64}`], attributes: [] }))
+      .toMatchObject({ ok: false, reason: expect.stringContaining('offered by MIKEY-SAKKE') });
   });
 
   const offer = (): LocalOffer => {

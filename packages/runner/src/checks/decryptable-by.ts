@@ -19,12 +19,13 @@ export const decryptableBy = defineCheck({
   run(want, ctx) {
     if (!ctx.keyDir || !existsSync(ctx.keyDir)) return ctx.mismatch('no evidence: no key logs');
     const logs = new Map(readdirSync(ctx.keyDir).filter((f) => f.endsWith('.srtp-keys.jsonl')).map((f) => [f.slice(0, -'.srtp-keys.jsonl'.length), parseKeyLog(readFileSync(join(ctx.keyDir!, f), 'utf8')).entries]));
-    const sent = (logs.get(ctx.call.from) ?? []).filter((k) => k.callId === ctx.call.callId && k.dir === 'tx');
+    // Media keys only: a floor control key (the client-server key) protects nothing of the media.
+    const sent = (logs.get(ctx.call.from) ?? []).filter((k) => k.callId === ctx.call.callId && k.dir === 'tx' && k.purpose !== 'floor-control');
     if (sent.length === 0) return ctx.mismatch(`no evidence: ${ctx.call.from} logged no send key for ${ctx.call.alias}`);
     const holders = new Set<string>();
     for (const k of sent) {
       const who = [...logs].filter(([ue, es]) => ue !== ctx.call.from && es.some((e) => e.keySalt === k.keySalt)).map(([ue]) => ue);
-      const id = ctx.analysis.keys.find((a) => a.owner === ctx.call.from && a.dir === 'tx' && a.callId === ctx.call.callId && (k.mki ? a.mki === k.mki : true))?.id;
+      const id = ctx.analysis.keys.find((a) => a.owner === ctx.call.from && a.dir === 'tx' && a.purpose !== 'floor-control' && a.callId === ctx.call.callId && (k.mki ? a.mki === k.mki : true))?.id;
       const onLinks = id ? ctx.analysis.links.reduce((n, l) => n + l.media.reduce((m, f) => m + (f.srtp[id] ?? 0), 0), 0) : 0;
       ctx.saw(`${ctx.call.from}'s key ${k.mki ? `MKI ${k.mki}` : k.keySalt.slice(0, 8) + '…'}: ${onLinks} packets under it on the links; held by ${who.join(', ') || 'nobody else'}`);
       for (const w of who) holders.add(w);

@@ -53,7 +53,7 @@ export const groupRekeyed = defineCheck({
   schema: z.strictObject({ removed: z.string().min(1) }),
   async run(want, ctx) {
     const talker = ctx.call.from;
-    const mine = keyLog(ctx, talker)?.filter((k) => k.callId === ctx.call.callId && k.dir === 'tx');
+    const mine = keyLog(ctx, talker)?.filter((k) => k.callId === ctx.call.callId && k.dir === 'tx' && k.purpose !== 'floor-control');
     const theirs = keyLog(ctx, want.removed);
     if (!mine || !theirs) return ctx.mismatch(`no evidence: the key log of ${!mine ? talker : want.removed} is missing`);
     const epochs = [...new Set(mine.map(epochOf))];

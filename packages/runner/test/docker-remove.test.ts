@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeByLabel } from '../src/targets/docker-engine.ts';
@@ -64,5 +65,24 @@ describe('removeByLabel: networks with stale endpoints', () => {
   it('restarts an engine only when the pid file names a live dockerd and no container runs on it', async () => {
     expect(await whyNotRestartable(fakeEngine({ removeFailures: 0 }).docker, join(tmpdir(), 'imslab-no-such.pid'))).toMatch(/not started by scripts\/docker-engine\.sh/);
     expect(await whyNotRestartable(fakeEngine({ removeFailures: 0 }).docker, notOurEngine)).toMatch(/no live dockerd named in/);
+  });
+
+  it('takes a dockerd that exited but was not reaped (a zombie) for no engine', async () => {
+    // A process named dockerd (a copy of sleep) whose parent never reaps it: `exec sleep` replaces the shell.
+    const dir = mkdtempSync(join(tmpdir(), 'imslab-zombie-'));
+    copyFileSync('/bin/sleep', join(dir, 'dockerd'));
+    const parent = spawn('bash', ['-c', `"${dir}/dockerd" 60 & echo $!; exec sleep 30`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number(await new Promise<string>((r) => parent.stdout!.once('data', (d: Buffer) => r(d.toString().trim()))));
+      const pidfile = join(dir, 'dockerd.pid');
+      writeFileSync(pidfile, `${pid}\n`);
+      expect(await whyNotRestartable(fakeEngine({ removeFailures: 0 }).docker, pidfile)).toBeNull();
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 100 && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).toBe('dockerd');
+      expect(await whyNotRestartable(fakeEngine({ removeFailures: 0 }).docker, pidfile)).toMatch(/no live dockerd named in/);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 });

@@ -35,7 +35,8 @@ function ownEnginePid(pidfile: string): number | null {
   try {
     const pid = Number(readFileSync(pidfile, 'utf8').trim());
     if (!Number.isInteger(pid) || pid <= 0) return null;
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'dockerd' ? pid : null;
+    // A zombie dockerd (exited, unreaped) is no engine: restarting it would signal nothing and wait for nothing.
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'dockerd' && alive(pid) ? pid : null;
   } catch {
     return null;
   }

@@ -41,16 +41,7 @@ import {
   type MikeyMessage,
 } from '../src/index.ts';
 import { OneShot } from '../src/exchanges/common.ts';
-import { fullFlow, T0, toHex, world, type World } from './helpers.ts';
-
-function caught(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
+import { caught, fullFlow, T0, toHex, world, type World } from './helpers.ts';
 
 describe('full flow (mode 1: Ticket Request + Transfer + Resolve)', () => {
   const w = world();

@@ -86,3 +86,13 @@ export function fullFlow(w: World, o: { policy?: ResolutionPolicy; resolver?: Mi
   const transfer = verifyTransferResp(trResp.bytes, trInit.state, { nowMs: now });
   return { reqInit, vReq, reqResp, request, trInit, pending, resInit, vRes, resResp, resolved, vTr, trResp, transfer, sameResponder: identitiesEqual(resolver, w.bob) };
 }
+
+/** The error `f` throws, or undefined when it returns: for checking an error's class and fields. */
+export function caught(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}

@@ -21,16 +21,7 @@ import {
   type MikeyMessage,
 } from '../src/index.ts';
 import { Gen } from './gen.ts';
-import { fullFlow, hex, rfc4567Examples, world } from './helpers.ts';
-
-function caught(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
+import { caught, fullFlow, hex, rfc4567Examples, world } from './helpers.ts';
 
 const flow = fullFlow(world());
 const ex = rfc4567Examples();

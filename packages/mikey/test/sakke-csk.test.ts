@@ -28,19 +28,11 @@ import {
   type MikeyMessage,
 } from '../src/index.ts';
 import { cskWorld, GMS_URI, KMS_URI, NOW, OTHER_KMS_URI, SERVER_URI, sakkeWorld, uriOf } from './sakke-world.ts';
+import { caught } from './helpers.ts';
 
 const w = sakkeWorld();
 const c = cskWorld(w);
 const fromAlice = c.build('alice');
-
-function caught(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 function reason(e: unknown): string | undefined {
   return e instanceof MikeySakkeError || e instanceof MikeyProtocolError ? e.reason : undefined;

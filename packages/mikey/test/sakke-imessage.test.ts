@@ -25,18 +25,10 @@ import {
   type Payload,
 } from '../src/index.ts';
 import { GMS_URI, KMS_URI, NOW, sakkeWorld, uriOf } from './sakke-world.ts';
+import { caught } from './helpers.ts';
 
 const w = sakkeWorld();
 const toAlice = w.build('alice');
-
-function caught(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 /** Re-signs a changed message with a given ECCSI key, as an attacker holding that key would. */
 function resign(m: MikeyMessage, signerUri: string, key = w.gmsKey): Uint8Array {

@@ -56,22 +56,24 @@ interface SakkeResponder {
   kmsPublicKey: Uint8Array;
 }
 
-/** Input of {@link buildGmkIMessage}: who sends which GMK to whom. */
-export interface GmkIMessageInput {
-  /** The Group Master Key: the SAKKE SSV, 16 octets (n = 128). */
-  gmk: Uint8Array;
-  /** 32-bit GMK-ID, purpose tag 0 in its 4 most significant bits. */
-  gmkId: number;
-  /** The initiator (group management server): its URI, KMS URI, KPAK and ECCSI key for this month's identifier. */
-  initiator: { uri: string; kmsUri: string; kpak: Uint8Array; key: EccsiUserKey };
-  /** The receiving member: its URI, KMS URI and its KMS's SAKKE public key Z. */
-  responder: { uri: string; kmsUri: string; kmsPublicKey: Uint8Array };
+/** What every I_MESSAGE input has besides its key: the signer, the receiver, and the message's own values. */
+interface IMessageParties {
+  initiator: SakkeInitiator;
+  responder: SakkeResponder;
   /** SRTP profile for the SP payload (default AES_CM_128_HMAC_SHA1_80). */
   profile?: SrtpPolicyProfile;
   /** Message time (default now). */
   nowMs?: number;
   /** RAND (default 16 random octets). */
   rand?: Uint8Array;
+}
+
+/** Input of {@link buildGmkIMessage}: who sends which GMK to whom (initiator: the group management server; responder: the member). */
+export interface GmkIMessageInput extends IMessageParties {
+  /** The Group Master Key: the SAKKE SSV, 16 octets (n = 128). */
+  gmk: Uint8Array;
+  /** 32-bit GMK-ID, purpose tag 0 in its 4 most significant bits. */
+  gmkId: number;
 }
 
 /** A built I_MESSAGE and the values the sender keeps. */
@@ -80,22 +82,12 @@ export interface BuiltGmkIMessage extends BuiltMessage {
   rand: Uint8Array;
 }
 
-/** Input of {@link buildCskIMessage}: which CSK an MCPTT client sends to its MCPTT server. */
-export interface CskIMessageInput {
+/** Input of {@link buildCskIMessage}: which CSK an MCPTT client (the initiator, the signer) sends to its MCPTT server (the responder). */
+export interface CskIMessageInput extends IMessageParties {
   /** The Client-Server Key: the SAKKE SSV, 16 octets (n = 128). */
   csk: Uint8Array;
   /** 32-bit CSK-ID, purpose tag 2 in its 4 most significant bits (csk.ts). */
   cskId: number;
-  /** The initiator (the MCPTT client, the signer): its URI, KMS URI, KPAK and ECCSI key for this month's identifier. */
-  initiator: { uri: string; kmsUri: string; kpak: Uint8Array; key: EccsiUserKey };
-  /** The MCPTT server: its URI, KMS URI and its KMS's SAKKE public key Z. */
-  responder: { uri: string; kmsUri: string; kmsPublicKey: Uint8Array };
-  /** SRTP profile for the SP payload (default AES_CM_128_HMAC_SHA1_80). */
-  profile?: SrtpPolicyProfile;
-  /** Message time (default now). */
-  nowMs?: number;
-  /** RAND (default 16 random octets). */
-  rand?: Uint8Array;
 }
 
 /** A built CSK I_MESSAGE and what the client keeps: the RAND and its own SRTP keys from the CSK. */
@@ -106,14 +98,9 @@ export interface BuiltCskIMessage extends BuiltMessage {
 }
 
 /** Input of the shared builder: the key as SSV and the CSB ID that names it to the receiver. */
-interface SakkeIMessageInput {
+interface SakkeIMessageInput extends IMessageParties {
   ssv: Uint8Array;
   csbId: number;
-  initiator: SakkeInitiator;
-  responder: SakkeResponder;
-  profile?: SrtpPolicyProfile;
-  nowMs?: number;
-  rand?: Uint8Array;
 }
 
 function idr(role: number, uri: string): IdrPayload {

@@ -104,6 +104,9 @@ export class PocServer {
     const control = new ControlServer(cfg.address, cfg.controlPort, { 'GET /status': () => srv!.status(), 'GET /box': () => srv!.boxStatus() });
     srv = new PocServer(cfg, sip, control, log, box, o.cskSource);
     await startBoth(sip, control);
+    // The server's own SAKKE key, fetched ahead of the first CSK (an RSK takes the KMS a while to make); a
+    // failure (no KMS in this network, or not up yet) is not kept: the first offer asks again.
+    srv.csk?.keys().catch(() => undefined);
     const u = box?.usage();
     log.info(`listening on ${cfg.address}:${cfg.sipPort}/udp, control http://${cfg.address}:${cfg.controlPort}; groups: ${cfg.groups.map((g) => `${g.user} (${g.mode}, ${g.contention}, ${g.members.length} members)`).join(', ') || 'none'}; box: ${box ? `${box.dir}, ${u!.bursts} bursts, ${u!.bytes} bytes` : 'none'}`);
     return srv;

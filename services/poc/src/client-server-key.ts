@@ -9,7 +9,7 @@
  * on the plaintext core): only the server can open it, and only the member
  * the network asserted can have signed it.
  */
-import { devicePskId, identifierMonth, KmsClient, KmsError, openSakkeProvision, type HeldSakkeKeys } from '@imslab/kms-client';
+import { devicePskId, identifierMonth, KmsClient, KmsError, kmsIdentityUri, openSakkeProvision, type HeldSakkeKeys } from '@imslab/kms-client';
 import { buildRequestInit, decodeKeyMgmtAttribute, MikeyError, naiIdentity, receiveCskIMessage, ReplayCache, uriIdentity, type ReceivedCsk } from '@imslab/mikey';
 import type { SrtpContextOptions } from '@imslab/srtp';
 import type { PocKmsConfig } from './config.ts';
@@ -45,11 +45,6 @@ export class CskReceiver {
     private readonly makeSource: () => SakkeKeySource = () => new KmsClient({ url: cfg.url, caFile: cfg.caFile, timeoutMs: cfg.timeoutMs }),
   ) {}
 
-  /** The server's identity: the IDRr every CSK must be addressed to. */
-  get identity(): string {
-    return this.cfg.identity;
-  }
-
   /** This month's keys of the server, from the KMS. */
   keys(now = new Date()): Promise<HeldSakkeKeys> {
     const month = identifierMonth(now);
@@ -68,7 +63,7 @@ export class CskReceiver {
     const psk = Buffer.from(this.cfg.secret, 'hex');
     const user = uriIdentity(this.cfg.identity);
     const init = buildRequestInit({
-      initiator: user, kms: uriIdentity(this.cfg.kmsIdentity ?? new URL(this.cfg.url).origin), psk, pskId: naiIdentity(devicePskId(this.cfg.device, this.domain)),
+      initiator: user, kms: uriIdentity(this.cfg.kmsIdentity ?? kmsIdentityUri(this.cfg.url)), psk, pskId: naiIdentity(devicePskId(this.cfg.device, this.domain)),
       responders: [user], policy: 'any-device-of-user',
     });
     this.source ??= this.makeSource();

@@ -15,7 +15,7 @@ describe.runIf(process.env.IMSLAB_DOCKER_TESTS === '1')('scenarios on the docker
   // message through the MSRP relay (hop by hop: S/MIME credentials exist on the local target only).
   // Issue 13: every attack on both targets, the attacker element and the compromised P-CSCFs included.
   const attacks = ['srtp-replay-tamper-injection', 'sdes-stripped-fails-closed', 'mikey-stripped-fails-closed', 'e2e-ticket-replayed', 'e2e-ticket-tampered', 'spoofed-asserted-identity-replaced', 'e2ae-over-udp-refused', 'tls-blocked-no-downgrade', 'plaintext-injected-after-switch', 'sdes-keys-substituted', 'e2ae-request-stripped', 'mediasec-stripped-refused', 'spoofed-call-past-the-pcscf', 'e2e-transfer-resp-replayed', 'e2e-ticket-forged', 'e2e-ticket-expired', 'voicemail-message-swapped', 'voicemail-packets-swapped', 'poc-csk-tampered', 'poc-csk-replayed'];
-  for (const name of ['access-edge-protection', 'e2e-mikey-ticket-call', 'voicemail-restart-between-deposit-and-retrieval', 'conference-e2e-group-key', 'poc-group-call-e2e', 'poc-floor-contention', 'msrp-session-hop-by-hop', ...attacks]) {
+  for (const name of ['access-edge-protection', 'e2e-mikey-ticket-call', 'voicemail-restart-between-deposit-and-retrieval', 'conference-e2e-group-key', 'poc-group-call-e2e', 'poc-floor-contention', 'poc-video-text-e2e', 'msrp-session-hop-by-hop', ...attacks]) {
     it(name, async () => {
       const { results } = await runScenarios(() => makeTarget('docker'), selectScenarios([name]));
       const r = results[0]!;

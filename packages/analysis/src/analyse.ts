@@ -1,4 +1,4 @@
-import type { ProbeDirection } from '@imslab/probe';
+import type { ProbeDirection, ProbeMediaType } from '@imslab/probe';
 import { addSignalledKeys, loadKeyRing } from './keys.ts';
 import { scanStores, type StoreFinding } from './store-scan.ts';
 import { scanLink, type LinkReport } from './link-scan.ts';
@@ -11,7 +11,7 @@ export interface AnalysisInput {
   /** SRTP key log files (JSON lines, @imslab/probe format). */
   keyLogs: string[];
   /** The calls to judge: scenario alias and SIP Call-ID. */
-  calls: Array<{ alias: string; callId: string; directions?: ProbeDirection[] }>;
+  calls: Array<{ alias: string; callId: string; directions?: ProbeDirection[]; media?: ProbeMediaType }>;
   owner: AddressOwner;
   /** TLS key logs (SSLKEYLOGFILE format) to read the SIP inside TLS with tshark. */
   tlsKeyLogs?: string[];
@@ -96,7 +96,7 @@ export async function analyse(input: AnalysisInput): Promise<Analysis> {
       return [{ link, between: [...ends].sort() }];
     }),
   }));
-  const calls = input.calls.map((c) => judgeCall(c.alias, c.callId, links, input.owner, c.directions));
+  const calls = input.calls.map((c) => judgeCall(c.alias, c.callId, links, input.owner, c.directions, c.media));
   for (const call of calls) call.conditions = exposureConditions(call, keyExposure);
   return {
     links,

@@ -37,12 +37,18 @@ import { TcpSignalling } from './tcp-streams.ts';
 
 /**
  * Reading the probe marker of SRTP packets. Every packet's tag is verified,
- * and every verified packet's marker is read where the probe writes it, at the
- * start of the payload (the conference bridge stamps its mixes at the same
- * place): the first payload block XOR a predicted keystream head (one AES call
- * per KEYSTREAM_READS packets of a stream in order), so a packet is never
+ * and every verified packet's marker is read where its stream carries it: at
+ * the start of the payload for audio (the conference bridge stamps its mixes
+ * at the same place), further in for video and text/red (probe-media.ts). At
+ * the start, the first payload block XOR a predicted keystream head (one AES
+ * call per KEYSTREAM_READS packets of a stream in order), so a packet is never
  * decrypted whole for it (AES-GCM, and AES-CM with an MKI, decrypt that block
- * one packet at a time).
+ * one packet at a time). Elsewhere the payload is decrypted on its own up to
+ * the marker's end. Where a stream's marker lies is learned from its packets,
+ * not from its SDP: when the marker is not where it was last read, the first
+ * MARKER_SEARCH payload octets are decrypted and searched (paced like the key
+ * scan on a stream without a marker, so unmarked media costs one such search
+ * in MAX_SCAN_GAP packets).
  *
  * Why not one packet in N: a conference bridge stamps each mixed packet with
  * one contributor's marker in turn (round-robin by sequence number), and any
@@ -64,6 +70,12 @@ const BATCH = 64;
 const NO_MARKER = Buffer.alloc(0);
 /** Packets whose keystream heads are computed in one AES call. */
 const KEYSTREAM_READS = 64;
+/**
+ * Payload octets searched for a marker that is not where its stream had it:
+ * as far as any probe puts it (text/red with the sender's most, 8, redundant
+ * generations: offset 1 + 4 * 8, t140.ts) and the marker, in whole AES blocks.
+ */
+const MARKER_SEARCH = 64;
 
 /** How often one probe marker was seen on a flow, and when: in the clear and under each key. */
 export interface MarkerCount {
@@ -94,9 +106,11 @@ export interface MediaFlowReport {
   /** Packets whose tag was verified: every packet of `srtp` (no sampling), so the sum of `srtp`. */
   srtpVerified: number;
   /**
-   * Of `srtp`, packets whose marker was read: every one (the first payload
-   * block with a predicted keystream when it gives a marker read lately on
-   * the same SSRC under the same key, else the whole payload).
+   * Of `srtp`, packets whose marker was read: every one (at the offset where
+   * the same SSRC under the same key carried it last: the first payload block
+   * with a predicted keystream at offset 0, else a prefix of the payload
+   * decrypted on its own; a search of the first MARKER_SEARCH octets when it
+   * is not there).
    */
   srtpDecrypted: number;
   /**
@@ -218,6 +232,11 @@ interface KeyCtx {
   /** Marker read last (null: none in the decrypted packet) and its octets. */
   marker: string | null;
   markerBytes: Buffer;
+  /** Payload offset where the marker was found last (0 until found elsewhere: audio's place, the fast path). */
+  markerOffset: number;
+  /** Pacing of the searches for a marker not at `markerOffset` (MAX_SCAN_GAP): next at `count` = searchAt. */
+  searchAt: number;
+  searchGap: number;
   /**
    * Keystream heads of the next packets, predicted (indices ksFirst,
    * ksFirst + 1, ...: a stream in order): one AES call per KEYSTREAM_READS
@@ -773,26 +792,66 @@ export class MediaScanner {
   }
 
   /**
-   * The marker a verified packet carries at the start of its payload (null:
-   * none): its first payload block decrypted with a predicted keystream head,
-   * or, where the keystream cannot be predicted, decrypted on its own.
+   * The marker a verified packet carries (null: none), read at the offset
+   * where its stream had it last: at offset 0 its first payload block
+   * decrypted with a predicted keystream head; elsewhere, or where the
+   * keystream cannot be predicted, the payload decrypted on its own as far as
+   * the marker's end. Not there: searchMarker.
    */
   private readMarker(kc: KeyCtx, frame: Buffer, start: number, end: number, hl: number, roc: number, seq: number, ssrc: number): string | null {
     const at = start + hl;
-    if (end - kc.key.verifier.profile.authTagLength - at < MARKER_LENGTH) return null;
-    const head = this.keystreamHead(kc, packetIndex(roc, seq), ssrc);
-    const block = this.markerBlock;
-    if (head >= 0) {
-      const ks = kc.ks!;
-      for (let i = 0; i < MARKER_LENGTH; i++) block[i] = frame[at + i]! ^ ks[head + i]!;
-    } else {
-      const clear = kc.key.verifier.decryptRtp(frame.subarray(start, end), roc, MARKER_LENGTH);
-      if (!clear || clear.length < hl + MARKER_LENGTH) return null;
-      clear.copy(block, 0, hl, hl + MARKER_LENGTH);
+    // Octets before the tag, an MKI's among them (decryptRtp leaves those out).
+    const room = end - kc.key.verifier.profile.authTagLength - at;
+    if (room < MARKER_LENGTH) return null;
+    const off = kc.markerOffset;
+    if (room < off + MARKER_LENGTH) return this.searchMarker(kc, frame, start, end, hl, roc, null);
+    if (off === 0) {
+      const head = this.keystreamHead(kc, packetIndex(roc, seq), ssrc);
+      if (head >= 0) {
+        const block = this.markerBlock;
+        const ks = kc.ks!;
+        for (let i = 0; i < MARKER_LENGTH; i++) block[i] = frame[at + i]! ^ ks[head + i]!;
+        // The marker read last again (the usual case): no string made.
+        if (kc.marker !== null && block.equals(kc.markerBytes)) return kc.marker;
+        if (markerAt(block, 0, MARKER_LENGTH) === 0) return block.toString('latin1');
+        return this.searchMarker(kc, frame, start, end, hl, roc, null);
+      }
     }
-    // The marker read last again (the usual case): no string made.
-    if (kc.marker !== null && block.equals(kc.markerBytes)) return kc.marker;
-    return markerAt(block, 0, MARKER_LENGTH) === 0 ? block.toString('latin1') : null;
+    // Heads are of the first keystream block only, so a marker past it (or a keystream not predictable) takes a decryption of its own.
+    const clear = kc.key.verifier.decryptRtp(frame.subarray(start, end), roc, off + MARKER_LENGTH);
+    if (clear === null) return null;
+    const m = this.markerIn(kc, clear, hl + off);
+    return m !== null ? m : this.searchMarker(kc, frame, start, end, hl, roc, clear);
+  }
+
+  /**
+   * A marker that is not where its stream had it: the first MARKER_SEARCH
+   * payload octets decrypted (`clear`, the packet as far as decrypted already,
+   * when it reaches that far: AES-GCM decrypts it whole) and searched; where
+   * it is found is where the stream's next packets are read. Paced while none
+   * is found, so that a stream without a marker is not decrypted packet by
+   * packet.
+   */
+  private searchMarker(kc: KeyCtx, frame: Buffer, start: number, end: number, hl: number, roc: number, clear: Buffer | null): string | null {
+    if (kc.count < kc.searchAt) return null;
+    const room = end - kc.key.verifier.profile.authTagLength - start - hl;
+    if (clear === null || clear.length - hl < Math.min(MARKER_SEARCH, room)) clear = kc.key.verifier.decryptRtp(frame.subarray(start, end), roc, MARKER_SEARCH);
+    const at = clear === null ? -1 : markerAt(clear, hl, Math.min(clear.length, hl + MARKER_SEARCH));
+    if (at < 0) {
+      kc.searchAt = kc.count + kc.searchGap;
+      kc.searchGap = Math.min(kc.searchGap * 2, MAX_SCAN_GAP);
+      return null;
+    }
+    kc.markerOffset = at - hl;
+    kc.searchAt = 0;
+    kc.searchGap = 1;
+    return this.markerIn(kc, clear!, at);
+  }
+
+  /** The marker at `clear[at]` (null: none there, or too short); the one read last again makes no string. */
+  private markerIn(kc: KeyCtx, clear: Buffer, at: number): string | null {
+    if (kc.marker !== null && startsWith(clear, at, clear.length, kc.markerBytes)) return kc.marker;
+    return markerAt(clear, at, Math.min(clear.length, at + MARKER_LENGTH)) === at ? clear.toString('latin1', at, at + MARKER_LENGTH) : null;
   }
 
   /**
@@ -856,7 +915,7 @@ export class MediaScanner {
         if (!kc) {
           kc = {
             key: found.key, handle: this.batch.handle(found.key.verifier), window: new ReplayWindow(), count: 0, marker: null, markerBytes: NO_MARKER,
-            ks: null, ksFirst: 0, credit: 0, creditFirstUs: 0, creditLastUs: 0, rocDelta: 0,
+            markerOffset: 0, searchAt: 0, searchGap: 1, ks: null, ksFirst: 0, credit: 0, creditFirstUs: 0, creditLastUs: 0, rocDelta: 0,
           };
           s.ctxs.push(kc);
         }

@@ -1,4 +1,4 @@
-import { markerFor, type ProbeDirection } from '@imslab/probe';
+import { markerFor, type ProbeDirection, type ProbeMediaType } from '@imslab/probe';
 import type { LinkReport } from './link-scan.ts';
 
 /** How one direction of a call's media appeared on one link. */
@@ -274,10 +274,11 @@ function protectionSwitch(links: LinkReport[], marker: string): number | null {
 }
 
 /** Both directions of a call; the call's verdict is the weaker of the two. */
-export function judgeCall(alias: string, callId: string, links: LinkReport[], owner: AddressOwner, directions: readonly ProbeDirection[] = ['orig', 'term']): CallReport {
+export function judgeCall(alias: string, callId: string, links: LinkReport[], owner: AddressOwner, directions: readonly ProbeDirection[] = ['orig', 'term'], media: ProbeMediaType = 'audio'): CallReport {
   // One direction only for calls whose answerer sends no probe of its own (a store, a conference bridge).
   const paths = directions.map((dir) => {
-    const marker = markerFor(callId, dir);
+    // A call's video or text stream has markers of its own: each stream is judged on its own.
+    const marker = markerFor(callId, dir, media);
     const path = judgePath(dir, marker, followPath(links, marker, 'all', callId), owner);
     const switchedAt = protectionSwitch(links, marker);
     if (switchedAt !== null) {

@@ -6,6 +6,6 @@ export { SipLogger } from './sip-log.ts';
 export { readSipDatagram } from './sip-datagram.ts';
 export { SipEndpoint, SipPortInUseError, type InviteHandler } from './sip-endpoint.ts';
 export { UasCall, type EndReason } from './uas-call.ts';
-export { readOffer, buildAnswer, SdpError, type OfferedMedia, type AnswerSpec } from './sdp-media.ts';
+export { readOffer, buildAnswer, SdpError, readExtraStreams, acceptStream, refuseStream, answerDirection, type OfferedMedia, type AnswerSpec, type OfferedStream, type ExtraMediaSpec } from './sdp-media.ts';
 export { bindRtp, closeQuietly } from './rtp-socket.ts';
 export { userOf, uriParam } from './sip-names.ts';

@@ -12,8 +12,14 @@ export const MARKER_LENGTH = 16;
 /** Direction of a media stream relative to the call: from the caller or from the callee. */
 export type ProbeDirection = 'orig' | 'term';
 
-export function markerFor(callId: string, direction: ProbeDirection): string {
-  const digest = createHash('sha256').update(`${callId}\u0000${direction}`).digest('hex');
+/**
+ * The marker of one call, one direction and one kind of media. Audio (the
+ * call's first stream) keeps the marker of a call with no other stream;
+ * video and text streams of the same call get markers of their own, so that
+ * every stream is found, and judged, on its own.
+ */
+export function markerFor(callId: string, direction: ProbeDirection, media: 'audio' | 'video' | 'text' = 'audio'): string {
+  const digest = createHash('sha256').update(media === 'audio' ? `${callId}\u0000${direction}` : `${callId}\u0000${direction}\u0000${media}`).digest('hex');
   return MARKER_PREFIX + digest.slice(0, MARKER_LENGTH - MARKER_PREFIX.length);
 }
 

@@ -12,6 +12,13 @@ describe('probe marker', () => {
     expect(p.length).toBe(160);
     expect(findMarker(p)).toBe(a);
   });
+  it('differs per kind of media; audio keeps the marker of a call with one stream', () => {
+    const audio = markerFor('call-1', 'orig');
+    expect(markerFor('call-1', 'orig', 'audio')).toBe(audio);
+    const all = [audio, markerFor('call-1', 'orig', 'video'), markerFor('call-1', 'orig', 'text'), markerFor('call-1', 'term', 'video')];
+    expect(new Set(all).size).toBe(4);
+    for (const m of all) expect(m).toMatch(/^IMSLAB[0-9a-f]{10}$/);
+  });
   it('is not found in random or encrypted-looking bytes', () => {
     const noise = Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * 7919 + 13) & 0xff));
     expect(findMarker(noise)).toBeNull();

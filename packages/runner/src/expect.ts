@@ -4,6 +4,7 @@ import { addressOwner } from '@imslab/network';
 import { callMediaView, crossCheckAgw } from '@imslab/ims-agw/cross-check';
 import { markerFor } from '@imslab/probe';
 import { CHECKS, type CheckContext } from './checks/index.ts';
+import { ueCallsFor } from './checks/views.ts';
 import type { Expectation } from './scenario.ts';
 import type { CallOutcome } from '@imslab/run-format';
 
@@ -19,7 +20,7 @@ function contextEvidence(ctx: CheckContext, a: Analysis): void {
       ctx.saw(`[packets] ${l.link}: ${offered} SDES keys readable in the SDP, ${used.size} protected the media (extra keys in an SDP are no evidence of re-encryption)`);
     }
   }
-  const markers = [markerFor(call.callId, 'orig'), markerFor(call.callId, 'term')];
+  const markers = [markerFor(call.callId, 'orig', call.media), markerFor(call.callId, 'term', call.media)];
   for (const f of a.stores.filter((x) => x.what === 'key' || markers.includes(x.detail))) {
     ctx.saw(`[element logs and stores] ${f.file} holds ${f.what === 'key' ? `key ${f.detail}` : `plaintext probe ${f.detail}`}`);
   }
@@ -58,7 +59,7 @@ export async function checkCall(alias: string, exp: Expectation, base: Omit<Chec
   out.observed = judged.verdict;
   out.conditions = report.conditions;
   const ctx: CheckContext = {
-    ...base, analysis: base.analysis, alias, call, report: judged,
+    ...base, ueCalls: ueCallsFor(base.ueCalls, call.media), analysis: base.analysis, alias, call, report: judged,
     saw: (l) => out.evidence.push(l),
     mismatch: (l) => out.mismatches.push(l),
   };

@@ -191,7 +191,7 @@ export async function analyseCaptures(dir: string, plan: NetworkPlan<ElementPlan
     owner: addressOwner(plan),
     calls: calls.map((c) => {
       const j = judge[c.alias];
-      return { alias: c.alias, callId: c.callId, ...(j ? { directions: typeof j === 'string' ? [j] : [...j] } : {}) };
+      return { alias: c.alias, callId: c.callId, ...(c.media ? { media: c.media } : {}), ...(j ? { directions: typeof j === 'string' ? [j] : [...j] } : {}) };
     }),
     // Element logs and stores; the UEs' key logs are where keys belong, so they are not scanned.
     stores: { dirs: [join(dir, 'logs')], base: dir },

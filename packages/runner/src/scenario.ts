@@ -7,7 +7,7 @@ import { isAlias, LineCounter, parseDocument, visit, type Node } from 'yaml';
 import { z } from 'zod';
 import { CHECKS } from './checks/index.ts';
 import { ScenarioError } from './errors.ts';
-import { STEP_SHAPES, StepSchema, type Step } from './steps.ts';
+import { STEP_SHAPES, StepSchema, streamMediaOf, type Step } from './steps.ts';
 
 /**
  * Scenario files: YAML under scenarios/<clause>/, one per behaviour,
@@ -28,7 +28,7 @@ const ExpectationSchema = strictObject(EXPECTATION_SHAPE, 'an expectation');
 /** An expectation: `verdict` and `judge` are read by the runner; every other key belongs to its check. */
 export type Expectation = { verdict: string; judge?: 'orig' } & Record<string, unknown>;
 
-const ALIAS = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'must be a call alias (letters, digits, - and _)');
+const ALIAS = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*(\.(video|text))?$/, 'must be a call alias (letters, digits, - and _), or a call\'s stream: <alias>.video, <alias>.text');
 
 function shape(steps: z.ZodType) {
   return {
@@ -68,6 +68,11 @@ function buildScenarioSchema(fileName?: string) {
         const as = String(body.as);
         if (aliases.has(as)) ctx.addIssue({ code: 'custom', path: ['steps', i, kind, 'as'], message: `${kind} alias "${as}" is used twice` });
         aliases.add(as);
+        const streams = kind === 'call' ? streamMediaOf(body.media as string[] | undefined) : [];
+        for (const m of streams) aliases.add(`${as}.${m}`);
+        if (streams.length > 0 && body.security !== 'poc-e2e') {
+          ctx.addIssue({ code: 'custom', path: ['steps', i, kind, 'media'], message: `video and text streams need security poc-e2e (one group key protects all of a member's streams), not ${String(body.security ?? 'none')}` });
+        }
         return;
       }
       const refs = [body.call, ...(kind === 'wait-probe' ? [body.of].flat() : [])].filter((x) => x !== undefined).map(String);

@@ -2,7 +2,8 @@ import { closest, strictObject } from '@imslab/element-kit';
 import { markerFor } from '@imslab/probe';
 import { SECURITY_MODES, TICKET_POLICIES, type CallStatus } from '@imslab/ue/contract';
 import { z } from 'zod';
-import type { CallRecord } from './checks/index.ts';
+import type { CallRecord, StreamMedia } from './checks/index.ts';
+import { streamView } from './checks/views.ts';
 import type { MessageCallRecord } from './checks/message-delivered.ts';
 import { httpJson } from './http-json.ts';
 import { FAULT_ACTIONS, type FaultAction, type FaultOptions, type FaultRecord } from './faults.ts';
@@ -30,6 +31,9 @@ export const STEP_SHAPES = {
     security: z.enum(SECURITY_MODES).optional(), policy: z.enum(TICKET_POLICIES).optional(), designatedDevice: name.optional(), as: name,
     /** Negative tests: the caller claims this identity in P-Asserted-Identity (a UE spoofing another user). */
     spoofIdentity: z.string().regex(/^sips?:\S+@\S+$/, 'must be a SIP URI like sip:carol@ims.test').optional(),
+    /** The call's streams, audio first (default [audio]); each other stream is named `<as>.video`, `<as>.text` in later steps and the expectations. Video and text need security poc-e2e. */
+    media: z.array(z.enum(['audio', 'video', 'text'])).min(1)
+      .refine((m) => m[0] === 'audio' && new Set(m).size === m.length, 'must list audio first, then video and/or text, each once, e.g. [audio, video, text]').optional(),
   }, 'a call step'),
   /** Both ends received `packets` probe packets of the other (or, `oneWay`, the caller sent them: a deposit). */
   'wait-media': strictObject({ call: name, packets, oneWay: z.boolean().optional() }, 'a wait-media step'),
@@ -218,8 +222,14 @@ function call(ctx: StepContext, alias: string): CallRecord {
   return c;
 }
 
-async function findCall(u: UeClient, callId: string): Promise<CallStatus | undefined> {
-  return (await u.calls()).find((c) => c.callId === callId);
+/** The streams of a call step besides audio. */
+export function streamMediaOf(media: readonly string[] | undefined): StreamMedia[] {
+  return (media ?? []).filter((m): m is StreamMedia => m === 'video' || m === 'text');
+}
+
+async function findCall(u: UeClient, callId: string, media?: StreamMedia): Promise<CallStatus | undefined> {
+  const s = (await u.calls()).find((c) => c.callId === callId);
+  return s && streamView(s, media);
 }
 
 /**
@@ -246,12 +256,12 @@ const failedOrOver = (alias: string, from: string, s: CallStatus | undefined) =>
 async function waitMedia(ctx: StepContext, alias: string, packets: number): Promise<void> {
   const c = call(ctx, alias);
   await poll(ctx, `call ${alias}: media both ways`, async (note) => {
-    const mine = await findCall(ue(ctx, c.from), c.callId);
+    const mine = await findCall(ue(ctx, c.from), c.callId, c.media);
     failedOrOver(alias, c.from, mine);
     let callee: { name: string; status: CallStatus } | undefined;
     for (const [name, u] of ctx.ues) {
       if (name === c.from) continue;
-      const s = await findCall(u, c.callId);
+      const s = await findCall(u, c.callId, c.media);
       if (s?.state === 'confirmed') callee = { name, status: s };
     }
     if (callee) c.answeredBy = callee.name;
@@ -266,7 +276,7 @@ async function waitMedia(ctx: StepContext, alias: string, packets: number): Prom
 async function waitSent(ctx: StepContext, alias: string, packets: number): Promise<void> {
   const c = call(ctx, alias);
   await poll(ctx, `call ${alias}: ${packets} packets sent`, async (note) => {
-    const s = await findCall(ue(ctx, c.from), c.callId);
+    const s = await findCall(ue(ctx, c.from), c.callId, c.media);
     failedOrOver(alias, c.from, s);
     note(`${c.from}: ${s?.state ?? '?'}, ${s?.media.txPackets ?? 0} packets sent`);
     return s?.state === 'confirmed' && s.media.txPackets >= packets ? true : undefined;
@@ -276,9 +286,9 @@ async function waitSent(ctx: StepContext, alias: string, packets: number): Promi
 /** The caller of `alias` received `packets` packets and the probe of every call in `of`. */
 async function waitProbe(ctx: StepContext, alias: string, of: string[], packets: number): Promise<void> {
   const c = call(ctx, alias);
-  const want = of.map((o) => markerFor(call(ctx, o).callId, 'orig'));
+  const want = of.map((o) => markerFor(call(ctx, o).callId, 'orig', call(ctx, o).media));
   await poll(ctx, `call ${alias}: probe of ${of.join(', ')}`, async (note) => {
-    const s = await findCall(ue(ctx, c.from), c.callId);
+    const s = await findCall(ue(ctx, c.from), c.callId, c.media);
     failedOrOver(alias, c.from, s);
     const seen = s?.media.rxMarkersSeen ?? [];
     const missing = of.filter((_, i) => !seen.includes(want[i]!));
@@ -291,7 +301,7 @@ async function waitProbe(ctx: StepContext, alias: string, of: string[], packets:
 async function waitEnded(ctx: StepContext, alias: string): Promise<void> {
   const c = call(ctx, alias);
   await poll(ctx, `call ${alias} ended by the far end`, async (note) => {
-    const s = await findCall(ue(ctx, c.from), c.callId);
+    const s = await findCall(ue(ctx, c.from), c.callId, c.media);
     if (s?.state === 'failed') throw new StepError(`call ${alias} failed at ${c.from}: ${s.failure?.reason ?? 'no reason given'}`);
     note(`${c.from}: ${s?.state ?? 'no record'}`);
     return s?.state === 'terminated' ? true : undefined;
@@ -302,7 +312,7 @@ async function waitEnded(ctx: StepContext, alias: string): Promise<void> {
 async function waitFailure(ctx: StepContext, alias: string): Promise<string> {
   const c = call(ctx, alias);
   return poll(ctx, `call ${alias} to fail`, async (note) => {
-    const s = await findCall(ue(ctx, c.from), c.callId);
+    const s = await findCall(ue(ctx, c.from), c.callId, c.media);
     if (s?.state === 'confirmed') throw new StepError(`call ${alias} was answered; expected it to fail`);
     note(`${c.from}: ${s?.state ?? 'no record'}`);
     return s && (s.state === 'failed' || s.state === 'terminated') ? s.failure?.reason ?? s.state : undefined;
@@ -318,7 +328,7 @@ async function floorRequest(ctx: StepContext, ueName: string, alias: string, out
   const u = ue(ctx, ueName);
   // The server says Floor Idle or Floor Taken once the member has joined (its ACK arrived): only then does a request count.
   await poll(ctx, `call ${alias}: joined the group at ${ueName}`, async (note) => {
-    const s = await findCall(u, c.callId);
+    const s = await findCall(u, c.callId, c.media);
     failedOrOver(alias, ueName, s);
     const r = s?.floor?.received ?? {};
     note(`${ueName}: call ${s?.state ?? 'unknown'}, floor ${s?.floor ? JSON.stringify(r) : 'not yet'}`);
@@ -327,7 +337,7 @@ async function floorRequest(ctx: StepContext, ueName: string, alias: string, out
   const before = (await u.floor(c.callId, 'request')).floor;
   const denials = before.received['floor-deny'] ?? 0;
   await poll(ctx, `call ${alias}: floor ${outcome} at ${ueName}`, async (note) => {
-    const s = await findCall(u, c.callId);
+    const s = await findCall(u, c.callId, c.media);
     failedOrOver(alias, ueName, s);
     const f = s?.floor;
     note(`${ueName}: floor ${f?.state ?? 'unknown'}, received ${JSON.stringify(f?.received ?? {})}`);
@@ -343,7 +353,7 @@ async function floorRelease(ctx: StepContext, ueName: string, alias: string): Pr
   const u = ue(ctx, ueName);
   await u.floor(c.callId, 'release');
   await poll(ctx, `call ${alias}: floor released at ${ueName}`, async (note) => {
-    const s = await findCall(u, c.callId);
+    const s = await findCall(u, c.callId, c.media);
     failedOrOver(alias, ueName, s);
     note(`${ueName}: floor ${s?.floor?.state ?? 'unknown'}`);
     return s?.floor?.state === 'has-no-permission' ? true : undefined;
@@ -364,9 +374,11 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
     if (r.ok) throw new StepError(`${n} registered (Security-Server: ${r.x.securityServer ?? 'none'}); expected its REGISTER to fail`);
     ctx.progress(`  ${n} could not register, as expected: ${r.e.message}`);
   } else if ('call' in step) {
-    const { from, to, security = 'none', as, policy, designatedDevice, spoofIdentity } = step.call;
-    const r = await ue(ctx, from).call(to, security, { policy, designatedDevice, ...(spoofIdentity ? { spoofIdentity } : {}) });
+    const { from, to, security = 'none', as, policy, designatedDevice, spoofIdentity, media } = step.call;
+    const r = await ue(ctx, from).call(to, security, { policy, designatedDevice, ...(spoofIdentity ? { spoofIdentity } : {}), ...(media ? { media } : {}) });
     ctx.calls.set(as, { alias: as, callId: r.callId, from });
+    // Each video or text stream is a call of its own for later steps and the expectations: `<as>.video`.
+    for (const m of streamMediaOf(media)) ctx.calls.set(`${as}.${m}`, { alias: `${as}.${m}`, callId: r.callId, from, media: m });
     ctx.progress(`  ${from} calls ${to} (${security}): ${r.callId}`);
   } else if ('wait-media' in step) {
     const w = step['wait-media'];
@@ -429,7 +441,7 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
     const { call: alias, packets: n } = step['wait-unreadable'];
     const c = call(ctx, alias);
     await poll(ctx, `call ${alias}: ${n} packets ${c.from} cannot read`, async (note) => {
-      const s = await findCall(ue(ctx, c.from), c.callId);
+      const s = await findCall(ue(ctx, c.from), c.callId, c.media);
       failedOrOver(alias, c.from, s);
       note(`${c.from}: ${s?.media.rxUnknownKey ?? 0} packets under keys it does not hold, ${s?.media.rxPackets ?? 0} read`);
       return (s?.media.rxUnknownKey ?? 0) >= n ? true : undefined;
@@ -471,7 +483,9 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
     // that what it ends at the far end (a deposit stored) is done before the
     // next step. After a fault it may never be answered: do not wait.
     await ue(ctx, step.hangup.ue).hangup(call(ctx, step.hangup.call).callId, { waitBye: ctx.faults.length === 0 });
-    call(ctx, step.hangup.call).hungUpAt = Date.now();
+    const ended = call(ctx, step.hangup.call);
+    // The call's streams end with it.
+    for (const c of ctx.calls.values()) if (c === ended || (c.callId === ended.callId && c.media)) c.hungUpAt = Date.now();
     ctx.progress(`  ${step.hangup.ue} hung up ${step.hangup.call}`);
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Writing the SDP of an imslab audio endpoint through sdp-transform: one
- * m=audio stream with one codec, its direction and its security lines. Every
+ * Writing the SDP of an imslab endpoint through sdp-transform: one m=audio
+ * stream with one codec, its direction and its security lines, and any
+ * further streams (video, real-time text) after it. Every
  * value is checked before it is written, so that no caller can put a line
  * break (a line of its own) or a malformed key line into a description.
  */
@@ -47,6 +48,21 @@ export interface AudioSdpSpec {
   keyMgmt?: readonly string[];
   /** Further media-level attributes as `name` or `name:value`, e.g. `3ge2ae:requested`. */
   attributes?: readonly string[];
+  /** More m= sections after the audio one, in order (video, real-time text). */
+  extraMedia?: readonly ExtraMediaSpec[];
+}
+
+/**
+ * One more m= section: its format lines as a media source writes them (the
+ * m= line first, then b=, a=rtpmap, a=fmtp and the like, e.g. @imslab/probe
+ * VideoProbeSender.sdpLines), and the security and direction lines added here.
+ */
+export interface ExtraMediaSpec {
+  lines: readonly string[];
+  direction?: SdpDirection;
+  crypto?: readonly string[];
+  keyMgmt?: readonly string[];
+  attributes?: readonly string[];
 }
 
 const NO_BREAK = /^[^\r\n]*$/;
@@ -58,6 +74,11 @@ function check(spec: AudioSdpSpec): void {
   if (!Number.isInteger(spec.port) || spec.port < 0 || spec.port > 65535) throw new SdpBuildError('port', `${spec.port} is not a port (0..65535)`);
   if (!PROTOCOL.test(spec.protocol)) throw new SdpBuildError('protocol', `"${spec.protocol}" is not a transport protocol such as RTP/AVP (RFC 4566 sec. 5.14)`);
   if (spec.sessionName !== undefined && (!spec.sessionName || !NO_BREAK.test(spec.sessionName))) throw new SdpBuildError('sessionName', 's= needs one line of text (RFC 4566 sec. 5.3)');
+  checkLines(spec);
+}
+
+/** The security and attribute lines of one m= section. */
+function checkLines(spec: Pick<AudioSdpSpec, 'crypto' | 'keyMgmt' | 'attributes'>): void {
   for (const c of spec.crypto ?? []) {
     const r = readCryptoValue(c);
     if (r.error) throw new SdpBuildError('crypto', r.error.message);
@@ -68,6 +89,25 @@ function check(spec: AudioSdpSpec): void {
   for (const a of spec.attributes ?? []) {
     if (!NO_BREAK.test(a) || !TOKEN.test(splitAttribute(a).name)) throw new SdpBuildError('attributes', `"${a.slice(0, 40)}" is not "<attribute>[:<value>]" on one line (RFC 4566 sec. 5.13)`);
   }
+}
+
+/**
+ * An extra m= section as sdp-transform holds it: its format lines parsed on
+ * their own (exactly one m= line, first), then the direction, the security
+ * lines and the attributes added.
+ */
+function extraSection(x: ExtraMediaSpec, i: number): sdpTransform.MediaDescription {
+  const what = `extraMedia[${i}]`;
+  if (x.lines.length === 0 || !x.lines[0]!.startsWith('m=') || x.lines.slice(1).some((l) => l.startsWith('m='))) throw new SdpBuildError(what, 'needs exactly one m= line, first');
+  for (const l of x.lines) if (!NO_BREAK.test(l) || !/^[a-z]=/.test(l)) throw new SdpBuildError(what, `"${l.slice(0, 40)}" is not one SDP line "<type>=<value>" (RFC 4566 sec. 5)`);
+  if (x.lines.some((l) => /^a=(crypto|key-mgmt|sendrecv|sendonly|recvonly|inactive)\b/.test(l))) throw new SdpBuildError(what, 'direction and security lines go in direction, crypto and keyMgmt, not in lines');
+  checkLines(x);
+  const parsed = sdpTransform.parse(['v=0', ...x.lines, ''].join('\r\n')).media?.[0];
+  if (!parsed || !PROTOCOL.test(String(parsed.protocol)) || !Number.isInteger(parsed.port)) throw new SdpBuildError(what, `"${x.lines[0]!.slice(0, 60)}" is not an m= line "m=<media> <port> <proto> <fmt> ..." (RFC 4566 sec. 5.14)`);
+  parsed.direction = x.direction ?? 'sendrecv';
+  parsed.crypto = (x.crypto ?? []).map(cryptoFields);
+  parsed.invalid = [...(parsed.invalid ?? []), ...(x.keyMgmt ?? []).map((v) => ({ value: `key-mgmt:${v}` })), ...(x.attributes ?? []).map((value) => ({ value }))];
+  return parsed;
 }
 
 /** Splits an a=crypto value into the fields sdp-transform writes back as `%d %s %s %s`. */
@@ -107,6 +147,6 @@ export function buildAudioSdp(spec: AudioSdpSpec): string {
     name: spec.sessionName ?? 'imslab',
     connection: { version: ipVer, ip: spec.address },
     timing: { start: 0, stop: 0 },
-    media: [media],
+    media: [media, ...(spec.extraMedia ?? []).map(extraSection)],
   });
 }

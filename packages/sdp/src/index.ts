@@ -11,4 +11,4 @@ export { splitAttribute, formatAttribute, type SdpAttribute } from './attribute.
 export { parseSdp, SessionDescription, MediaSection, type SdpDirection, type ParseOptions } from './description.ts';
 export { readCryptoValue, type SdesLine } from './crypto.ts';
 export { keyMgmtProtocol, isMikeyKeyMgmt, decodeMikeyKeyMgmt } from './key-mgmt.ts';
-export { buildAudioSdp, PCMU, type AudioSdpSpec, type RtpCodec } from './build.ts';
+export { buildAudioSdp, PCMU, type AudioSdpSpec, type ExtraMediaSpec, type RtpCodec } from './build.ts';

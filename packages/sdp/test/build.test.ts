@@ -50,3 +50,30 @@ describe('buildAudioSdp', () => {
     expect(field({ ...base, keyMgmt: ['mikey AQ\nID'] })).toBe('keyMgmt');
   });
 });
+
+describe('buildAudioSdp with extra streams', () => {
+  const video = ['m=video 40002 RTP/SAVP 99', 'b=AS:900', 'a=rtpmap:99 H264/90000', 'a=fmtp:99 profile-level-id=42e00b;packetization-mode=1'];
+  const text = ['m=text 40004 RTP/SAVP 100 98', 'a=rtpmap:100 red/1000', 'a=fmtp:100 98/98/98', 'a=rtpmap:98 t140/1000'];
+
+  it('writes video and text after the audio stream, each with its direction and lines, and reads them back in order', () => {
+    const sdp = buildAudioSdp({ address: '127.0.1.100', port: 40000, protocol: 'RTP/SAVP', keyMgmt: ['mikey AQID'], extraMedia: [{ lines: video, attributes: ['framerate:10'] }, { lines: text, direction: 'recvonly', crypto: [`1 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`] }] });
+    const d = parseSdp(sdp);
+    expect(d.media.map((m) => [m.type, m.port, m.protocol, m.payloadTypes, m.direction])).toEqual([
+      ['audio', 40000, 'RTP/SAVP', [0], 'sendrecv'], ['video', 40002, 'RTP/SAVP', [99], 'sendrecv'], ['text', 40004, 'RTP/SAVP', [100, 98], 'recvonly'],
+    ]);
+    expect(sdp).toContain('\r\na=rtpmap:99 H264/90000\r\n');
+    expect(sdp).toContain('\r\na=fmtp:100 98/98/98\r\n');
+    expect(sdp).toContain('\r\nb=AS:900\r\n');
+    expect(sdp).toMatch(/m=video[^]*a=framerate:10\r\n[^]*m=text/);
+    expect(d.media[2]!.crypto).toEqual([`1 AES_CM_128_HMAC_SHA1_80 inline:${KEY}`]);
+    expect(d.media[0]!.keyMgmt).toEqual(['mikey AQID']);
+    expect(d.media[1]!.keyMgmt).toEqual([]);
+  });
+
+  it('refuses lines that would add a section, break a line, or smuggle security or direction lines in', () => {
+    const base = { address: '127.0.0.1', port: 5004, protocol: 'RTP/AVP' };
+    for (const lines of [[], ['a=rtpmap:99 H264/90000'], [...video, 'm=audio 1 RTP/AVP 0'], ['m=video 1 RTP/AVP 99\r\na=x'], [...video, 'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x'], [...video, 'a=inactive'], ['m=video x RTP/AVP 99']]) {
+      expect(() => buildAudioSdp({ ...base, extraMedia: [{ lines }] }), JSON.stringify(lines)).toThrow(SdpBuildError);
+    }
+  });
+});

@@ -35,6 +35,42 @@ export interface PocMemberStatus {
   floorRejected: number;
   /** Its box played to it when it joined (zeros when nothing was waiting or the server keeps no box). */
   replay: PocReplayStatus;
+  /**
+   * Its offer's streams after the audio one (video, real-time text), in the
+   * offer's order, refused ones included (port 0). The counters above are
+   * the audio stream's alone; the box records the audio only.
+   */
+  streams: PocStreamStatus[];
+}
+
+/**
+ * One of a member's further streams (an m= section after its audio). e2e:
+ * SRTP under the group key like the audio, forwarded unchanged from the
+ * floor holder to the same type of stream of every other member.
+ */
+export interface PocStreamStatus {
+  /** 0-based position of its m= section in the offer (the audio is 0). */
+  index: number;
+  /** Media type as offered: video, text, ... */
+  type: string;
+  /** Our RTP port for it (its RTCP on port + 1); 0: refused. */
+  port: number;
+  /** Why it was refused (port 0 in the answer); null when accepted. */
+  refused: string | null;
+  /** RTP packets received from the member on it. */
+  rxPackets: number;
+  /** Of those, forwarded unchanged (sent while it held the floor). */
+  forwarded: number;
+  /** Of those, dropped: sent without the floor. */
+  droppedNoFloor: number;
+  /** Copies of forwarded packets not sent: a joined member without a stream of this type it receives on. */
+  skippedNoStream: number;
+  /** Datagrams on its RTP port that were not RTP (junk, RTCP): dropped. */
+  notRtp: number;
+  /** Datagrams on its RTCP port (the member's reports under the group key): counted, relayed to nobody. */
+  rtcpRx: number;
+  /** RTP packets sent to the member on it (the floor holder's stream of this type). */
+  txPackets: number;
 }
 
 export interface PocGroupStatus {
@@ -172,6 +208,8 @@ export interface PocBoxMemberStatus {
 }
 
 export interface PocBoxGroupStatus {
+  /** The streams the box records: the audio only (video and text go to joined members live and are never kept). */
+  recordedMedia: ['audio'];
   bytes: number;
   /** Members with something waiting or refused. */
   members: PocBoxMemberStatus[];

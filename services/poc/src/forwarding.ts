@@ -26,3 +26,24 @@ export function decideForward(packet: Uint8Array, from: number, members: Iterabl
   for (const m of members) if (m !== from) to.push(m);
   return { forward: true, to };
 }
+
+/** The floor as the forwarding of a member's further streams sees it: who may send, with no timer touched (FloorControlServer.mayForward). */
+export interface FloorHolderGate {
+  mayForward(key: number): boolean;
+}
+
+/**
+ * The forwarding decision for a packet on one of a member's further streams
+ * (video, text): the same rule as the audio (only the floor holder's RTP, to
+ * every other joined member), but asked with mayForward rather than onMedia,
+ * so that it does not restart T1. T1 (end of RTP media, TS 24.380) ends a
+ * burst whose talker went silent; the floor is asked for to talk, and a
+ * camera left running or a trickle of text must not keep it past the voice.
+ */
+export function decideStreamForward(packet: Uint8Array, from: number, members: Iterable<number>, floor: FloorHolderGate): ForwardDecision {
+  if (demuxRtpRtcp(packet) !== 'rtp') return { forward: false, reason: 'not-rtp' };
+  if (!floor.mayForward(from)) return { forward: false, reason: 'no-floor' };
+  const to: number[] = [];
+  for (const m of members) if (m !== from) to.push(m);
+  return { forward: true, to };
+}

@@ -8,6 +8,8 @@ import { readFloorControl } from './floor-transport.ts';
 import { decideForward } from './forwarding.ts';
 import type { MemberLeg } from './member-leg.ts';
 import type { SessionBox } from './session-box.ts';
+import { forwardStream } from './stream-forwarding.ts';
+import type { StreamLeg } from './stream-leg.ts';
 
 /**
  * The session of one pre-arranged group: its joined members, its floor
@@ -50,6 +52,11 @@ export class GroupSession {
     this.legs.set(leg.key, leg);
     leg.rtp.on('message', (data) => this.onMedia(leg, data));
     leg.rtcp.on('message', (data) => this.onRtcp(leg, data));
+    for (const s of leg.streams.legs) {
+      s.rtp.on('message', (data) => this.onStream(leg, s, data));
+      // The member's reports on its video/text (SRTCP under the group key): counted; the server relays no member's RTCP.
+      s.rtcp.on('message', () => s.stats.rtcpRx++);
+    }
     this.log.info(`${leg.member} joined ${this.user} (${this.group.mode}); ${this.legs.size} member(s) now`);
     this.box?.joined(leg);
     this.deliver(this.floor.join({ ssrc: leg.key, userId: leg.member }));
@@ -94,9 +101,15 @@ export class GroupSession {
       if (err) this.log.warn(`${this.user}: not re-encrypted for ${to!.member}: ${err.message}`);
     }
     // Kept, as forwarded, for the members who are not here (after the live copies: the box never delays them).
+    // The audio only: a member's video and text (onStream) are forwarded live and never recorded.
     this.box?.record(from, burst, this.legs.values());
     // T1 was restarted: keep the timer at the machine's next deadline.
     this.schedule();
+  }
+
+  /** A datagram on one of `from`'s video/text streams: forwarded like its audio, live only; no floor timer is touched (forwarding.ts decideStreamForward). */
+  private onStream(from: MemberLeg, stream: StreamLeg, data: Buffer): void {
+    if (forwardStream(from, stream, data, this.legs, this.floor)) this.log.info(`${from.member} sends ${stream.type} without the floor in ${this.user}: dropped, forwarded to nobody`);
   }
 
   private onRtcp(from: MemberLeg, data: Buffer): void {

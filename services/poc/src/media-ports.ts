@@ -16,13 +16,20 @@ function bind(address: string, port: number): Promise<Socket | null> {
   });
 }
 
+/** An RTP socket on an even port and its RTCP socket on the next. */
+export interface RtpPair {
+  rtp: Socket;
+  rtcp: Socket;
+  port: number;
+}
+
 /**
  * Binds RTP on the first free even port of [min, max] and RTCP on the next
  * odd one (RFC 3550 sec. 11): floor control travels on the RTCP port
  * (TS 24.380 clause 8.1.2), so unlike the other servers the PoC server
- * needs both.
+ * needs both. A member's further streams (video, text) get a pair each.
  */
-export async function bindRtpPair(address: string, min: number, max: number): Promise<{ rtp: Socket; rtcp: Socket; port: number }> {
+export async function bindRtpPair(address: string, min: number, max: number): Promise<RtpPair> {
   for (let port = min + (min % 2); port + 1 <= max; port += 2) {
     const rtp = await bind(address, port);
     if (!rtp) continue;

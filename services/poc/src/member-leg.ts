@@ -2,9 +2,10 @@ import type { Socket } from 'node:dgram';
 import { closeQuietly, type UasCall } from '@imslab/app-server';
 import type { FloorMessage } from '@imslab/floor-control';
 import type { SrtpContext } from '@imslab/srtp';
-import type { ClientServerKeying, PocMemberStatus } from './contract.ts';
+import type { ClientServerKeying, PocMemberStatus, PocStreamStatus } from './contract.ts';
 import { writeFloorControl } from './floor-transport.ts';
 import type { Replay } from './replay.ts';
+import type { StreamLeg } from './stream-leg.ts';
 
 /** The SRTCP contexts of a member's client-server key pair (SDES with the server): its key (rx) and ours (tx). */
 export interface FloorKeys {
@@ -15,12 +16,19 @@ export interface FloorKeys {
 /** e2m2e: the SRTP contexts of the leg's media under the same key pair (RFC 3711: SRTP and SRTCP of one master key keep separate indices). */
 export type MediaKeys = FloorKeys;
 
+/** A member's further streams (video, text): the accepted ones with their sockets, and every offered one's status entry. */
+export interface MemberStreams {
+  legs: StreamLeg[];
+  status: PocStreamStatus[];
+}
+
 /**
  * One member in a group session: the SIP call, the RTP/RTCP socket pair the
- * server gave it, where its media and RTCP go, its floor control keys, and
- * the counters the control API reports. `key` names it in the floor control
- * server (a per-session number: the server authenticates a member by the key
- * its SRTCP verifies under, never by an SSRC it claims).
+ * server gave it (and one per further stream it took), where its media and
+ * RTCP go, its floor control keys, and the counters the control API reports.
+ * `key` names it in the floor control server (a per-session number: the
+ * server authenticates a member by the key its SRTCP verifies under, never by
+ * an SSRC it claims).
  */
 export class MemberLeg {
   readonly stats: PocMemberStatus;
@@ -39,16 +47,24 @@ export class MemberLeg {
     /** e2m2e only: the leg's media keys; e2e legs have none (the media is under the group key). */
     readonly mediaKeys: MediaKeys | null = null,
     keying: ClientServerKeying = 'sdes',
+    /** Its accepted further streams (closed with the leg). */
+    readonly streams: MemberStreams = { legs: [], status: [] },
   ) {
     this.stats = {
       member: call.caller, clientServerKey: keying, callId: call.callId, joinedAt: new Date().toISOString(), leftAt: null,
       rxPackets: 0, forwarded: 0, droppedNoFloor: 0, rxAuthFailed: 0, txPackets: 0, floorRx: {}, floorTx: {}, floorRejected: 0,
       replay: { bursts: 0, delivered: 0, packets: 0, replaying: false, queuedLive: 0, droppedLive: 0 },
+      streams: streams.status,
     };
   }
 
   get member(): string {
     return this.stats.member;
+  }
+
+  /** Its accepted stream of this media type, if it has one (one of each type is taken). */
+  streamOf(type: string): StreamLeg | undefined {
+    return this.streams.legs.find((s) => s.type === type);
   }
 
   /**
@@ -112,5 +128,6 @@ export class MemberLeg {
     this.stats.leftAt ??= new Date().toISOString();
     closeQuietly(this.rtp);
     closeQuietly(this.rtcp);
+    for (const s of this.streams.legs) s.close();
   }
 }

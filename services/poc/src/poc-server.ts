@@ -1,4 +1,4 @@
-import { SipLogger, buildAnswer, closeQuietly, readOffer, SipEndpoint, userOf, type OfferedMedia, type UasCall } from '@imslab/app-server';
+import { SipLogger, buildAnswer, closeQuietly, readExtraStreams, readOffer, SipEndpoint, userOf, type OfferedMedia, type OfferedStream, type UasCall } from '@imslab/app-server';
 import { ControlServer, startBoth } from '@imslab/element-kit';
 import { contextOptionsFromCrypto, formatCryptoAttribute, generateKeySalt, parseCryptoAttribute, SrtpContext, type CryptoAttribute } from '@imslab/srtp';
 import { PocBox } from './box.ts';
@@ -10,6 +10,7 @@ import { bindRtpPair } from './media-ports.ts';
 import { MemberLeg, type FloorKeys } from './member-leg.ts';
 import type { ClientServerKeying } from './contract.ts';
 import { SessionBox } from './session-box.ts';
+import { answerWith, bindStreams, closeBound, planStreams } from './extra-streams.ts';
 
 /** The suite of the client-server key (floor control SRTCP). */
 export const FLOOR_SUITE = 'AES_CM_128_HMAC_SHA1_80';
@@ -68,7 +69,8 @@ interface LegKeys {
  * our UEs send), or an SDES key, to which the answer adds ours (readable on
  * every hop of plaintext SIP). e2e: that key keys floor control only, and
  * the group key never appears in SIP (members get it from the KMS). e2m2e:
- * it keys the leg's media as well.
+ * it keys the leg's media as well. Video and text after the audio (e2e
+ * only) get a port pair each and follow the audio's floor (extra-streams.ts).
  */
 export class PocServer {
   readonly sessions = new Map<string, GroupSession>();
@@ -124,8 +126,11 @@ export class PocServer {
 
   private async onInvite(call: UasCall): Promise<void> {
     let offer: OfferedMedia;
+    let further: OfferedStream[];
     try {
       offer = readOffer(call.offerSdp);
+      // Its video and text after the audio (an offer with anything before the audio is refused: the answer keeps the offer's order).
+      further = readExtraStreams(call.offerSdp);
     } catch (e) {
       return call.reject(488, `Not Acceptable Here (${(e as Error).message})`);
     }
@@ -143,25 +148,31 @@ export class PocServer {
     const keys = keyed.pair();
     // e2m2e: the same key pair keys the leg's media (the server decrypts and re-encrypts); e2e: the media key is the group's, never here.
     const mediaKeys = session.group.mode === 'e2m2e' ? keyed.pair() : null;
-    const { rtp, rtcp, port } = await bindRtpPair(this.cfg.address, this.cfg.rtpPortMin, this.cfg.rtpPortMax);
+    const bindPair = () => bindRtpPair(this.cfg.address, this.cfg.rtpPortMin, this.cfg.rtpPortMax);
+    const { rtp, rtcp, port } = await bindPair();
+    // A pair per video/text stream it takes (e2e only); the others are answered with port 0.
+    const bound = await bindStreams(planStreams(further, session.group.mode), bindPair);
     if (call.state !== 'offered') {
       closeQuietly(rtp);
       closeQuietly(rtcp);
+      closeBound(bound);
       return;
     }
-    const leg = new MemberLeg(++this.legs, call, rtp, rtcp, port, { address: offer.address, port: offer.port }, keys, mediaKeys, keyed.by);
+    // The member is told what its box holds: in the SDP answer and in an X-PoC-Recordings header of the 200.
+    const told = session.box ? formatRecordingsNotice(session.box.notice(call.caller)) : undefined;
+    const notice = told ? [`${RECORDINGS_ATTRIBUTE}:${told}`] : [];
+    // A CSK needs no answer (RFC 6509: a one-message exchange); an SDES offer gets our key. One m= section per offered one, in order (RFC 3264 sec. 6).
+    const answer = answerWith(bound, (extraMedia) => buildAnswer({ address: this.cfg.address, port, profile: 'RTP/SAVP', direction: 'sendrecv', crypto: keyed.answerCrypto, attributes: notice, extraMedia }));
+    if (answer.failed) this.log.warn(`${call.caller}: its video/text refused, the answer could not carry them: ${answer.failed.message}`);
+    for (const s of answer.streams.status) if (s.refused) this.log.info(`${call.caller}: m=${s.type} (m= section ${s.index + 1}) answered with port 0: ${s.refused}`);
+    const leg = new MemberLeg(++this.legs, call, rtp, rtcp, port, { address: offer.address, port: offer.port }, keys, mediaKeys, keyed.by, answer.streams);
     // Floor Idle/Taken only once the member has our answer (the ACK): before it, it could not read them.
     call.onConfirmed(() => session.join(leg));
     call.onEnded(() => {
       if (session.legs.has(leg.key)) session.leave(leg);
       else leg.close();
     });
-    // The member is told what its box holds: in the SDP answer and in an X-PoC-Recordings header of the 200.
-    const told = session.box ? formatRecordingsNotice(session.box.notice(call.caller)) : undefined;
-    const notice = told ? [`${RECORDINGS_ATTRIBUTE}:${told}`] : [];
-    // A CSK needs no answer (RFC 6509: a one-message exchange); an SDES offer gets our key.
-    const answer = buildAnswer({ address: this.cfg.address, port, profile: 'RTP/SAVP', direction: 'sendrecv', crypto: keyed.answerCrypto, attributes: notice });
-    call.answer(answer, undefined, told ? [[RECORDINGS_HEADER, told]] : []);
+    call.answer(answer.sdp, undefined, told ? [[RECORDINGS_HEADER, told]] : []);
   }
 
   /**

@@ -32,7 +32,7 @@ export class SessionBox {
     this.recorder = new BurstRecorder(box, group.user, group.mode, layout, log);
   }
 
-  /** A packet of the holder was forwarded: kept for every member of the group not among `joined`. */
+  /** A packet of the holder's audio was forwarded: kept for every member of the group not among `joined` (video and text never come here: the box is audio, see PocBoxGroupStatus.recordedMedia). */
   record(holder: MemberLeg, packet: Buffer, joined: Iterable<MemberLeg>): void {
     const online = new Set([...joined].map((l) => l.member.toLowerCase()));
     const offline = this.group.members.filter((m) => !online.has(m.toLowerCase()));
@@ -114,6 +114,6 @@ export class SessionBox {
       m.lastRefusal = r.last;
       members.set(k, m);
     }
-    return { bytes: this.box.groupBytes(this.group.user), members: [...members.values()], delivered: [...this.deliveredList] };
+    return { recordedMedia: ['audio'], bytes: this.box.groupBytes(this.group.user), members: [...members.values()], delivered: [...this.deliveredList] };
   }
 }

@@ -14,7 +14,8 @@ import { contextOptionsFromCrypto, formatCryptoAttribute, generateKeySalt, parse
 export const SUITE = 'AES_CM_128_HMAC_SHA1_80';
 const MEDIA_PORT = 40000;
 
-function bindUdp(address: string, port: number): Promise<Socket> {
+/** A UDP socket bound at `address:port`, errors after binding ignored (a test member's media and RTCP ports). */
+export function bindUdp(address: string, port: number): Promise<Socket> {
   const s = createSocket('udp4');
   return new Promise((resolve, reject) => {
     s.once('error', reject);

@@ -1,3 +1,4 @@
+import type { ExtraMediaType } from './probe-source.ts';
 import { callIdOf, cseqOf, tagOf, toOf, type ServerTransaction, type SipRequest, type SipResponse } from '@imslab/sip';
 import { ALLOWED_METHODS, KNOWN_UNSERVED_METHODS, type CallContext, type TicketOptions } from './call-context.ts';
 import type { Call } from './call.ts';
@@ -23,9 +24,9 @@ export class CallManager {
   constructor(private readonly ctx: CallContext) {}
 
   /** Places a call; returns at once, the call proceeds in the background. */
-  placeCall(target: string, security: SecurityMode, ticket?: Partial<TicketOptions>, spoofedIdentity?: string): OutgoingCall {
+  placeCall(target: string, security: SecurityMode, ticket?: Partial<TicketOptions>, spoofedIdentity?: string, extraMedia: readonly ExtraMediaType[] = []): OutgoingCall {
     const t: TicketOptions = { policy: ticket?.policy ?? this.ctx.cfg.defaultPolicy, designatedDevice: ticket?.designatedDevice };
-    const call = new OutgoingCall(this.ctx, target, security, t);
+    const call = new OutgoingCall(this.ctx, target, security, t, extraMedia);
     call.spoofedIdentity = spoofedIdentity;
     this.add(call);
     void call.start().catch((e: Error) => call.fail(`internal error: ${e.message}`));

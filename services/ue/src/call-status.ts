@@ -1,3 +1,4 @@
+import type { MediaCounters } from './media-session.ts';
 import type { SecurityMode, TicketPolicy } from './config.ts';
 import type { E2aeMark, E2aeStatus, KeyManagement, SecurityAchieved } from './media-security.ts';
 
@@ -74,20 +75,9 @@ export interface CallStatus {
   peerE2ae: E2aeMark | null;
   securityWarning?: string;
   markers: { tx: string; expectedRx: string };
-  media: {
-    local: string | null;
-    remote: string | null;
-    txPackets: number;
-    rxPackets: number;
-    rxMarkerPackets: number;
-    rxMarkersSeen: string[];
-    rxAuthFailed: number;
-    rxReplayed: number;
-    rxMalformed: number;
-    /** SRTP packets whose MKI names no key we hold (a group key of an epoch after our removal). */
-    rxUnknownKey: number;
-    rxFrom: string | null;
-  };
+  media: MediaStatus;
+  /** The call's video and text streams (calls placed with `media`), in the order offered. */
+  streams?: StreamStatus[];
   /** Floor control, on PoC calls (poc-e2e, poc-e2m2e) once answered. */
   floor?: FloorStatus;
   /** PoC: what the server recorded for us while we were away, as it told us (`bursts=N;packets=P;ms=T;partial=K`). */
@@ -97,4 +87,16 @@ export interface CallStatus {
   startedAt: string;
   answeredAt?: string;
   endedAt?: string;
+}
+
+/** One stream's media: where it goes and what its receiver counted. */
+export interface MediaStatus extends MediaCounters {
+  local: string | null;
+  remote: string | null;
+}
+
+/** A video or text stream of a call: its counters and its own markers. */
+export interface StreamStatus extends MediaStatus {
+  type: 'video' | 'text';
+  markers: { tx: string; expectedRx: string };
 }

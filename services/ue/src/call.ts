@@ -3,9 +3,9 @@ import {
   ackWaitTimeout, acceptRemoteCseq, createInDialogRequest, cseqOf, nameAddrsOf, next2xxRetransmitInterval,
   type Dialog, type ServerTransaction, type SipRequest, type SipResponse,
 } from '@imslab/sip';
-import { markerFor } from '@imslab/probe';
+import { markerFor, type ProbeMediaType } from '@imslab/probe';
 import { ALLOWED_METHODS, type CallContext, type TicketOptions } from './call-context.ts';
-import type { CallState, CallStatus, SecurityHistoryEntry } from './call-status.ts';
+import type { CallState, CallStatus, MediaStatus, SecurityHistoryEntry, StreamStatus } from './call-status.ts';
 import type { SecurityMode } from './config.ts';
 import { CallStateError } from './errors.ts';
 import { joinWarnings, type MediaSecurityLines, type SecurityOutcome, type SrtpKey } from './media-security.ts';
@@ -13,10 +13,25 @@ import type { MediaSession } from './media-session.ts';
 import type { NegotiationEnv } from './negotiation.ts';
 import { SessionUpdater, type UpdatableCall } from './reinvite.ts';
 import { buildSdp, type RemoteSdp } from './sdp.ts';
+import type { ExtraMediaType } from './probe-source.ts';
 import type { Flow } from './sip-transport.ts';
 import { FloorClient } from './floor-client.ts';
 
 export type { CallState, CallStatus, SecurityHistoryEntry } from './call-status.ts';
+
+/** A session's counters as the status reports them (zeros before media opened). */
+function mediaStatus(m: MediaSession | undefined): MediaStatus {
+  const c = m?.counters;
+  return {
+    local: m?.local ?? null, remote: m?.remote ?? null,
+    txPackets: c?.txPackets ?? 0, rxPackets: c?.rxPackets ?? 0, rxMarkerPackets: c?.rxMarkerPackets ?? 0, rxMarkersSeen: c?.rxMarkersSeen ?? [],
+    rxAuthFailed: c?.rxAuthFailed ?? 0, rxReplayed: c?.rxReplayed ?? 0, rxMalformed: c?.rxMalformed ?? 0, rxUnknownKey: c?.rxUnknownKey ?? 0, rxFrom: c?.rxFrom ?? null,
+  };
+}
+
+function streamStatus(m: MediaSession, tx: string, expectedRx: string): StreamStatus {
+  return { type: m.mediaType as StreamStatus['type'], markers: { tx, expectedRx }, ...mediaStatus(m) };
+}
 
 /** Allowed call state changes; anything else is a bug and throws CallStateError naming both states. */
 const CALL_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
@@ -40,6 +55,8 @@ export abstract class Call implements UpdatableCall {
   failure: { status?: number; reason: string } | undefined;
   outcome: SecurityOutcome | undefined;
   media: MediaSession | undefined;
+  /** The call's video and text streams, in the order offered; keyed with the audio (a PoC group key), gated by its floor. */
+  extraMedia: MediaSession[] = [];
   dialog: Dialog | undefined;
   readonly startedAt = new Date();
   answeredAt: Date | undefined;
@@ -78,14 +95,32 @@ export abstract class Call implements UpdatableCall {
     this.updater = new SessionUpdater(this);
   }
 
-  /** Marker of what we send: `orig` for the caller, `term` for the callee (same for the whole call, across re-keying). */
+  /** Marker of what we send: `orig` for the caller, `term` for the callee (same for the whole call, across re-keying); video and text have their own. */
   get txMarker(): string {
-    return markerFor(this.callId, this.direction === 'out' ? 'orig' : 'term');
+    return this.txMarkerOf('audio');
   }
 
   /** Marker we expect from the peer. */
   get expectedRxMarker(): string {
-    return markerFor(this.callId, this.direction === 'out' ? 'term' : 'orig');
+    return this.rxMarkerOf('audio');
+  }
+
+  txMarkerOf(type: ProbeMediaType): string {
+    return markerFor(this.callId, this.direction === 'out' ? 'orig' : 'term', type);
+  }
+
+  rxMarkerOf(type: ProbeMediaType): string {
+    return markerFor(this.callId, this.direction === 'out' ? 'term' : 'orig', type);
+  }
+
+  /** Every media session of the call, audio first. */
+  get allMedia(): MediaSession[] {
+    return this.media ? [this.media, ...this.extraMedia] : this.extraMedia;
+  }
+
+  /** Starts sending on every stream (caller: the ACK is sent; callee: the 2xx is). */
+  startMedia(): void {
+    for (const m of this.allMedia) m.start();
   }
 
   get ended(): boolean {
@@ -134,7 +169,7 @@ export abstract class Call implements UpdatableCall {
   private finish(): void {
     this.endedAt = new Date();
     this.floor?.stop();
-    this.media?.stop();
+    for (const m of this.allMedia) m.stop();
     for (const t of this.ackWait?.timers ?? []) clearTimeout(t);
     this.ackWait = undefined;
     for (const l of this.endListeners.splice(0)) l();
@@ -146,7 +181,8 @@ export abstract class Call implements UpdatableCall {
   /** Our SDP with the given security lines (version incremented each time, RFC 4566 o= line). */
   localSdp(lines: MediaSecurityLines): string {
     this.localLines = lines;
-    return buildSdp({ address: this.ctx.cfg.address, port: this.media!.localPort, sessionId: this.sessionId, sessionVersion: this.sdpVersion++, security: lines });
+    const extra = this.extraMedia.map((m) => ({ type: m.mediaType as ExtraMediaType, port: m.localPort }));
+    return buildSdp({ address: this.ctx.cfg.address, port: this.media!.localPort, sessionId: this.sessionId, sessionVersion: this.sdpVersion++, security: lines, extra });
   }
 
   /**
@@ -178,17 +214,36 @@ export abstract class Call implements UpdatableCall {
     if (told) this.pocRecordings = told.slice(told.indexOf(':') + 1).trim();
     const rx = outcome.rx;
     const log = this.ctx.keylog;
-    // Group keys named by MKI: each talker's key is logged when its first authentic packet arrives.
-    if (outcome.rxByMki) media.onNewRxKey = (key, ssrc) => log.srtp({ callId: this.callId, dir: 'rx', suite: key.suite, keySalt: key.keySaltBase64, ssrc, keyMgmt: key.keyMgmt, mki: key.mki });
+    this.configureExtraMedia(outcome, remote, tx);
+    // Group keys named by MKI: each talker's key is logged when its first authentic packet arrives (on each stream: its own SSRC).
+    if (outcome.rxByMki) for (const m of this.allMedia) m.onNewRxKey = (key, ssrc) => log.srtp({ callId: this.callId, dir: 'rx', suite: key.suite, keySalt: key.keySaltBase64, ssrc, keyMgmt: key.keyMgmt, mki: key.mki });
     if (rx && rx.keySaltBase64 !== previousRx?.keySaltBase64) {
       log.srtp({ callId: this.callId, dir: 'rx', suite: rx.suite, keySalt: rx.keySaltBase64, keyMgmt: rx.keyMgmt });
       media.onFirstRxSsrc = (ssrc) => log.srtp({ callId: this.callId, dir: 'rx', suite: rx.suite, keySalt: rx.keySaltBase64, ssrc, keyMgmt: rx.keyMgmt });
     }
   }
 
+  /**
+   * Video and text streams go where the answer put the same kind of stream,
+   * under the audio's keys (a PoC group key: one GMK for all of a group's
+   * media, each stream with an SSRC of its own), sending only while the
+   * audio may (the floor). A stream the answer refused (port 0, or absent)
+   * sends nothing.
+   */
+  private configureExtraMedia(outcome: SecurityOutcome, remote: RemoteSdp, tx: SrtpKey | null): void {
+    const audio = this.media!;
+    for (const m of this.extraMedia) {
+      const type = m.mediaType as ExtraMediaType;
+      const peer = remote.extra.find((x) => x.type === type);
+      if (!peer || peer.port === 0) continue;
+      m.configure({ remote: { address: peer.address, port: peer.port }, txMarker: this.txMarkerOf(type), expectedRxMarker: this.rxMarkerOf(type), tx, rx: outcome.rx, send: !outcome.receiveOnly, ...(outcome.rxByMki ? { rxByMki: outcome.rxByMki } : {}) });
+      m.talkGate = () => audio.talkGate?.() ?? true;
+    }
+  }
+
   /** Sends under a new key from now on (group re-keying), logged like any send key. */
   switchTxKey(tx: SrtpKey): void {
-    this.media!.setTxKey(tx);
+    for (const m of this.allMedia) m.setTxKey(tx);
     this.logTxKey(tx);
   }
 
@@ -199,19 +254,19 @@ export abstract class Call implements UpdatableCall {
   acceptGroupKey(key: SrtpKey): void {
     if (this.pendingGroupKey?.keySaltBase64 === key.keySaltBase64) return;
     this.pendingGroupKey = key;
-    this.media!.addRxKey(key);
+    for (const m of this.allMedia) m.addRxKey(key);
     this.ctx.keylog.srtp({ callId: this.callId, dir: 'rx', suite: key.suite, keySalt: key.keySaltBase64, keyMgmt: key.keyMgmt });
   }
 
   /** A conference's new group key: send and receive under it; the old one stays accepted (members switch one by one). */
   switchGroupKey(key: SrtpKey): void {
-    this.media!.setKeys(key, key);
+    for (const m of this.allMedia) m.setKeys(key, key);
     this.pendingGroupKey = undefined;
     this.logTxKey(key);
   }
 
   private logTxKey(tx: SrtpKey): void {
-    this.ctx.keylog.srtp({ callId: this.callId, dir: 'tx', suite: tx.suite, keySalt: tx.keySaltBase64, ssrc: this.media!.ssrc, keyMgmt: tx.keyMgmt, mki: tx.mki });
+    for (const m of this.allMedia) this.ctx.keylog.srtp({ callId: this.callId, dir: 'tx', suite: tx.suite, keySalt: tx.keySaltBase64, ssrc: m.ssrc, keyMgmt: tx.keyMgmt, mki: tx.mki });
   }
 
   /** Records a completed negotiation in securityHistory. */
@@ -270,7 +325,7 @@ export abstract class Call implements UpdatableCall {
     if (d && d.cseq === seq && this.media && !this.ended) {
       this.deferredTx = undefined;
       const changed = d.tx?.keySaltBase64 !== this.media.txKey?.keySaltBase64;
-      this.media.setTxKey(d.tx);
+      for (const m of this.allMedia) m.setTxKey(d.tx);
       if (d.tx && changed) this.logTxKey(d.tx);
     }
   }
@@ -341,7 +396,6 @@ export abstract class Call implements UpdatableCall {
   toStatus(): CallStatus {
     const o = this.outcome;
     const m = this.media;
-    const c = m?.counters;
     const profile = o?.sdpProfile ?? (this.localLines?.profile === 'RTP/SAVP' ? 'RTP/SAVP' : this.securityRequested === 'none' ? 'RTP/AVP' : 'RTP/SAVP');
     const status: CallStatus = {
       callId: this.callId,
@@ -362,23 +416,12 @@ export abstract class Call implements UpdatableCall {
       e2ae: o ? o.e2ae : this.direction === 'out' && this.securityRequested === 'e2ae' ? 'requested' : null,
       peerE2ae: o?.peerE2ae ?? null,
       markers: { tx: this.txMarker, expectedRx: this.expectedRxMarker },
-      media: {
-        local: m?.local ?? null,
-        remote: m?.remote ?? null,
-        txPackets: c?.txPackets ?? 0,
-        rxPackets: c?.rxPackets ?? 0,
-        rxMarkerPackets: c?.rxMarkerPackets ?? 0,
-        rxMarkersSeen: c?.rxMarkersSeen ?? [],
-        rxAuthFailed: c?.rxAuthFailed ?? 0,
-        rxReplayed: c?.rxReplayed ?? 0,
-        rxMalformed: c?.rxMalformed ?? 0,
-        rxUnknownKey: c?.rxUnknownKey ?? 0,
-        rxFrom: c?.rxFrom ?? null,
-      },
+      media: mediaStatus(m),
       startedAt: this.startedAt.toISOString(),
     };
     if (this.failure) status.failure = this.failure;
     if (this.floor) status.floor = this.floor.status();
+    if (this.extraMedia.length) status.streams = this.extraMedia.map((x) => streamStatus(x, this.txMarkerOf(x.mediaType), this.rxMarkerOf(x.mediaType)));
     if (this.pocRecordings) status.pocRecordings = this.pocRecordings;
     const gmk = this.outcome?.gmk;
     if (gmk || this.rekeyRefused) {

@@ -1,3 +1,4 @@
+import { EXTRA_MEDIA_TYPES, type ExtraMediaType } from './probe-source.ts';
 import { ControlServer, HttpError, type ControlRoute } from '@imslab/element-kit';
 import { isValidUri, newCallId } from '@imslab/sip';
 import type { CallManager } from './call-manager.ts';
@@ -45,6 +46,24 @@ function securityField(body: Record<string, unknown>, dflt: SecurityMode | undef
   const security = body['security'] ?? dflt;
   if (!SECURITY_MODES.includes(security as SecurityMode)) throw new HttpError(400, `field "security" must be one of ${SECURITY_MODES.join(', ')}${dflt ? " (default: the config's defaultSecurity)" : ''}`);
   return security as SecurityMode;
+}
+
+/**
+ * `media` of a call body: the streams besides audio, e.g. ["video", "text"].
+ * Only PoC e2e calls carry them: there one group key protects all of a
+ * member's media (each stream under its own SSRC); the other modes key one
+ * stream per negotiation.
+ */
+function mediaField(body: Record<string, unknown>, security: SecurityMode): ExtraMediaType[] {
+  const media = body['media'];
+  if (media === undefined) return [];
+  const kinds = ['audio', ...EXTRA_MEDIA_TYPES];
+  if (!Array.isArray(media) || media.some((m) => typeof m !== 'string' || !kinds.includes(m)) || new Set(media).size !== media.length || media[0] !== 'audio') {
+    throw new HttpError(400, `field "media" must list each of ${kinds.join(', ')} at most once, audio first, e.g. ["audio", "video", "text"]`);
+  }
+  const extra = media.slice(1) as ExtraMediaType[];
+  if (extra.length > 0 && security !== 'poc-e2e') throw new HttpError(400, `field "media": video and text streams need security "poc-e2e" (one group key for all streams), not "${security}"`);
+  return extra;
 }
 
 /** `policy` and `designatedDevice` of a body (TR 33.828 sec. 4.1.1: protection for any answering party or only the designated user and terminal). */
@@ -100,7 +119,7 @@ export function createControlApi(ue: ControlledUe): ControlServer {
       // Negative tests: claim another user's identity in P-Asserted-Identity (the P-CSCF must not pass it on).
       const spoof = body['spoofIdentity'];
       if (spoof !== undefined && (typeof spoof !== 'string' || !/^sips?:[^@\s]+@\S+$/.test(spoof) || !isValidUri(spoof))) throw new HttpError(400, 'field "spoofIdentity" must be a SIP URI, e.g. "sip:carol@ims.test" (a negative test: the identity this UE claims)');
-      const call = ue.calls.placeCall(to, security, ticketFields(body, ue.cfg.defaultPolicy), spoof as string | undefined);
+      const call = ue.calls.placeCall(to, security, ticketFields(body, ue.cfg.defaultPolicy), spoof as string | undefined, mediaField(body, security));
       await Promise.resolve();
       const status = call.toStatus();
       return status.state === 'failed' ? { callId: call.callId, state: status.state, failure: status.failure } : { callId: call.callId };

@@ -102,7 +102,7 @@ export class IncomingCall extends Call {
     this.recordSecurity(this.pendingOutcome.offered);
     this.answeredAt = new Date();
     this.setState('confirmed');
-    this.media!.start();
+    this.startMedia();
   }
 
   /**

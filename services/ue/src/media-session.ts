@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:dgram';
-import { findMarker, PCMU_PAYLOAD_TYPE, probePayload, SAMPLES_PER_PACKET } from '@imslab/probe';
-import { buildRtp, buildSenderReport, demuxRtpRtcp, RtpHeaderView } from '@imslab/rtp';
+import { findMarker, type ProbeMediaType } from '@imslab/probe';
+import { buildSenderReport, demuxRtpRtcp, RtpHeaderView } from '@imslab/rtp';
 import { SrtpContext } from '@imslab/srtp';
 import { contextOptions, type MkiKeySource, type SrtpKey } from './media-security.ts';
 import { MkiReceiver } from './mki-receiver.ts';
 import type { PortAllocator } from './port-allocator.ts';
+import { probeSource, type ProbeSource } from './probe-source.ts';
 
-/** Packet interval of the probe stream (a=ptime:20). */
+/** Packet interval of the audio probe stream (a=ptime:20); video and text have their own (probe-source.ts). */
 export const PACKET_INTERVAL_MS = 20;
 /** RTCP sender report interval. */
 export const RTCP_INTERVAL_MS = 5000;
@@ -142,8 +143,8 @@ const PACER = new Pacer();
  */
 export class MediaSession {
   readonly ssrc = randomBytes(4).readUInt32BE(0);
-  private seq = randomBytes(2).readUInt16BE(0);
-  private readonly ts0 = randomBytes(4).readUInt32BE(0);
+  /** What this session sends: audio, video or text probe packets. */
+  private readonly source: ProbeSource;
   private plan: MediaPlan | undefined;
   private txCtx: SrtpContext | undefined;
   private rxCtx: SrtpContext | undefined;
@@ -160,6 +161,8 @@ export class MediaSession {
   /** The last plaintext packet accepted (the peer's stream before a switch to SRTP): only its continuation is accepted in the grace. */
   private lastPlain: { ssrc: number; seq: number } | undefined;
   private pacing = false;
+  /** Milliseconds between sends (the source's). */
+  private readonly interval: number;
   private rtcpTimer: ReturnType<typeof setInterval> | undefined;
   private startAt = 0;
   private packetIndex = 0;
@@ -188,7 +191,10 @@ export class MediaSession {
     private readonly rtp: Socket,
     private readonly rtcp: Socket | null,
     private readonly allocator: PortAllocator,
+    readonly mediaType: ProbeMediaType,
   ) {
+    this.source = probeSource(mediaType, this.ssrc);
+    this.interval = this.source.intervalMs;
     rtp.on('message', (msg, rinfo) => this.receive(msg, `${rinfo.address}:${rinfo.port}`));
     rtp.on('error', () => undefined);
     rtcp?.on('message', (msg) => {
@@ -197,10 +203,10 @@ export class MediaSession {
     rtcp?.on('error', () => undefined);
   }
 
-  /** Binds a socket pair from the allocator. */
-  static async open(address: string, allocator: PortAllocator): Promise<MediaSession> {
+  /** Binds a socket pair from the allocator for a stream of `mediaType` (default audio). */
+  static async open(address: string, allocator: PortAllocator, mediaType: ProbeMediaType = 'audio'): Promise<MediaSession> {
     const { port, rtp, rtcp } = await allocator.allocate();
-    return new MediaSession(address, port, rtp, rtcp, allocator);
+    return new MediaSession(address, port, rtp, rtcp, allocator, mediaType);
   }
 
   get local(): string {
@@ -301,7 +307,7 @@ export class MediaSession {
     return true;
   }
 
-  /** Starts the 20 ms sender and the 5 s RTCP reports (idempotent). */
+  /** Starts the sender (every 20 ms for audio) and the 5 s RTCP reports (idempotent). */
   start(): void {
     if (this.pacing || this.closed) return;
     this.startAt = performance.now();
@@ -333,35 +339,34 @@ export class MediaSession {
   private pace = (now: number, horizon: number): number => {
     if (this.closed) return Infinity;
     let sent = 0;
-    while (this.startAt + this.packetIndex * PACKET_INTERVAL_MS <= horizon && sent < MAX_CATCH_UP) {
+    while (this.startAt + this.packetIndex * this.interval <= horizon && sent < MAX_CATCH_UP) {
       this.sendOne();
       sent++;
     }
-    const due = this.startAt + this.packetIndex * PACKET_INTERVAL_MS;
+    const due = this.startAt + this.packetIndex * this.interval;
     if (due <= now) {
       // Far behind (a stalled event loop): re-anchor instead of bursting.
-      this.startAt = now - this.packetIndex * PACKET_INTERVAL_MS + PACKET_INTERVAL_MS;
+      this.startAt = now - this.packetIndex * this.interval + this.interval;
     }
-    return this.startAt + this.packetIndex * PACKET_INTERVAL_MS;
+    return this.startAt + this.packetIndex * this.interval;
   };
 
   private sendOne(): void {
     const plan = this.plan;
     const index = this.packetIndex++;
     if (!plan || plan.send === false || (this.talkGate && !this.talkGate())) return;
-    const payload = probePayload(plan.txMarker, index);
-    let packet = buildRtp({ payloadType: PCMU_PAYLOAD_TYPE, marker: index === 0, sequence: this.seq, timestamp: this.ts0 + index * SAMPLES_PER_PACKET, ssrc: this.ssrc }, payload);
-    this.seq = (this.seq + 1) & 0xffff;
-    if (this.txCtx) packet = this.txCtx.protectRtp(packet);
-    this.counters.txPackets++;
-    this.txOctets += payload.length;
-    this.rtp.send(packet, plan.remote.port, plan.remote.address, () => undefined);
+    for (const plain of this.source.packets(index, plan.txMarker)) {
+      const packet = this.txCtx ? this.txCtx.protectRtp(plain) : plain;
+      this.counters.txPackets++;
+      this.txOctets += plain.length - 12;
+      this.rtp.send(packet, plan.remote.port, plan.remote.address, () => undefined);
+    }
   }
 
   private sendReport(): void {
     const plan = this.plan;
     if (!plan || this.closed || !this.rtcp || plan.send === false) return;
-    this.sendRtcp(buildSenderReport(this.ssrc, this.ts0 + this.packetIndex * SAMPLES_PER_PACKET, this.counters.txPackets, this.txOctets));
+    this.sendRtcp(buildSenderReport(this.ssrc, this.source.timestampAt(this.packetIndex), this.counters.txPackets, this.txOctets));
   }
 
   /**

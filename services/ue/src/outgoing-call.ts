@@ -6,6 +6,7 @@ import { ALLOWED_METHODS, type CallContext, type TicketOptions } from './call-co
 import { Call } from './call.ts';
 import type { SecurityMode } from './config.ts';
 import { MediaSession } from './media-session.ts';
+import type { ExtraMediaType } from './probe-source.ts';
 import { finishOffer, finishStoredOffer, prepareOffer, type LocalOffer } from './negotiation.ts';
 import { parseRemoteSdp, type RemoteSdp } from './sdp.ts';
 import { KMS_REFUSED_PREFIX, warningTextOf } from './warning.ts';
@@ -38,7 +39,7 @@ export class OutgoingCall extends Call {
    */
   spoofedIdentity: string | undefined;
 
-  constructor(ctx: CallContext, readonly target: string, security: SecurityMode, ticket: TicketOptions) {
+  constructor(ctx: CallContext, readonly target: string, security: SecurityMode, ticket: TicketOptions, readonly extraTypes: readonly ExtraMediaType[] = []) {
     super(ctx, newCallId(ctx.cfg.address), 'out', security, ctx.cfg.impu, target, ticket);
   }
 
@@ -47,11 +48,13 @@ export class OutgoingCall extends Call {
     const { cfg, stack, registration } = this.ctx;
     try {
       this.media = await MediaSession.open(cfg.address, this.ctx.ports);
+      for (const type of this.extraTypes) this.extraMedia.push(await MediaSession.open(cfg.address, this.ctx.ports, type));
     } catch (e) {
+      for (const m of this.allMedia) m.stop();
       return this.fail((e as Error).message);
     }
     if (this.ended || this.hangupRequested) {
-      this.media.stop();
+      for (const m of this.allMedia) m.stop();
       return this.terminate();
     }
     const t = this.ticket!;
@@ -183,7 +186,7 @@ export class OutgoingCall extends Call {
     this.recordSecurity(this.securityRequested);
     this.setState('confirmed');
     // Caller side: media starts once the ACK is sent.
-    this.media!.start();
+    this.startMedia();
   }
 
   /** Retrieval of a stored message: open its keys at the KMS (async), then receive. */
@@ -197,7 +200,7 @@ export class OutgoingCall extends Call {
     this.applyOutcome(done.outcome, remote);
     this.recordSecurity(this.securityRequested);
     this.setState('confirmed');
-    this.media!.start();
+    this.startMedia();
   }
 
   /** CANCEL before the answer, BYE after; resolves when that transaction completes. */

@@ -1,9 +1,11 @@
 /**
- * The UE's SDP: its one audio stream written and the peer's read through
- * @imslab/sdp, in the shape the negotiation works with (MediaSecurityLines).
+ * The UE's SDP: its audio stream (and any video and text streams after it)
+ * written and the peer's read through @imslab/sdp, in the shape the
+ * negotiation works with (MediaSecurityLines).
  */
 import { buildAudioSdp, formatAttribute, parseSdp, PCMU, SdpError } from '@imslab/sdp';
 import type { MediaSecurityLines } from './media-security.ts';
+import { EXTRA_MEDIA_TYPES, probeSdpLines, type ExtraMediaType } from './probe-source.ts';
 
 export { PCMU };
 
@@ -14,6 +16,8 @@ export interface LocalSdpSpec {
   sessionId: number;
   sessionVersion: number;
   security: MediaSecurityLines;
+  /** Video and text streams after the audio one, in order: their keys come with the audio's (a PoC group key), so they carry no key lines. */
+  extra?: ReadonlyArray<{ type: ExtraMediaType; port: number }>;
 }
 
 /**
@@ -26,6 +30,7 @@ export function buildSdp(spec: LocalSdpSpec): string {
   return buildAudioSdp({
     address: spec.address, port: spec.port, sessionId: spec.sessionId, sessionVersion: spec.sessionVersion,
     protocol: s.profile, direction: s.direction ?? 'sendrecv', crypto: s.crypto, keyMgmt: s.keyMgmt ?? [], attributes: s.attributes,
+    extraMedia: (spec.extra ?? []).map((x) => ({ lines: probeSdpLines(x.type, x.port, s.profile), direction: s.direction ?? 'sendrecv' })),
   });
 }
 
@@ -35,6 +40,8 @@ export interface RemoteSdp {
   port: number;
   payloads: number[];
   security: MediaSecurityLines;
+  /** The peer's video and text streams, in order, where it sends and receives them (port 0: refused, RFC 3264 sec. 6). */
+  extra: Array<{ type: ExtraMediaType; address: string; port: number }>;
 }
 
 /**
@@ -55,6 +62,8 @@ export function parseRemoteSdp(body: string): { ok: true; sdp: RemoteSdp } | { o
         address: m.connectionAddress!,
         port: m.port,
         payloads,
+        extra: d.media.filter((x) => x !== m && (EXTRA_MEDIA_TYPES as readonly string[]).includes(x.type))
+          .map((x) => ({ type: x.type as ExtraMediaType, address: x.connectionAddress ?? m.connectionAddress!, port: x.port })),
         security: {
           profile: m.protocol,
           crypto: m.crypto,

@@ -184,6 +184,15 @@ describe('UE to UE, directly addressed', () => {
     const bad = await fetch(`${base}/call`, { method: 'POST', body: JSON.stringify({ to: 'bob' }) });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error).toMatch(/"to"/);
+    // Video and text: audio first, each once, and only where one group key protects every stream.
+    for (const [body, why] of [
+      [{ media: ['video'] }, /audio first/], [{ media: ['audio', 'video', 'video'] }, /at most once/], [{ media: 'video' }, /"media"/],
+      [{ media: ['audio', 'video'], security: 'sdes-e2e' }, /need security "poc-e2e".*not "sdes-e2e"/],
+    ] as const) {
+      const r = await fetch(`${base}/call`, { method: 'POST', body: JSON.stringify({ to: 'sip:bob@ims.test', ...body }) });
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect((await r.json()).error).toMatch(why);
+    }
     const r = await fetch(`${base}/call`, { method: 'POST', body: JSON.stringify({ to: 'sip:bob@ims.test', security: 'sdes-e2e' }) });
     const { callId } = (await r.json()) as { callId: string };
     await waitFor('confirmed', () => status(bob, callId)?.state === 'confirmed');

@@ -6,10 +6,15 @@ import type { CallStatus } from '@imslab/ue/contract';
 import type { z } from 'zod';
 
 /** A call placed by the steps: its scenario alias and SIP Call-ID. */
+/** The streams a call may carry besides audio. */
+export type StreamMedia = 'video' | 'text';
+
 export interface CallRecord {
   alias: string;
   callId: string;
   from: string;
+  /** A call's video or text stream, judged on its own as `<alias>.<media>` (absent: the call's audio). */
+  media?: StreamMedia;
   /** The device that answered, once known. */
   answeredBy?: string;
   /** When a hangup step ended this call (ms since the epoch). */

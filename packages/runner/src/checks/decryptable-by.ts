@@ -20,7 +20,8 @@ export const decryptableBy = defineCheck({
     if (!ctx.keyDir || !existsSync(ctx.keyDir)) return ctx.mismatch('no evidence: no key logs');
     const logs = new Map(readdirSync(ctx.keyDir).filter((f) => f.endsWith('.srtp-keys.jsonl')).map((f) => [f.slice(0, -'.srtp-keys.jsonl'.length), parseKeyLog(readFileSync(join(ctx.keyDir!, f), 'utf8')).entries]));
     // Media keys only: a floor control key (the client-server key) protects nothing of the media.
-    const sent = (logs.get(ctx.call.from) ?? []).filter((k) => k.callId === ctx.call.callId && k.dir === 'tx' && k.purpose !== 'floor-control');
+    // One entry per key: a key logged once per stream (video and text under the audio's, each its own SSRC) is one key.
+    const sent = [...new Map((logs.get(ctx.call.from) ?? []).filter((k) => k.callId === ctx.call.callId && k.dir === 'tx' && k.purpose !== 'floor-control').map((k) => [`${k.keySalt}/${k.mki ?? ''}`, k])).values()];
     if (sent.length === 0) return ctx.mismatch(`no evidence: ${ctx.call.from} logged no send key for ${ctx.call.alias}`);
     const holders = new Set<string>();
     for (const k of sent) {

@@ -15,7 +15,7 @@ type Count = keyof typeof COUNTS;
 
 /** The call's flows on every link: those carrying its markers, or tied to its SDP. */
 function callFlows(ctx: CheckContext): { link: string; f: MediaFlowReport; srtpOnLink: boolean }[] {
-  const markers = [markerFor(ctx.call.callId, 'orig'), markerFor(ctx.call.callId, 'term')];
+  const markers = [markerFor(ctx.call.callId, 'orig', ctx.call.media), markerFor(ctx.call.callId, 'term', ctx.call.media)];
   return ctx.analysis.links.flatMap((l) => {
     const ours = l.media.filter((f) => markers.some((m) => f.markers[m]) || f.foundBy?.callId === ctx.call.callId);
     const srtpOnLink = ours.some((f) => f.srtpVerified > 0 || Object.keys(f.srtcp).length > 0);

@@ -5,7 +5,7 @@ import { viewAt } from './views.ts';
 
 /** The call's media flows (its markers, or its SDP) to or from an address, on every link, with their packets. */
 function mediaAt(ctx: CheckContext, address: string): { packets: number; flows: string[] } {
-  const markers = [markerFor(ctx.call.callId, 'orig'), markerFor(ctx.call.callId, 'term')];
+  const markers = [markerFor(ctx.call.callId, 'orig', ctx.call.media), markerFor(ctx.call.callId, 'term', ctx.call.media)];
   let packets = 0;
   const flows: string[] = [];
   for (const l of ctx.analysis.links) {

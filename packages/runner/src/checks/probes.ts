@@ -6,7 +6,7 @@ import { callerView } from './views.ts';
 /** The probe marker of another call of the scenario (its caller's direction), or null. */
 function probeOf(ctx: CheckContext, alias: string): string | null {
   const c = ctx.calls.get(alias);
-  return c ? markerFor(c.callId, 'orig') : null;
+  return c ? markerFor(c.callId, 'orig', c.media) : null;
 }
 
 export const receivedProbeOf = defineCheck({

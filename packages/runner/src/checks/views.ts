@@ -1,6 +1,26 @@
 import type { AuditEntry } from '@imslab/kms/contract';
 import type { CallStatus } from '@imslab/ue/contract';
-import type { CheckContext } from './check.ts';
+import type { CheckContext, StreamMedia } from './check.ts';
+
+/**
+ * A UE's status of a call as a check of one stream reads it: for a call's
+ * video or text stream (`<alias>.video`), its `media` and `markers` are that
+ * stream's; a UE that has no such stream shows none (zero counters).
+ */
+export function streamView(s: CallStatus, media: StreamMedia | undefined): CallStatus {
+  if (!media) return s;
+  const st = s.streams?.find((x) => x.type === media);
+  const none = { local: null, remote: null, txPackets: 0, rxPackets: 0, rxMarkerPackets: 0, rxMarkersSeen: [], rxAuthFailed: 0, rxReplayed: 0, rxMalformed: 0, rxUnknownKey: 0, rxFrom: null };
+  if (!st) return { ...s, media: none };
+  const { type: _t, markers, ...counters } = st;
+  return { ...s, media: counters, markers };
+}
+
+/** Every UE's calls as the checks of `call` read them (streamView). */
+export function ueCallsFor(ueCalls: Record<string, CallStatus[]>, media: StreamMedia | undefined): Record<string, CallStatus[]> {
+  if (!media) return ueCalls;
+  return Object.fromEntries(Object.entries(ueCalls).map(([ue, cs]) => [ue, cs.map((c) => streamView(c, media))]));
+}
 
 /** The caller's own view of the call. */
 export function callerView(ctx: CheckContext): CallStatus | undefined {

@@ -65,6 +65,13 @@ import { TcpSignalling } from './tcp-streams.ts';
  * under another logged key are counted `unknown` (never a protection claim).
  */
 export const MAX_SCAN_GAP = 64;
+/**
+ * ROCs above the flow's own a key scan also tries while the stream has no
+ * key: a relay (e2e conference, PoC) sends a member's SRTP on to someone who
+ * joined after the sender's sequence numbers wrapped, and the new flow's
+ * first packet then carries ROC 1 or more (RFC 3711 sec. 3.3.1).
+ */
+export const LATE_JOIN_ROCS = 4;
 /** Tag checks queued before they are computed together. */
 const BATCH = 64;
 const NO_MARKER = Buffer.alloc(0);
@@ -945,6 +952,8 @@ export class MediaScanner {
   private scan(frame: Buffer, start: number, end: number, roc: number, skip1: KeyCtx | null, skip2: KeyCtx | null): { key: LoggedKey; roc: number } | null {
     const b = this.scanBatch;
     const rocs = roc > 0 ? [roc, roc - 1] : [0];
+    // A flow without a key yet may be a late join of a relayed stream whose ROC moved on before the capture saw it.
+    if (skip2 === null) for (let r = 1; r <= LATE_JOIN_ROCS; r++) rocs.push(roc + r);
     const jobs = this.scanJobs;
     jobs.length = 0;
     let found: { key: LoggedKey; roc: number } | null = null;

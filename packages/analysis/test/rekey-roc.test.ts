@@ -28,3 +28,38 @@ describe('a re-key after a sequence number wrap', () => {
     });
   }
 });
+
+/**
+ * A relay passes a member's SRTP on to someone who joined after the sender's
+ * sequence numbers wrapped: the new flow starts at ROC 1 or more. Seen in
+ * conference-member-leaves: bob's first sequence number lay near 65535, carol
+ * rejoined after the wrap, and every packet toward her read as
+ * unauthenticated.
+ */
+describe('a flow that starts after the sender wrapped', () => {
+  for (const wraps of [1, 2, 4]) {
+    it(`verifies every packet of a late join at ROC ${wraps}`, () => {
+      const a = makeKey('bob/tx/call-und');
+      const ctx = a.ctx();
+      // The sender's whole history: only what follows its last wrap reaches the late flow.
+      const first = 65_500;
+      const history = rtpStream({ n: 36 + (wraps - 1) * 0x10000 + 300, seq0: first });
+      const sent = history.map((p) => ctx.protectRtp(p));
+      const late = sent.slice(sent.length - 300);
+      const { media } = scanFrames(late.map((p) => udp(p, '127.2.2.70:36004', '127.2.2.31:32034')), [a.key]);
+      expect(media).toHaveLength(1);
+      const f = media[0]!;
+      expect(f.unknown + f.unauthenticated + f.replayed).toBe(0);
+      expect(f.srtp).toEqual({ 'bob/tx/call-und': 300 });
+    });
+  }
+
+  it('does not guess past its bound: a join at ROC 5 stays unauthenticated', () => {
+    const a = makeKey('bob/tx/call-und');
+    const ctx = a.ctx();
+    const sent = rtpStream({ n: 36 + 4 * 0x10000 + 50, seq0: 65_500 }).map((p) => ctx.protectRtp(p));
+    const { media } = scanFrames(sent.slice(sent.length - 50).map((p) => udp(p)), [a.key]);
+    expect(media[0]!.srtpVerified).toBe(0);
+    expect(media[0]!.unknown).toBe(50);
+  });
+});

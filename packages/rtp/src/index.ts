@@ -17,6 +17,6 @@ export { RtpHeaderView, readRtpHeader } from './header-view.ts';
 export { buildRtp, writeRtpHeader, rtpHeaderSize, type RtpHeaderFields } from './build.ts';
 export { RTCP_FIXED_HEADER_LENGTH, RTCP_PACKET_TYPE, isRtcpPacketType, looksLikeRtcp, rtcpSenderSsrc, buildSenderReport } from './rtcp.ts';
 export { demuxRtpRtcp, type MuxedPacketKind } from './demux.ts';
-export { RTP_SEQ_MOD, seqDistance, packetIndex, estimateRoc } from './sequence.ts';
+export { RTP_SEQ_MOD, seqDistance, packetIndex, estimateRoc, initialSequenceNumber } from './sequence.ts';
 export { RtpSequenceState } from './sequence-state.ts';
 export { readU16, readU32, writeU16, writeU32 } from './bytes.ts';

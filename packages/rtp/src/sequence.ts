@@ -3,10 +3,24 @@
  * and the SRTP packet index (RFC 3711 sec. 3.3.1) with the rollover-counter
  * guess of RFC 3711 Appendix A.
  */
+import { randomInt } from 'node:crypto';
 
 /** Sequence numbers are 16 bits (RFC 3550 sec. 5.1): they wrap modulo 2^16. */
 export const RTP_SEQ_MOD = 0x10000;
 const HALF = 0x8000;
+
+/**
+ * A first sequence number for a new RTP stream: random, as RFC 3550 sec. 5.1
+ * asks, but below 2^15. Under SRTP a receiver that joins a stream late has
+ * to know the sender's rollover counter (RFC 3711 sec. 3.3.1); a stream that
+ * starts in the lower half runs at least 2^15 packets (11 minutes of 20 ms
+ * audio) before its first rollover, so a member who joins a relayed group
+ * within that time starts right at ROC 0. libwebrtc bounds its initial
+ * sequence numbers the same way. `draw(n)` returns an integer in [0, n).
+ */
+export function initialSequenceNumber(draw: (n: number) => number = randomInt): number {
+  return draw(HALF) & (HALF - 1);
+}
 
 /**
  * Signed distance from sequence number `from` to `to`, in -32768..32767:

@@ -1,6 +1,6 @@
 /** Sequence-number arithmetic (RFC 3550 sec. 5.1, A.1, A.3) and the SRTP index and ROC guess (RFC 3711 sec. 3.3.1, App. A). */
 import { describe, expect, it } from 'vitest';
-import { estimateRoc, packetIndex, RtpSequenceState, seqDistance } from '../src/index.ts';
+import { estimateRoc, initialSequenceNumber, packetIndex, RtpSequenceState, seqDistance } from '../src/index.ts';
 
 describe('seqDistance: the short way round the 16-bit wrap', () => {
   it('is signed and wrap-aware', () => {
@@ -103,5 +103,19 @@ describe('RtpSequenceState: RFC 3550 A.1 update_seq and A.3 loss', () => {
     const r = feed([100, 101, 103, 40000, 40001, 40002]);
     // The loss before the restart (102) is kept; as in A.1 the new incarnation starts at the confirming packet, 40001.
     expect([r.lost, r.expected]).toEqual([1, 2]);
+  });
+});
+
+describe('initialSequenceNumber: random, in the lower half', () => {
+  it('asks for a number below 2^15 and keeps what it gets there', () => {
+    const asked: number[] = [];
+    expect(initialSequenceNumber((n) => (asked.push(n), n - 1))).toBe(0x7fff);
+    expect(initialSequenceNumber(() => 0)).toBe(0);
+    expect(asked).toEqual([0x8000]);
+  });
+  it('draws from crypto by default: many draws, all below 2^15, not all alike', () => {
+    const seen = new Set(Array.from({ length: 200 }, () => initialSequenceNumber()));
+    for (const s of seen) expect(s >= 0 && s < 0x8000).toBe(true);
+    expect(seen.size).toBeGreaterThan(150);
   });
 });

@@ -34,6 +34,8 @@ export const STEP_SHAPES = {
     /** The call's streams, audio first (default [audio]); each other stream is named `<as>.video`, `<as>.text` in later steps and the expectations. Video and text need security poc-e2e. */
     media: z.array(z.enum(['audio', 'video', 'text'])).min(1)
       .refine((m) => m[0] === 'audio' && new Set(m).size === m.length, 'must list audio first, then video and/or text, each once, e.g. [audio, video, text]').optional(),
+    /** The caller's first RTP sequence number on each stream (default random below 2^15): e.g. 65500 rolls its SRTP ROC over within two seconds, to test late joiners and rollover handling. */
+    firstSequence: z.number().int().min(0).max(0xffff).optional(),
   }, 'a call step'),
   /** Both ends received `packets` probe packets of the other (or, `oneWay`, the caller sent them: a deposit). */
   'wait-media': strictObject({ call: name, packets, oneWay: z.boolean().optional() }, 'a wait-media step'),
@@ -374,8 +376,8 @@ export async function runStep(ctx: StepContext, step: Step): Promise<void> {
     if (r.ok) throw new StepError(`${n} registered (Security-Server: ${r.x.securityServer ?? 'none'}); expected its REGISTER to fail`);
     ctx.progress(`  ${n} could not register, as expected: ${r.e.message}`);
   } else if ('call' in step) {
-    const { from, to, security = 'none', as, policy, designatedDevice, spoofIdentity, media } = step.call;
-    const r = await ue(ctx, from).call(to, security, { policy, designatedDevice, ...(spoofIdentity ? { spoofIdentity } : {}), ...(media ? { media } : {}) });
+    const { from, to, security = 'none', as, policy, designatedDevice, spoofIdentity, media, firstSequence } = step.call;
+    const r = await ue(ctx, from).call(to, security, { policy, designatedDevice, ...(spoofIdentity ? { spoofIdentity } : {}), ...(media ? { media } : {}), ...(firstSequence !== undefined ? { firstSequence } : {}) });
     ctx.calls.set(as, { alias: as, callId: r.callId, from });
     // Each video or text stream is a call of its own for later steps and the expectations: `<as>.video`.
     for (const m of streamMediaOf(media)) ctx.calls.set(`${as}.${m}`, { alias: `${as}.${m}`, callId: r.callId, from, media: m });

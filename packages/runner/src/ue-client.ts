@@ -33,7 +33,7 @@ export class UeClient {
   unregister(): Promise<unknown> {
     return this.request('POST', '/unregister', {}, 15_000);
   }
-  call(to: string, security: string, extra: { policy?: string; designatedDevice?: string; spoofIdentity?: string; media?: string[] } = {}): Promise<{ callId: string }> {
+  call(to: string, security: string, extra: { policy?: string; designatedDevice?: string; spoofIdentity?: string; media?: string[]; firstSequence?: number } = {}): Promise<{ callId: string }> {
     return this.request('POST', '/call', { to, security, ...extra });
   }
   /** Switches security on in an established call (re-INVITE). */

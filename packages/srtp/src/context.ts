@@ -48,7 +48,19 @@ export interface SrtpContextOptions {
   unencryptedSrtcp?: boolean;
   /** Let protectRtp re-protect an index already sent (identical retransmissions); off by default because a different payload under a reused index leaks plaintext (RFC 3711 sec. 9.1). */
   allowRepeatTx?: boolean;
+  /**
+   * Receiving: ROC values above 0 tried on the first packet of an SSRC whose
+   * ROC was not signalled (0, default: none). For a member that joins a group
+   * whose relay passes SRTP on as it is: the sender's ROC may have moved past
+   * 0 before the join, and RFC 3711 sec. 3.3.1 has the joiner learn it out of
+   * band, which no relay here does. Each guess costs one tag check, and only
+   * while the SSRC has no authenticated packet. At most {@link MAX_ROC_SEARCH}.
+   */
+  rocSearch?: number;
 }
+
+/** The most ROC guesses beyond 0 a receiving context makes for a new SSRC (each is a tag check per unauthenticated packet). */
+export const MAX_ROC_SEARCH = 16;
 
 const FAILURES: { readonly [R in UnprotectFailure]: UnprotectResult } = {
   'too-short': Object.freeze({ ok: false, reason: 'too-short' }),
@@ -79,6 +91,7 @@ export class SrtpContext {
   private readonly encryptRtp: boolean;
   private readonly encryptRtcp: boolean;
   private readonly allowRepeatTx: boolean;
+  private readonly rocSearch: number;
   private readonly txRtp = new Map<number, RtpStreamState>();
   private readonly rxRtp = new Map<number, RtpStreamState>();
   private readonly txRtcpIndex = new Map<number, number>();
@@ -115,6 +128,9 @@ export class SrtpContext {
     this.encryptRtp = !opts.unencryptedSrtp;
     this.encryptRtcp = !opts.unencryptedSrtcp;
     this.allowRepeatTx = opts.allowRepeatTx ?? false;
+    const search = opts.rocSearch ?? 0;
+    if (!Number.isInteger(search) || search < 0 || search > MAX_ROC_SEARCH) throw new SrtpConfigError(`rocSearch must be an integer from 0 to ${MAX_ROC_SEARCH}, got ${search}`);
+    this.rocSearch = search;
   }
 
   /**
@@ -186,13 +202,21 @@ export class SrtpContext {
       if (c !== 'ok') return this.fail(c);
     }
     if (this.rtpPackets >= this.rtpLifetime) return this.fail('key-expired');
-    const packet = this.rtpKeys.at(index).openRtp(srtp, hdrLen, ssrc, v, this.encryptRtp, this.mkiLen);
+    let packet = this.rtpKeys.at(index).openRtp(srtp, hdrLen, ssrc, v, this.encryptRtp, this.mkiLen);
+    let roc = v;
+    // A stream joined late: its ROC unknown, guessed upwards (see rocSearch).
+    if (!packet && !st && this.rocSearch > 0 && !this.initialRoc.has(ssrc)) {
+      for (let r = 1; r <= this.rocSearch && !packet; r++) {
+        packet = this.rtpKeys.at(packetIndex(r, seq)).openRtp(srtp, hdrLen, ssrc, r, this.encryptRtp, this.mkiLen);
+        roc = r;
+      }
+    }
     if (!packet) return this.fail('auth-failed');
-    if (st) st.accept(v, seq);
+    if (st) st.accept(roc, seq);
     else {
       // Stream state is created only for authenticated packets, so forged SSRCs cost no memory.
-      const fresh = new RtpStreamState(v, seq, this.window);
-      fresh.accept(v, seq);
+      const fresh = new RtpStreamState(roc, seq, this.window);
+      fresh.accept(roc, seq);
       this.rxRtp.set(ssrc, fresh);
     }
     this.rtpPackets++;

@@ -265,6 +265,34 @@ describe.each(ALL_PROFILES)('%s ROC rollover', (profile) => {
     rx.setRoc(0x11223344, 5);
     expect(rx.unprotectRtp(srtp).ok).toBe(true);
   });
+  it('rocSearch: a late joiner finds a ROC the sender reached before the join, then follows the stream', () => {
+    const k = keysFor(profile);
+    const tx = new SrtpContext({ profile, ...k });
+    // The sender started near the wrap and rolled over twice before the receiver's first packet.
+    const sent = [65534, 65535, 0].map((seq) => tx.protectRtp(rtpPacket({ seq })));
+    for (let seq = 1; seq <= 0xffff; seq += 0x4000) tx.protectRtp(rtpPacket({ seq }));
+    const late = [0, 1, 2].map((seq) => tx.protectRtp(rtpPacket({ seq })));
+    expect(sent).toHaveLength(3);
+    expect(new SrtpContext({ profile, ...k }).unprotectRtp(late[0]!)).toEqual({ ok: false, reason: 'auth-failed' });
+    expect(new SrtpContext({ profile, ...k, rocSearch: 1 }).unprotectRtp(late[0]!)).toEqual({ ok: false, reason: 'auth-failed' });
+    const rx = new SrtpContext({ profile, ...k, rocSearch: 2 });
+    for (const [i, p] of late.entries()) expect(packetOf(rx.unprotectRtp(p)).equals(rtpPacket({ seq: i }))).toBe(true);
+    expect(rx.unprotectRtp(late[1]!)).toEqual({ ok: false, reason: 'replayed' });
+    // Once the SSRC is known no more guessing: a packet from ROC 0 is far behind the window, not re-guessed.
+    expect(rx.unprotectRtp(sent[2]!).ok).toBe(false);
+    expect(rx.stats.authFailed + rx.stats.replayed).toBe(2);
+  });
+  it('rocSearch is bounded and a signalled ROC is not second-guessed', () => {
+    const k = keysFor(profile);
+    expect(() => new SrtpContext({ profile, ...k, rocSearch: 17 })).toThrow(SrtpConfigError);
+    expect(() => new SrtpContext({ profile, ...k, rocSearch: -1 })).toThrow(/rocSearch must be an integer from 0 to 16/);
+    const tx = new SrtpContext({ profile, ...k });
+    tx.setRoc(0x11223344, 1);
+    const srtp = tx.protectRtp(rtpPacket({ seq: 7 }));
+    const rx = new SrtpContext({ profile, ...k, rocSearch: 4 });
+    rx.setRoc(0x11223344, 3);
+    expect(rx.unprotectRtp(srtp)).toEqual({ ok: false, reason: 'auth-failed' });
+  });
 });
 
 describe('key lifetime and kdr', () => {

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:dgram';
 import { closeQuietly, type UasCall } from '@imslab/app-server';
+import { initialSequenceNumber } from '@imslab/rtp';
 import type { SrtpContext } from '@imslab/srtp';
 
 /** Counters of one participant's leg, as the control API reports them. */
@@ -25,7 +26,7 @@ export class Leg {
   /** e2m2e: decrypted payloads waiting for the next mixing tick (bounded: a late member cannot grow it). */
   readonly queue: Buffer[] = [];
   /** e2m2e: our RTP stream toward this member. */
-  seq = Math.floor(Math.random() * 0x10000);
+  seq = initialSequenceNumber();
   timestamp = Math.floor(Math.random() * 0x100000000);
   readonly ssrc = Math.floor(Math.random() * 0x100000000);
 

@@ -24,10 +24,11 @@ export class CallManager {
   constructor(private readonly ctx: CallContext) {}
 
   /** Places a call; returns at once, the call proceeds in the background. */
-  placeCall(target: string, security: SecurityMode, ticket?: Partial<TicketOptions>, spoofedIdentity?: string, extraMedia: readonly ExtraMediaType[] = []): OutgoingCall {
+  placeCall(target: string, security: SecurityMode, ticket?: Partial<TicketOptions>, spoofedIdentity?: string, extraMedia: readonly ExtraMediaType[] = [], firstSequence?: number): OutgoingCall {
     const t: TicketOptions = { policy: ticket?.policy ?? this.ctx.cfg.defaultPolicy, designatedDevice: ticket?.designatedDevice };
     const call = new OutgoingCall(this.ctx, target, security, t, extraMedia);
     call.spoofedIdentity = spoofedIdentity;
+    call.firstSequence = firstSequence;
     this.add(call);
     void call.start().catch((e: Error) => call.fail(`internal error: ${e.message}`));
     return call;

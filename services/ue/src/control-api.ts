@@ -119,7 +119,9 @@ export function createControlApi(ue: ControlledUe): ControlServer {
       // Negative tests: claim another user's identity in P-Asserted-Identity (the P-CSCF must not pass it on).
       const spoof = body['spoofIdentity'];
       if (spoof !== undefined && (typeof spoof !== 'string' || !/^sips?:[^@\s]+@\S+$/.test(spoof) || !isValidUri(spoof))) throw new HttpError(400, 'field "spoofIdentity" must be a SIP URI, e.g. "sip:carol@ims.test" (a negative test: the identity this UE claims)');
-      const call = ue.calls.placeCall(to, security, ticketFields(body, ue.cfg.defaultPolicy), spoof as string | undefined, mediaField(body, security));
+      const first = body['firstSequence'];
+      if (first !== undefined && (typeof first !== 'number' || !Number.isInteger(first) || first < 0 || first > 0xffff)) throw new HttpError(400, 'field "firstSequence" must be an integer from 0 to 65535: the first RTP sequence number of the call\'s streams (e.g. 65500 to roll over soon)');
+      const call = ue.calls.placeCall(to, security, ticketFields(body, ue.cfg.defaultPolicy), spoof as string | undefined, mediaField(body, security), first as number | undefined);
       await Promise.resolve();
       const status = call.toStatus();
       return status.state === 'failed' ? { callId: call.callId, state: status.state, failure: status.failure } : { callId: call.callId };

@@ -128,9 +128,18 @@ export function derivedSrtpKey(k: { masterKey: Uint8Array; masterSalt: Uint8Arra
   return inlineKey(suite, Buffer.concat([k.masterKey, k.masterSalt]), keyMgmt, tag, k.mki);
 }
 
-/** SrtpContext options for a key. */
+/**
+ * ROC guesses a UE makes for a stream it joins late: a conference or PoC
+ * server in e2e mode passes on other members' SRTP as it is, and nothing
+ * tells a joiner their senders' rollover counters (RFC 3711 sec. 3.3.1).
+ * Four covers a join up to 4 * 2^16 packets (about 87 minutes of 20 ms
+ * audio) into a stream.
+ */
+export const LATE_JOIN_ROC_SEARCH = 4;
+
+/** SrtpContext options for a key (receiving contexts guess a late-joined stream's ROC). */
 export function contextOptions(key: SrtpKey): SrtpContextOptions {
-  const o = contextOptionsFromCrypto(key.attribute);
+  const o = { ...contextOptionsFromCrypto(key.attribute), rocSearch: LATE_JOIN_ROC_SEARCH };
   return key.mki ? { ...o, mki: key.mki } : o;
 }
 

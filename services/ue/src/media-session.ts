@@ -192,8 +192,9 @@ export class MediaSession {
     private readonly rtcp: Socket | null,
     private readonly allocator: PortAllocator,
     readonly mediaType: ProbeMediaType,
+    firstSequence: number | undefined,
   ) {
-    this.source = probeSource(mediaType, this.ssrc);
+    this.source = probeSource(mediaType, this.ssrc, firstSequence);
     this.interval = this.source.intervalMs;
     rtp.on('message', (msg, rinfo) => this.receive(msg, `${rinfo.address}:${rinfo.port}`));
     rtp.on('error', () => undefined);
@@ -204,9 +205,9 @@ export class MediaSession {
   }
 
   /** Binds a socket pair from the allocator for a stream of `mediaType` (default audio). */
-  static async open(address: string, allocator: PortAllocator, mediaType: ProbeMediaType = 'audio'): Promise<MediaSession> {
+  static async open(address: string, allocator: PortAllocator, mediaType: ProbeMediaType = 'audio', firstSequence?: number): Promise<MediaSession> {
     const { port, rtp, rtcp } = await allocator.allocate();
-    return new MediaSession(address, port, rtp, rtcp, allocator, mediaType);
+    return new MediaSession(address, port, rtp, rtcp, allocator, mediaType, firstSequence);
   }
 
   get local(): string {

@@ -38,6 +38,8 @@ export class OutgoingCall extends Call {
    * sec. 5.2.6.3.3); the callee's display shows which one won.
    */
   spoofedIdentity: string | undefined;
+  /** The first RTP sequence number of each of our streams (a rollover test), else random. */
+  firstSequence: number | undefined;
 
   constructor(ctx: CallContext, readonly target: string, security: SecurityMode, ticket: TicketOptions, readonly extraTypes: readonly ExtraMediaType[] = []) {
     super(ctx, newCallId(ctx.cfg.address), 'out', security, ctx.cfg.impu, target, ticket);
@@ -47,8 +49,8 @@ export class OutgoingCall extends Call {
   async start(): Promise<void> {
     const { cfg, stack, registration } = this.ctx;
     try {
-      this.media = await MediaSession.open(cfg.address, this.ctx.ports);
-      for (const type of this.extraTypes) this.extraMedia.push(await MediaSession.open(cfg.address, this.ctx.ports, type));
+      this.media = await MediaSession.open(cfg.address, this.ctx.ports, 'audio', this.firstSequence);
+      for (const type of this.extraTypes) this.extraMedia.push(await MediaSession.open(cfg.address, this.ctx.ports, type, this.firstSequence));
     } catch (e) {
       for (const m of this.allMedia) m.stop();
       return this.fail((e as Error).message);

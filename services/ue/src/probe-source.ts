@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import {
   markerFor, PCMU_PAYLOAD_TYPE, probePayload, SAMPLES_PER_PACKET, T140ProbeSender, VideoProbeSender, type ProbeMediaType,
 } from '@imslab/probe';
-import { buildRtp } from '@imslab/rtp';
+import { buildRtp, initialSequenceNumber } from '@imslab/rtp';
 
 /** The kinds of media a call may carry besides its audio. */
 export const EXTRA_MEDIA_TYPES = ['video', 'text'] as const;
@@ -39,10 +39,12 @@ export interface ProbeSource {
 class AudioSource implements ProbeSource {
   readonly type = 'audio';
   readonly intervalMs = 20;
-  private seq = randomBytes(2).readUInt16BE(0);
+  private seq: number;
   private readonly ts0 = randomBytes(4).readUInt32BE(0);
 
-  constructor(private readonly ssrc: number) {}
+  constructor(private readonly ssrc: number, firstSequence: number) {
+    this.seq = firstSequence;
+  }
 
   packets(index: number, marker: string): Buffer[] {
     const p = buildRtp({ payloadType: PCMU_PAYLOAD_TYPE, marker: index === 0, sequence: this.seq, timestamp: this.timestampAt(index), ssrc: this.ssrc }, probePayload(marker, index));
@@ -66,10 +68,9 @@ class SenderSource implements ProbeSource {
   private sender: { marker: string; next: () => Buffer[]; timestampOf: (i: number) => number } | undefined;
   private sent = 0;
   private made = 0;
-  private readonly seq0 = randomBytes(2).readUInt16BE(0);
   private readonly ts0 = randomBytes(4).readUInt32BE(0);
 
-  constructor(readonly type: ExtraMediaType, private readonly ssrc: number) {
+  constructor(readonly type: ExtraMediaType, private readonly ssrc: number, private readonly seq0: number) {
     this.intervalMs = type === 'video' ? 1000 / UE_VIDEO.fps : UE_TEXT.intervalMs;
   }
 
@@ -97,9 +98,13 @@ class SenderSource implements ProbeSource {
   }
 }
 
-/** The source of one kind of media for a session whose SSRC is `ssrc`. */
-export function probeSource(type: ProbeMediaType, ssrc: number): ProbeSource {
-  return type === 'audio' ? new AudioSource(ssrc) : new SenderSource(type, ssrc);
+/**
+ * The source of one kind of media for a session whose SSRC is `ssrc`; its
+ * first RTP sequence number is `firstSequence` (a test of how receivers
+ * handle a rollover), else random below 2^15 (initialSequenceNumber).
+ */
+export function probeSource(type: ProbeMediaType, ssrc: number, firstSequence = initialSequenceNumber()): ProbeSource {
+  return type === 'audio' ? new AudioSource(ssrc, firstSequence) : new SenderSource(type, ssrc, firstSequence);
 }
 
 /**

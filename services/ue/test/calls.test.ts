@@ -188,14 +188,19 @@ describe('UE to UE, directly addressed', () => {
     for (const [body, why] of [
       [{ media: ['video'] }, /audio first/], [{ media: ['audio', 'video', 'video'] }, /at most once/], [{ media: 'video' }, /"media"/],
       [{ media: ['audio', 'video'], security: 'sdes-e2e' }, /need security "poc-e2e".*not "sdes-e2e"/],
+      [{ firstSequence: 65536 }, /"firstSequence" must be an integer from 0 to 65535/], [{ firstSequence: -1 }, /"firstSequence"/],
+      [{ firstSequence: 1.5 }, /"firstSequence"/], [{ firstSequence: '7' }, /"firstSequence"/],
     ] as const) {
       const r = await fetch(`${base}/call`, { method: 'POST', body: JSON.stringify({ to: 'sip:bob@ims.test', ...body }) });
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect((await r.json()).error).toMatch(why);
     }
-    const r = await fetch(`${base}/call`, { method: 'POST', body: JSON.stringify({ to: 'sip:bob@ims.test', security: 'sdes-e2e' }) });
+    // From sequence number 65530 the caller's SRTP rolls over after six packets; bob follows it.
+    const r = await fetch(`${base}/call`, { method: 'POST', body: JSON.stringify({ to: 'sip:bob@ims.test', security: 'sdes-e2e', firstSequence: 65530 }) });
     const { callId } = (await r.json()) as { callId: string };
     await waitFor('confirmed', () => status(bob, callId)?.state === 'confirmed');
+    await waitFor('bob past the caller\'s rollover', () => status(bob, callId)!.media.rxMarkerPackets > 10);
+    expect(status(bob, callId)!.media.rxAuthFailed).toBe(0);
     const one = (await (await fetch(`${base}/calls/${encodeURIComponent(callId)}`)).json()) as CallStatus;
     expect(one.callId).toBe(callId);
     const missing = await fetch(`${base}/calls/nope`);

@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { buildRtp } from '@imslab/rtp';
+import { SrtpContext } from '@imslab/srtp';
+import { contextOptions, derivedSrtpKey, LATE_JOIN_ROC_SEARCH } from '../src/media-security.ts';
+
+/**
+ * A UE that joins a group late (an e2e conference or PoC group passes the
+ * members' SRTP on as it is) receives a sender whose ROC is already past 0.
+ * Seen in conference-member-leaves: carol rejoined after bob's sequence
+ * numbers wrapped and failed every one of his packets.
+ */
+describe('a UE receiving a stream it joined after the sender wrapped', () => {
+  const key = derivedSrtpKey({ masterKey: randomBytes(16), masterSalt: randomBytes(14) }, 'AES_CM_128_HMAC_SHA1_80', 'mikey-ticket');
+
+  function lateStream(wraps: number): Buffer[] {
+    const tx = new SrtpContext(contextOptions(key));
+    const out: Buffer[] = [];
+    let seq = 65_530;
+    for (let i = 0; i < 6 + (wraps - 1) * 0x10000 + 5; i++, seq = (seq + 1) & 0xffff) {
+      const p = tx.protectRtp(buildRtp({ payloadType: 0, sequence: seq, timestamp: i * 160, ssrc: 0xb0b }, Buffer.alloc(160, i & 0xff)));
+      if (i >= 6 + (wraps - 1) * 0x10000) out.push(p);
+    }
+    return out;
+  }
+
+  it(`decrypts it from the first packet for up to ${LATE_JOIN_ROC_SEARCH} wraps`, () => {
+    for (const wraps of [1, LATE_JOIN_ROC_SEARCH]) {
+      const rx = new SrtpContext(contextOptions(key));
+      expect(lateStream(wraps).map((p) => rx.unprotectRtp(p).ok), `${wraps} wrap(s)`).toEqual([true, true, true, true, true]);
+    }
+  });
+
+  it('a context without the search (what the UE had) fails the same packets', () => {
+    const { rocSearch: _, ...plain } = contextOptions(key);
+    const rx = new SrtpContext(plain);
+    expect(lateStream(1).map((p) => rx.unprotectRtp(p).ok)).toEqual([false, false, false, false, false]);
+  });
+});

@@ -2,8 +2,7 @@ import type { Analysis, CallReport } from '@imslab/analysis';
 import { faultOutcome, faultVerdict } from './faults.ts';
 import { addressOwner } from '@imslab/network';
 import { callMediaView, crossCheckAgw } from '@imslab/ims-agw/cross-check';
-import { markerFor } from '@imslab/probe';
-import { CHECKS, type CheckContext } from './checks/index.ts';
+import { callMarkers, CHECKS, type CheckContext } from './checks/index.ts';
 import { ueCallsFor } from './checks/views.ts';
 import type { Expectation } from './scenario.ts';
 import type { CallOutcome } from '@imslab/run-format';
@@ -20,7 +19,7 @@ function contextEvidence(ctx: CheckContext, a: Analysis): void {
       ctx.saw(`[packets] ${l.link}: ${offered} SDES keys readable in the SDP, ${used.size} protected the media (extra keys in an SDP are no evidence of re-encryption)`);
     }
   }
-  const markers = [markerFor(call.callId, 'orig', call.media), markerFor(call.callId, 'term', call.media)];
+  const markers = callMarkers(call);
   for (const f of a.stores.filter((x) => x.what === 'key' || markers.includes(x.detail))) {
     ctx.saw(`[element logs and stores] ${f.file} holds ${f.what === 'key' ? `key ${f.detail}` : `plaintext probe ${f.detail}`}`);
   }

@@ -7,7 +7,7 @@ import { isAlias, LineCounter, parseDocument, visit, type Node } from 'yaml';
 import { z } from 'zod';
 import { CHECKS } from './checks/index.ts';
 import { ScenarioError } from './errors.ts';
-import { STEP_SHAPES, StepSchema, streamMediaOf, type Step } from './steps.ts';
+import { STEP_SHAPES, STREAM_STEPS, StepSchema, streamMediaOf, type Step } from './steps.ts';
 
 /**
  * Scenario files: YAML under scenarios/<clause>/, one per behaviour,
@@ -78,6 +78,10 @@ function buildScenarioSchema(fileName?: string) {
       const refs = [body.call, ...(kind === 'wait-probe' ? [body.of].flat() : [])].filter((x) => x !== undefined).map(String);
       for (const r of refs) {
         if (!aliases.has(r)) ctx.addIssue({ code: 'custom', path: ['steps', i, kind], message: `refers to call "${r}" before a call step defines it (as: ...)` });
+        const stream = /^(.+)\.(video|text)$/.exec(r);
+        if (stream && !STREAM_STEPS.has(kind)) {
+          ctx.addIssue({ code: 'custom', path: ['steps', i, kind, 'call'], message: `${kind} acts on the whole call: name the call "${stream[1]}", not its ${stream[2]} stream "${r}" (streams are for ${[...STREAM_STEPS].join(', ')} and the expectations)` });
+        }
       }
     });
     for (const alias of Object.keys(s.expect)) {

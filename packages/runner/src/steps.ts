@@ -2,7 +2,7 @@ import { closest, strictObject } from '@imslab/element-kit';
 import { markerFor } from '@imslab/probe';
 import { SECURITY_MODES, TICKET_POLICIES, type CallStatus } from '@imslab/ue/contract';
 import { z } from 'zod';
-import type { CallRecord, StreamMedia } from './checks/index.ts';
+import { callMarker, type CallRecord, type StreamMedia } from './checks/index.ts';
 import { streamView } from './checks/views.ts';
 import type { MessageCallRecord } from './checks/message-delivered.ts';
 import { httpJson } from './http-json.ts';
@@ -31,7 +31,7 @@ export const STEP_SHAPES = {
     security: z.enum(SECURITY_MODES).optional(), policy: z.enum(TICKET_POLICIES).optional(), designatedDevice: name.optional(), as: name,
     /** Negative tests: the caller claims this identity in P-Asserted-Identity (a UE spoofing another user). */
     spoofIdentity: z.string().regex(/^sips?:\S+@\S+$/, 'must be a SIP URI like sip:carol@ims.test').optional(),
-    /** The call's streams, audio first (default [audio]); each other stream is named `<as>.video`, `<as>.text` in later steps and the expectations. Video and text need security poc-e2e. */
+    /** The call's streams, audio first (default [audio]); each other stream is named `<as>.video`, `<as>.text` in the waiting steps that count media (STREAM_STEPS) and the expectations. Video and text need security poc-e2e. */
     media: z.array(z.enum(['audio', 'video', 'text'])).min(1)
       .refine((m) => m[0] === 'audio' && new Set(m).size === m.length, 'must list audio first, then video and/or text, each once, e.g. [audio, video, text]').optional(),
     /** The caller's first RTP sequence number on each stream (default random below 2^15): e.g. 65500 rolls its SRTP ROC over within two seconds, to test late joiners and rollover handling. */
@@ -225,6 +225,9 @@ function call(ctx: StepContext, alias: string): CallRecord {
 }
 
 /** The streams of a call step besides audio. */
+/** The steps that read one stream's counters, so a stream alias (`<as>.video`) means something to them; every other step acts on the whole call. */
+export const STREAM_STEPS: ReadonlySet<string> = new Set(['wait-media', 'wait-probe', 'wait-unreadable']);
+
 export function streamMediaOf(media: readonly string[] | undefined): StreamMedia[] {
   return (media ?? []).filter((m): m is StreamMedia => m === 'video' || m === 'text');
 }
@@ -288,7 +291,7 @@ async function waitSent(ctx: StepContext, alias: string, packets: number): Promi
 /** The caller of `alias` received `packets` packets and the probe of every call in `of`. */
 async function waitProbe(ctx: StepContext, alias: string, of: string[], packets: number): Promise<void> {
   const c = call(ctx, alias);
-  const want = of.map((o) => markerFor(call(ctx, o).callId, 'orig', call(ctx, o).media));
+  const want = of.map((o) => callMarker(call(ctx, o), 'orig'));
   await poll(ctx, `call ${alias}: probe of ${of.join(', ')}`, async (note) => {
     const s = await findCall(ue(ctx, c.from), c.callId, c.media);
     failedOrOver(alias, c.from, s);

@@ -73,6 +73,16 @@ describe('scenario files', () => {
     expect(load(poc.replace('kmsResolved: [bob-1]', 'floor: { granted: yes }'))).toThrow(/expect\.c1\.floor\.granted: Invalid input: expected boolean/);
   });
 
+  it('video and text streams: named <as>.video, <as>.text in the steps that count media and the expectations, not in steps on the whole call', () => {
+    const av = OK.replace('security: e2e, as: c1 }', 'security: poc-e2e, as: c1, media: [audio, video, text], firstSequence: 65500 }')
+      .replace('  - hangup:', '  - wait-probe: { call: c1.video, of: c1.text, packets: 5 }\n  - hangup:');
+    const s = load(av)();
+    expect(s.steps[1]).toEqual({ call: { from: 'alice', to: 'sip:bob@ims.test', security: 'poc-e2e', as: 'c1', media: ['audio', 'video', 'text'], firstSequence: 65500 } });
+    expect(load(av.replace('hangup: { ue: alice, call: c1 }', 'hangup: { ue: alice, call: c1.video }'))).toThrow(/steps\[3\]\.hangup\.call: hangup acts on the whole call: name the call "c1", not its video stream "c1\.video" \(streams are for wait-media, wait-probe, wait-unreadable and the expectations\)/);
+    expect(load(av.replace('media: [audio, video, text]', 'media: [audio, text]'))).toThrow(/refers to call "c1\.video" before a call step defines it/);
+    expect(load(av.replace('firstSequence: 65500', 'firstSequence: 65536'))).toThrow(/steps\[1\]\.call\.firstSequence: Too big: expected number to be <=65535/);
+  });
+
   it('selects by name, suite or all; an unknown name lists the known ones', () => {
     const all = loadAllScenarios();
     expect(selectScenarios(['4.1.4'], all).every((s) => s.clause === '4.1.4')).toBe(true);

@@ -1,4 +1,3 @@
-import type { MediaCounters } from './media-session.ts';
 import type { SecurityMode, TicketPolicy } from './config.ts';
 import type { E2aeMark, E2aeStatus, KeyManagement, SecurityAchieved } from './media-security.ts';
 
@@ -87,6 +86,25 @@ export interface CallStatus {
   startedAt: string;
   answeredAt?: string;
   endedAt?: string;
+}
+
+/** Counters exposed in CallStatus.media. */
+export interface MediaCounters {
+  txPackets: number;
+  rxPackets: number;
+  rxMarkerPackets: number;
+  rxMarkersSeen: string[];
+  rxAuthFailed: number;
+  rxReplayed: number;
+  rxMalformed: number;
+  /** SRTP packets whose MKI names no key this UE holds (e.g. a group key of an epoch after our removal), or that authenticate only under a receive key it dropped (MAX_EXTRA_RX_KEYS). */
+  rxUnknownKey: number;
+  rxFrom: string | null;
+}
+
+/** Counters before any packet (fresh arrays each time: a session fills its own). */
+export function emptyMediaCounters(): MediaCounters {
+  return { txPackets: 0, rxPackets: 0, rxMarkerPackets: 0, rxMarkersSeen: [], rxAuthFailed: 0, rxReplayed: 0, rxMalformed: 0, rxUnknownKey: 0, rxFrom: null };
 }
 
 /** One stream's media: where it goes and what its receiver counted. */

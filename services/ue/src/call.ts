@@ -178,11 +178,23 @@ export abstract class Call implements UpdatableCall {
   /** Hangs up as appropriate for the state (CANCEL, BYE, or a final response). */
   abstract hangup(): Promise<void>;
 
+  /**
+   * The peer offered these streams after its audio and we take none of
+   * them: every later SDP of ours lists them with port 0 in its order
+   * (RFC 3264 sec. 6 for the answer, sec. 8 for later offers).
+   */
+  private rejectedSections: readonly string[] = [];
+
+  /** Notes the peer's offer: the streams after its audio that our SDPs must list as rejected. A UE with video or text streams of its own is the offerer, never asked for more. */
+  takeOffer(remote: RemoteSdp): void {
+    if (this.extraMedia.length === 0) this.rejectedSections = remote.afterAudio;
+  }
+
   /** Our SDP with the given security lines (version incremented each time, RFC 4566 o= line). */
   localSdp(lines: MediaSecurityLines): string {
     this.localLines = lines;
     const extra = this.extraMedia.map((m) => ({ type: m.mediaType as ExtraMediaType, port: m.localPort }));
-    return buildSdp({ address: this.ctx.cfg.address, port: this.media!.localPort, sessionId: this.sessionId, sessionVersion: this.sdpVersion++, security: lines, extra });
+    return buildSdp({ address: this.ctx.cfg.address, port: this.media!.localPort, sessionId: this.sessionId, sessionVersion: this.sdpVersion++, security: lines, extra, rejected: this.rejectedSections });
   }
 
   /**

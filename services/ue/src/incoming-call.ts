@@ -52,6 +52,7 @@ export class IncomingCall extends Call {
     if (req.body.length === 0) return this.reject(488, 'INVITE without SDP offer is not supported');
     const parsed = parseRemoteSdp(req.body.toString('utf8'));
     if (!parsed.ok) return this.reject(488, parsed.reason);
+    this.takeOffer(parsed.sdp);
     const answer = await answerRemoteOffer(this.negotiationEnv(), parsed.sdp.security, this.securityRequested);
     if (this.ended) return;
     if (!answer.ok) return this.reject(answer.status, answer.reason);

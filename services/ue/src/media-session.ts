@@ -7,6 +7,7 @@ import { contextOptions, type MkiKeySource, type SrtpKey } from './media-securit
 import { MkiReceiver } from './mki-receiver.ts';
 import type { PortAllocator } from './port-allocator.ts';
 import { probeSource, type ProbeSource } from './probe-source.ts';
+import { emptyMediaCounters, type MediaCounters } from './call-status.ts';
 
 /** Packet interval of the audio probe stream (a=ptime:20); video and text have their own (probe-source.ts). */
 export const PACKET_INTERVAL_MS = 20;
@@ -81,19 +82,6 @@ interface RxKeyContext {
   ctx: SrtpContext;
 }
 
-/** Counters exposed in CallStatus.media. */
-export interface MediaCounters {
-  txPackets: number;
-  rxPackets: number;
-  rxMarkerPackets: number;
-  rxMarkersSeen: string[];
-  rxAuthFailed: number;
-  rxReplayed: number;
-  rxMalformed: number;
-  /** SRTP packets whose MKI names no key this UE holds (e.g. a group key of an epoch after our removal), or that authenticate only under a receive key it dropped (MAX_EXTRA_RX_KEYS). */
-  rxUnknownKey: number;
-  rxFrom: string | null;
-}
 
 /** How early a packet may go so that it shares a wake-up with others (its RTP timestamp is unchanged). */
 const COALESCE_MS = 4;
@@ -172,7 +160,7 @@ export class MediaSession {
   /** Reused for every received packet: reading its header allocates nothing. */
   private readonly rxView = new RtpHeaderView();
   private readonly markers = new Set<string>();
-  readonly counters: MediaCounters = { txPackets: 0, rxPackets: 0, rxMarkerPackets: 0, rxMarkersSeen: [], rxAuthFailed: 0, rxReplayed: 0, rxMalformed: 0, rxUnknownKey: 0, rxFrom: null };
+  readonly counters: MediaCounters = emptyMediaCounters();
   /** Called once with the SSRC of the first valid incoming packet (the key log records it). */
   onFirstRxSsrc: ((ssrc: number) => void) | undefined;
   /**

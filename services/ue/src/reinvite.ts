@@ -35,6 +35,7 @@ export interface UpdatableCall {
   updateWarning: string | undefined;
   negotiationEnv(): NegotiationEnv;
   localSdp(lines: MediaSecurityLines): string;
+  takeOffer(remote: RemoteSdp): void;
   applyOutcome(outcome: SecurityOutcome, remote: RemoteSdp, deferTxUntilAck?: number): void;
   recordSecurity(security: SecurityMode): void;
   send2xx(txn: ServerTransaction, res: SipResponse, flow: Flow): void;
@@ -221,6 +222,7 @@ export class SessionUpdater {
     }
     const parsed = parseRemoteSdp(req.body.toString('utf8'));
     if (!parsed.ok) return void reject(488, parsed.reason);
+    call.takeOffer(parsed.sdp);
     const offer = parsed.sdp.security;
     const mikey = mikeyValueOf(offer.keyMgmt);
     if (mikey && this.lastMikey?.offer === mikey && call.outcome) {

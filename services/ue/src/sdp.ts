@@ -18,6 +18,8 @@ export interface LocalSdpSpec {
   security: MediaSecurityLines;
   /** Video and text streams after the audio one, in order: their keys come with the audio's (a PoC group key), so they carry no key lines. */
   extra?: ReadonlyArray<{ type: ExtraMediaType; port: number }>;
+  /** m= lines with port 0 after the audio (and `extra`): the peer's streams we do not take, kept in its order (RFC 3264 sec. 6, 8). */
+  rejected?: readonly string[];
 }
 
 /**
@@ -30,7 +32,10 @@ export function buildSdp(spec: LocalSdpSpec): string {
   return buildAudioSdp({
     address: spec.address, port: spec.port, sessionId: spec.sessionId, sessionVersion: spec.sessionVersion,
     protocol: s.profile, direction: s.direction ?? 'sendrecv', crypto: s.crypto, keyMgmt: s.keyMgmt ?? [], attributes: s.attributes,
-    extraMedia: (spec.extra ?? []).map((x) => ({ lines: probeSdpLines(x.type, x.port, s.profile), direction: s.direction ?? 'sendrecv' })),
+    extraMedia: [
+      ...(spec.extra ?? []).map((x) => ({ lines: probeSdpLines(x.type, x.port, s.profile), direction: s.direction ?? 'sendrecv' })),
+      ...(spec.rejected ?? []).map((line) => ({ lines: [line], direction: 'inactive' as const })),
+    ],
   });
 }
 
@@ -42,6 +47,8 @@ export interface RemoteSdp {
   security: MediaSecurityLines;
   /** The peer's video and text streams, in order, where it sends and receives them (port 0: refused, RFC 3264 sec. 6). */
   extra: Array<{ type: ExtraMediaType; address: string; port: number }>;
+  /** Every m= section after the audio one, as an m= line with port 0: what an answer that takes none of them lists (RFC 3264 sec. 6). */
+  afterAudio: string[];
 }
 
 /**
@@ -54,6 +61,8 @@ export function parseRemoteSdp(body: string): { ok: true; sdp: RemoteSdp } | { o
   try {
     const d = parseSdp(body);
     const m = d.requireAudio('the SDP');
+    // An answer lists the offer's streams in the offer's order (RFC 3264 sec. 6); ours starts with its audio.
+    if (d.media[0] !== m) return { ok: false, reason: `the SDP's first m= section is ${d.media[0]!.type}${d.media[0]!.active ? '' : ' (port 0)'}, not the audio stream: this UE takes offers whose first stream is audio` };
     const payloads = m.payloadTypes;
     if (!payloads.includes(PCMU.payload)) return { ok: false, reason: `SDP audio offers payload types ${payloads.join(',') || 'none'}, not PCMU (0)` };
     return {
@@ -64,6 +73,7 @@ export function parseRemoteSdp(body: string): { ok: true; sdp: RemoteSdp } | { o
         payloads,
         extra: d.media.filter((x) => x !== m && (EXTRA_MEDIA_TYPES as readonly string[]).includes(x.type))
           .map((x) => ({ type: x.type as ExtraMediaType, address: x.connectionAddress ?? m.connectionAddress!, port: x.port })),
+        afterAudio: d.media.slice(1).map((x) => `m=${x.type} 0 ${x.protocol} ${x.formats.join(' ') || '0'}`),
         security: {
           profile: m.protocol,
           crypto: m.crypto,

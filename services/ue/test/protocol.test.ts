@@ -4,6 +4,7 @@ import {
   type SipRequest,
 } from '@imslab/sip';
 import { isRequest, isResponse, SipPeer } from '@imslab/sip/test-peer';
+import { parseSdp } from '@imslab/sdp';
 import { Ue } from '../src/index.ts';
 import { quietLogger, status, ueConfig, waitFor } from './helpers.ts';
 
@@ -149,6 +150,22 @@ describe('INVITE server 2xx reliability (sec. 13.3.1.4)', () => {
     expect(peer.all(isResponse(200, 'INVITE')).length).toBe(n);
     expect(peer.all(isResponse(100, 'INVITE')).length).toBe(1);
     expect(peer.all(isResponse(180, 'INVITE')).length).toBe(1);
+  });
+
+  it('answers an offer of audio, video and MSRP with every stream in the offer\'s order, the two it does not take with port 0 (RFC 3264 sec. 6); refuses an offer whose first stream is not audio', async () => {
+    const { peer } = await setup();
+    const invite = (callId: string, body: string) => createRequest({
+      method: 'INVITE', uri: `sip:alice@${UE}:5060`, via: { transport: 'UDP', host: PEER, port: 5060, rport: true },
+      from: '<sip:bob@ims.test>;tag=caller', to: '<sip:alice@ims.test>', callId, cseq: 1, contact: `<sip:bob@${PEER}:5060>`, body,
+    });
+    const more = 'm=video 41010 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\nm=message 41012 TCP/MSRP *\r\na=path:msrp://127.0.0.1:41012/x;tcp\r\n';
+    await peer.send(invite('m-lines-1', answerSdp(41008) + more), UE, SIP_PORT);
+    const ok = await waitFor('200', () => peer.all(isResponse(200, 'INVITE'))[0]);
+    const media = parseSdp(ok.body.toString('utf8')).media;
+    expect(media.map((m) => `${m.type} ${m.port === 0 ? 0 : 'open'} ${m.protocol} ${m.formats.join(',')}`)).toEqual(['audio open RTP/AVP 0', 'video 0 RTP/AVP 96', 'message 0 TCP/MSRP *']);
+    await peer.send(invite('m-lines-2', answerSdp(41014).replace('m=audio', more + 'm=audio')), UE, SIP_PORT);
+    const refused = await waitFor('488', () => peer.all(isResponse(488, 'INVITE'))[0]);
+    expect(refused.headers.get('Warning')).toMatch(/first m= section is video, not the audio stream/);
   });
 
   it('answers unknown methods 501, known unsupported ones 405, BYE without dialog 481', async () => {

@@ -1,3 +1,4 @@
+import { markerFor } from '@imslab/probe';
 import type { FaultRecord } from '../faults.ts';
 import type { Analysis, CallReport, MessageAnalysis } from '@imslab/analysis';
 import type { ElementPlan } from '@imslab/network';
@@ -5,10 +6,10 @@ import type { EvidenceName, EvidenceTypes, NetworkPlan } from '@imslab/topology'
 import type { CallStatus } from '@imslab/ue/contract';
 import type { z } from 'zod';
 
-/** A call placed by the steps: its scenario alias and SIP Call-ID. */
 /** The streams a call may carry besides audio. */
 export type StreamMedia = 'video' | 'text';
 
+/** A call placed by the steps: its scenario alias and SIP Call-ID. */
 export interface CallRecord {
   alias: string;
   callId: string;
@@ -21,6 +22,16 @@ export interface CallRecord {
   hungUpAt?: number;
   /** Faults a fault step inflicted while this call was up (its verdict is then `fault(<element>)`). */
   faults?: FaultRecord[];
+}
+
+/** The probe marker of a call's stream in one direction (orig: what its caller sends). */
+export function callMarker(c: Pick<CallRecord, 'callId' | 'media'>, dir: 'orig' | 'term'): string {
+  return markerFor(c.callId, dir, c.media);
+}
+
+/** Both directions' probe markers of a call's stream, the caller's first. */
+export function callMarkers(c: Pick<CallRecord, 'callId' | 'media'>): [string, string] {
+  return [callMarker(c, 'orig'), callMarker(c, 'term')];
 }
 
 /** Everything a check may look at for one call, and where it says what it found. */

@@ -48,4 +48,4 @@ export const CHECKS: readonly Check[] = [
   playbackIdentical, voicemailStores, voicemailDeposit, noMediaAfterHangup, ueCounters, mediaIntegrity, floor, pocForwarded, floorControlInClear, groupRekeyed, decryptableBy, pocBox, messageVerdict, messageDelivered, messageStoredEncrypted,
 ] as readonly Check[];
 
-export { defineCheck, noEvidence, type Check, type CheckContext, type CallRecord, type StreamMedia } from './check.ts';
+export { callMarker, callMarkers, defineCheck, noEvidence, type Check, type CheckContext, type CallRecord, type StreamMedia } from './check.ts';

@@ -1,8 +1,7 @@
-import { markerFor } from '@imslab/probe';
 import type { MediaFlowReport } from '@imslab/analysis';
 import { z } from 'zod';
 import { strictObject } from '@imslab/element-kit';
-import { defineCheck, type CheckContext } from './check.ts';
+import { callMarkers, defineCheck, type CheckContext } from './check.ts';
 
 const COUNTS = {
   replayed: 'packets a receiver would drop as replays (an SSRC and index already accepted, or older than the window)',
@@ -15,7 +14,7 @@ type Count = keyof typeof COUNTS;
 
 /** The call's flows on every link: those carrying its markers, or tied to its SDP. */
 function callFlows(ctx: CheckContext): { link: string; f: MediaFlowReport; srtpOnLink: boolean }[] {
-  const markers = [markerFor(ctx.call.callId, 'orig', ctx.call.media), markerFor(ctx.call.callId, 'term', ctx.call.media)];
+  const markers = callMarkers(ctx.call);
   return ctx.analysis.links.flatMap((l) => {
     const ours = l.media.filter((f) => markers.some((m) => f.markers[m]) || f.foundBy?.callId === ctx.call.callId);
     const srtpOnLink = ours.some((f) => f.srtpVerified > 0 || Object.keys(f.srtcp).length > 0);

@@ -1,11 +1,10 @@
-import { markerFor } from '@imslab/probe';
 import { z } from 'zod';
-import { defineCheck, type CheckContext } from './check.ts';
+import { callMarkers, defineCheck, type CheckContext } from './check.ts';
 import { viewAt } from './views.ts';
 
 /** The call's media flows (its markers, or its SDP) to or from an address, on every link, with their packets. */
 function mediaAt(ctx: CheckContext, address: string): { packets: number; flows: string[] } {
-  const markers = [markerFor(ctx.call.callId, 'orig', ctx.call.media), markerFor(ctx.call.callId, 'term', ctx.call.media)];
+  const markers = callMarkers(ctx.call);
   let packets = 0;
   const flows: string[] = [];
   for (const l of ctx.analysis.links) {

@@ -1,6 +1,5 @@
-import { markerFor } from '@imslab/probe';
 import { z } from 'zod';
-import { defineCheck, type CheckContext } from './check.ts';
+import { callMarker, defineCheck, type CheckContext } from './check.ts';
 import { callerView } from './views.ts';
 
 /**
@@ -9,7 +8,7 @@ import { callerView } from './views.ts';
  * server endpoints it reached (its leg at the server).
  */
 function forwardedFlows(ctx: CheckContext, serverAddress: string): { fromServer: string[]; toOthers: string[]; legs: Set<string> } {
-  const marker = markerFor(ctx.call.callId, 'orig', ctx.call.media);
+  const marker = callMarker(ctx.call, 'orig');
   const ues = new Map(ctx.plan.elements.filter((e) => e.kind === 'ue' && e.name !== ctx.call.from && 'address' in e).map((e) => [String((e as { address: string }).address), e.name]));
   const fromServer: string[] = [];
   const toOthers: string[] = [];

@@ -1,12 +1,11 @@
-import { markerFor } from '@imslab/probe';
 import { z } from 'zod';
-import { defineCheck, type CheckContext } from './check.ts';
+import { callMarker, defineCheck, type CheckContext } from './check.ts';
 import { callerView } from './views.ts';
 
 /** The probe marker of another call of the scenario (its caller's direction), or null. */
 function probeOf(ctx: CheckContext, alias: string): string | null {
   const c = ctx.calls.get(alias);
-  return c ? markerFor(c.callId, 'orig', c.media) : null;
+  return c ? callMarker(c, 'orig') : null;
 }
 
 export const receivedProbeOf = defineCheck({

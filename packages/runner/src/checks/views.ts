@@ -1,5 +1,5 @@
 import type { AuditEntry } from '@imslab/kms/contract';
-import type { CallStatus } from '@imslab/ue/contract';
+import { emptyMediaCounters, type CallStatus } from '@imslab/ue/contract';
 import type { CheckContext, StreamMedia } from './check.ts';
 
 /**
@@ -10,7 +10,7 @@ import type { CheckContext, StreamMedia } from './check.ts';
 export function streamView(s: CallStatus, media: StreamMedia | undefined): CallStatus {
   if (!media) return s;
   const st = s.streams?.find((x) => x.type === media);
-  const none = { local: null, remote: null, txPackets: 0, rxPackets: 0, rxMarkerPackets: 0, rxMarkersSeen: [], rxAuthFailed: 0, rxReplayed: 0, rxMalformed: 0, rxUnknownKey: 0, rxFrom: null };
+  const none = { local: null, remote: null, ...emptyMediaCounters() };
   if (!st) return { ...s, media: none };
   const { type: _t, markers, ...counters } = st;
   return { ...s, media: counters, markers };

@@ -153,7 +153,7 @@ describe('INVITE server 2xx reliability (sec. 13.3.1.4)', () => {
   });
 
   it('answers an offer of audio, video and MSRP with every stream in the offer\'s order, the two it does not take with port 0 (RFC 3264 sec. 6); refuses an offer whose first stream is not audio', async () => {
-    const { peer } = await setup();
+    const { peer, ue } = await setup();
     const invite = (callId: string, body: string) => createRequest({
       method: 'INVITE', uri: `sip:alice@${UE}:5060`, via: { transport: 'UDP', host: PEER, port: 5060, rport: true },
       from: '<sip:bob@ims.test>;tag=caller', to: '<sip:alice@ims.test>', callId, cseq: 1, contact: `<sip:bob@${PEER}:5060>`, body,
@@ -162,7 +162,19 @@ describe('INVITE server 2xx reliability (sec. 13.3.1.4)', () => {
     await peer.send(invite('m-lines-1', answerSdp(41008) + more), UE, SIP_PORT);
     const ok = await waitFor('200', () => peer.all(isResponse(200, 'INVITE'))[0]);
     const media = parseSdp(ok.body.toString('utf8')).media;
-    expect(media.map((m) => `${m.type} ${m.port === 0 ? 0 : 'open'} ${m.protocol} ${m.formats.join(',')}`)).toEqual(['audio open RTP/AVP 0', 'video 0 RTP/AVP 96', 'message 0 TCP/MSRP *']);
+    const lines = (sdp: string) => parseSdp(sdp).media.map((m) => `${m.type} ${m.port === 0 ? 0 : 'open'} ${m.protocol} ${m.formats.join(',')}`);
+    expect(lines(ok.body.toString('utf8'))).toEqual(['audio open RTP/AVP 0', 'video 0 RTP/AVP 96', 'message 0 TCP/MSRP *']);
+    // Our later offer (a re-INVITE switching to SRTP) keeps the rejected streams in place (RFC 3264 sec. 8).
+    await peer.send(createRequest({
+      method: 'ACK', uri: `sip:alice@${UE}:5060`, via: { transport: 'UDP', host: PEER, port: 5060 },
+      from: '<sip:bob@ims.test>;tag=caller', to: ok.headers.get('To')!, callId: 'm-lines-1', cseq: 1,
+    }), UE, SIP_PORT);
+    await waitFor('confirmed', () => status(ue, 'm-lines-1')?.state === 'confirmed');
+    const secured = ue.calls.get('m-lines-1')!.updater.secure('sdes-e2e');
+    const reinvite = (await waitFor('re-INVITE', () => peer.all(isRequest('INVITE'))[0])) as SipRequest;
+    expect(lines(reinvite.body.toString('utf8'))).toEqual(['audio open RTP/SAVP 0', 'video 0 RTP/AVP 96', 'message 0 TCP/MSRP *']);
+    await peer.send(createResponse(reinvite, 488), UE, SIP_PORT);
+    await secured;
     await peer.send(invite('m-lines-2', answerSdp(41014).replace('m=audio', more + 'm=audio')), UE, SIP_PORT);
     const refused = await waitFor('488', () => peer.all(isResponse(488, 'INVITE'))[0]);
     expect(refused.headers.get('Warning')).toMatch(/first m= section is video, not the audio stream/);

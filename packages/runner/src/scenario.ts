@@ -61,6 +61,8 @@ function buildScenarioSchema(fileName?: string) {
   return strictObject(shape(StepSchema), 'a scenario').superRefine((s, ctx) => {
     if (fileName && s.name !== fileName) ctx.addIssue({ code: 'custom', path: ['name'], message: `must equal the file name (${fileName})` });
     const aliases = new Set<string>();
+    /** `<as>.video` and `<as>.text` of the call steps: the streams, which whole-call steps refuse. */
+    const streamAliases = new Map<string, { call: string; media: string }>();
     (s.steps as Step[]).forEach((step, i) => {
       const [kind, body] = Object.entries(step)[0] as [string, Record<string, unknown>];
       // A pager-mode MESSAGE and an attacker's INVITE are named like a call (its Call-ID is what checks address).
@@ -69,7 +71,10 @@ function buildScenarioSchema(fileName?: string) {
         if (aliases.has(as)) ctx.addIssue({ code: 'custom', path: ['steps', i, kind, 'as'], message: `${kind} alias "${as}" is used twice` });
         aliases.add(as);
         const streams = kind === 'call' ? streamMediaOf(body.media as string[] | undefined) : [];
-        for (const m of streams) aliases.add(`${as}.${m}`);
+        for (const m of streams) {
+          aliases.add(`${as}.${m}`);
+          streamAliases.set(`${as}.${m}`, { call: as, media: m });
+        }
         if (streams.length > 0 && body.security !== 'poc-e2e') {
           ctx.addIssue({ code: 'custom', path: ['steps', i, kind, 'media'], message: `video and text streams need security poc-e2e (one group key protects all of a member's streams), not ${String(body.security ?? 'none')}` });
         }
@@ -78,9 +83,9 @@ function buildScenarioSchema(fileName?: string) {
       const refs = [body.call, ...(kind === 'wait-probe' ? [body.of].flat() : [])].filter((x) => x !== undefined).map(String);
       for (const r of refs) {
         if (!aliases.has(r)) ctx.addIssue({ code: 'custom', path: ['steps', i, kind], message: `refers to call "${r}" before a call step defines it (as: ...)` });
-        const stream = /^(.+)\.(video|text)$/.exec(r);
+        const stream = streamAliases.get(r);
         if (stream && !STREAM_STEPS.has(kind)) {
-          ctx.addIssue({ code: 'custom', path: ['steps', i, kind, 'call'], message: `${kind} acts on the whole call: name the call "${stream[1]}", not its ${stream[2]} stream "${r}" (streams are for ${[...STREAM_STEPS].join(', ')} and the expectations)` });
+          ctx.addIssue({ code: 'custom', path: ['steps', i, kind, 'call'], message: `${kind} acts on the whole call: name the call "${stream.call}", not its ${stream.media} stream "${r}" (streams are for ${[...STREAM_STEPS].join(', ')} and the expectations)` });
         }
       }
     });

@@ -74,9 +74,11 @@ describe('removeByLabel: networks with stale endpoints', () => {
     const parent = spawn('bash', ['-c', `"${dir}/dockerd" 60 & echo $!; exec sleep 30`], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const pid = Number(await new Promise<string>((r) => parent.stdout!.once('data', (d: Buffer) => r(d.toString().trim()))));
-      // Kill only once bash has become sleep: a bash still running would reap its child itself (the race CI hit).
-      for (let i = 0; i < 250 && readFileSync(`/proc/${parent.pid}/comm`, 'utf8').trim() !== 'sleep'; i++) await new Promise((r) => setTimeout(r, 20));
-      expect(readFileSync(`/proc/${parent.pid}/comm`, 'utf8').trim()).toBe('sleep');
+      // Kill only once bash has become sleep (a bash still running would reap its child itself: the race CI hit)
+      // and the child has become dockerd ($! is printed right after the fork, before the child's exec).
+      const comm = (p: number) => readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+      for (let i = 0; i < 250 && (comm(parent.pid!) !== 'sleep' || comm(pid) !== 'dockerd'); i++) await new Promise((r) => setTimeout(r, 20));
+      expect([comm(parent.pid!), comm(pid)]).toEqual(['sleep', 'dockerd']);
       const pidfile = join(dir, 'dockerd.pid');
       writeFileSync(pidfile, `${pid}\n`);
       expect(await whyNotRestartable(fakeEngine({ removeFailures: 0 }).docker, pidfile)).toBeNull();

@@ -80,6 +80,8 @@ describe('scenario files', () => {
     expect(s.steps[1]).toEqual({ call: { from: 'alice', to: 'sip:bob@ims.test', security: 'poc-e2e', as: 'c1', media: ['audio', 'video', 'text'], firstSequence: 65500 } });
     expect(load(av.replace('hangup: { ue: alice, call: c1 }', 'hangup: { ue: alice, call: c1.video }'))).toThrow(/steps\[3\]\.hangup\.call: hangup acts on the whole call: name the call "c1", not its video stream "c1\.video" \(streams are for wait-media, wait-probe, wait-unreadable and the expectations\)/);
     expect(load(av.replace('media: [audio, video, text]', 'media: [audio, text]'))).toThrow(/refers to call "c1\.video" before a call step defines it/);
+    // A plain call may be named like a stream: only the call steps' streams are refused.
+    expect(load(OK.replace(/c1/g, 'team.video'))().steps[2]).toEqual({ hangup: { ue: 'alice', call: 'team.video' } });
     expect(load(av.replace('firstSequence: 65500', 'firstSequence: 65536'))).toThrow(/steps\[1\]\.call\.firstSequence: Too big: expected number to be <=65535/);
   });
 

@@ -54,7 +54,9 @@ export interface SrtpContextOptions {
    * whose relay passes SRTP on as it is: the sender's ROC may have moved past
    * 0 before the join, and RFC 3711 sec. 3.3.1 has the joiner learn it out of
    * band, which no relay here does. Each guess costs one tag check, and only
-   * while the SSRC has no authenticated packet. At most {@link MAX_ROC_SEARCH}.
+   * while the SSRC has no authenticated packet. At most {@link MAX_ROC_SEARCH};
+   * not with a key derivation rate (kdr > 0), where each guess would derive
+   * session keys and push the stream's own out of the cache.
    */
   rocSearch?: number;
 }
@@ -130,6 +132,7 @@ export class SrtpContext {
     this.allowRepeatTx = opts.allowRepeatTx ?? false;
     const search = opts.rocSearch ?? 0;
     if (!Number.isInteger(search) || search < 0 || search > MAX_ROC_SEARCH) throw new SrtpConfigError(`rocSearch must be an integer from 0 to ${MAX_ROC_SEARCH}, got ${search}`);
+    if (search > 0 && kdr !== 0) throw new SrtpConfigError(`rocSearch needs kdr 0 (got kdr ${kdr}): with a key derivation rate every ROC guess derives session keys`);
     this.rocSearch = search;
   }
 

@@ -179,19 +179,20 @@ export abstract class Call implements UpdatableCall {
   abstract hangup(): Promise<void>;
 
   /**
-   * The peer offered these streams after its audio and we take none of
-   * them: every later SDP of ours lists them with port 0 in its order
-   * (RFC 3264 sec. 6 for the answer, sec. 8 for later offers).
+   * The streams the peer offered after ours that we do not take: every later
+   * SDP of ours lists them with port 0, in the offer's order (RFC 3264 sec. 6
+   * for the answer, sec. 8 for later offers).
    */
   private rejectedSections: readonly string[] = [];
 
-  /** Notes the peer's offer: the streams after its audio that our SDPs must list as rejected. A UE with video or text streams of its own is the offerer, never asked for more. */
-  takeOffer(remote: RemoteSdp): void {
-    if (this.extraMedia.length === 0) this.rejectedSections = remote.afterAudio;
-  }
-
-  /** Our SDP with the given security lines (version incremented each time, RFC 4566 o= line). */
-  localSdp(lines: MediaSecurityLines): string {
+  /**
+   * Our SDP with the given security lines (version incremented each time,
+   * RFC 4566 o= line). `answering`: the offer this SDP answers, whose
+   * streams beyond ours it lists as rejected from now on (an offer we
+   * refused changes nothing).
+   */
+  localSdp(lines: MediaSecurityLines, answering?: RemoteSdp): string {
+    if (answering) this.rejectedSections = answering.afterAudio.slice(this.extraMedia.length);
     this.localLines = lines;
     const extra = this.extraMedia.map((m) => ({ type: m.mediaType as ExtraMediaType, port: m.localPort }));
     return buildSdp({ address: this.ctx.cfg.address, port: this.media!.localPort, sessionId: this.sessionId, sessionVersion: this.sdpVersion++, security: lines, extra, rejected: this.rejectedSections });
@@ -210,7 +211,7 @@ export abstract class Call implements UpdatableCall {
     const media = this.media!;
     const tx = deferTxUntilAck !== undefined ? previousTx : outcome.tx;
     this.deferredTx = deferTxUntilAck !== undefined ? { cseq: deferTxUntilAck, tx: outcome.tx } : undefined;
-    media.configure({ remote: { address: remote.address, port: remote.port }, txMarker: this.txMarker, expectedRxMarker: this.expectedRxMarker, tx, rx: outcome.rx, send: !outcome.receiveOnly, ...(outcome.rxByMki ? { rxByMki: outcome.rxByMki } : {}) });
+    media.configure({ remote: { address: remote.address, port: remote.port }, txMarker: this.txMarker, expectedRxMarker: this.expectedRxMarker, tx, rx: outcome.rx, send: !outcome.receiveOnly, ...(outcome.rxByMki ? { rxByMki: outcome.rxByMki } : {}), ...(outcome.lateJoin ? { lateJoin: true } : {}) });
     if (outcome.warning) this.ctx.log.warn(`call ${this.callId}: ${outcome.warning}`);
     if (outcome.floor && !this.floor) {
       this.floor = new FloorClient(media, outcome.floor, this.ctx.log, this.callId);
@@ -248,7 +249,7 @@ export abstract class Call implements UpdatableCall {
       const type = m.mediaType as ExtraMediaType;
       const peer = remote.extra.find((x) => x.type === type);
       if (!peer || peer.port === 0) continue;
-      m.configure({ remote: { address: peer.address, port: peer.port }, txMarker: this.txMarkerOf(type), expectedRxMarker: this.rxMarkerOf(type), tx, rx: outcome.rx, send: !outcome.receiveOnly, ...(outcome.rxByMki ? { rxByMki: outcome.rxByMki } : {}) });
+      m.configure({ remote: { address: peer.address, port: peer.port }, txMarker: this.txMarkerOf(type), expectedRxMarker: this.rxMarkerOf(type), tx, rx: outcome.rx, send: !outcome.receiveOnly, ...(outcome.rxByMki ? { rxByMki: outcome.rxByMki } : {}), ...(outcome.lateJoin ? { lateJoin: true } : {}) });
       m.talkGate = () => audio.talkGate?.() ?? true;
     }
   }

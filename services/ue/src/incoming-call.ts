@@ -52,7 +52,6 @@ export class IncomingCall extends Call {
     if (req.body.length === 0) return this.reject(488, 'INVITE without SDP offer is not supported');
     const parsed = parseRemoteSdp(req.body.toString('utf8'));
     if (!parsed.ok) return this.reject(488, parsed.reason);
-    this.takeOffer(parsed.sdp);
     const answer = await answerRemoteOffer(this.negotiationEnv(), parsed.sdp.security, this.securityRequested);
     if (this.ended) return;
     if (!answer.ok) return this.reject(answer.status, answer.reason);
@@ -70,7 +69,12 @@ export class IncomingCall extends Call {
     } catch (e) {
       return this.reject(400, (e as Error).message);
     }
-    this.answerBody = this.localSdp(answer.lines);
+    try {
+      this.answerBody = this.localSdp(answer.lines, parsed.sdp);
+    } catch (e) {
+      // Our own SDP could not be written: the caller still gets a final response.
+      return this.reject(500, `cannot write the SDP answer: ${(e as Error).message}`);
+    }
     if (answer.keyMgmtOffer) this.updater.rememberMikey(answer.keyMgmtOffer, answer.lines);
     this.pendingOutcome = { outcome: answer.outcome, remote: parsed.sdp, offered: modeOfOffer(parsed.sdp.security) };
     stack.respond(this.txn, 180, { toTag: this.localTag, headers: this.dialogHeaders() });

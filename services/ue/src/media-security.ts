@@ -92,6 +92,8 @@ export interface SecurityOutcome {
   floor?: { tx: SrtpKey; rx: SrtpKey };
   /** poc-e2e: receive keys by MKI, and the group's GMKs (re-keying adds to them). */
   rxByMki?: MkiKeySource;
+  /** Other members' SRTP reaches us as they sent it, through a relay we may have joined late (e2e conference, PoC e2e): receive contexts guess a new SSRC's ROC. */
+  lateJoin?: boolean;
   gmk?: GroupKeySet;
 }
 
@@ -137,9 +139,10 @@ export function derivedSrtpKey(k: { masterKey: Uint8Array; masterSalt: Uint8Arra
  */
 export const LATE_JOIN_ROC_SEARCH = 4;
 
-/** SrtpContext options for a key (receiving contexts guess a late-joined stream's ROC). */
-export function contextOptions(key: SrtpKey): SrtpContextOptions {
-  const o = { ...contextOptionsFromCrypto(key.attribute), rocSearch: LATE_JOIN_ROC_SEARCH };
+/** SrtpContext options for a key; `lateJoin`: a receiving context on relayed group media, which guesses a new SSRC's ROC. */
+export function contextOptions(key: SrtpKey, lateJoin = false): SrtpContextOptions {
+  const base = contextOptionsFromCrypto(key.attribute);
+  const o = lateJoin && !base.kdr ? { ...base, rocSearch: LATE_JOIN_ROC_SEARCH } : base;
   return key.mki ? { ...o, mki: key.mki } : o;
 }
 

@@ -74,6 +74,8 @@ export interface MediaPlan {
   rxByMki?: MkiKeySource;
   /** False: receive only (a recvonly stream); nothing is sent. */
   send?: boolean;
+  /** Relayed group media (SecurityOutcome.lateJoin): receive contexts guess a new SSRC's ROC. */
+  lateJoin?: boolean;
 }
 
 /** A receive key's context, named by its key||salt (base64). */
@@ -228,7 +230,7 @@ export class MediaSession {
    */
   addRxKey(key: SrtpKey): void {
     if (this.extraRx.some((x) => x.keySalt === key.keySaltBase64) || this.plan?.rx?.keySaltBase64 === key.keySaltBase64) return;
-    this.keepRx(this.takeRx(this.droppedRx, key.keySaltBase64) ?? { keySalt: key.keySaltBase64, ctx: new SrtpContext(contextOptions(key)) });
+    this.keepRx(this.takeRx(this.droppedRx, key.keySaltBase64) ?? { keySalt: key.keySaltBase64, ctx: new SrtpContext(contextOptions(key, this.plan?.lateJoin)) });
   }
 
   /** Adds a receive context to extraRx, dropping the oldest beyond MAX_EXTRA_RX_KEYS (kept a while only to be recognised). */
@@ -271,7 +273,7 @@ export class MediaSession {
       if (this.plan) this.graceRx = { ctx: this.rxCtx ?? null, until: performance.now() + (this.rxCtx ? RX_KEY_GRACE_MS : PLAINTEXT_GRACE_MS) };
       // A key accepted before (phase one of a re-key) keeps its context: what it accepted stays a replay.
       const held = plan.rx ? this.takeRx(this.extraRx, plan.rx.keySaltBase64) : undefined;
-      this.rxCtx = held ? held.ctx : plan.rx ? new SrtpContext(contextOptions(plan.rx)) : undefined;
+      this.rxCtx = held ? held.ctx : plan.rx ? new SrtpContext(contextOptions(plan.rx, plan.lateJoin)) : undefined;
       this.firstRxSsrc = undefined;
     }
     this.plan = plan;

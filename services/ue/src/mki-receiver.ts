@@ -84,7 +84,7 @@ export class MkiReceiver {
       if (this.contexts.size >= MAX_CONTEXTS) return null;
       const key = this.source.keyFor(packet.subarray(start, end));
       // A key of another suite would have its MKI elsewhere: this is not its MKI.
-      e = key && octetsAfterMki(key.suite) === after ? { ctx: new SrtpContext(contextOptions(key)), key, reported: false } : null;
+      e = key && octetsAfterMki(key.suite) === after ? { ctx: new SrtpContext(contextOptions(key, true)), key, reported: false } : null;
       // Unknown MKIs are remembered too (as null) so a flood of one costs one look-up.
       this.contexts.set(id, e);
     }

@@ -148,7 +148,7 @@ export function finishOffer(offer: LocalOffer, answer: MediaSecurityLines): { ok
   if (offer.mode === 'poc-e2m2e') return finishPocE2m2eOffer(offer.sdes!, answer);
   if (offer.group) {
     if (answer.profile !== 'RTP/SAVP' || answer.crypto.length > 0) return { ok: false, reason: `group-e2e requested but the conference answered ${answer.profile}${answer.crypto.length ? ' with its own SDES key (it would decrypt)' : ''}` };
-    return { ok: true, outcome: { sdpProfile: 'RTP/SAVP', suite: offer.group.suite, tx: offer.group, rx: offer.group, peerE2ae: null, e2ae: null, keyManagement: 'mikey-ticket', achieved: 'e2e' } };
+    return { ok: true, outcome: { sdpProfile: 'RTP/SAVP', suite: offer.group.suite, tx: offer.group, rx: offer.group, peerE2ae: null, e2ae: null, keyManagement: 'mikey-ticket', achieved: 'e2e', lateJoin: true } };
   }
   if (offer.mode === 'stored-e2e') return { ok: false, reason: 'stored-e2e answers are opened with finishStoredOffer' };
   if (!offer.mikey) return completeOffer(offer.sdes!, answer);
@@ -202,7 +202,7 @@ function finishPocOffer(gmk: GroupMasterKeys, offer: LocalOffer, answer: MediaSe
     floor = { tx, rx };
   }
   const mine = gmk.txKey();
-  return { ok: true, outcome: { sdpProfile: 'RTP/SAVP', suite: mine.suite, tx: mine, rx: null, rxByMki: gmk, gmk, peerE2ae: null, e2ae: null, keyManagement: 'mikey-sakke', achieved: 'e2e', floor } };
+  return { ok: true, outcome: { sdpProfile: 'RTP/SAVP', suite: mine.suite, tx: mine, rx: null, rxByMki: gmk, gmk, peerE2ae: null, e2ae: null, keyManagement: 'mikey-sakke', achieved: 'e2e', floor, lateJoin: true } };
 }
 
 /**

@@ -34,8 +34,7 @@ export interface UpdatableCall {
   localLines: MediaSecurityLines | undefined;
   updateWarning: string | undefined;
   negotiationEnv(): NegotiationEnv;
-  localSdp(lines: MediaSecurityLines): string;
-  takeOffer(remote: RemoteSdp): void;
+  localSdp(lines: MediaSecurityLines, answering?: RemoteSdp): string;
   applyOutcome(outcome: SecurityOutcome, remote: RemoteSdp, deferTxUntilAck?: number): void;
   recordSecurity(security: SecurityMode): void;
   send2xx(txn: ServerTransaction, res: SipResponse, flow: Flow): void;
@@ -222,11 +221,10 @@ export class SessionUpdater {
     }
     const parsed = parseRemoteSdp(req.body.toString('utf8'));
     if (!parsed.ok) return void reject(488, parsed.reason);
-    call.takeOffer(parsed.sdp);
     const offer = parsed.sdp.security;
     const mikey = mikeyValueOf(offer.keyMgmt);
     if (mikey && this.lastMikey?.offer === mikey && call.outcome) {
-      call.send2xx(txn, createResponse(req, 200, { headers, body: call.localSdp(this.lastMikey.lines) }), flow);
+      call.send2xx(txn, createResponse(req, 200, { headers, body: call.localSdp(this.lastMikey.lines, parsed.sdp) }), flow);
       call.applyOutcome(call.outcome, parsed.sdp);
       return;
     }
@@ -244,7 +242,7 @@ export class SessionUpdater {
       call.updateWarning = `the peer's security update was refused: ${answer.reason}`;
       return void reject(answer.status, answer.reason);
     }
-    call.send2xx(txn, createResponse(req, 200, { headers, body: call.localSdp(answer.lines) }), flow);
+    call.send2xx(txn, createResponse(req, 200, { headers, body: call.localSdp(answer.lines, parsed.sdp) }), flow);
     call.applyOutcome(answer.outcome, parsed.sdp, cseqOf(req).seq);
     if (answer.keyMgmtOffer) this.lastMikey = { offer: answer.keyMgmtOffer, lines: answer.lines };
     call.updateWarning = undefined;

@@ -3,7 +3,7 @@
  * written and the peer's read through @imslab/sdp, in the shape the
  * negotiation works with (MediaSecurityLines).
  */
-import { buildAudioSdp, formatAttribute, parseSdp, PCMU, SdpError } from '@imslab/sdp';
+import { buildAudioSdp, formatAttribute, parseSdp, PCMU, SdpBuildError, SdpError } from '@imslab/sdp';
 import type { MediaSecurityLines } from './media-security.ts';
 import { EXTRA_MEDIA_TYPES, probeSdpLines, type ExtraMediaType } from './probe-source.ts';
 
@@ -65,6 +65,9 @@ export function parseRemoteSdp(body: string): { ok: true; sdp: RemoteSdp } | { o
     if (d.media[0] !== m) return { ok: false, reason: `the SDP's first m= section is ${d.media[0]!.type}${d.media[0]!.active ? '' : ' (port 0)'}, not the audio stream: this UE takes offers whose first stream is audio` };
     const payloads = m.payloadTypes;
     if (!payloads.includes(PCMU.payload)) return { ok: false, reason: `SDP audio offers payload types ${payloads.join(',') || 'none'}, not PCMU (0)` };
+    const afterAudio = d.media.slice(1).map((x) => `m=${x.type} 0 ${x.protocol} ${x.formats.join(' ') || '0'}`);
+    const unanswerable = rejectable(afterAudio);
+    if (unanswerable) return { ok: false, reason: unanswerable };
     return {
       ok: true,
       sdp: {
@@ -73,7 +76,7 @@ export function parseRemoteSdp(body: string): { ok: true; sdp: RemoteSdp } | { o
         payloads,
         extra: d.media.filter((x) => x !== m && (EXTRA_MEDIA_TYPES as readonly string[]).includes(x.type))
           .map((x) => ({ type: x.type as ExtraMediaType, address: x.connectionAddress ?? m.connectionAddress!, port: x.port })),
-        afterAudio: d.media.slice(1).map((x) => `m=${x.type} 0 ${x.protocol} ${x.formats.join(' ') || '0'}`),
+        afterAudio,
         security: {
           profile: m.protocol,
           crypto: m.crypto,
@@ -87,5 +90,22 @@ export function parseRemoteSdp(body: string): { ok: true; sdp: RemoteSdp } | { o
   } catch (e) {
     if (e instanceof SdpError) return { ok: false, reason: e.message };
     throw e;
+  }
+}
+
+/**
+ * Null when every line can stand in our SDP as a rejected stream; else why
+ * not. The parser reads more than the builder writes (a protocol like
+ * RTP_AVP), and an answer we could not build would leave the INVITE
+ * unanswered: such an offer gets a 488 with this reason instead.
+ */
+function rejectable(lines: readonly string[]): string | null {
+  if (lines.length === 0) return null;
+  try {
+    buildSdp({ address: '0.0.0.0', port: 9, sessionId: 0, sessionVersion: 0, security: { profile: 'RTP/AVP', crypto: [], attributes: [] }, rejected: lines });
+    return null;
+  } catch (e) {
+    if (!(e instanceof SdpBuildError)) throw e;
+    return `a stream after the audio cannot be answered with port 0 (RFC 3264 sec. 6): ${e.message}`;
   }
 }

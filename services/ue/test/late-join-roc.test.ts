@@ -26,14 +26,20 @@ describe('a UE receiving a stream it joined after the sender wrapped', () => {
 
   it(`decrypts it from the first packet for up to ${LATE_JOIN_ROC_SEARCH} wraps`, () => {
     for (const wraps of [1, LATE_JOIN_ROC_SEARCH]) {
-      const rx = new SrtpContext(contextOptions(key));
+      const rx = new SrtpContext(contextOptions(key, true));
       expect(lateStream(wraps).map((p) => rx.unprotectRtp(p).ok), `${wraps} wrap(s)`).toEqual([true, true, true, true, true]);
     }
   });
 
-  it('a context without the search (what the UE had) fails the same packets', () => {
-    const { rocSearch: _, ...plain } = contextOptions(key);
-    const rx = new SrtpContext(plain);
+  it('a context not on relayed group media (a 1:1 call) does not guess, and fails the same packets', () => {
+    expect(contextOptions(key).rocSearch).toBeUndefined();
+    const rx = new SrtpContext(contextOptions(key));
     expect(lateStream(1).map((p) => rx.unprotectRtp(p).ok)).toEqual([false, false, false, false, false]);
+  });
+
+  it('an SDES key with a key derivation rate is never searched (each guess would derive keys)', () => {
+    const sdes = { ...key, attribute: { ...key.attribute, sessionParams: ['KDR=16'] } };
+    expect(contextOptions(sdes, true).rocSearch).toBeUndefined();
+    expect(contextOptions(sdes, true).kdr).toBe(2 ** 16);
   });
 });

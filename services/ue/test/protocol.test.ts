@@ -178,6 +178,11 @@ describe('INVITE server 2xx reliability (sec. 13.3.1.4)', () => {
     await peer.send(invite('m-lines-2', answerSdp(41014).replace('m=audio', more + 'm=audio')), UE, SIP_PORT);
     const refused = await waitFor('488', () => peer.all(isResponse(488, 'INVITE'))[0]);
     expect(refused.headers.get('Warning')).toMatch(/first m= section is video, not the audio stream/);
+    // A stream our parser reads but our builder would not write back (protocol RTP_AVP): a 488 saying so, not an INVITE left unanswered.
+    await peer.send(invite('m-lines-3', answerSdp(41016) + 'm=video 41018 RTP_AVP 96\r\n'), UE, SIP_PORT);
+    const odd = await waitFor('second 488', () => peer.all(isResponse(488, 'INVITE'))[1]);
+    expect(odd.headers.get('Call-ID')).toBe('m-lines-3');
+    expect(odd.headers.get('Warning')).toMatch(/a stream after the audio cannot be answered with port 0 \(RFC 3264 sec\. 6\)/);
   });
 
   it('answers unknown methods 501, known unsupported ones 405, BYE without dialog 481', async () => {

@@ -119,6 +119,13 @@ describe('checks on packets and counters', () => {
     expect((await judge({ ueCounters: { rxReplayed: 3 } }, { ueCalls: { alice: [status({ direction: 'out' })], 'bob-1': [bad] } })).pass).toBe(true);
   });
 
+  it('ueCounters { atMost: n }: none to n pass (a race), more fail; probeReceived leaves the failures to it', async () => {
+    const failing = (n: number) => ({ ueCalls: { alice: [status({ direction: 'out', media: { ...status({ direction: 'out' }).media, rxAuthFailed: n } })], 'bob-1': [status({ direction: 'in' })] } });
+    for (const n of [0, 1, 3]) expect((await judge({ probeReceived: true, ueCounters: { rxAuthFailed: { atMost: 3 } } }, failing(n))).mismatches, `${n}`).toEqual([]);
+    expect((await judge({ probeReceived: true, ueCounters: { rxAuthFailed: { atMost: 3 } } }, failing(4))).mismatches).toEqual(['[UE counters] rxAuthFailed: 4 (alice 4), expected at most 3']);
+    expect((await judge({ probeReceived: true }, failing(1))).mismatches).toEqual(['[UE counters] rxAuthFailed: 1 (alice 1), expected 0']);
+  });
+
   it('mediaIntegrity runs for every call: replays, packets failing authentication, plain RTCP beside SRTP fail it unless expected', async () => {
     expect((await judge({}, { analysis: onLink(flow()) })).mismatches).toEqual([]);
     const replayed = await judge({}, { analysis: onLink(flow({ replayed: 2, srtp: { k: 10 } })) });

@@ -224,10 +224,10 @@ function call(ctx: StepContext, alias: string): CallRecord {
   return c;
 }
 
-/** The streams of a call step besides audio. */
 /** The steps that read one stream's counters, so a stream alias (`<as>.video`) means something to them; every other step acts on the whole call. */
 export const STREAM_STEPS: ReadonlySet<string> = new Set(['wait-media', 'wait-probe', 'wait-unreadable']);
 
+/** The streams of a call step besides audio. */
 export function streamMediaOf(media: readonly string[] | undefined): StreamMedia[] {
   return (media ?? []).filter((m): m is StreamMedia => m === 'video' || m === 'text');
 }

@@ -21,8 +21,8 @@ export const receivedProbeOf = defineCheck({
       const m = probeOf(ctx, alias);
       if (!m) ctx.mismatch(`receivedProbeOf: no call ${alias}`);
       else if (!seen.includes(m)) ctx.mismatch(`${ctx.call.from} did not decrypt the probe of ${alias} (${m}); it saw ${seen.join(', ') || 'no probe'}`);
-      else if (mine.media.rxAuthFailed > 0) ctx.mismatch(`${ctx.call.from}: ${mine.media.rxAuthFailed} SRTP authentication failures`);
-      else ctx.saw(`${ctx.call.from} decrypted the probe of ${alias} (${m}), ${mine.media.rxPackets} packets, no authentication failure`);
+      // Authentication failures are counted by ueCounters alone (with what the scenario allows).
+      else ctx.saw(`${ctx.call.from} decrypted the probe of ${alias} (${m}), ${mine.media.rxPackets} packets`);
     }
   },
 });

@@ -9,3 +9,5 @@ export * from './foreign/index.ts';
 export * from './cms-sniff.ts';
 export * from './message-verdict.ts';
 export * from './messages.ts';
+export { TlsConnection, readKeyLogs, parseKeyLog, hkdfExpandLabel, type KeyLog, type TlsChunk } from './tls13.ts';
+export { followTlsInProcess, isClientHello, readTlsSipInProcess, type DecryptedTlsStream, type UnreadTls } from './tls-reader.ts';

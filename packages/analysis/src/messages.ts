@@ -34,6 +34,8 @@ import { MARKER_LENGTH, MARKER_PREFIX } from '@imslab/probe';
 import { base64Runs, certificateKeys, findCmsLoaded as findCms, loadCmsReader, type CertificateKey, type SniffedCms } from './cms-sniff.ts';
 import { IpReassembler } from './ip-fragments.ts';
 import { concatLinkCaptures, sameDecodeAs, tlsDecodePorts, tsharkGroups } from './link-merge.ts';
+import { parseKeyLog, type KeyLog } from './tls13.ts';
+import { followTlsInProcess, noKeysFor } from './tls-reader.ts';
 import { judgeMessage, type CmsSighting, type FlowEnds, type MarkerSighting, type MessageCarrier, type MessageReport, type StoreSighting, type UnopenedTls } from './message-verdict.ts';
 import { TcpSignalling } from './tcp-streams.ts';
 import type { AddressOwner } from './verdict.ts';
@@ -593,17 +595,27 @@ export async function followTls(capture: string, keyLogs: string[], tlsFlows: st
 }
 
 /**
- * {@link followTls} for several links at once: links whose captures can be
- * merged (link-merge.ts) are followed by one pair of tshark runs over the
- * merged file, each stream given back to the link it crossed; the others,
- * and every link of a merged run that fails, one by one, so errors stay per
- * link. Never throws.
+ * {@link followTls} for several links at once. Each link is first followed
+ * in process (tls-reader.ts: TLS 1.3 with the key logs); a link with a
+ * connection that could not be read for a reason tshark might not share
+ * (TLS 1.2, a capture it does not follow) goes to tshark: links whose
+ * captures can be merged (link-merge.ts) are followed by one pair of tshark
+ * runs over the merged file, each stream given back to the link it crossed;
+ * the others, and every link of a merged run that fails, one by one, so
+ * errors stay per link. Never throws.
  */
 export async function followTlsOnLinks(links: ReadonlyArray<{ link: string; file: string; tlsFlows: string[] }>, keyLogs: string[]): Promise<Map<string, { streams: FollowedStream[]; error?: string }>> {
   const got = new Map<string, { streams: FollowedStream[]; error?: string }>();
   const texts = readKeyLogs(keyLogs);
+  const forTshark: Array<{ link: string; file: string; tlsFlows: string[] }> = [];
+  const keyLog = typeof texts === 'string' || keyLogs.length === 0 ? null : parseKeyLogs(texts);
+  for (const l of links) {
+    const r = keyLog ? await followTlsInProcess(l.file, keyLog).catch(() => null) : null;
+    if (r && r.unread.every((u) => noKeysFor(u.why))) got.set(l.link, { streams: r.streams });
+    else forTshark.push(l);
+  }
   if (typeof texts !== 'string') {
-    for (const g of await tsharkGroups(links.map((l) => ({ ...l, flows: l.tlsFlows })))) {
+    for (const g of await tsharkGroups(forTshark.map((l) => ({ ...l, flows: l.tlsFlows })))) {
       const merged = g.length > 1 ? await followMerged(g, texts) : null;
       if (merged) for (const [link, r] of merged) got.set(link, r);
     }
@@ -642,6 +654,13 @@ async function followMerged(links: ReadonlyArray<{ link: string; file: string; t
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** All the key logs' lines by client random (tls13.ts). */
+function parseKeyLogs(texts: string[]): KeyLog {
+  const out: KeyLog = new Map();
+  for (const t of texts) parseKeyLog(t, out);
+  return out;
 }
 
 /** The key logs' texts, or why one could not be read. */

@@ -1,35 +1,19 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readCryptoValue, splitAttribute } from '@imslab/sdp';
 import { concatLinkCaptures, sameDecodeAs, tlsDecodePorts, tsharkGroups } from './link-merge.ts';
+import { readKeyLogs } from './tls13.ts';
+import { noKeysFor, readTlsSipInProcess, type TlsSipMessage } from './tls-reader.ts';
 
 const run = promisify(execFile);
 
-/** One SIP message that crossed a link inside TLS, read with the endpoints' TLS key logs. */
-export interface TlsSipMessage {
-  src: string;
-  dst: string;
-  /** Method of a request, or the status code of a response. */
-  what: string;
-  callId: string;
-  mediaProtocols: string[];
-  /** `a=` media attribute values, e.g. `crypto:1 AES_CM_128_HMAC_SHA1_80 inline:...`, `3ge2ae:requested`. */
-  mediaAttributes: string[];
-  /** Media endpoints the SDP announces (`ip:port`), in m= line order. */
-  mediaEndpoints: string[];
-  /** TCP ports of the TLS connection, the CSeq method (`INVITE` for a 200 to an INVITE), the capture interface and time (µs). */
-  srcPort?: number;
-  dstPort?: number;
-  cseqMethod?: string;
-  interfaceId?: number;
-  timeUs?: number;
-}
+export type { TlsSipMessage } from './tls-reader.ts';
 
 export interface TlsSignallingReport {
-  /** SIP messages tshark could read inside TLS with the logged secrets. */
+  /** SIP messages read inside TLS with the logged secrets (in process, or by tshark). */
   messages: TlsSipMessage[];
   /** Why nothing could be read, when that is the case. */
   error?: string;
@@ -53,18 +37,29 @@ export async function readSipInsideTls(capture: string, keyLogs: string[], tlsFl
 }
 
 /**
- * {@link readSipInsideTls} for several links at once, with one tshark run
- * where it can: the links' captures are merged into one temporary file
- * (link-merge.ts) and the messages split back per link, as each link's own
- * run gives them (`interfaceId` as in the link's file). Links whose
- * connections overlap, and every link of a merged run that fails, are read
- * one by one, so errors stay per link. Never throws. Reports come in the
- * order of `links`.
+ * {@link readSipInsideTls} for several links at once. Each link is first
+ * read in process (tls-reader.ts: TLS 1.3 with the key logs); a link
+ * with a connection that could not be read for a reason tshark might not
+ * share (TLS 1.2, a cipher suite or a capture it does not follow) is read by
+ * tshark instead, with one tshark run where it can: those links' captures
+ * are merged into one temporary file (link-merge.ts) and the messages split
+ * back per link, as each link's own run gives them (`interfaceId` as in the
+ * link's file). Links whose connections overlap, and every link of a merged
+ * run that fails, are read one by one, so errors stay per link. Never
+ * throws. Reports come in the order of `links`.
  */
 export async function readSipInsideTlsOnLinks(links: ReadonlyArray<{ link: string; file: string; tlsFlows: string[] }>, keyLogs: string[]): Promise<Record<string, TlsSignallingReport>> {
   const got = new Map<string, TlsSignallingReport>();
+  const forTshark: Array<{ link: string; file: string; tlsFlows: string[] }> = [];
+  // An unreadable key log is an error the tshark path reports as such (readKeyLogs would skip it).
+  const keyLog = keyLogs.length > 0 && keyLogs.every(readable) ? readKeyLogs(keyLogs) : null;
+  for (const l of links) {
+    const r = keyLog ? await readTlsSipInProcess(l.file, keyLog).catch(() => null) : null;
+    if (r && r.unread.every((u) => noKeysFor(u.why))) got.set(l.link, { messages: r.messages });
+    else forTshark.push(l);
+  }
   if (keyLogs.length > 0) {
-    for (const g of await tsharkGroups(links.map((l) => ({ ...l, flows: l.tlsFlows })))) {
+    for (const g of await tsharkGroups(forTshark.map((l) => ({ ...l, flows: l.tlsFlows })))) {
       const merged = g.length > 1 ? await readMerged(g, keyLogs) : null;
       if (merged) for (const [link, r] of merged) got.set(link, r);
     }
@@ -72,6 +67,15 @@ export async function readSipInsideTlsOnLinks(links: ReadonlyArray<{ link: strin
   const out: Record<string, TlsSignallingReport> = {};
   for (const l of links) out[l.link] = got.get(l.link) ?? (await readSipInsideTls(l.file, keyLogs, l.tlsFlows));
   return out;
+}
+
+function readable(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** One tshark run over the links' captures merged; null when that run cannot answer for every link. */

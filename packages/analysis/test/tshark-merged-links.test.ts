@@ -1,7 +1,9 @@
 /**
  * One tshark run for several links (link-merge.ts): what readSipInsideTlsOnLinks,
  * followTlsOnLinks and analyseMessages give per link from the merged captures
- * must be what each link's own tshark run gives, with fewer tshark starts.
+ * must be what each link's own tshark run gives, with fewer tshark starts;
+ * readSipInsideTlsOnLinks reads TLS 1.3 in process (tls-reader.ts), which
+ * must give exactly what tshark gives, and starts tshark only for the rest.
  * tshark is counted through a shim first on PATH.
  */
 import { execFileSync } from 'node:child_process';
@@ -11,7 +13,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PcapWriter, readCapture } from '@imslab/capture';
 import { createCa, issueUserCertificate, type IssuedCredential } from '@imslab/cms';
 import { markerFor } from '@imslab/probe';
-import { analyseMessages, followTls, followTlsOnLinks, readSipInsideTls, readSipInsideTlsOnLinks, scanLinkMessages, type AddressOwner } from '../src/index.ts';
+import { analyseMessages, followTls, followTlsInProcess, followTlsOnLinks, readKeyLogs, readSipInsideTls, readSipInsideTlsOnLinks, readTlsSipInProcess, scanLinkMessages, type AddressOwner } from '../src/index.ts';
 import { concatLinkCaptures, sameDecodeAs, tsharkGroups } from '../src/link-merge.ts';
 import { LinkCapture, msrpSend, sipMessage, sipOk, tlsConversation, tmp, writeText } from './messages-fixtures.ts';
 
@@ -77,10 +79,15 @@ describe.skipIf(realTshark === undefined)('one tshark run for several links', ()
     const b = new LinkCapture(join(dir, 'access-b.pcapng'), 'access-b');
     b.tcp([ALICE, 40010], [PCSCF_A, 5061], aToP.wire);
     await b.close();
+    // access-c: TLS 1.2 again on other ports, so that two links need tshark (read in process: TLS 1.3 only).
+    const cc = new LinkCapture(join(dir, 'access-c.pcapng'), 'access-c');
+    cc.tcp([BOB, 40050], [PCSCF_B, 5061], sToP.wire);
+    await cc.close();
     links = {
       'access-a': { file: join(dir, 'access-a.pcapng'), tlsFlows: tcpFlows([ALICE, 40010], [PCSCF_A, 5061]) },
       core: { file: await toPcap(join(dir, 'core.pcapng'), join(dir, 'core.pcap')), tlsFlows: [...tcpFlows([SCSCF, 40030], [PCSCF_B, 5061]), ...tcpFlows([RELAY, 40041], [BOB, 2855])] },
       'access-b': { file: join(dir, 'access-b.pcapng'), tlsFlows: tcpFlows([ALICE, 40010], [PCSCF_A, 5061]) },
+      'access-c': { file: join(dir, 'access-c.pcapng'), tlsFlows: tcpFlows([BOB, 40050], [PCSCF_B, 5061]) },
     };
     keys = [writeText(dir, 'a.keys', aToP.keyLog), writeText(dir, 's.keys', sToP.keyLog), writeText(dir, 'm.keys', msrp.keyLog)];
     // A counting tshark first on PATH.
@@ -126,30 +133,39 @@ describe.skipIf(realTshark === undefined)('one tshark run for several links', ()
     expect(sameDecodeAs(40099, 443, new Set([5061]), all)).toBe(true);
   });
 
-  it('readSipInsideTlsOnLinks: the per-link reports of per-link runs, one tshark start for disjoint links', async () => {
+  it('readSipInsideTlsOnLinks: TLS 1.3 read in process exactly as tshark reads it; tshark only for TLS 1.2, one start for disjoint links', async () => {
     const perLink: Record<string, unknown> = {};
-    for (const l of pick('access-a', 'core', 'access-b')) perLink[l.link] = await readSipInsideTls(l.file, keys, l.tlsFlows);
+    for (const l of pick('access-a', 'core', 'access-b', 'access-c')) perLink[l.link] = await readSipInsideTls(l.file, keys, l.tlsFlows);
     expect((perLink['access-a'] as { messages: unknown[] }).messages).toHaveLength(2);
     expect((perLink.core as { messages: unknown[] }).messages).toHaveLength(2);
+    expect((perLink['access-c'] as { messages: unknown[] }).messages).toHaveLength(2);
+    const inProcess = await readTlsSipInProcess(links['access-a']!.file, readKeyLogs(keys));
+    expect(inProcess).toEqual({ messages: (perLink['access-a'] as { messages: unknown[] }).messages, unread: [] });
+    expect((await readTlsSipInProcess(links.core!.file, readKeyLogs(keys))).unread)
+      .toEqual([{ client: `${SCSCF}:40030`, server: `${PCSCF_B}:5061`, why: 'TLS 1.2 (not read here)' }]);
     const t = privateTmp('tmp-sip');
     let before = starts();
-    expect(await readSipInsideTlsOnLinks(pick('access-a', 'core'), keys)).toEqual({ 'access-a': perLink['access-a'], core: perLink.core });
-    expect(starts() - before).toBe(1);
+    expect(await readSipInsideTlsOnLinks(pick('access-a', 'access-b'), keys)).toEqual({ 'access-a': perLink['access-a'], 'access-b': perLink['access-b'] });
+    expect(starts() - before).toBe(0);
     before = starts();
-    const all = await readSipInsideTlsOnLinks(pick('access-a', 'core', 'access-b'), keys);
+    const all = await readSipInsideTlsOnLinks(pick('access-a', 'core', 'access-b', 'access-c'), keys);
     expect(all).toEqual(perLink);
-    expect(Object.keys(all)).toEqual(['access-a', 'core', 'access-b']);
-    expect(starts() - before).toBe(2);
+    expect(Object.keys(all)).toEqual(['access-a', 'core', 'access-b', 'access-c']);
+    expect(starts() - before).toBe(1); // core and access-c merged
     expect(readdirSync(t)).toEqual([]);
   }, 60_000);
 
-  it('followTlsOnLinks and analyseMessages: the streams and link scans of per-link runs, two tshark starts', async () => {
+  it('followTlsOnLinks and analyseMessages: the streams and link scans of per-link runs; TLS 1.3 in process, tshark (two starts) for the link with TLS 1.2', async () => {
     const perLink = new Map<string, unknown>();
-    for (const l of pick('access-a', 'core')) perLink.set(l.link, await followTls(l.file, keys, l.tlsFlows));
+    for (const l of pick('access-a', 'core', 'access-c')) perLink.set(l.link, await followTls(l.file, keys, l.tlsFlows));
+    expect(await followTlsInProcess(links['access-a']!.file, readKeyLogs(keys))).toEqual({ ...(perLink.get('access-a') as object), unread: [] });
     const t = privateTmp('tmp-follow');
     let before = starts();
-    expect(await followTlsOnLinks(pick('access-a', 'core'), keys)).toEqual(perLink);
+    expect(await followTlsOnLinks(pick('access-a', 'core'), keys)).toEqual(new Map([...perLink].filter(([k]) => k !== 'access-c')));
     expect(starts() - before).toBe(2);
+    before = starts();
+    expect(await followTlsOnLinks(pick('access-a', 'core', 'access-c'), keys)).toEqual(perLink);
+    expect(starts() - before).toBe(2); // core and access-c merged
 
     const captures = Object.fromEntries(pick('access-a', 'core', 'access-b').map((l) => [l.link, l.file]));
     const scans = [];
@@ -159,7 +175,7 @@ describe.skipIf(realTshark === undefined)('one tshark run for several links', ()
     }
     before = starts();
     const r = await analyseMessages({ captures, owner, messages: [{ marker: mark }], tlsKeyLogs: keys });
-    expect(starts() - before).toBe(4); // access-a and core together, access-b (its connection is access-a's) alone
+    expect(starts() - before).toBe(2); // core only: access-a and access-b (TLS 1.3) are read in process
     expect(r.links).toEqual(scans);
     expect(r.problems).toEqual([]);
     expect(r.links.map((l) => l.tlsOpened.length)).toEqual([1, 2, 1]);
@@ -167,16 +183,15 @@ describe.skipIf(realTshark === undefined)('one tshark run for several links', ()
     expect(readdirSync(t)).toEqual([]);
   }, 60_000);
 
-  it('without tshark: an error in every link\'s report, never a throw', async () => {
+  it('without tshark: an error in the report of every link that needs it, never a throw', async () => {
     const empty = join(dir, 'no-bin');
     mkdirSync(empty);
     process.env.PATH = empty;
     const r = await readSipInsideTlsOnLinks(pick('access-a', 'core'), keys);
-    expect(r).toEqual({
-      'access-a': { messages: [], error: 'tshark not installed (apt-get install tshark)' },
-      core: { messages: [], error: 'tshark not installed (apt-get install tshark)' },
-    });
+    expect(r['access-a']!.messages).toHaveLength(2); // TLS 1.3: read in process
+    expect(r.core).toEqual({ messages: [], error: 'tshark not installed (apt-get install tshark)' });
     const f = await followTlsOnLinks(pick('access-a', 'core'), keys);
-    expect([...f.values()].map((x) => x.error)).toEqual(['tshark not installed (apt-get install tshark)', 'tshark not installed (apt-get install tshark)']);
+    expect([...f.values()].map((x) => x.error)).toEqual([undefined, 'tshark not installed (apt-get install tshark)']);
+    expect(f.get('access-a')!.streams.map((x) => x.toServer.length > 0)).toEqual([true]);
   });
 });

@@ -11,5 +11,5 @@ export { networkOf, namer, targetOf, addressesSeen, type NetworkView, type Netwo
 export { PROTECTION_CLASSES, PROTECTION_STYLE, classOfPathLink, classOfVerdict, linkColours, weaker, hopColours, type ProtectionClass, type LinkColouring } from './protection.ts';
 export { networkSvg, ladderSvg, arrowLabel, badgeText } from './draw.ts';
 export { esc, anchor, cut } from './html.ts';
-export { TlsConnection, readKeyLogs, parseKeyLog, hkdfExpandLabel, type KeyLog } from './tls13.ts';
+export { TlsConnection, readKeyLogs, parseKeyLog, hkdfExpandLabel, type KeyLog } from '@imslab/analysis';
 export { runReportBench, type ReportBenchResult } from './bench.ts';

@@ -5,7 +5,7 @@
  *
  * SIP in the clear (UDP, TCP) is read from the link captures; SIP inside TLS
  * is decrypted in process with the run's TLS key logs (`keys/*.tls-keys.log`,
- * TLS 1.3, see tls13.ts), which also gives the KMS exchanges (HTTPS) of
+ * TLS 1.3, @imslab/analysis tls13.ts), which also gives the KMS exchanges (HTTPS) of
  * MIKEY-TICKET. A TLS connection that cannot be read that way falls back on
  * what the analysis read with tshark (`analysis.json` `tls`): those messages
  * have no time and keep only their order on the link.
@@ -13,8 +13,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaptureFileReader, SipStreamReassembler, decodeFrame, looksLikeSip, looksLikeTls, type DecodedPacket } from '@imslab/capture';
-import type { Analysis } from '@imslab/analysis';
-import { TlsConnection, readKeyLogs, type KeyLog } from './tls13.ts';
+import { TlsConnection, isClientHello, readKeyLogs, type Analysis, type KeyLog } from '@imslab/analysis';
 
 export const LINKS = ['access-a', 'core', 'access-b'] as const;
 
@@ -160,11 +159,6 @@ type Stream = PlainStream | TlsStream | SkippedStream;
 
 function connectionKey(a: string, b: string): string {
   return a < b ? `${a} ${b}` : `${b} ${a}`;
-}
-
-/** Whether a TCP payload starts with a TLS ClientHello (record type 22, handshake type 1). */
-function isClientHello(p: Buffer): boolean {
-  return looksLikeTls(p) && p[0] === 22 && p.length > 5 && p[5] === 1;
 }
 
 /** Reads every SIP message of one link's capture (and the HTTPS of the KMS), in capture order. */

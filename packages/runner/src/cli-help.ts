@@ -45,7 +45,8 @@ options:
                           or 'imslab up') without tearing it down; scenarios that need a
                           network of their own (other servers, policies, attacks) are skipped
   --jobs N                scenarios side by side, each on a network of its own
-                          (local target: its own loopback range 127.<slot>.x.y; default 3)
+                          (local target: its own loopback range 127.<slot>.x.y; default two
+                          per core, at most 8; the docker target runs one at a time)
   --subscribers FILE      subscriber file (default config/subscribers.yaml)
   --scenarios DIR         scenario folder (default scenarios/; suites are its subfolders)
   --json                  print the run's summary as JSON on stdout (the lines go to stderr)

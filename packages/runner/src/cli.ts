@@ -15,7 +15,7 @@ import { reportLine } from './report-page.ts';
 import { junitXml } from './junit.ts';
 import { progressLine, verdictTable } from './report.ts';
 import { RunSession, newRunDir } from './run-session.ts';
-import { runScenarios } from './run.ts';
+import { DEFAULT_JOBS, runScenarios } from './run.ts';
 import { attachedRun } from './targets/attached.ts';
 import { SCENARIO_DIR, loadAllScenarios, selectScenarios } from './scenario.ts';
 import { makeTarget } from './targets/index.ts';
@@ -118,7 +118,7 @@ function scenarioDir(v: string | undefined): string {
 async function runVerb(values: { target?: string; subscribers?: string; attach?: boolean; jobs?: string; json?: boolean; junit?: string; verbose?: boolean; scenarios?: string }, positionals: string[]): Promise<number> {
   const dir = scenarioDir(values.scenarios);
   const scenarios = selectScenarios(positionals, loadAllScenarios(dir), dir);
-  const jobs = values.jobs === undefined ? 3 : Number(values.jobs);
+  const jobs = values.jobs === undefined ? DEFAULT_JOBS : Number(values.jobs);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 8) throw new UsageError(`--jobs must be a whole number 1..8, got "${values.jobs}"`);
   const say = (line: string) => (values.json ? process.stderr : process.stdout).write(line + '\n');
   const width = Math.max(...scenarios.map((s) => s.name.length));

@@ -2,7 +2,7 @@
  * @imslab/runner: the scenario runner behind the imslab CLI, as a library.
  * Scripts, benchmarks and tests import it from here.
  */
-export { runScenario, runScenarios, analyseCaptures, DEFAULT_SUBSCRIBERS, type RunOptions } from './run.ts';
+export { runScenario, runScenarios, analyseCaptures, DEFAULT_JOBS, DEFAULT_SUBSCRIBERS, type RunOptions } from './run.ts';
 export { RunSession, newRunDir, type RunSummary, type ScenarioResult, type RunError } from './run-session.ts';
 export { loadAllScenarios, loadScenario, selectScenarios, scenarioJsonSchema, SCENARIO_DIR, SCENARIO_SCHEMA_FILE, type Scenario, type Expectation } from './scenario.ts';
 export { STEP_KINDS, type Step } from './steps.ts';

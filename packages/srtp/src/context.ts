@@ -27,6 +27,8 @@ export interface SrtpStats {
   malformed: number;
   /** Packets refused because the master key reached its lifetime. */
   keyExpired: number;
+  /** Streams moved to a higher ROC after they kept failing (rocSearch). */
+  rocResyncs: number;
 }
 
 /** Options of an {@link SrtpContext}. */
@@ -57,12 +59,25 @@ export interface SrtpContextOptions {
    * while the SSRC has no authenticated packet. At most {@link MAX_ROC_SEARCH};
    * not with a key derivation rate (kdr > 0), where each guess would derive
    * session keys and push the stream's own out of the cache.
+   *
+   * The first packet that authenticates fixes the stream's ROC. If that was
+   * an old packet (replayed by anyone on the path, or held up in a queue)
+   * from before the sender's rollover, every later packet would be judged
+   * under the old ROC and fail. So while a stream keeps failing, every
+   * {@link ROC_RESYNC_AFTER}th consecutive refusal (authentication, replay
+   * window) also tries the next `rocSearch` ROCs above the stream's; a packet
+   * that authenticates under one of them moves the stream there (the tag
+   * covers the ROC, so only the sender's key can make that happen, and only
+   * forwards: no index already accepted can be accepted again).
    */
   rocSearch?: number;
 }
 
 /** The most ROC guesses beyond 0 a receiving context makes for a new SSRC (each is a tag check per unauthenticated packet). */
 export const MAX_ROC_SEARCH = 16;
+
+/** With rocSearch: consecutive refusals of a known SSRC after which its next ROCs are tried (and again after as many more). */
+export const ROC_RESYNC_AFTER = 8;
 
 const FAILURES: { readonly [R in UnprotectFailure]: UnprotectResult } = {
   'too-short': Object.freeze({ ok: false, reason: 'too-short' }),
@@ -81,7 +96,7 @@ export class SrtpContext {
   /** The profile in use. */
   readonly profile: SrtpProfile;
   /** Packet counters, updated by every protect/unprotect call. */
-  readonly stats: SrtpStats = { protected: 0, unprotected: 0, authFailed: 0, replayed: 0, malformed: 0, keyExpired: 0 };
+  readonly stats: SrtpStats = { protected: 0, unprotected: 0, authFailed: 0, replayed: 0, malformed: 0, keyExpired: 0, rocResyncs: 0 };
 
   private readonly rtpKeys: KeySchedule;
   private readonly rtcpKeys: KeySchedule;
@@ -196,16 +211,17 @@ export class SrtpContext {
     const st = this.rxRtp.get(ssrc);
     // RFC 3711 sec. 3.3.1: the first packet of a stream sets s_l; ROC starts at 0 unless signalled.
     const v = st ? estimateRoc(seq, st.sl, st.roc) : (this.initialRoc.get(ssrc) ?? 0);
-    if (v < 0) return this.fail('too-old');
+    if (v < 0) return st ? this.resyncOrFail(st, srtp, hdrLen, ssrc, seq, 'too-old') : this.fail('too-old');
     if (v > MAX_ROC) return this.fail('key-expired');
     const index = packetIndex(v, seq);
     // RFC 3711 sec. 3.3.2: replay check before the (costlier) authentication.
     if (st) {
       const c = st.window.check(index);
-      if (c !== 'ok') return this.fail(c);
+      if (c !== 'ok') return this.resyncOrFail(st, srtp, hdrLen, ssrc, seq, c);
     }
     if (this.rtpPackets >= this.rtpLifetime) return this.fail('key-expired');
     let packet = this.rtpKeys.at(index).openRtp(srtp, hdrLen, ssrc, v, this.encryptRtp, this.mkiLen);
+    if (!packet && st) return this.resyncOrFail(st, srtp, hdrLen, ssrc, seq, 'auth-failed', v);
     let roc = v;
     // A stream joined late: its ROC unknown, guessed upwards (see rocSearch).
     if (!packet && !st && this.rocSearch > 0 && !this.initialRoc.has(ssrc)) {
@@ -215,8 +231,10 @@ export class SrtpContext {
       }
     }
     if (!packet) return this.fail('auth-failed');
-    if (st) st.accept(roc, seq);
-    else {
+    if (st) {
+      st.accept(roc, seq);
+      st.refusals = 0;
+    } else {
       // Stream state is created only for authenticated packets, so forged SSRCs cost no memory.
       const fresh = new RtpStreamState(roc, seq, this.window);
       fresh.accept(roc, seq);
@@ -278,6 +296,29 @@ export class SrtpContext {
     this.rtcpPackets++;
     this.stats.unprotected++;
     return { ok: true, packet };
+  }
+
+  /**
+   * A known SSRC's packet was refused for `reason`; with rocSearch, every
+   * ROC_RESYNC_AFTER-th refusal in a row tries the ROCs above the stream's
+   * (see rocSearch) and, when one authenticates, restarts the stream there.
+   * `tried`: a ROC already checked for this packet.
+   */
+  private resyncOrFail(st: RtpStreamState, srtp: Uint8Array, hdrLen: number, ssrc: number, seq: number, reason: UnprotectFailure, tried?: number): UnprotectResult {
+    if (this.rocSearch === 0 || ++st.refusals % ROC_RESYNC_AFTER !== 0 || this.rtpPackets >= this.rtpLifetime) return this.fail(reason);
+    for (let r = st.roc + 1; r <= Math.min(st.roc + this.rocSearch, MAX_ROC); r++) {
+      if (r === tried) continue;
+      const packet = this.rtpKeys.at(packetIndex(r, seq)).openRtp(srtp, hdrLen, ssrc, r, this.encryptRtp, this.mkiLen);
+      if (!packet) continue;
+      const fresh = new RtpStreamState(r, seq, this.window);
+      fresh.accept(r, seq);
+      this.rxRtp.set(ssrc, fresh);
+      this.rtpPackets++;
+      this.stats.unprotected++;
+      this.stats.rocResyncs++;
+      return { ok: true, packet };
+    }
+    return this.fail(reason);
   }
 
   private fail(reason: UnprotectFailure): UnprotectResult {

@@ -60,6 +60,8 @@ export class ReplayWindow {
 /** Per-SSRC SRTP state: rollover counter, highest sequence number, replay window. */
 export class RtpStreamState {
   readonly window: ReplayWindow;
+  /** Packets of this SSRC refused in a row since the last one accepted (ROC re-synchronisation counts them). */
+  refusals = 0;
   constructor(public roc: number, public sl: number, windowSize: number) {
     this.window = new ReplayWindow(windowSize);
   }

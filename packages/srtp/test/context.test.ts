@@ -1,6 +1,6 @@
 /** SrtpContext behaviour: round trips, tampering, replay, truncation, ROC rollover, MKI, kdr, stats (RFC 3711, RFC 7714). */
 import { describe, expect, it } from 'vitest';
-import { RtpFormatError, SRTP_PROFILES, SrtpConfigError, SrtpContext, SrtpIndexReuseError, SrtpKeyExpiredError, SrtpVerifier, type SrtpContextOptions, type SrtpProfileName, type UnprotectResult } from '../src/index.ts';
+import { RtpFormatError, SRTP_PROFILES, SrtpConfigError, SrtpContext, ROC_RESYNC_AFTER, SrtpIndexReuseError, SrtpKeyExpiredError, SrtpVerifier, type SrtpContextOptions, type SrtpProfileName, type UnprotectResult } from '../src/index.ts';
 import { ALL_PROFILES, keysFor, rtcpPacket, rtpPacket } from './helpers.ts';
 
 function pair(profile: SrtpProfileName, extra: Partial<SrtpContextOptions> = {}): { tx: SrtpContext; rx: SrtpContext } {
@@ -281,6 +281,46 @@ describe.each(ALL_PROFILES)('%s ROC rollover', (profile) => {
     // Once the SSRC is known no more guessing: the packet sent as 65534 at ROC 0 is read at ROC 1 (the estimate from ROC 2) and fails, not re-guessed to 0.
     expect(rx.unprotectRtp(sent[0]!)).toEqual({ ok: false, reason: 'auth-failed' });
     expect([rx.stats.authFailed, rx.stats.replayed]).toEqual([1, 1]);
+  });
+  it('rocSearch: a stream pinned to an old ROC by a replayed first packet moves on after ROC_RESYNC_AFTER refusals', () => {
+    const k = keysFor(profile);
+    const tx = new SrtpContext({ profile, ...k });
+    const old = tx.protectRtp(rtpPacket({ seq: 30000 }));
+    // On through the wrap: ROC 1 from seq 13616 on.
+    for (const seq of [46384, 62768, 13616]) tx.protectRtp(rtpPacket({ seq }));
+    const live = Array.from({ length: 12 }, (_, i) => tx.protectRtp(rtpPacket({ seq: 20000 + i })));
+    const pinned = (rocSearch: number) => {
+      const rx = new SrtpContext({ profile, ...k, rocSearch });
+      expect(rx.unprotectRtp(old).ok).toBe(true); // the replayed packet arrives first: ROC 0, s_l 30000
+      return rx;
+    };
+    // Read at ROC 0 the live packets are 10,000 behind s_l: refused by the replay window, for ever without rocSearch.
+    const plain = pinned(0);
+    expect(live.map((p) => plain.unprotectRtp(p).ok)).toEqual(live.map(() => false));
+    const rx = pinned(4);
+    const got = live.map((p) => rx.unprotectRtp(p));
+    expect(got.map((r) => r.ok)).toEqual(live.map((_, i) => i >= ROC_RESYNC_AFTER - 1));
+    expect(packetOf(got[ROC_RESYNC_AFTER - 1]!).equals(rtpPacket({ seq: 20000 + ROC_RESYNC_AFTER - 1 }))).toBe(true);
+    expect([rx.stats.replayed, rx.stats.rocResyncs, rx.stats.unprotected]).toEqual([ROC_RESYNC_AFTER - 1, 1, 1 + live.length - (ROC_RESYNC_AFTER - 1)]);
+    // Moved forward only: the old packet stays refused; a live one refused under the old ROC and sent again is
+    // accepted once (it is inside the new replay window and was never accepted), then refused as a replay.
+    expect(rx.unprotectRtp(old).ok).toBe(false);
+    expect(rx.unprotectRtp(live[0]!).ok).toBe(true);
+    expect(rx.unprotectRtp(live[0]!)).toEqual({ ok: false, reason: 'replayed' });
+  });
+  it('rocSearch: forged packets never move a stream, however many', () => {
+    const k = keysFor(profile);
+    const tx = new SrtpContext({ profile, ...k });
+    const real = [100, 101].map((seq) => tx.protectRtp(rtpPacket({ seq })));
+    const rx = new SrtpContext({ profile, ...k, rocSearch: 4 });
+    expect(rx.unprotectRtp(real[0]!).ok).toBe(true);
+    for (let i = 0; i < 4 * ROC_RESYNC_AFTER; i++) {
+      const forged = Buffer.from(real[1]!);
+      forged[forged.length - 1]! ^= 1 + (i % 255);
+      expect(rx.unprotectRtp(forged)).toEqual({ ok: false, reason: 'auth-failed' });
+    }
+    expect(rx.stats.rocResyncs).toBe(0);
+    expect(packetOf(rx.unprotectRtp(real[1]!)).equals(rtpPacket({ seq: 101 }))).toBe(true);
   });
   it('rocSearch is bounded and a signalled ROC is not second-guessed', () => {
     const k = keysFor(profile);

@@ -31,11 +31,14 @@ export const PKI_DIR = join(REPO_ROOT, '.imslab', 'pki');
  * parses a bundle's whole map at start when they are on). The bundles keep
  * their function names and their map beside them
  * (`.imslab/build/<service>.cjs.map`); IMSLAB_SOURCE_MAPS=1 starts them
- * directly with source maps on.
+ * directly with source maps on; IMSLAB_CPU_PROF=<dir> has each write a CPU
+ * profile into <dir>.
  */
 function nodeCommand(): string[] {
   if (process.env.IMSLAB_SOURCE_MAPS === '1') return [process.execPath, '--enable-source-maps'];
-  return [process.execPath, ensureBundleSync(fileURLToPath(new URL('../launcher/cached-start.ts', import.meta.url)), 'cached-start')];
+  // IMSLAB_CPU_PROF=<dir>: every service writes a V8 CPU profile there at its exit (where a run's CPU goes; open in Chrome DevTools).
+  const profile = process.env.IMSLAB_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.IMSLAB_CPU_PROF}`] : [];
+  return [process.execPath, ...profile, ensureBundleSync(fileURLToPath(new URL('../launcher/cached-start.ts', import.meta.url)), 'cached-start')];
 }
 
 /** Readiness probe per element, from its kind's declaration. */

@@ -3,10 +3,11 @@
  * endpoints' key logs (SSLKEYLOGFILE: CLIENT/SERVER_HANDSHAKE_TRAFFIC_SECRET,
  * CLIENT/SERVER_TRAFFIC_SECRET_0), in process: RFC 8446 sec. 5.2 (record
  * protection), 7.1 (HKDF-Expand-Label), 7.2 (key update), 7.3 (traffic keys).
- * The report needs the SIP inside TLS with the time of each message, which
- * the analysis (tshark) does not keep; running tshark per link would take
- * most of the report's time budget. What the analysis read with tshark is
- * the reference this is tested against.
+ * The analysis reads the SIP inside TLS with it (tls-reader.ts), and
+ * the report its ladders with each message's time: tshark started once per
+ * scenario cost about 0.25 CPU-s, a sixth of a whole run's CPU on two cores.
+ * tshark stays the reference this is tested against, and the analysis falls
+ * back on it for connections this cannot read (TLS 1.2, a reordered capture).
  *
  * Not handled (the connection is reported undecryptable, never guessed):
  * TLS 1.2 and older (CLIENT_RANDOM lines), 0-RTT early data, a capture that
@@ -111,9 +112,10 @@ class RecordKeys {
   }
 }
 
-/** Application data one direction of a connection carried, with the capture time of the packet that completed it. */
+/** Application data one direction of a connection carried, with the capture time (and interface) of the packet that completed it. */
 export interface TlsChunk {
   timeUs: number;
+  interfaceId: number;
   data: Buffer;
 }
 
@@ -128,12 +130,14 @@ class TlsDirection {
   phase: 'clear' | 'handshake' | 'application' = 'clear';
   /** Why this direction could not be read, when that is the case. */
   failure: string | null = null;
+  /** A record of type application_data came (TLS 1.3 protects the rest of the handshake under it too). */
+  sawProtectedRecord = false;
   readonly chunks: TlsChunk[] = [];
 
   constructor(private readonly conn: TlsConnection, readonly isClient: boolean) {}
 
   /** One TCP segment's payload, with its sequence number; retransmissions are dropped, a hole ends the reading. */
-  segment(seq: number, payload: Buffer, timeUs: number): void {
+  segment(seq: number, payload: Buffer, timeUs: number, interfaceId = 0): void {
     if (this.failure || payload.length === 0) return;
     seq >>>= 0;
     if (this.nextSeq === undefined) this.nextSeq = seq;
@@ -149,14 +153,14 @@ class TlsDirection {
     while (buf.length >= 5) {
       const len = buf.readUInt16BE(3);
       if (buf.length < 5 + len) break;
-      this.record(buf.subarray(0, 5 + len), timeUs);
+      this.record(buf.subarray(0, 5 + len), timeUs, interfaceId);
       if (this.failure) return;
       buf = buf.subarray(5 + len);
     }
     this.carry = buf.length ? Buffer.from(buf) : Buffer.alloc(0);
   }
 
-  private record(rec: Buffer, timeUs: number): void {
+  private record(rec: Buffer, timeUs: number, interfaceId: number): void {
     const type = rec[0]!;
     if (type === 20) return; // change_cipher_spec: compatibility only (sec. 5)
     if (type === 22) {
@@ -169,6 +173,7 @@ class TlsDirection {
       this.failure = `unexpected record type ${type}`;
       return;
     }
+    this.sawProtectedRecord = true;
     if (!this.keys) {
       this.keys = this.conn.keysFor(this);
       if (!this.keys) {
@@ -187,7 +192,7 @@ class TlsDirection {
         this.failure = 'application data before Finished';
         return;
       }
-      this.chunks.push({ timeUs, data: opened.content });
+      this.chunks.push({ timeUs, interfaceId, data: opened.content });
     }
   }
 
@@ -232,9 +237,9 @@ export class TlsConnection {
     this.server = new TlsDirection(this, false);
   }
 
-  /** Feeds one segment, by its sender's `ip:port`. */
-  segment(from: string, seq: number, payload: Buffer, timeUs: number): void {
-    (from === this.clientEnd ? this.client : this.server).segment(seq, payload, timeUs);
+  /** Feeds one segment, by its sender's `ip:port` (the capture interface it was seen on: 0 in a pcap file). */
+  segment(from: string, seq: number, payload: Buffer, timeUs: number, interfaceId = 0): void {
+    (from === this.clientEnd ? this.client : this.server).segment(seq, payload, timeUs, interfaceId);
   }
 
   serverHelloSeen(): void {

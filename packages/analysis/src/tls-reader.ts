@@ -3,9 +3,9 @@
  * process with the key logs (tls13.ts), as the analysis reports it
  * (TlsSipMessage: who sent what, its Call-ID and CSeq method, and the media
  * lines of its SDP). Connections are found by content: a TCP connection
- * whose first payload is a ClientHello, on any port; a direction is read as
- * SIP when its first application data starts like SIP (RFC 3261 sec. 7), so
- * HTTPS (the KMS) is left out. Messages come in capture order.
+ * whose first payload is a ClientHello, on any port; every direction but
+ * HTTPS (the KMS) and MSRP is framed as SIP (RFC 3261 sec. 7, 18.3), and
+ * what does not frame is left out. Messages come in capture order.
  *
  * What cannot be read is listed with the reason, never guessed; the caller
  * decides whether tshark should try instead (tls-signalling.ts).
@@ -57,6 +57,8 @@ export function noKeysFor(why: string): boolean {
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+/** A stream that is not SIP from its first line: HTTP/1.x (RFC 9112 sec. 3, 4) or MSRP (RFC 4975 sec. 7.1). */
+const NOT_SIP_START = /^(?:[A-Z]+ \S+ HTTP\/1\.[01]\r?\n|HTTP\/1\.[01] \d{3}[ \r]|MSRP \S+ )/;
 
 function header(head: string, ...names: string[]): string | undefined {
   for (const n of names) {
@@ -131,13 +133,20 @@ interface CapturedTls {
   conn: TlsConnection | null;
   /** `ip:port` of each end (IPv6 bare), the client first when known. */
   ends: [string, string];
-  /** Without a ClientHello: a segment started with an application_data record header. */
-  protectedSeen?: boolean;
+  /** Without a ClientHello first: the first payload was a TLS record header. */
+  tls: boolean;
+  /** Without a ClientHello first: a segment started with an application_data record header. */
+  protectedSeen: boolean;
+  /** A ClientHello came after other payload of the connection (segments out of order in the capture). */
+  lateHello: boolean;
 }
+
+/** Why a connection whose ClientHello came late is not read here (tshark puts segments back in order). */
+export const LATE_HELLO = 'the ClientHello came after other data of the connection (segments out of order)';
 
 /** Every TCP connection of `file` that carries TLS, fed to a TlsConnection with `keyLog`. Throws what reading the capture throws. */
 async function readTlsConnections(file: string, keyLog: KeyLog): Promise<{ found: CapturedTls[]; pcapng: boolean }> {
-  const conns = new Map<string, CapturedTls | null>();
+  const conns = new Map<string, CapturedTls>();
   const reader = await CaptureFileReader.open(file);
   // Classic pcap has no interfaces: no interfaceId, as tshark gives none.
   let pcapng = false;
@@ -153,17 +162,19 @@ async function readTlsConnections(file: string, keyLog: KeyLog): Promise<{ found
         let c = conns.get(key);
         if (c === undefined) {
           // A connection is TLS from its first payload on; one whose ClientHello the capture missed cannot be opened.
-          c = isClientHello(d.payload) ? { conn: new TlsConnection(keyLog, src, dst), ends: [src, dst] } : looksLikeTls(d.payload) ? { conn: null, ends: [src, dst] } : null;
+          const hello = isClientHello(d.payload);
+          c = { conn: hello ? new TlsConnection(keyLog, src, dst) : null, ends: [src, dst], tls: !hello && looksLikeTls(d.payload), protectedSeen: false, lateHello: false };
           conns.set(key, c);
         }
-        if (c?.conn) c.conn.segment(src, d.tcp.seq, d.payload, p.timestampUs, p.interfaceId);
-        else if (c && d.payload[0] === 23 && looksLikeTls(d.payload)) c.protectedSeen = true;
+        if (c.conn) c.conn.segment(src, d.tcp.seq, d.payload, p.timestampUs, p.interfaceId);
+        else if (isClientHello(d.payload)) c.lateHello = true;
+        else if (d.payload[0] === 23 && looksLikeTls(d.payload)) c.protectedSeen = true;
       }
     }
   } finally {
     await reader.close();
   }
-  return { found: [...conns.values()].filter((c): c is CapturedTls => c !== null), pcapng };
+  return { found: [...conns.values()].filter((c) => c.conn !== null || c.tls || c.lateHello), pcapng };
 }
 
 /** Reads every TLS connection of `file` with `keyLog`; the SIP found and the connections that could not be read. Throws what reading the capture throws. */
@@ -171,10 +182,12 @@ export async function readTlsSipInProcess(file: string, keyLog: KeyLog): Promise
   const { found: conns, pcapng } = await readTlsConnections(file, keyLog);
   const found: Array<{ m: TlsSipMessage; order: number }> = [];
   const unread: UnreadTls[] = [];
-  for (const { conn: c } of conns) {
+  for (const { conn: c, ends, lateHello } of conns) {
+    if (lateHello) unread.push({ client: ends[0], server: ends[1], why: LATE_HELLO });
     if (!c) continue;
     for (const [dir, src, dst] of [[c.client, c.clientEnd, c.serverEnd], [c.server, c.serverEnd, c.clientEnd]] as const) {
-      if (dir.chunks.length === 0 || !looksLikeSip(dir.chunks[0]!.data)) continue;
+      // HTTPS (the KMS) and MSRP are not SIP; anything else goes to the SIP framer, which skips keep-alive CRLFs (RFC 5626 sec. 3.5.1) and what is not SIP.
+      if (dir.chunks.length === 0 || NOT_SIP_START.test(dir.chunks[0]!.data.toString('latin1', 0, 512))) continue;
       const r = new SipStreamReassembler();
       let seq = 0;
       for (const chunk of dir.chunks) {
@@ -216,11 +229,12 @@ export async function followTlsInProcess(file: string, keyLog: KeyLog): Promise<
   const { found } = await readTlsConnections(file, keyLog);
   const streams: DecryptedTlsStream[] = [];
   const unread: UnreadTls[] = [];
-  for (const { conn: c, ends, protectedSeen } of found) {
+  for (const { conn: c, ends, protectedSeen, lateHello } of found) {
     const [client, server] = ends.map(bracketed) as [string, string];
+    if (lateHello) unread.push({ client: ends[0], server: ends[1], why: LATE_HELLO });
     if (!c) {
       // TLS without its hello in the capture: records, nothing to open them with.
-      streams.push({ client, server, toServer: Buffer.alloc(0), toClient: Buffer.alloc(0), appData: protectedSeen === true });
+      streams.push({ client, server, toServer: Buffer.alloc(0), toClient: Buffer.alloc(0), appData: protectedSeen });
       continue;
     }
     const whole = (chunks: readonly TlsChunk[]) => Buffer.concat(chunks.map((x) => x.data));

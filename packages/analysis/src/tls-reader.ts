@@ -10,7 +10,7 @@
  * What cannot be read is listed with the reason, never guessed; the caller
  * decides whether tshark should try instead (tls-signalling.ts).
  */
-import { CaptureFileReader, SipStreamReassembler, decodeFrame, looksLikeSip, looksLikeTls } from '@imslab/capture';
+import { CaptureFileReader, SipStreamReassembler, TCP_FLAGS, decodeFrame, looksLikeSip, looksLikeTls } from '@imslab/capture';
 import { sdpEndpoint } from './sip-sdp.ts';
 import { TlsConnection, type KeyLog, type TlsChunk } from './tls13.ts';
 
@@ -139,6 +139,8 @@ interface CapturedTls {
   protectedSeen: boolean;
   /** A ClientHello came after other payload of the connection (segments out of order in the capture). */
   lateHello: boolean;
+  /** Its place in the capture (first payload), to list connections in capture order. */
+  order: number;
 }
 
 /** Why a connection whose ClientHello came late is not read here (tshark puts segments back in order). */
@@ -147,6 +149,9 @@ export const LATE_HELLO = 'the ClientHello came after other data of the connecti
 /** Every TCP connection of `file` that carries TLS, fed to a TlsConnection with `keyLog`. Throws what reading the capture throws. */
 async function readTlsConnections(file: string, keyLog: KeyLog): Promise<{ found: CapturedTls[]; pcapng: boolean }> {
   const conns = new Map<string, CapturedTls>();
+  /** Connections whose ports a new connection (a SYN) took over, in capture order. */
+  const ended: CapturedTls[] = [];
+  let order = 0;
   const reader = await CaptureFileReader.open(file);
   // Classic pcap has no interfaces: no interfaceId, as tshark gives none.
   let pcapng = false;
@@ -155,15 +160,21 @@ async function readTlsConnections(file: string, keyLog: KeyLog): Promise<{ found
       for (let p = reader.next(); p !== null; p = reader.next()) {
         pcapng ||= reader.container === 'pcapng';
         const d = decodeFrame(p.linkType, p.data);
-        if (!d || d.protocol !== 'tcp' || !d.tcp || d.payload.length === 0) continue;
+        if (!d || d.protocol !== 'tcp' || !d.tcp) continue;
         const src = `${d.src}:${d.srcPort}`;
         const dst = `${d.dst}:${d.dstPort}`;
         const key = src < dst ? `${src} ${dst}` : `${dst} ${src}`;
+        // A SYN opens a new connection on these ports: the old one (if any) is over (RFC 9293 sec. 3.5).
+        if ((d.tcp.flags & (TCP_FLAGS.SYN | TCP_FLAGS.ACK)) === TCP_FLAGS.SYN && conns.has(key)) {
+          ended.push(conns.get(key)!);
+          conns.delete(key);
+        }
+        if (d.payload.length === 0) continue;
         let c = conns.get(key);
         if (c === undefined) {
           // A connection is TLS from its first payload on; one whose ClientHello the capture missed cannot be opened.
           const hello = isClientHello(d.payload);
-          c = { conn: hello ? new TlsConnection(keyLog, src, dst) : null, ends: [src, dst], tls: !hello && looksLikeTls(d.payload), protectedSeen: false, lateHello: false };
+          c = { conn: hello ? new TlsConnection(keyLog, src, dst) : null, ends: [src, dst], tls: !hello && looksLikeTls(d.payload), protectedSeen: false, lateHello: false, order: order++ };
           conns.set(key, c);
         }
         if (c.conn) c.conn.segment(src, d.tcp.seq, d.payload, p.timestampUs, p.interfaceId);
@@ -174,7 +185,8 @@ async function readTlsConnections(file: string, keyLog: KeyLog): Promise<{ found
   } finally {
     await reader.close();
   }
-  return { found: [...conns.values()].filter((c) => c.conn !== null || c.tls || c.lateHello), pcapng };
+  const all = [...ended, ...conns.values()].sort((a, b) => a.order - b.order);
+  return { found: all.filter((c) => c.conn !== null || c.tls || c.lateHello), pcapng };
 }
 
 /** Reads every TLS connection of `file` with `keyLog`; the SIP found and the connections that could not be read. Throws what reading the capture throws. */

@@ -85,7 +85,7 @@ describe('TLS 1.3 connections read in process, made here with node:tls', () => {
   const KMS = '127.0.2.50';
   let dir: string;
   let keys: string[];
-  let files: Record<'keepalive' | 'reordered' | 'https', string>;
+  let files: Record<'keepalive' | 'reordered' | 'https' | 'reused', string>;
 
   beforeAll(async () => {
     dir = tmp('tls-reader');
@@ -93,6 +93,7 @@ describe('TLS 1.3 connections read in process, made here with node:tls', () => {
     const crlf = Buffer.from('\r\n\r\n');
     // RFC 5626 keep-alive CRLFs before the first request, then a MESSAGE and its 200.
     const sip = await tlsConversation(server.certificatePem, server.privateKeyPem, [crlf, sipMessage({ callId: 'k1@alice', contentType: 'text/plain', body: 'hello' })], [sipOk('k1@alice')]);
+    const again = await tlsConversation(server.certificatePem, server.privateKeyPem, [sipMessage({ callId: 'k2@alice', contentType: 'text/plain', body: 'again' })], [sipOk('k2@alice')]);
     const http = await tlsConversation(server.certificatePem, server.privateKeyPem,
       [Buffer.from('POST /mikey/request HTTP/1.1\r\nHost: kms\r\nContent-Length: 0\r\n\r\n')], [Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n')]);
     const capture = (name: string, f: (c: LinkCapture) => void) => {
@@ -105,8 +106,10 @@ describe('TLS 1.3 connections read in process, made here with node:tls', () => {
       // Pieces of 200 octets, each direction's first two swapped on the wire.
       reordered: await capture('reordered', (c) => c.tcp([ALICE, 40010], [PCSCF, 5061], sip.wire, { mss: 200, reorder: true })),
       https: await capture('https', (c) => c.tcp([ALICE, 40020], [KMS, 8443], http.wire)),
+      // Two connections one after the other on the same ports (the second opened by its SYN).
+      reused: await capture('reused', (c) => c.tcp([ALICE, 40030], [PCSCF, 5061], sip.wire).tcp([ALICE, 40030], [PCSCF, 5061], again.wire)),
     };
-    keys = [writeText(dir, 'sip.keys', sip.keyLog), writeText(dir, 'http.keys', http.keyLog)];
+    keys = [writeText(dir, 'sip.keys', sip.keyLog), writeText(dir, 'http.keys', http.keyLog), writeText(dir, 'again.keys', again.keyLog)];
   }, 60_000);
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -118,6 +121,13 @@ describe('TLS 1.3 connections read in process, made here with node:tls', () => {
       [ALICE, 'MESSAGE', 'k1@alice', 'MESSAGE', 40010, 0],
       [PCSCF, '200', 'k1@alice', 'MESSAGE', 5061, 0],
     ]);
+  });
+
+  it('reads two connections that used the same ports one after the other', async () => {
+    const r = await readTlsSipInProcess(files.reused, readKeyLogs(keys));
+    expect(r.unread).toEqual([]);
+    expect(r.messages.map((m) => [m.what, m.callId])).toEqual([['MESSAGE', 'k1@alice'], ['200', 'k1@alice'], ['MESSAGE', 'k2@alice'], ['200', 'k2@alice']]);
+    expect((await followTlsInProcess(files.reused, readKeyLogs(keys))).streams.map((x) => x.toServer.includes('k2@alice'))).toEqual([false, true]);
   });
 
   it('leaves HTTPS (the KMS) out of the SIP, and follows its bytes', async () => {
